@@ -1,0 +1,85 @@
+"""In-process serving speed: ``Client.recommend`` calls per second on one thread.
+
+Each call does the whole job: GrowthBook-compatible assignment to a two-arm A/B experiment, a
+lookup in the embedded SQLite serving store (a prefix of the unit's 20-item list), fallback
+filling, and handing the exposure to the event writer. Units are drawn uniformly from 100,000, so
+almost every lookup reads a different row. Two event-log set-ups are measured in the same run:
+the writer committing to the embedded SQLite log (its thread competes for the GIL, as it does in
+production), and a memory sink (the serving path's own cost). Target (issue: serving): at least
+50,000 calls/s.
+
+Run: ``.venv/bin/python benchmarks/client_bench.py``.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sameday.events.memory import MemorySink
+from sameday.events.sink import EventSink
+from sameday.events.sqlite import SQLiteSink
+from sameday.events.writer import EventWriter
+from sameday.serve.client import Client
+from sameday.serve.state import build_state
+from sameday.store.sqlite import SQLiteStore
+from sameday.testing import experiment_spec, load_lists, surface_spec
+
+USERS = 100_000
+CALLS = 100_000
+SPECS = {
+    ("surface", "home"): surface_spec("home", "personal", fallbacks=["popular"], n=10),
+    ("experiment", "exp"): experiment_spec("exp", "home", {"control": "personal", "als": "als"}),
+}
+
+
+def fill(store: SQLiteStore) -> None:
+    load_lists(store, "popular", "q1", {"*": [f"pop-{j}" for j in range(50)]})
+    for name in ("personal", "als"):
+        lists = {
+            f"user-{u}": [f"{name}-{(u * 7 + r) % 20000}" for r in range(20)] for u in range(USERS)
+        }
+        load_lists(store, name, f"{name}-1", lists)
+
+
+def measure(store: SQLiteStore, sink: EventSink) -> float:
+    rng = random.Random(7)
+    units = [f"user-{rng.randrange(USERS)}" for _ in range(CALLS)]
+    writer = EventWriter(sink)
+    client = Client(store, writer=writer, state=build_state(SPECS), refresh_interval=0)
+    recommend = client.recommend
+    for unit in units[:5000]:
+        recommend("home", unit)
+    started = time.perf_counter()
+    for unit in units:
+        recommend("home", unit)
+    elapsed = time.perf_counter() - started
+    writer.flush(30)
+    writer.close()
+    sink.close()
+    return CALLS / elapsed
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SQLiteStore(Path(tmp) / "serving.db")
+        fill(store)
+        set_ups: list[tuple[str, Callable[[int], EventSink]]] = [
+            ("exposures to the SQLite event log", lambda i: SQLiteSink(Path(tmp) / f"e{i}.db")),
+            ("exposures to a memory sink", lambda i: MemorySink()),
+        ]
+        rows = [(label, max(measure(store, make(i)) for i in range(3))) for label, make in set_ups]
+        store.close()
+    load = Path("/proc/loadavg").read_text().split()[0]
+    print(f"\nClient.recommend, {CALLS:,} calls over {USERS:,} units (best of 3; load {load})")
+    print("| set-up | calls/s | µs/call | vs 50,000/s target |")
+    print("|---|---|---|---|")
+    for label, rate in rows:
+        print(f"| {label} | {rate:,.0f} | {1e6 / rate:.1f} | {rate / 50_000:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()

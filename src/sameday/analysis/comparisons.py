@@ -1,0 +1,202 @@
+"""Each metric of an A/B report: per-arm values, lifts against the control, adjusted p-values.
+
+For every metric and every treatment arm the report computes, from the arms' summaries:
+
+- the fixed-horizon comparison (Welch; proportion, ratio by the delta method, or CUPED);
+- the always-valid (sequential) version of it, tuned to the plan's sample size;
+- the Bayesian view of the relative lift (chance to win, expected loss);
+- the decision p-value: the sequential one when the plan is sequential (the default), else the
+  fixed one, adjusted across the comparisons of its family — Holm over primary metrics x arms,
+  Holm over guardrails x arms, Benjamini–Hochberg over secondary metrics x arms.
+
+Decisions use the **relative** lift, the number the report leads with, so that "significant"
+always means "the interval shown excludes zero".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from sameday.analysis.metrics import MetricColumns, columns
+from sameday.analysis.stats.adjusted import compare_cuped, compare_ratios, ratio
+from sameday.analysis.stats.bayesian import bayesian_view
+from sameday.analysis.stats.errors import StatsInputError
+from sameday.analysis.stats.frequentist import (
+    Comparison,
+    Estimate,
+    compare_means,
+    compare_proportions,
+)
+from sameday.analysis.stats.multiple import Correction, adjust
+from sameday.analysis.stats.sequential import sequential_comparison
+from sameday.analysis.stats.summary import ArmSummary
+from sameday.analysis.summaries import Summaries
+from sameday.config.metric import Metric
+
+Role = Literal["primary", "secondary", "guardrail"]
+Outcome = Literal["better", "worse", "flat"]
+
+CORRECTIONS: dict[Role, Correction] = {"primary": "holm", "guardrail": "holm", "secondary": "bh"}
+"""Multiple-testing correction per family of comparisons."""
+
+
+@dataclass(frozen=True)
+class ArmValue:
+    """One arm's value of a metric: units and the mean, proportion or ratio."""
+
+    arm: str
+    n: int
+    value: float
+
+
+@dataclass(frozen=True)
+class ArmResult:
+    """A treatment arm against the control on one metric.
+
+    ``decision`` is the relative-lift estimate the verdict reads (sequential or fixed), and
+    ``p_adjusted`` its p-value after the family's correction; ``outcome`` is ``better``/``worse``
+    (in the metric's direction) when ``p_adjusted < alpha``, else ``flat``.
+    """
+
+    arm: str
+    fixed: Comparison
+    sequential: Comparison
+    decision: Estimate
+    chance_to_win: float
+    expected_loss: float
+    p_adjusted: float
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """A metric's row group: definition, per-arm values and one result per treatment arm."""
+
+    name: str
+    role: Role
+    type: str
+    method: str
+    direction: str
+    values: tuple[ArmValue, ...]
+    results: tuple[ArmResult, ...]
+    note: str | None = None
+
+
+def compare(method: str, control: ArmSummary, treatment: ArmSummary, alpha: float) -> Comparison:
+    """The fixed-horizon comparison for ``method`` (see :attr:`MetricColumns.kind`)."""
+    if method == "ratio":
+        return compare_ratios(control, treatment, alpha=alpha)
+    if method == "cuped":
+        return compare_cuped(control, treatment, alpha=alpha)
+    if method == "proportion":
+        return compare_proportions(control, treatment, alpha=alpha)
+    return compare_means(control, treatment, alpha=alpha)
+
+
+def arm_value(method: str, summary: ArmSummary) -> float:
+    """What the table shows for an arm: its ratio for a ratio metric, else its mean."""
+    if method == "ratio" and summary.n and summary.mean_x:
+        return ratio(summary)[0]
+    return summary.mean
+
+
+def analyse_metrics(
+    summaries: Summaries,
+    roles: Sequence[tuple[Metric, Role]],
+    *,
+    control: str,
+    treatments: Sequence[str],
+    alpha: float,
+    sequential: bool,
+    n_star: float,
+) -> list[MetricResult]:
+    """Compare every treatment with the control on every metric, then adjust the p-values."""
+    cols = columns([m for m, _ in roles])
+    drafts = [
+        _draft(summaries, col, role, control, treatments, alpha, sequential, n_star)
+        for col, (_, role) in zip(cols, roles, strict=True)
+    ]
+    return _adjusted(drafts, alpha)
+
+
+def _draft(
+    summaries: Summaries,
+    col: MetricColumns,
+    role: Role,
+    control: str,
+    treatments: Sequence[str],
+    alpha: float,
+    sequential: bool,
+    n_star: float,
+) -> MetricResult:
+    metric = col.metric
+    method = col.kind
+    totals = {arm: summaries.total(metric.name, arm) for arm in (control, *treatments)}
+    values = tuple(ArmValue(a, s.n, arm_value(method, s)) for a, s in totals.items())
+    higher = metric.direction == "increase"
+    results: list[ArmResult] = []
+    notes: list[str] = []
+    for arm in treatments:
+        try:
+            fixed = compare(method, totals[control], totals[arm], alpha)
+            always = sequential_comparison(fixed, n_star=n_star)
+            view = bayesian_view(fixed, higher_is_better=higher).relative
+        except StatsInputError as exc:
+            notes.append(f"{arm}: {exc}")
+            continue
+        decision = always.relative if sequential else fixed.relative
+        results.append(
+            ArmResult(
+                arm=arm,
+                fixed=fixed,
+                sequential=always,
+                decision=decision,
+                chance_to_win=view.chance_to_win,
+                expected_loss=view.expected_loss,
+                p_adjusted=math.nan,
+                outcome="flat",
+            )
+        )
+    return MetricResult(
+        name=metric.name,
+        role=role,
+        type=metric.type,
+        method=method,
+        direction=metric.direction,
+        values=values,
+        results=tuple(results),
+        note="; ".join(notes) or None,
+    )
+
+
+def _adjusted(drafts: list[MetricResult], alpha: float) -> list[MetricResult]:
+    out = list(drafts)
+    for role, correction in CORRECTIONS.items():
+        slots = [
+            (i, j) for i, m in enumerate(drafts) if m.role == role for j in range(len(m.results))
+        ]
+        raw = [_p(drafts[i].results[j].decision.p_value) for i, j in slots]
+        adjusted = adjust(raw, correction) if raw else []
+        for (i, j), p in zip(slots, adjusted, strict=True):
+            metric = out[i]
+            result = metric.results[j]
+            updated = replace(result, p_adjusted=p, outcome=_outcome(result, metric, p, alpha))
+            results = list(metric.results)
+            results[j] = updated
+            out[i] = replace(metric, results=tuple(results))
+    return out
+
+
+def _p(value: float) -> float:
+    """An undefined p-value (a control of exactly zero) counts as no evidence."""
+    return 1.0 if math.isnan(value) else value
+
+
+def _outcome(result: ArmResult, metric: MetricResult, p: float, alpha: float) -> Outcome:
+    if p >= alpha or math.isnan(result.decision.point):
+        return "flat"
+    up = result.decision.point > 0
+    return "better" if up == (metric.direction == "increase") else "worse"

@@ -1,0 +1,239 @@
+"""The HTML report: one self-contained page that works offline.
+
+Styles and the tooltip script are inlined from ``assets/``, charts are inline SVG
+(:mod:`sameday.analysis.svg`), and the page references nothing outside itself — no CDN, no fonts,
+no images — so it can be mailed, attached to a pull request or opened on a plane. An A/B page
+shows the verdict, the sample-ratio check, progress toward the planned sample, the per-metric
+table with a forest plot of the lifts, and the cumulative lift over time per metric and arm.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from importlib import resources
+
+from sameday.analysis.bandit_report import BanditReport
+from sameday.analysis.interleaving_report import InterleavingReport
+from sameday.analysis.render import pct
+from sameday.analysis.report import ABReport, Report
+from sameday.analysis.svg import PALETTE, Interval, forest, lift_chart, share_bars, stacked_area
+from sameday.analysis.verdict import chance
+
+_TONE = {
+    "ship": "ship",
+    "keep running": "keep",
+    "stop for harm": "harm",
+    "invalid: sample ratio mismatch": "invalid",
+}
+
+
+def to_html(report: Report) -> str:
+    """``report`` as a complete HTML document."""
+    if isinstance(report, ABReport):
+        body = _ab(report)
+    elif isinstance(report, InterleavingReport):
+        body = _interleaving(report)
+    else:
+        body = _bandit(report)
+    assets = resources.files("sameday.analysis") / "assets"
+    css = (assets / "report.css").read_text(encoding="utf-8")
+    script = (assets / "report.js").read_text(encoding="utf-8")
+    title = escape(f"{report.experiment} — sameday report")
+    tone = _TONE[report.decision.verdict]
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title><style>{css}</style></head><body><main>"
+        f"<h1>{escape(report.experiment)}</h1>"
+        f'<div class="muted">{escape(report.design)} · generated {escape(report.generated)}</div>'
+        f'<div class="verdict {tone}">{escape(report.decision.line)}</div>'
+        f'{body}</main><div id="tip"></div><script>{script}</script></body></html>'
+    )
+
+
+def _ab(report: ABReport) -> str:
+    parts = []
+    if report.first_day:
+        parts.append(
+            f'<div class="muted">Units first exposed {report.first_day} to {report.last_day}; '
+            f"control: {escape(report.control)}; "
+            f"{'always-valid (sequential)' if report.sequential else 'fixed-horizon'} intervals "
+            f"at alpha {report.alpha:g}</div>"
+        )
+    for warning in report.warnings:
+        parts.append(f'<p class="verdict invalid">{escape(warning)}</p>')
+    parts.append(_srm(report))
+    parts.append(_progress(report))
+    parts.append(_metrics(report))
+    parts.append("<h2>Cumulative lift over time</h2><section>")
+    parts.append(
+        '<div class="legend muted"><span><i style="background:#1f4f85"></i>relative lift</span>'
+        '<span><i style="background:#4c78a8;opacity:.25"></i>always-valid interval</span>'
+        '<span><i style="border-top:1px dashed #4c78a8;height:0"></i>fixed interval</span></div>'
+    )
+    for series in report.series:
+        parts.append(
+            f"<h3>{escape(series.metric)}: {escape(series.arm)} vs {escape(report.control)}</h3>"
+        )
+        parts.append(lift_chart(series))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _srm(report: ABReport) -> str:
+    srm = report.srm
+    if srm is None:
+        return "<h2>Sample ratio</h2><section><p class='muted'>No units yet.</p></section>"
+    state = "mismatch — the verdict is blocked" if srm.mismatch else "ok"
+    return (
+        "<h2>Sample ratio</h2><section>"
+        f"<p>{escape(state)}: chi-square {srm.chi2:.3g} with {srm.df} df, p = {srm.p_value:.3g} "
+        f"(alarm below {srm.threshold:g}). Bars: observed share; grey: configured weight.</p>"
+        + share_bars(report.arms, srm.observed_shares, srm.weights)
+        + "</section>"
+    )
+
+
+def _progress(report: ABReport) -> str:
+    p = report.progress
+    if p.share is None or p.planned_per_arm is None:
+        return f"<h2>Progress</h2><section><p class='muted'>{escape(p.basis)}</p></section>"
+    width = min(p.share, 1.0) * 100
+    left = "" if p.days_left is None else f"; about {p.days_left} more days at this rate"
+    if p.share >= 1:
+        left = "; the planned sample is reached"
+    tip = escape(f"{p.smallest_arm:,} of {p.planned_per_arm:,} units in the smallest arm")
+    return (
+        "<h2>Progress toward the planned power</h2><section>"
+        f'<div class="progress" data-tip="{tip}"><div style="width:{width:.1f}%" '
+        f'data-tip="{tip}"></div></div>'
+        f"<p>{p.share:.0%} of the planned {p.planned_per_arm:,} units per arm "
+        f"({p.daily_units:,.0f} units a day over {p.days} days{left}). "
+        f'<span class="muted">Plan: {escape(p.basis)}.</span></p></section>'
+    )
+
+
+def _metrics(report: ABReport) -> str:
+    head = (
+        "<tr><th>metric</th><th class='l'>role</th><th class='l'>arm</th><th>units</th>"
+        "<th>value</th><th>lift</th><th>interval</th><th>fixed interval</th>"
+        "<th>chance to win</th><th>expected loss</th><th>adj. p</th></tr>"
+    )
+    rows: list[str] = []
+    intervals: list[Interval] = []
+    for metric in report.metrics:
+        control = metric.values[0]
+        rows.append(
+            f"<tr><td>{escape(metric.name)}</td><td class='l'>{metric.role}</td>"
+            f"<td class='l'>{escape(control.arm)}</td><td>{control.n:,}</td>"
+            f"<td>{control.value:.4g}</td><td colspan='6' class='l muted'>control "
+            f"({escape(metric.method)}, {escape(metric.direction)} is better)"
+            f"{'; ' + escape(metric.note) if metric.note else ''}</td></tr>"
+        )
+        values = {v.arm: v for v in metric.values}
+        for r in metric.results:
+            d, f = r.decision, r.fixed.relative
+            rows.append(
+                f"<tr><td></td><td></td><td class='l'>{escape(r.arm)}</td>"
+                f"<td>{values[r.arm].n:,}</td><td>{values[r.arm].value:.4g}</td>"
+                f"<td class='{r.outcome}'>{pct(d.point)}</td>"
+                f"<td>[{pct(d.ci_low)}, {pct(d.ci_high)}]</td>"
+                f"<td>[{pct(f.ci_low)}, {pct(f.ci_high)}]</td>"
+                f"<td>{chance(r.chance_to_win)}</td><td>{r.expected_loss:.3%}</td>"
+                f"<td>{r.p_adjusted:.3g}</td></tr>"
+            )
+            intervals.append(
+                Interval(
+                    label=f"{metric.name} · {r.arm}",
+                    point=d.point,
+                    low=d.ci_low,
+                    high=d.ci_high,
+                    tip=f"{metric.name}, {r.arm}: {pct(d.point)} [{pct(d.ci_low)}, "
+                    f"{pct(d.ci_high)}], chance to win {r.chance_to_win:.1%}, "
+                    f"adjusted p {r.p_adjusted:.3g}",
+                    tone=r.outcome,
+                )
+            )
+    return (
+        "<h2>Metrics</h2><section><div class='scroll'><table>"
+        + head
+        + "".join(rows)
+        + "</table></div><h3>Relative lift with the interval the verdict reads</h3>"
+        + forest(intervals)
+        + "</section>"
+    )
+
+
+def _interleaving(report: InterleavingReport) -> str:
+    rows: list[Interval] = []
+    table = [
+        "<tr><th>pair</th><th>impression wins (B / A)</th><th>share</th><th>p</th>"
+        "<th>users (B / A / tied)</th><th>user share</th><th>interval</th><th>adj. p</th></tr>"
+    ]
+    for pair in report.pairs:
+        imp, users = pair.impressions, pair.users
+        label = f"{pair.arm} vs {pair.control}"
+        table.append(
+            f"<tr><td>{escape(label)}</td><td>{imp.wins_b:,} / {imp.wins_a:,}</td>"
+            f"<td>{imp.share_b:.1%}</td><td>{imp.p_value:.3g}</td>"
+            + (
+                "<td>-</td><td>-</td><td>-</td>"
+                if users is None
+                else f"<td>{users.prefer_b:,} / {users.prefer_a:,} / {users.tied:,}</td>"
+                f"<td>{users.share_b:.1%}</td><td>[{users.ci_low:.1%}, {users.ci_high:.1%}]</td>"
+            )
+            + f"<td>{pair.p_adjusted:.3g}</td></tr>"
+        )
+        if users is not None:
+            rows.append(
+                Interval(
+                    label,
+                    users.share_b - 0.5,
+                    users.ci_low - 0.5,
+                    users.ci_high - 0.5,
+                    f"{label}: users preferring {pair.arm} {users.share_b:.1%} "
+                    f"[{users.ci_low:.1%}, {users.ci_high:.1%}]",
+                )
+            )
+    return (
+        f"<h2>Preference</h2><section><p>{report.impressions:,} impressions, "
+        f"{report.clicked_impressions:,} with credited clicks, from {report.units:,} units.</p>"
+        f"<table>{''.join(table)}</table><h3>User share above one half</h3>"
+        f"{forest(rows)}</section>"
+    )
+
+
+def _bandit(report: BanditReport) -> str:
+    summary = report.summary
+    table = [
+        "<tr><th>arm</th><th>pulls</th><th>rewards</th><th>rate</th><th>interval</th>"
+        "<th>P(best)</th><th>share</th></tr>"
+    ]
+    for arm in summary.arms:
+        table.append(
+            f"<tr><td>{escape(arm.arm)}</td><td>{arm.trials:,}</td><td>{arm.successes:,}</td>"
+            f"<td>{arm.mean:.2%}</td><td>[{arm.ci_low:.2%}, {arm.ci_high:.2%}]</td>"
+            f"<td>{arm.probability_best:.1%}</td><td>{arm.allocation:.1%}</td></tr>"
+        )
+    rows = [
+        Interval(
+            a.arm,
+            a.mean,
+            a.ci_low,
+            a.ci_high,
+            f"{a.arm}: {a.mean:.2%} "
+            f"[{a.ci_low:.2%}, {a.ci_high:.2%}], P(best) {a.probability_best:.1%}",
+        )
+        for a in summary.arms
+    ]
+    legend = "".join(
+        f'<span><i style="background:{PALETTE[k % 7]}"></i>{escape(a)}</span>'
+        for k, a in enumerate(report.arms)
+    )
+    return (
+        f"<h2>Posteriors</h2><section><table>{''.join(table)}</table>"
+        f"{forest(rows, percent=False)}<p>Estimated regret: {summary.regret:,.1f} rewards "
+        f"(plug-in), {summary.expected_regret:,.1f} in posterior expectation.</p></section>"
+        f"<h2>Allocation over time</h2><section><div class='legend'>{legend}</div>"
+        f"{stacked_area(report.arms, report.days, report.allocation)}</section>"
+    )

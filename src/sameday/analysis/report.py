@@ -1,0 +1,216 @@
+"""``sameday report``'s library function: an experiment's analysis, from the event log to a verdict.
+
+:func:`build_report` loads the experiment and its metrics from the project, reads the event log
+(``storage.events``, or another log given explicitly) and dispatches on the design: an A/B test
+gets :class:`ABReport` (:func:`ab_report`, which works on summaries alone, so it can be fed
+summaries from anywhere), an interleaving test
+:class:`~sameday.analysis.interleaving_report.InterleavingReport`, a bandit
+:class:`~sameday.analysis.bandit_report.BanditReport`. Each has a ``decision`` with the one-line
+verdict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sameday.analysis.bandit_report import BanditReport, bandit_report
+from sameday.analysis.comparisons import MetricResult, Role, analyse_metrics, arm_value
+from sameday.analysis.interleaving_report import InterleavingReport, interleaving_report
+from sameday.analysis.metrics import columns
+from sameday.analysis.progress import Progress, progress
+from sameday.analysis.series import LiftSeries, date_of, lift_series
+from sameday.analysis.stats.srm import SampleRatioCheck, sample_ratio_check
+from sameday.analysis.summaries import Summaries, summarise
+from sameday.analysis.verdict import Decision, decide
+from sameday.config.experiment import Experiment
+from sameday.config.loader import Project
+from sameday.config.metric import Metric
+from sameday.errors import NotFound
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A metric's value for one arm within one value of a dimension."""
+
+    dimension: str
+    value: str
+    metric: str
+    arm: str
+    n: int
+    mean: float
+
+
+@dataclass(frozen=True)
+class ABReport:
+    """Everything ``sameday report`` shows for an A/B test; ``decision.line`` is the verdict."""
+
+    experiment: str
+    design: str
+    generated: str
+    control: str
+    arms: tuple[str, ...]
+    alpha: float
+    sequential: bool
+    first_day: str | None
+    last_day: str | None
+    srm: SampleRatioCheck | None
+    metrics: tuple[MetricResult, ...]
+    series: tuple[LiftSeries, ...]
+    progress: Progress
+    decision: Decision
+    breakdown: tuple[Breakdown, ...]
+    warnings: tuple[str, ...]
+
+
+Report = ABReport | InterleavingReport | BanditReport
+
+
+def build_report(
+    project: Project,
+    name: str,
+    *,
+    events_url: str | None = None,
+    dimensions: Sequence[str] = (),
+) -> Report:
+    """Analyse experiment ``name`` of ``project``.
+
+    Args:
+        project: the loaded project.
+        name: the experiment's name.
+        events_url: the event log to read (default ``storage.events``); ``parquet:///folder``
+            reads an exported log.
+        dimensions: keys of the exposures' ``extra`` to break metrics down by.
+
+    Raises:
+        NotFound: no such experiment, or a metric it names is not defined.
+        StoreUnavailable: the event log cannot be read.
+    """
+    if name not in project.experiments:
+        raise NotFound(
+            f"no experiment named {name!r} in {project.root}; "
+            f"known: {', '.join(sorted(project.experiments)) or 'none'}"
+        )
+    experiment = project.experiments[name]
+    url = project.url(events_url or project.settings.storage.events)
+    if experiment.design == "interleave":
+        return interleaving_report(url, experiment)
+    if experiment.design == "bandit":
+        return bandit_report(url, experiment)
+    roles = metric_roles(experiment, project.metrics)
+    summaries = summarise(
+        url,
+        experiment.name,
+        [m for m, _ in roles],
+        arms=[a.name for a in experiment.arms],
+        dimensions=dimensions,
+    )
+    return ab_report(experiment, roles, summaries)
+
+
+def metric_roles(experiment: Experiment, metrics: dict[str, Metric]) -> list[tuple[Metric, Role]]:
+    """The experiment's metric definitions with their role, primary first.
+
+    A metric flagged ``guardrail: true`` is analysed as a guardrail wherever it is listed.
+    """
+    listed: list[tuple[str, Role]] = [
+        *[(m, "primary") for m in experiment.metrics.primary],
+        *[(m, "secondary") for m in experiment.metrics.secondary],
+        *[(m, "guardrail") for m in experiment.metrics.guardrails],
+    ]
+    missing = [m for m, _ in listed if m not in metrics]
+    if missing:
+        raise NotFound(
+            f"experiment {experiment.name!r} names undefined metrics: {', '.join(missing)}; "
+            "add metrics/NAME.yaml for each"
+        )
+    out: list[tuple[Metric, Role]] = []
+    for metric_name, role in listed:
+        metric = metrics[metric_name]
+        out.append((metric, "guardrail" if metric.guardrail and role != "primary" else role))
+    return out
+
+
+def ab_report(
+    experiment: Experiment,
+    roles: Sequence[tuple[Metric, Role]],
+    summaries: Summaries,
+    *,
+    now: dt.datetime | None = None,
+) -> ABReport:
+    """The A/B report of ``experiment`` from its summaries (no I/O)."""
+    arms = tuple(a.name for a in experiment.arms)
+    control, treatments = arms[0], arms[1:]
+    per_arm = dict(zip(summaries.arms, summaries.unit_counts(), strict=True))
+    counts = [per_arm.get(a, 0) for a in arms]
+    warnings: list[str] = []
+    unknown = [a for a in summaries.arms if a not in arms]
+    if unknown:
+        warnings.append(f"exposures name arms the experiment does not have: {', '.join(unknown)}")
+    if summaries.crossed:
+        warnings.append(
+            f"{summaries.crossed:,} units were exposed to more than one arm; each is analysed "
+            "in the arm it saw first"
+        )
+    srm = sample_ratio_check(counts, experiment.weights) if sum(counts) else None
+    primary = next((m for m, role in roles if role == "primary"), None)
+    plan_progress = progress(
+        experiment.plan,
+        metric_type=None if primary is None else primary.type,
+        control=None if primary is None else summaries.total(primary.name, control),
+        arms=len(arms),
+        counts=counts,
+        days=len(summaries.days),
+    )
+    alpha, sequential, n_star = (
+        experiment.plan.alpha,
+        experiment.plan.sequential,
+        plan_progress.n_star,
+    )
+    results = analyse_metrics(
+        summaries,
+        roles,
+        control=control,
+        treatments=treatments,
+        alpha=alpha,
+        sequential=sequential,
+        n_star=n_star,
+    )
+    series = lift_series(
+        summaries,
+        [m for m, _ in roles],
+        control=control,
+        treatments=treatments,
+        alpha=alpha,
+        sequential=sequential,
+        n_star=n_star,
+    )
+    stamp = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat()
+    return ABReport(
+        experiment=experiment.name,
+        design=experiment.design,
+        generated=stamp,
+        control=control,
+        arms=arms,
+        alpha=experiment.plan.alpha,
+        sequential=experiment.plan.sequential,
+        first_day=date_of(summaries.days[0]) if summaries.days else None,
+        last_day=date_of(summaries.days[-1]) if summaries.days else None,
+        srm=srm,
+        metrics=tuple(results),
+        series=tuple(series),
+        progress=plan_progress,
+        decision=decide(srm, arms, results, plan_progress),
+        breakdown=tuple(_breakdown(summaries, roles)),
+        warnings=tuple(warnings),
+    )
+
+
+def _breakdown(summaries: Summaries, roles: Sequence[tuple[Metric, Role]]) -> list[Breakdown]:
+    kinds = {col.metric.name: col.kind for col in columns([m for m, _ in roles])}
+    return [
+        Breakdown(dim, value, metric, arm, s.n, arm_value(kinds[metric], s))
+        for dim, cells in summaries.by_dimension.items()
+        for (metric, arm, value), s in sorted(cells.items())
+    ]

@@ -1,0 +1,117 @@
+"""Comparisons that need a second per-unit quantity ``x``: ratio metrics and CUPED.
+
+**Ratio metrics** (revenue per session, clicks per impression) divide two per-unit sums whose
+units are the randomisation units: ``r = Σy / Σx``. Units are independent, the sessions within a
+unit are not, so the variance comes from the delta method over units (Deng et al., 2018):
+``var(r) = (var(y)/x̄² - 2·ȳ·cov(x, y)/x̄³ + ȳ²·var(x)/x̄⁴) / n``.
+
+**CUPED** (Deng, Xu, Kohavi and Walker, 2013) subtracts ``θ·x`` from each unit's metric, ``x`` being
+the same metric measured before exposure. With ``θ = cov(x, y) / var(x)`` the variance shrinks by
+``ρ²`` (the squared pre/post correlation) and, because ``x`` is measured before randomisation takes
+effect, the expected lift is unchanged. ``θ`` is pooled across the arms (within-arm covariances and
+variances weighted by their degrees of freedom) so that both arms are adjusted identically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sameday.analysis.stats.errors import StatsInputError, check_alpha
+from sameday.analysis.stats.frequentist import Comparison, from_lift, lift_arrays
+from sameday.analysis.stats.summary import ArmSummary
+
+
+def ratio(summary: ArmSummary) -> tuple[float, float]:
+    """The arm's ratio ``Σy/Σx`` and the variance of that ratio by the delta method."""
+    mean_y, mean_x = summary.mean, summary.mean_x
+    if mean_x == 0:
+        raise StatsInputError(
+            "the ratio's denominator sums to zero in an arm; a ratio metric needs a denominator "
+            "event that every analysed arm has seen"
+        )
+    var = (
+        summary.variance() / mean_x**2
+        - 2 * mean_y * summary.covariance() / mean_x**3
+        + mean_y**2 * summary.variance_x() / mean_x**4
+    ) / summary.n
+    return mean_y / mean_x, max(var, 0.0)
+
+
+def compare_ratios(
+    control: ArmSummary, treatment: ArmSummary, *, alpha: float = 0.05
+) -> Comparison:
+    """Welch test on a ratio metric: ``y`` is the numerator, ``x`` the denominator, per unit."""
+    check_alpha(alpha)
+    _require_x(control, "control", 2)
+    _require_x(treatment, "treatment", 2)
+    r_a, v_a = ratio(control)
+    r_b, v_b = ratio(treatment)
+    lift = lift_arrays(r_a, v_a, control.n, r_b, v_b, treatment.n)
+    return from_lift("ratio", control, treatment, (r_a, r_b), lift, alpha)
+
+
+def pooled_theta(control: ArmSummary, treatment: ArmSummary) -> float:
+    """The CUPED coefficient ``θ = Σ_arms cov(x, y)·(n-1) / Σ_arms var(x)·(n-1)``.
+
+    Returns 0 (no adjustment) when the covariate does not vary.
+    """
+    cov = sum(s.covariance() * (s.n - 1) for s in (control, treatment))
+    var_x = sum(s.variance_x() * (s.n - 1) for s in (control, treatment))
+    return cov / var_x if var_x > 0 else 0.0
+
+
+def compare_cuped(
+    control: ArmSummary,
+    treatment: ArmSummary,
+    *,
+    alpha: float = 0.05,
+    theta: float | None = None,
+) -> Comparison:
+    """Welch test on CUPED-adjusted means; ``x`` is the pre-exposure covariate.
+
+    Args:
+        control, treatment: arm summaries with ``sum_x``, ``sum_x_sq`` and ``sum_xy``.
+        alpha: level of the intervals.
+        theta: the adjustment coefficient; by default :func:`pooled_theta`.
+
+    Returns:
+        A comparison whose ``control`` and ``treatment`` are the unadjusted means, whose lifts
+        are adjusted, and which records ``theta`` and the variance reduction achieved.
+    """
+    check_alpha(alpha)
+    _require_x(control, "control", 2)
+    _require_x(treatment, "treatment", 2)
+    coef = pooled_theta(control, treatment) if theta is None else theta
+    adjusted = [_adjusted(s, coef) for s in (control, treatment)]
+    var_y_a = control.variance() / control.n
+    lift = lift_arrays(
+        adjusted[0][0],
+        adjusted[0][1],
+        control.n,
+        adjusted[1][0],
+        adjusted[1][1],
+        treatment.n,
+        base=control.mean,
+        var_base=var_y_a,
+        # cov(ȳ - θx̄, ȳ) for the control arm.
+        cov_base=(control.variance() - coef * control.covariance()) / control.n,
+    )
+    unadjusted = var_y_a + treatment.variance() / treatment.n
+    reduction = 1 - float(lift.se_absolute) ** 2 / unadjusted if unadjusted > 0 else 0.0
+    result = from_lift("cuped", control, treatment, (control.mean, treatment.mean), lift, alpha)
+    return replace(result, theta=coef, variance_reduction=reduction)
+
+
+def _adjusted(summary: ArmSummary, theta: float) -> tuple[float, float]:
+    """Mean of ``y - θx`` and its variance of the mean."""
+    var = summary.variance() - 2 * theta * summary.covariance() + theta**2 * summary.variance_x()
+    return summary.mean - theta * summary.mean_x, max(var, 0.0) / summary.n
+
+
+def _require_x(summary: ArmSummary, arm: str, minimum: int) -> None:
+    summary.require(minimum, arm)
+    if not summary.has_x:
+        raise StatsInputError(
+            f"arm {arm!r} has no x sums (sum_x, sum_x_sq, sum_xy); ratio metrics need the "
+            "denominator and CUPED needs the pre-exposure covariate"
+        )

@@ -1,0 +1,220 @@
+"""Fixed-horizon comparisons of two arms: Welch t with absolute and relative lift.
+
+Every comparison reduces an arm to an estimate (a mean, a proportion, a ratio, a CUPED-adjusted
+mean) and the variance of that estimate, then calls one vectorised kernel, :func:`lift_arrays`:
+
+- absolute lift ``d = m_B - m_A`` with variance ``v_A + v_B``;
+- relative lift ``d / |b|`` (``b`` the control's unadjusted value) by the delta method,
+  ``var = var(d)/b² + d²·var(b)/b⁴ + 2·d·cov(m_A, b)/b³``;
+- Welch–Satterthwaite degrees of freedom ``(v_A + v_B)² / (v_A²/(n_A-1) + v_B²/(n_B-1))``, used for
+  the t quantile of both intervals and both p-values.
+
+Proportions use ``p(1-p)`` as the per-unit variance, as GrowthBook does. Ratio metrics (``Σy/Σx``
+per arm) and CUPED live in :mod:`~sameday.analysis.stats.adjusted`. The kernel broadcasts over
+arrays, so a whole time series (or ten thousand simulated tests) is one call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy import special
+
+from sameday.analysis.stats._types import FloatArray
+from sameday.analysis.stats.errors import check_alpha
+from sameday.analysis.stats.summary import ArmSummary
+
+Method = Literal["mean", "proportion", "ratio", "cuped"]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its standard error, two-sided interval and p-value.
+
+    ``df`` is the degrees of freedom of the t distribution used (``inf``: normal; sequential
+    intervals always report ``inf``). ``alpha`` is the level the interval was built for.
+    """
+
+    point: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    df: float
+    alpha: float
+
+    @property
+    def significant(self) -> bool:
+        """Whether the null of no difference is rejected at ``alpha`` (the interval excludes 0)."""
+        return bool(self.p_value < self.alpha)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Treatment against control for one metric: what a report row needs.
+
+    ``control`` and ``treatment`` are the arms' unadjusted values (mean, proportion or ratio).
+    For CUPED, ``theta`` is the pooled adjustment coefficient and ``variance_reduction`` the
+    share of the absolute lift's variance that the covariate removed.
+    """
+
+    method: Method
+    control: float
+    treatment: float
+    n_control: int
+    n_treatment: int
+    absolute: Estimate
+    relative: Estimate
+    sequential: bool = False
+    theta: float | None = None
+    variance_reduction: float | None = None
+
+
+@dataclass(frozen=True)
+class LiftArrays:
+    """Output of :func:`lift_arrays`: absolute and relative lift with their standard errors."""
+
+    absolute: FloatArray
+    se_absolute: FloatArray
+    relative: FloatArray
+    se_relative: FloatArray
+    df: FloatArray
+
+
+def lift_arrays(
+    est_a: npt.ArrayLike,
+    var_a: npt.ArrayLike,
+    n_a: npt.ArrayLike,
+    est_b: npt.ArrayLike,
+    var_b: npt.ArrayLike,
+    n_b: npt.ArrayLike,
+    *,
+    base: npt.ArrayLike | None = None,
+    var_base: npt.ArrayLike | None = None,
+    cov_base: npt.ArrayLike | None = None,
+) -> LiftArrays:
+    """Absolute and relative lift of B over A, vectorised over any broadcastable shape.
+
+    Args:
+        est_a, est_b: the arms' estimates (means, proportions, ratios or adjusted means).
+        var_a, var_b: the variances *of those estimates* (per-unit variance divided by n).
+        n_a, n_b: units per arm, for the Welch–Satterthwaite degrees of freedom.
+        base: denominator of the relative lift; defaults to ``est_a``. CUPED passes the
+            unadjusted control mean.
+        var_base: variance of ``base`` (defaults to ``var_a``).
+        cov_base: covariance of ``est_a`` and ``base`` (defaults to ``var_a``).
+
+    Returns:
+        The lifts, their standard errors and the degrees of freedom. A zero ``base`` gives a NaN
+        relative lift; zero variance in both arms gives infinite degrees of freedom.
+    """
+    a, va, na = _f(est_a), _f(var_a), _f(n_a)
+    b, vb, nb = _f(est_b), _f(var_b), _f(n_b)
+    denom = a if base is None else _f(base)
+    v_denom = va if var_base is None else _f(var_base)
+    c_denom = va if cov_base is None else _f(cov_base)
+    diff = b - a
+    var_diff = va + vb
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = np.where(var_diff > 0, var_diff**2 / (va**2 / (na - 1) + vb**2 / (nb - 1)), np.inf)
+        relative = np.where(denom != 0, diff / np.abs(denom), np.nan)
+        var_rel = var_diff / denom**2 + diff**2 * v_denom / denom**4 + 2 * diff * c_denom / denom**3
+        var_rel = np.where(denom != 0, np.maximum(var_rel, 0.0), np.nan)
+    return LiftArrays(
+        absolute=diff,
+        se_absolute=np.sqrt(var_diff),
+        relative=relative,
+        se_relative=np.sqrt(var_rel),
+        df=df,
+    )
+
+
+def t_interval(
+    point: npt.ArrayLike, se: npt.ArrayLike, df: npt.ArrayLike, alpha: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Two-sided ``1 - alpha`` interval and p-value from a t distribution (vectorised).
+
+    A zero standard error gives a point interval and a p-value of 1 (no difference) or 0; an
+    undefined point or standard error (NaN) gives NaN throughout.
+    """
+    x, s, nu = _f(point), _f(se), _f(df)
+    quantile = special.stdtrit(nu, 1 - alpha / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(s > 0, np.abs(x) / s, np.where(x == 0, 0.0, np.inf))
+        t = np.where(np.isnan(x) | np.isnan(s), np.nan, t)
+    p_value = 2 * special.stdtr(nu, -t)
+    return x - quantile * s, x + quantile * s, p_value
+
+
+def compare_means(control: ArmSummary, treatment: ArmSummary, *, alpha: float = 0.05) -> Comparison:
+    """Welch t-test on per-unit means (sample variances with ``n - 1``).
+
+    The absolute p-value equals ``scipy.stats.ttest_ind_from_stats(..., equal_var=False)``.
+    """
+    return _compare("mean", control, treatment, ddof=1, alpha=alpha)
+
+
+def compare_proportions(
+    control: ArmSummary, treatment: ArmSummary, *, alpha: float = 0.05
+) -> Comparison:
+    """Welch test on conversion rates, with ``p(1-p)`` as each arm's per-unit variance."""
+    return _compare("proportion", control, treatment, ddof=0, alpha=alpha)
+
+
+def estimate(point: float, se: float, df: float, alpha: float) -> Estimate:
+    """An :class:`Estimate` from a point, a standard error and degrees of freedom."""
+    low, high, p_value = t_interval(point, se, df, alpha)
+    return Estimate(
+        point=float(point),
+        se=float(se),
+        ci_low=float(low),
+        ci_high=float(high),
+        p_value=float(p_value),
+        df=float(df),
+        alpha=alpha,
+    )
+
+
+def from_lift(
+    method: Method,
+    control: ArmSummary,
+    treatment: ArmSummary,
+    values: tuple[float, float],
+    lift: LiftArrays,
+    alpha: float,
+) -> Comparison:
+    """Package the kernel's output as a :class:`Comparison` (``values``: control, treatment)."""
+    df = float(lift.df)
+    return Comparison(
+        method=method,
+        control=values[0],
+        treatment=values[1],
+        n_control=control.n,
+        n_treatment=treatment.n,
+        absolute=estimate(float(lift.absolute), float(lift.se_absolute), df, alpha),
+        relative=estimate(float(lift.relative), float(lift.se_relative), df, alpha),
+    )
+
+
+def _compare(
+    method: Method, control: ArmSummary, treatment: ArmSummary, *, ddof: int, alpha: float
+) -> Comparison:
+    check_alpha(alpha)
+    control.require(2, "control")
+    treatment.require(2, "treatment")
+    lift = lift_arrays(
+        control.mean,
+        control.variance(ddof) / control.n,
+        control.n,
+        treatment.mean,
+        treatment.variance(ddof) / treatment.n,
+        treatment.n,
+    )
+    return from_lift(method, control, treatment, (control.mean, treatment.mean), lift, alpha)
+
+
+def _f(value: npt.ArrayLike) -> FloatArray:
+    return np.asarray(value, dtype=np.float64)

@@ -1,0 +1,165 @@
+"""``sameday demo``: the quickstart, end to end, graded against a simulated truth."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from sameday.demo import DemoResult
+
+
+class RichObserver:
+    """Draws each demo stage as a rich progress row: a bar when its total is known."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+        self.title = ""
+
+    def stage(self, title: str, total: int | None = None) -> None:
+        """Close the current row and open one for ``title``."""
+        self._finish()
+        self.title = title
+        self.task = self.progress.add_task(title, total=total)
+
+    def advance(self, amount: int = 1, detail: str | None = None) -> None:
+        """Move the current row on; ``detail`` is shown after its title."""
+        if self.task is None:
+            return
+        description = f"{self.title} [dim]{detail}[/]" if detail else self.title
+        self.progress.update(self.task, advance=amount, description=description)
+
+    def _finish(self) -> None:
+        if self.task is not None:
+            task = self.progress.tasks[-1]
+            self.progress.update(self.task, total=task.total or 1, completed=task.total or 1)
+
+    def close(self) -> None:
+        """Mark the last stage done."""
+        self._finish()
+
+
+@click.command("demo")
+@click.option(
+    "--users",
+    type=click.IntRange(min=200),
+    default=8000,
+    show_default=True,
+    help="Simulated users; each visits the home feed once.",
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the whole world.")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the project (new or empty; default: a temporary folder).",
+)
+@click.option(
+    "--click-model",
+    type=click.Choice(["pbm", "cascade"]),
+    default="pbm",
+    show_default=True,
+    help="How simulated users scan a list.",
+)
+def demo(users: int, seed: int, folder: Path | None, click_model: str) -> None:
+    """Run the quickstart: pipeline, publish, serve simulated users, A/B and interleaving reports.
+
+    Every step is the real command (`sameday run`, `apply`, `serve`); the users' clicks follow a
+    click model whose exact effects are known, so the summary grades each verdict. Example:
+    `sameday demo --users 3000 --dir /tmp/qs`.
+    """
+    from sameday.demo import DemoSettings, run_demo
+
+    console = Console()
+    started = time.perf_counter()
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        observer = RichObserver(progress)
+        result = run_demo(DemoSettings(users, seed, folder, click_model), observer)
+        observer.close()
+    _summary(console, result, time.perf_counter() - started)
+
+
+def _summary(console: Console, result: DemoResult, seconds: float) -> None:
+    offline = Table(title=f"Offline metrics at k={result.k} (held-out interactions)")
+    names = ("ndcg", "precision", "recall", "map", "mrr", "hit_rate", "coverage")
+    offline.add_column("model")
+    for name in names:
+        offline.add_column(name, justify="right")
+    for model, values in result.offline.items():
+        offline.add_row(model, *(f"{values[n]:.4f}" for n in names))
+    console.print(offline)
+
+    tests = Table(title="Online tests against the truth of the click model")
+    for column in ("test", "measure", "units", "measured [interval]", "truth", "verdict", "right?"):
+        tests.add_column(column)
+    for test in result.tests:
+        fmt = _pct if test.design == "ab" else _share
+        arm = test.line.split(" — ")[0]
+        tests.add_row(
+            f"{test.experiment} ({test.design})",
+            test.measure,
+            f"{test.units:,}",
+            f"{fmt(test.estimate)} [{fmt(test.low)}, {fmt(test.high)}]",
+            fmt(test.truth),
+            arm,
+            _GRADES.get(test.grade, "[yellow]inconclusive[/]"),
+        )
+    console.print(tests)
+    for test in result.tests:
+        console.print(f"{test.experiment}: {test.line}")
+    if result.power is not None:
+        p = result.power
+        console.print(
+            f"To tell {p.pair} apart (alpha 0.05, power 0.8): A/B needs {_users(p.ab_users)} "
+            f"users, interleaving {_users(p.interleaving_users)} — {p.ratio:.0f}x fewer.\n"
+            f"[dim]({p.basis})[/]"
+        )
+    for path in result.reports:
+        console.print(f"Report: {path}")
+    stages = ", ".join(f"{name} {value:.1f}s" for name, value in result.timings.items())
+    console.print(
+        f"{result.requests:,} requests, {result.clicks:,} clicks; {stages}; "
+        f"total {seconds:.1f}s.\nThe project is in {result.folder} (see docs/quickstart.md)."
+    )
+
+
+_GRADES = {"right": "[green]right[/]", "wrong": "[red]wrong[/]"}
+
+
+def _pct(value: float) -> str:
+    return f"{value:+.1%}" if math.isfinite(value) else "-"
+
+
+def _share(value: float) -> str:
+    return f"{value:.1%}" if math.isfinite(value) else "-"
+
+
+def _users(value: float) -> str:
+    return f"{math.ceil(value):,}" if math.isfinite(value) else "-"
+
+
+COMMANDS = [demo]

@@ -1,0 +1,85 @@
+"""``sameday report``: an experiment's analysis and its one-line verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sameday.cli._common import echo_json, project_option
+
+
+@click.command("report")
+@click.argument("experiment")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "html"]),
+    default="table",
+    show_default=True,
+    help="table: the terminal view; json: every number, for scripts; html: a self-contained "
+    "page with interactive charts that works offline.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output (html defaults to EXPERIMENT.html).",
+)
+@click.option(
+    "--events",
+    help="Event log to read instead of storage.events: sqlite:///path.db, "
+    "postgresql://user@host/db or parquet:///folder.",
+)
+@click.option(
+    "--dimension",
+    "dimensions",
+    multiple=True,
+    help="Break metrics down by this key of the exposures' 'extra' (repeatable).",
+)
+@project_option
+def report(
+    experiment: str,
+    fmt: str,
+    output: Path | None,
+    events: str | None,
+    dimensions: tuple[str, ...],
+    project_dir: Path | None,
+) -> None:
+    """Analyse EXPERIMENT: sample-ratio check, lifts with always-valid intervals, verdict.
+
+    Example: `sameday report home-personal`, or `sameday report home-personal --format html`
+    for a page to share.
+    """
+    from sameday.analysis.render import to_dict, to_text
+    from sameday.analysis.report import build_report
+    from sameday.config import load_project
+
+    result = build_report(
+        load_project(project_dir), experiment, events_url=events, dimensions=dimensions
+    )
+    if fmt == "json":
+        if output is None:
+            echo_json(to_dict(result))
+            return
+        import orjson
+
+        output.write_bytes(orjson.dumps(to_dict(result), option=orjson.OPT_INDENT_2))
+    elif fmt == "html":
+        from sameday.analysis.html import to_html
+
+        target = output or Path(f"{experiment}.html")
+        target.write_text(to_html(result), encoding="utf-8")
+        click.echo(result.decision.line)
+        click.echo(f"Wrote {target}")
+        return
+    else:
+        text = to_text(result)
+        if output is None:
+            click.echo(text, nl=False)
+            return
+        output.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {output}", err=True)
+
+
+COMMANDS = [report]

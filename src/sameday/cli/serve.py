@@ -1,0 +1,76 @@
+"""``sameday serve``: the HTTP service on the project's storage."""
+
+from __future__ import annotations
+
+import gc
+import ipaddress
+from pathlib import Path
+
+import click
+
+from sameday.cli._common import project_option
+from sameday.errors import SamedayError
+
+
+class UnsafeBind(SamedayError, ValueError):
+    """Refusing to listen beyond localhost without an API key."""
+
+    exit_code = 2
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command("serve")
+@project_option
+@click.option("--host", default=None, help="Address to listen on (default: serve.host).")
+@click.option("--port", type=int, default=None, help="Port (default: serve.port).")
+@click.option("--log-level", default="warning", show_default=True, help="uvicorn's log level.")
+def serve(project_dir: Path | None, host: str | None, port: int | None, log_level: str) -> None:
+    """Serve recommendations over HTTP (GET/POST /v1/recommend/SURFACE, POST /v1/events).
+
+    Picks up `sameday apply` and newly published snapshots within serve.refresh_interval, with
+    no restart. With no API key configured it listens on localhost only.
+    """
+    import uvicorn
+
+    from sameday.config import load_project
+    from sameday.serve.app import create_app
+    from sameday.serve.client import Client
+
+    project = load_project(project_dir)
+    settings = project.settings.serve
+    bind = host or settings.host
+    keys = settings.api_keys
+    if not (keys.serving or keys.admin) and not _is_loopback(bind):
+        raise UnsafeBind(
+            f"refusing to listen on {bind} with no API key: set serve.api_keys.serving and "
+            "serve.api_keys.admin in sameday.yaml (as ${ENV_VAR}s), or listen on 127.0.0.1"
+        )
+    client = Client.from_project(project.root)
+    app = create_app(client, serving_key=keys.serving or None, admin_key=keys.admin or None)
+    # Everything built so far (config, compiled state, connections) lives as long as the server:
+    # move it out of the collector's sight so full collections stay short and do not show up
+    # as latency spikes.
+    gc.collect()
+    gc.freeze()
+    click.echo(
+        f"sameday serving {len(client.state.surfaces)} surface(s) on http://{bind}:"
+        f"{port or settings.port}",
+        err=True,
+    )
+    try:
+        uvicorn.run(
+            app, host=bind, port=port or settings.port, log_level=log_level, access_log=False
+        )
+    finally:
+        client.close()
+
+
+COMMANDS = [serve]

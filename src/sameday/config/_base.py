@@ -1,0 +1,75 @@
+"""Building blocks shared by every project-file model: strictness, names and durations."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+
+class StrictModel(BaseModel):
+    """Base of every project-file model: unknown keys are errors and values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def parse_duration(value: Any) -> Any:
+    """Read ``90``, ``"90s"``, ``"15m"``, ``"2h"``, ``"1d"`` or ``"500ms"`` as seconds.
+
+    Anything else is passed on unchanged so pydantic reports it with its usual wording.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match is None:
+            raise ValueError(
+                f"{value!r} is not a duration: write a number of seconds or a number with a unit "
+                "(500ms, 30s, 15m, 2h, 1d, 1w)"
+            )
+        return float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
+    return value
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    Field(ge=0),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d|w)?\s*$"},
+            ],
+            "description": "Seconds, or a number with a unit: 500ms, 30s, 15m, 2h, 1d, 1w.",
+        }
+    ),
+]
+"""A length of time in seconds, written as a number or with a unit."""
+
+NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+Name = Annotated[
+    str,
+    Field(
+        pattern=NAME_PATTERN,
+        description="Lower-case letters, digits and '-', at most 63 characters, starting and "
+        "ending with a letter or digit (what Kubernetes and Argo accept).",
+    ),
+]
+"""A name that is valid everywhere it travels: URLs, Redis keys, Argo templates."""
+
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+Key = Annotated[
+    str,
+    Field(
+        pattern=KEY_PATTERN,
+        description="Letters, digits, '_', '.', '-', at most 128 characters.",
+    ),
+]
+"""A looser identifier for things that never become Kubernetes objects (metrics, arms, events)."""

@@ -1,0 +1,184 @@
+"""``experiments/*.yaml``: an online test on a surface: arms, design, allocation and metrics."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from sameday.config._base import Duration, Key, Name, StrictModel
+
+Phase = Literal["draft", "running", "stopped", "concluded"]
+Design = Literal["ab", "interleave", "bandit"]
+
+
+class Arm(StrictModel):
+    """One arm: a result set (with optional fallbacks) served to the units assigned to it."""
+
+    name: Key
+    result_set: Name
+    fallbacks: list[Name] | None = Field(
+        None, description="Fallback chain for this arm; defaults to the surface's."
+    )
+    weight: float | None = Field(
+        None, ge=0, le=1, description="Share of covered traffic (A/B); equal when omitted."
+    )
+
+
+class Layer(StrictModel):
+    """A mutual-exclusion domain: experiments in one layer never share a unit if their ranges
+    do not overlap. ``range`` is the slice ``[start, end)`` of the layer's hash space in [0, 1].
+    """
+
+    name: Key
+    range: tuple[float, float] = Field(
+        (0.0, 1.0), description="[start, end) slice of the layer, within [0, 1]."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Layer:
+        start, end = self.range
+        if not 0.0 <= start < end <= 1.0:
+            raise ValueError("range must be [start, end) with 0 <= start < end <= 1")
+        return self
+
+
+class Hashing(StrictModel):
+    """How units are bucketed (GrowthBook-compatible)."""
+
+    attribute: str = Field("unit", description="Request attribute that is hashed.")
+    version: Literal[1, 2] = Field(2, description="GrowthBook hash version.")
+    seed: str | None = Field(None, description="Hash seed; defaults to the experiment's name.")
+    bucket_version: int = Field(
+        0,
+        ge=0,
+        description="Bump to re-randomise every unit on purpose; changing weights never does.",
+    )
+
+
+class Metrics(StrictModel):
+    """Metric names (from ``metrics/*.yaml``) the report analyses."""
+
+    primary: list[Key] = Field(default_factory=list, min_length=0)
+    secondary: list[Key] = Field(default_factory=list)
+    guardrails: list[Key] = Field(default_factory=list)
+
+    @property
+    def all(self) -> list[str]:
+        """Every metric name, primary first."""
+        return [*self.primary, *self.secondary, *self.guardrails]
+
+
+class Plan(StrictModel):
+    """The hypothesis in numbers, used for power, duration and the sequential tuning."""
+
+    baseline: float | None = Field(None, description="Expected value of the primary metric.")
+    mde: float | None = Field(
+        None, gt=0, description="Minimum detectable effect, relative (0.05 = +5%)."
+    )
+    daily_units: int | None = Field(None, ge=1, description="Units expected per day.")
+    alpha: float = Field(0.05, gt=0, lt=1)
+    power: float = Field(0.8, gt=0, lt=1)
+    sequential: bool = Field(True, description="Always-valid intervals, safe to peek at.")
+
+
+class Interleave(StrictModel):
+    """Settings of ``design: interleave``."""
+
+    method: Literal["team_draft", "balanced"] = Field(
+        "team_draft", description="team_draft (multileaving with three or more arms) or balanced."
+    )
+    credit: Literal["all", "competitive_pairs"] = Field(
+        "all", description="competitive_pairs: items both rankers would place earn no credit."
+    )
+    events: list[Key] = Field(default_factory=lambda: ["click"])
+
+
+class Reward(StrictModel):
+    """The bandit's reward: an outcome event within ``window`` after the exposure."""
+
+    event: Key = "click"
+    window: Duration = 3600.0
+
+
+class Bandit(StrictModel):
+    """Settings of ``design: bandit``."""
+
+    algorithm: Literal["thompson", "epsilon_greedy", "softmax"] = "thompson"
+    reward: Reward = Field(default_factory=Reward)
+    epsilon: float = Field(0.1, ge=0, le=1)
+    temperature: float = Field(0.1, gt=0)
+    min_share: float = Field(0.0, ge=0, lt=1, description="Least traffic share any arm keeps.")
+    warmup_units: int = Field(0, ge=0, description="Exposures served uniformly before learning.")
+    update_interval: Duration = Field(300.0, gt=0, description="How often posteriors refresh.")
+    prior_alpha: float = Field(1.0, gt=0)
+    prior_beta: float = Field(1.0, gt=0)
+
+
+class Experiment(StrictModel):
+    """An experiment on a surface."""
+
+    name: Name
+    description: str = ""
+    hypothesis: str = ""
+    surface: Name
+    design: Design = "ab"
+    phase: Phase = "draft"
+    arms: list[Arm] = Field(min_length=2)
+    coverage: float = Field(1.0, ge=0, le=1, description="Share of eligible units included.")
+    layer: Layer | None = None
+    targeting: dict[str, Any] = Field(
+        default_factory=dict, description="GrowthBook-style condition on request attributes."
+    )
+    hashing: Hashing = Field(default_factory=Hashing)
+    metrics: Metrics = Field(default_factory=Metrics)
+    plan: Plan = Field(default_factory=Plan)
+    interleave: Interleave | None = None
+    bandit: Bandit | None = None
+    winner: Key | None = Field(None, description="The arm that won; required when concluded.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Experiment:
+        names = [arm.name for arm in self.arms]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        if duplicated:
+            raise ValueError(f"arm names must be unique; repeated: {', '.join(duplicated)}")
+        weights = [arm.weight for arm in self.arms]
+        given = [w for w in weights if w is not None]
+        if given and len(given) != len(weights):
+            raise ValueError("give a weight to every arm or to none")
+        if given and abs(sum(given) - 1.0) > 1e-6:
+            raise ValueError(f"arm weights must sum to 1, they sum to {sum(given):g}")
+        if given and self.design != "ab":
+            raise ValueError(f"arm weights apply to design 'ab' only, not {self.design!r}")
+        if self.interleave is not None and self.design != "interleave":
+            raise ValueError("'interleave' settings need design: interleave")
+        if self.bandit is not None and self.design != "bandit":
+            raise ValueError("'bandit' settings need design: bandit")
+        if self.bandit is not None and self.bandit.min_share * len(self.arms) > 1:
+            raise ValueError(
+                f"bandit.min_share {self.bandit.min_share:g} x {len(self.arms)} arms exceeds "
+                f"the whole traffic: use at most {1 / len(self.arms):.4g}"
+            )
+        balanced = self.interleave is not None and self.interleave.method == "balanced"
+        if self.design == "interleave" and balanced and len(self.arms) != 2:
+            raise ValueError("balanced interleaving compares exactly two arms")
+        if self.phase == "concluded" and self.winner is None:
+            raise ValueError("a concluded experiment names its 'winner' arm")
+        if self.winner is not None and self.winner not in names:
+            raise ValueError(f"winner {self.winner!r} is not an arm ({', '.join(names)})")
+        return self
+
+    @property
+    def seed(self) -> str:
+        """The hash seed: the given seed or the name, with the bucket version appended if bumped."""
+        base = self.hashing.seed or self.name
+        version = self.hashing.bucket_version
+        return base if version == 0 else f"{base}:v{version}"
+
+    @property
+    def weights(self) -> list[float]:
+        """Each arm's share of covered traffic."""
+        if self.arms[0].weight is None:
+            return [1.0 / len(self.arms)] * len(self.arms)
+        return [float(arm.weight or 0.0) for arm in self.arms]

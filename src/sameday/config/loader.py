@@ -1,0 +1,218 @@
+"""Find a project, read every file in it, and check it as a whole.
+
+``load_project`` reads ``sameday.yaml`` and the files under ``pipelines/``, ``results/``,
+``surfaces/``, ``experiments/`` and ``metrics/``, interpolates ``${VAR}``, validates each against
+its model and then checks references between files. Every problem of the run is gathered into one
+``ConfigError`` so a user fixes them all in one pass.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sameday.config._errors import problems_from_validation
+from sameday.config._interpolate import interpolate
+from sameday.config._yaml import Located, read_yaml, yaml_error_problem
+from sameday.config.experiment import Experiment
+from sameday.config.metric import Metric
+from sameday.config.pipeline import Pipeline
+from sameday.config.project import ProjectSettings
+from sameday.config.results import ResultSet
+from sameday.config.surface import Surface
+from sameday.errors import ConfigError, Problem, ProjectNotFound
+
+PROJECT_FILE = "sameday.yaml"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Kind(Generic[M]):
+    """One kind of project file: its folder and its model."""
+
+    name: str
+    folder: str
+    model: type[M]
+
+
+KINDS: tuple[Kind[Any], ...] = (
+    Kind("pipeline", "pipelines", Pipeline),
+    Kind("result_set", "results", ResultSet),
+    Kind("surface", "surfaces", Surface),
+    Kind("experiment", "experiments", Experiment),
+    Kind("metric", "metrics", Metric),
+)
+
+
+@dataclass
+class Project:
+    """A loaded, valid project: its settings and every declared object, by name."""
+
+    root: Path
+    settings: ProjectSettings
+    pipelines: dict[str, Pipeline] = field(default_factory=dict)
+    result_sets: dict[str, ResultSet] = field(default_factory=dict)
+    surfaces: dict[str, Surface] = field(default_factory=dict)
+    experiments: dict[str, Experiment] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    sources: dict[tuple[str, str], Located] = field(default_factory=dict, repr=False)
+    broken: set[tuple[str, str]] = field(default_factory=set, repr=False)
+    """(kind, file stem) of files that failed to load: references to them are not reported."""
+
+    @property
+    def name(self) -> str:
+        """The project's name from ``sameday.yaml``."""
+        return self.settings.name
+
+    def path(self, relative: str) -> Path:
+        """A path written in a project file, resolved against the project root."""
+        candidate = Path(relative).expanduser()
+        return candidate if candidate.is_absolute() else self.root / candidate
+
+    def url(self, url: str) -> str:
+        """A storage URL with a relative SQLite path resolved against the project root."""
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.root / url[len(prefix) :])
+        return url
+
+    def collection(self, kind: str) -> dict[str, Any]:
+        """The dictionary holding objects of ``kind`` ("pipeline", "surface", ...)."""
+        collections: dict[str, dict[str, Any]] = {
+            "pipeline": self.pipelines,
+            "result_set": self.result_sets,
+            "surface": self.surfaces,
+            "experiment": self.experiments,
+            "metric": self.metrics,
+        }
+        return collections[kind]
+
+
+def find_project(start: Path | str | None = None) -> Path:
+    """The folder holding ``sameday.yaml``: ``start`` or its nearest parent that has one.
+
+    Raises:
+        ProjectNotFound: when no folder up to the filesystem root has a ``sameday.yaml``.
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return folder
+    raise ProjectNotFound(
+        f"no {PROJECT_FILE} in {here} or any parent folder: run 'sameday init' to create a "
+        "project, or pass --project DIR"
+    )
+
+
+def load_project(
+    start: Path | str | None = None, *, environ: Mapping[str, str] | None = None
+) -> Project:
+    """Load and check the project at ``start`` (or above it).
+
+    Args:
+        start: the project folder or any folder inside it; the current directory by default.
+        environ: variables for ``${VAR}`` interpolation; ``os.environ`` by default.
+
+    Raises:
+        ProjectNotFound: no ``sameday.yaml`` was found.
+        ConfigError: with every problem found, each located as ``file:line:column``.
+    """
+    from sameday.config.references import check_references
+
+    root = find_project(start)
+    env = os.environ if environ is None else environ
+    problems: list[Problem] = []
+
+    settings_file = root / PROJECT_FILE
+    settings, settings_source = _read(settings_file, ProjectSettings, env, problems, root)
+    project = Project(root=root, settings=settings or ProjectSettings(name="invalid"))
+    if settings_source is not None:
+        project.sources[("project", project.name)] = settings_source
+
+    for kind in KINDS:
+        folder = root / kind.folder
+        if not folder.is_dir():
+            continue
+        files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+        collection = project.collection(kind.name)
+        for file in files:
+            obj, source = _read(file, kind.model, env, problems, root, default_name=file.stem)
+            if obj is None or source is None:
+                project.broken.add((kind.name, file.stem))
+                continue
+            name = obj.name
+            if name in collection:
+                first = project.sources[(kind.name, name)]
+                problems.append(
+                    source.problem(
+                        ("name",),
+                        f"{kind.name} {name!r} is already declared in "
+                        f"{first.file}; names must be unique",
+                    )
+                )
+                continue
+            collection[name] = obj
+            project.sources[(kind.name, name)] = source
+
+    problems.extend(check_references(project))
+    if problems:
+        raise ConfigError(problems)
+    return project
+
+
+def _read(
+    file: Path,
+    model: type[M],
+    environ: Mapping[str, str],
+    problems: list[Problem],
+    root: Path,
+    *,
+    default_name: str | None = None,
+) -> tuple[M | None, Located | None]:
+    shown = _relative(file, root)
+    try:
+        located = read_yaml(file)
+    except FileNotFoundError:
+        problems.append(Problem(shown, None, None, "file not found"))
+        return None, None
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(shown, None, None, f"not UTF-8 text: {exc.reason}"))
+        return None, None
+    except yaml.YAMLError as exc:
+        problems.append(yaml_error_problem(shown, exc))
+        return None, None
+    located.file = shown
+    if located.value is None:
+        located.value = {}
+    if not isinstance(located.value, dict):
+        problems.append(
+            located.problem((), f"expected a mapping of keys, got {type(located.value).__name__}")
+        )
+        return None, None
+    missing = interpolate(located, environ)
+    if missing:
+        problems.extend(missing)
+        return None, None
+    data = dict(located.value)
+    if default_name is not None and "name" not in data:
+        data["name"] = default_name
+    try:
+        return model.model_validate(data), located
+    except ValidationError as exc:
+        problems.extend(problems_from_validation(located, model, exc))
+        return None, None
+
+
+def _relative(file: Path, root: Path) -> Path:
+    """Show a file relative to the working directory when inside it, else as given."""
+    try:
+        return file.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return file

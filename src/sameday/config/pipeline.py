@@ -1,0 +1,122 @@
+"""``pipelines/*.yaml``: a DAG of shell jobs with a schedule, run locally or on Argo Workflows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from sameday.config._base import Duration, Key, Name, StrictModel
+
+
+class Backoff(StrictModel):
+    """Delay between attempts: ``delay * factor ** (attempt - 1)``, capped at ``max``."""
+
+    delay: Duration = Field(10.0, description="Wait before the first retry.")
+    factor: float = Field(2.0, ge=1.0, description="Multiplier applied after each retry.")
+    max: Duration | None = Field(None, description="Longest wait between two attempts.")
+
+
+class Retries(StrictModel):
+    """How often a failed job is tried again, and how long to wait in between."""
+
+    limit: int = Field(0, ge=0, le=100, description="Retries after the first attempt.")
+    backoff: Backoff = Field(default_factory=Backoff)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_int(cls, value: Any) -> Any:
+        # `retries: 3` is the common case; accept it as `retries: {limit: 3}`.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {"limit": value}
+        return value
+
+
+class Resources(StrictModel):
+    """Kubernetes-style resource requests and limits (``cpu: "500m"``, ``memory: 2Gi``)."""
+
+    requests: dict[str, str | int | float] = Field(default_factory=dict)
+    limits: dict[str, str | int | float] = Field(default_factory=dict)
+
+
+class Schedule(StrictModel):
+    """When the pipeline runs: a five-field cron expression, read in ``timezone``."""
+
+    cron: str = Field(description="Five-field cron expression, e.g. '0 3 * * *'.")
+    timezone: str = Field("UTC", description="IANA timezone the cron is read in.")
+
+
+class Param(StrictModel):
+    """A run parameter, available to commands as ``$NAME`` and ``{{params.NAME}}``."""
+
+    default: str | None = Field(
+        None,
+        description="Default value. For 'ds' it defaults to the scheduled date (YYYY-MM-DD).",
+    )
+    description: str = ""
+
+
+class Defaults(StrictModel):
+    """Settings every job inherits unless it sets its own."""
+
+    image: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    retries: Retries = Field(default_factory=Retries)
+    timeout: Duration | None = None
+    resources: Resources = Field(default_factory=Resources)
+
+
+class Output(StrictModel):
+    """A file a job writes; ``publish`` names the result set it is published as."""
+
+    path: str = Field(description="Path (relative to the project) or glob the job writes.")
+    publish: Name | None = Field(
+        None, description="Result set published from this output when the job succeeds."
+    )
+
+
+class Job(StrictModel):
+    """One step of a pipeline: a shell command run by ``sh -c``."""
+
+    name: Name
+    command: str = Field(description="Run by `sh -c` locally and in Argo.")
+    description: str = ""
+    depends_on: list[Name] = Field(default_factory=list)
+    image: str | None = None
+    retries: Retries | None = None
+    timeout: Duration | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    resources: Resources | None = None
+    outputs: list[Output] = Field(default_factory=list)
+
+
+class Pipeline(StrictModel):
+    """A pipeline file: jobs, their order, and when they run."""
+
+    name: Name
+    description: str = ""
+    schedule: Schedule | None = None
+    params: dict[Key, Param] = Field(default_factory=dict)
+    defaults: Defaults = Field(default_factory=Defaults)
+    jobs: list[Job] = Field(min_length=1)
+    on_failure: str | None = Field(None, description="Command run once if the run fails.")
+    fail_fast: bool = Field(
+        True,
+        description="Stop scheduling new jobs after the first failure (false: keep "
+        "independent branches going).",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _cron_name_fits(cls, value: str) -> str:
+        # Argo's CronWorkflow names are capped at 52 characters.
+        if len(value) > 52:
+            raise ValueError(f"at most 52 characters (Argo's CronWorkflow limit), got {len(value)}")
+        return value
+
+    def job(self, name: str) -> Job:
+        """The job called ``name``."""
+        for job in self.jobs:
+            if job.name == name:
+                return job
+        raise KeyError(name)

@@ -1,0 +1,1 @@
+"""Plan and apply: what the project files would change in the running system, and doing it."""

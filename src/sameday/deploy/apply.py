@@ -1,0 +1,86 @@
+"""``sameday apply``: make the applied state equal to the project files, atomically, or refuse.
+
+The applied set lives in the metadata database (``applied_objects``), replaced as a whole in one
+transaction; running servers poll it and pick up the change within ``serve.refresh_interval``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sameday.config.loader import Project
+from sameday.deploy.plan import Plan, desired_objects, make_plan
+from sameday.errors import SamedayError
+from sameday.metadata import MetadataStore
+
+
+class ApplyRefused(SamedayError, ValueError):
+    """Applying would create an invalid or conflicting state; nothing was changed."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__(
+            "apply refused, nothing was changed:\n" + "\n".join(f"  - {r}" for r in reasons)
+        )
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What apply did."""
+
+    plan: Plan
+    applied: bool
+
+
+def plan_project(project: Project, metadata: MetadataStore) -> Plan:
+    """The plan that applying ``project`` would carry out, with every reason to refuse it."""
+    applied = {(o.kind, o.name): o.spec for o in metadata.applied()}
+    plan = make_plan(applied, desired_objects(project))
+    plan.refusals += _missing_snapshots(project, metadata)
+    plan.refusals += _unserved_designs(project)
+    return plan
+
+
+def apply_project(project: Project, metadata: MetadataStore) -> ApplyResult:
+    """Apply ``project``'s files in one transaction.
+
+    Raises:
+        ApplyRefused: with every reason, when the plan has refusals; nothing is changed.
+    """
+    plan = plan_project(project, metadata)
+    if plan.refusals:
+        raise ApplyRefused(plan.refusals)
+    if plan.empty:
+        return ApplyResult(plan, applied=False)
+    objects = [(kind, name, spec) for (kind, name), spec in desired_objects(project).items()]
+    metadata.replace_applied(objects)
+    return ApplyResult(plan, applied=True)
+
+
+def _missing_snapshots(project: Project, metadata: MetadataStore) -> list[str]:
+    """A running experiment must be able to serve every arm: each needs a live snapshot."""
+    reasons = []
+    for experiment in project.experiments.values():
+        if experiment.phase != "running":
+            continue
+        for arm in experiment.arms:
+            for result_set in [arm.result_set, *(arm.fallbacks or [])]:
+                if metadata.live_snapshot(result_set) is None:
+                    reasons.append(
+                        f"experiment {experiment.name!r} is running but arm {arm.name!r} uses "
+                        f"result set {result_set!r}, which has no live snapshot: publish it "
+                        f"first (sameday publish {result_set})"
+                    )
+    return reasons
+
+
+def _unserved_designs(project: Project) -> list[str]:
+    """The schema admits every design; refuse to run one this version cannot serve yet."""
+    from sameday.serve.state import SERVED_DESIGNS
+
+    return [
+        f"experiment {e.name!r} uses design {e.design!r}, which this version of sameday cannot "
+        f"serve yet (it serves: {', '.join(SERVED_DESIGNS)}); keep it in draft"
+        for e in project.experiments.values()
+        if e.phase == "running" and e.design not in SERVED_DESIGNS
+    ]

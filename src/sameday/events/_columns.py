@@ -1,0 +1,164 @@
+"""The table layout the SQL sinks share: column names, and records ↔ row tuples.
+
+One column per record field, in field order. List- and dict-valued fields (items, scores,
+snapshot versions, teams, extra) are JSON text, so one table row is one record and analysis
+tools (DuckDB, ``jsonb`` in PostgreSQL) can open them up in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sameday.events.errors import EventRejected
+from sameday.events.records import Exposure, Outcome, from_json, json_text
+
+EXPOSURE_COLUMNS = (
+    "request_id",
+    "time",
+    "unit",
+    "surface",
+    "experiment",
+    "arm",
+    "hash_attribute",
+    "hash_value",
+    "hash_version",
+    "seed",
+    "bucket",
+    "items",
+    "scores",
+    "snapshot_versions",
+    "propensity",
+    "design",
+    "teams",
+    "extra",
+    "degraded",
+)
+OUTCOME_COLUMNS = ("event_id", "request_id", "unit", "name", "value", "time", "item")
+
+_JSON_EXPOSURE_COLUMNS = frozenset({"items", "scores", "snapshot_versions", "teams", "extra"})
+
+
+def exposure_rows(batch: Sequence[Exposure]) -> list[tuple[Any, ...]]:
+    """Row tuples (in :data:`EXPOSURE_COLUMNS` order) for ``batch``.
+
+    Raises:
+        EventRejected: a record holds something that is not JSON-serialisable (in ``extra``).
+    """
+    try:
+        return [
+            (
+                e.request_id,
+                e.time,
+                e.unit,
+                e.surface,
+                e.experiment,
+                e.arm,
+                e.hash_attribute,
+                e.hash_value,
+                e.hash_version,
+                e.seed,
+                e.bucket,
+                json_text(e.items),
+                None if e.scores is None else json_text(e.scores),
+                json_text(e.snapshot_versions),
+                e.propensity,
+                e.design,
+                None if e.teams is None else json_text(e.teams),
+                json_text(e.extra),
+                e.degraded,
+            )
+            for e in batch
+        ]
+    except TypeError as exc:
+        raise EventRejected(f"an exposure cannot be stored as JSON: {exc}") from exc
+
+
+def outcome_rows(batch: Sequence[Outcome]) -> list[tuple[Any, ...]]:
+    """Row tuples (in :data:`OUTCOME_COLUMNS` order) for ``batch``."""
+    return [(o.event_id, o.request_id, o.unit, o.name, o.value, o.time, o.item) for o in batch]
+
+
+def exposure_from_row(row: Sequence[Any]) -> Exposure:
+    """The exposure a row (in :data:`EXPOSURE_COLUMNS` order) stores."""
+    (
+        request_id,
+        time,
+        unit,
+        surface,
+        experiment,
+        arm,
+        hash_attribute,
+        hash_value,
+        hash_version,
+        seed,
+        bucket,
+        items,
+        scores,
+        snapshot_versions,
+        propensity,
+        design,
+        teams,
+        extra,
+        degraded,
+    ) = row
+    return Exposure(
+        request_id=request_id,
+        time=time,
+        unit=unit,
+        surface=surface,
+        items=tuple(from_json(items)),
+        experiment=experiment,
+        arm=arm,
+        hash_attribute=hash_attribute,
+        hash_value=hash_value,
+        hash_version=hash_version,
+        seed=seed,
+        bucket=bucket,
+        scores=None if scores is None else tuple(from_json(scores)),
+        snapshot_versions=from_json(snapshot_versions),
+        propensity=propensity,
+        design=design,
+        teams=None if teams is None else tuple(from_json(teams)),
+        extra=from_json(extra),
+        degraded=bool(degraded),
+    )
+
+
+def outcome_from_row(row: Sequence[Any]) -> Outcome:
+    """The outcome a row (in :data:`OUTCOME_COLUMNS` order) stores."""
+    event_id, request_id, unit, name, value, time, item = row
+    return Outcome(
+        event_id=event_id,
+        request_id=request_id,
+        unit=unit,
+        name=name,
+        value=value,
+        time=time,
+        item=item,
+    )
+
+
+def select_list(columns: Sequence[str], *, json_cast: str = "") -> str:
+    """``columns`` as a SELECT list; ``json_cast`` (``"::text"``) is appended to JSON columns."""
+    return ", ".join(f"{c}{json_cast}" if c in _JSON_EXPOSURE_COLUMNS else c for c in columns)
+
+
+def time_filters(
+    since: float | None, until: float | None, mark: str
+) -> tuple[list[str], list[Any]]:
+    """SQL conditions and parameters for ``since <= time < until``; ``mark`` is ``?`` or ``%s``."""
+    where: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        where.append(f"time >= {mark}")
+        params.append(since)
+    if until is not None:
+        where.append(f"time < {mark}")
+        params.append(until)
+    return where, params
+
+
+def where_clause(conditions: list[str]) -> str:
+    """``" WHERE a AND b"``, or nothing when there are no conditions."""
+    return " WHERE " + " AND ".join(conditions) if conditions else ""

@@ -1,0 +1,120 @@
+"""The event-sink interface: where exposures and outcomes are committed, and read back.
+
+A sink is deliberately dumb: it commits whole batches and reads them back in time order.
+Batching, buffering, retrying and acknowledging live above it, in :class:`EventWriter`
+(:mod:`sameday.events.writer`), the way redirects live in an HTTP client and not its transport.
+
+Two promises every backend keeps, and the contract tests check:
+
+- **Atomic, idempotent batches.** A ``write_*`` call commits all of its batch or none of it, and
+  a record whose ``request_id`` (exposures) or ``event_id`` (outcomes) is already stored is
+  skipped. At-least-once delivery from the writer (it retries a batch whose commit it could not
+  confirm) therefore stores every record exactly once.
+- **Errors at the edge.** A database that cannot be reached raises ``StoreUnavailable`` (the
+  writer retries); a record the database refuses raises ``EventRejected`` (the writer drops it).
+
+Backends: :class:`~sameday.events.sqlite.SQLiteSink` (embedded default),
+:class:`~sameday.events.postgres.PostgresSink`, :class:`~sameday.events.memory.MemorySink`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from sameday._closing import Closing
+from sameday.errors import ConfigError, Problem
+from sameday.events.records import Exposure, Outcome
+
+
+class EventSink(Closing, ABC):
+    """Durable storage of exposures and outcomes; see the module docstring for the contract.
+
+    Reading filters, shared by every backend: ``since`` is inclusive and ``until`` exclusive
+    (seconds since the epoch, compared with the record's ``time``); ``experiment`` keeps the
+    exposures of that experiment, and the outcomes of every unit exposed to it (unit-level
+    attribution; join on ``request_id`` for request-level). Records come in ``time`` order.
+    """
+
+    @abstractmethod
+    def write_exposures(self, batch: Sequence[Exposure]) -> int:
+        """Commit ``batch`` atomically; return how many were new (repeated request ids skipped).
+
+        Raises:
+            StoreUnavailable: the database cannot be reached; nothing was committed.
+            EventRejected: the database refused a record; nothing was committed.
+        """
+
+    @abstractmethod
+    def write_outcomes(self, batch: Sequence[Outcome]) -> int:
+        """Commit ``batch`` atomically; return how many were new (repeated event ids skipped).
+
+        Raises:
+            StoreUnavailable: the database cannot be reached; nothing was committed.
+            EventRejected: the database refused a record; nothing was committed.
+        """
+
+    @abstractmethod
+    def read_exposures(
+        self,
+        *,
+        experiment: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> Iterator[Exposure]:
+        """Stored exposures matching the filters (see the class docstring), oldest first."""
+
+    @abstractmethod
+    def read_outcomes(
+        self,
+        *,
+        experiment: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> Iterator[Outcome]:
+        """Stored outcomes matching the filters (see the class docstring), oldest first."""
+
+    def close(self) -> None:
+        """Release connections; the sink cannot be used afterwards."""
+
+
+def open_sink(url: str) -> EventSink:
+    """The sink a URL names (``storage.events`` in ``sameday.yaml``).
+
+    Accepted: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``,
+    ``postgresql://user@host:5432/db`` (also ``postgresql+psycopg://`` and ``postgres://``, the
+    SQLAlchemy and libpq spellings), and ``memory://`` (nothing survives the process). Relative
+    SQLite paths are taken from the current directory; resolve them against the project first
+    (``Project.url``).
+
+    Raises:
+        ConfigError: the URL names no known backend.
+        StoreUnavailable: the SQLite file cannot be created or opened.
+    """
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if sep and scheme == "sqlite" and rest.startswith("/") and len(rest) > 1:
+        from sameday.events.sqlite import SQLiteSink
+
+        return SQLiteSink(Path(rest[1:]))
+    if sep and scheme in {"postgresql", "postgresql+psycopg", "postgres"}:
+        from sameday.events.postgres import PostgresSink
+
+        return PostgresSink(url)
+    if sep and scheme == "memory":
+        from sameday.events.memory import MemorySink
+
+        return MemorySink()
+    raise ConfigError(
+        [
+            Problem(
+                path=None,
+                line=None,
+                column=None,
+                field="storage.events",
+                message=f"unsupported event log URL {url!r}: expected sqlite:///path/events.db, "
+                "postgresql+psycopg://user@host:5432/db or memory://",
+            )
+        ]
+    )

@@ -1,0 +1,51 @@
+"""The metadata database: pipeline runs, job attempts, snapshots and applied objects.
+
+SQLite under ``.sameday/`` by default, PostgreSQL by URL; the same SQLAlchemy models and Alembic
+migrations serve both. Open it with :meth:`MetadataStore.open`; manage its schema with
+:mod:`sameday.metadata.migrate` or ``sameday db``. Alembic is imported only when migrating.
+"""
+
+from sameday.metadata.ids import new_run_id, new_snapshot_version
+from sameday.metadata.migrate import (
+    MigrationOutcome,
+    SchemaStatus,
+    current_revision,
+    downgrade,
+    head_revision,
+    schema_status,
+    upgrade,
+)
+from sameday.metadata.records import (
+    AppliedObject,
+    AttemptEntry,
+    AttemptRecord,
+    AttemptStatus,
+    RunRecord,
+    RunStatus,
+    RunTrigger,
+    SnapshotRecord,
+    SnapshotStatus,
+)
+from sameday.metadata.store import MetadataStore
+
+__all__ = [
+    "AppliedObject",
+    "AttemptEntry",
+    "AttemptRecord",
+    "AttemptStatus",
+    "MetadataStore",
+    "MigrationOutcome",
+    "RunRecord",
+    "RunStatus",
+    "RunTrigger",
+    "SchemaStatus",
+    "SnapshotRecord",
+    "SnapshotStatus",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "new_run_id",
+    "new_snapshot_version",
+    "schema_status",
+    "upgrade",
+]

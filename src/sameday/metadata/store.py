@@ -1,0 +1,331 @@
+"""``MetadataStore``: runs, snapshots and applied objects in SQLite or PostgreSQL.
+
+One class for every backend: the SQLAlchemy models are portable, and the differences (locking,
+upserts, SQLite's connection settings) live in ``_engine`` and the few functions that need them.
+Every method runs in its own transaction and returns frozen records, never ORM objects, so
+nothing a caller holds can lazily hit a closed session.
+
+Opening checks the schema revision with one query and imports Alembic only when a migration is
+actually needed, so opening an up-to-date database stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from sameday._closing import Closing
+from sameday.errors import MetadataError
+from sameday.metadata import _applied, _bandits, _runs, _snapshots
+from sameday.metadata import migrate as migrations
+from sameday.metadata._engine import (
+    WRITE,
+    create_engine,
+    is_sqlite,
+    parse_url,
+    redact,
+    sqlite_file,
+    translate_errors,
+)
+from sameday.metadata.models import SCHEMA_REVISION
+from sameday.metadata.records import (
+    AppliedObject,
+    AttemptEntry,
+    AttemptRecord,
+    RunRecord,
+    SnapshotRecord,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class MetadataStore(Closing):
+    """The metadata database of a project. Open it with :meth:`open`; close it when done.
+
+    Example::
+
+        with MetadataStore.open("sqlite:///.sameday/metadata.db") as store:
+            run = store.create_run("daily", {"date": "2026-11-23"})
+            store.finish_run(run.id, "succeeded")
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        """Wrap an engine already at ``SCHEMA_REVISION``; use :meth:`open` instead."""
+        self._engine = engine
+        self._url = engine.url
+        self._closed = False
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> MetadataStore:
+        """Open the metadata database at ``url``, upgrading its schema if allowed.
+
+        Args:
+            url: ``sqlite:///path/to/file.db`` (folders are created), ``sqlite://`` (in
+                memory) or ``postgresql+psycopg://user@host/db``.
+            migrate: upgrade a database that is behind (or empty) to the schema this sameday
+                needs. With ``False`` such a database is refused: for a shared PostgreSQL,
+                servers usually open with ``migrate=False`` and an operator runs
+                ``sameday db upgrade``.
+
+        Raises:
+            MetadataError: the schema is not current and ``migrate`` is ``False``.
+            MigrationError: the upgrade failed (the database is unchanged).
+            StoreUnavailable: the database cannot be reached.
+        """
+        parsed = parse_url(url)
+        engine = create_engine(parsed)
+        try:
+            revision = _schema_revision(engine)
+            if revision != SCHEMA_REVISION:
+                if not migrate:
+                    raise MetadataError(
+                        f"metadata database {redact(parsed)} is at schema revision "
+                        f"{revision or 'none (empty)'}, this sameday needs {SCHEMA_REVISION}: "
+                        "run 'sameday db upgrade'"
+                    )
+                if is_sqlite(parsed) and sqlite_file(parsed) is None:
+                    migrations.upgrade_engine(engine, SCHEMA_REVISION)
+                else:
+                    migrations.upgrade(url, SCHEMA_REVISION)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    def close(self) -> None:
+        """Close every pooled connection. Using the store afterwards raises ``MetadataError``."""
+        self._closed = True
+        self._engine.dispose()
+
+    def __repr__(self) -> str:
+        state = ", closed" if self._closed else ""
+        return f"MetadataStore({redact(self._url)!r}{state})"
+
+    @property
+    def url(self) -> str:
+        """The database URL, password hidden."""
+        return redact(self._url)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise MetadataError(f"{self!r} is closed: open a new one")
+
+    @contextmanager
+    def _connection(self, *, write: bool = False) -> Iterator[sa.Connection]:
+        """A pooled connection with driver errors translated; ``write`` locks SQLite up front."""
+        self._check_open()
+        with translate_errors(self._url), self._engine.connect() as connection:
+            if write:
+                connection.execution_options(**{WRITE: True})
+            yield connection
+
+    @contextmanager
+    def _session(self, *, write: bool = False) -> Iterator[Session]:
+        """An ORM session in its own transaction, committed when the block ends."""
+        with (
+            self._connection(write=write) as connection,
+            Session(bind=connection, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sa.Connection]:
+        """A write transaction for Core statements, skipping the ORM session's set-up cost."""
+        with self._connection(write=True) as connection, connection.begin():
+            yield connection
+
+    # Runs and job attempts.
+
+    def create_run(
+        self,
+        pipeline: str,
+        params: dict[str, Any],
+        trigger: str = "manual",
+        resumed_from: str | None = None,
+    ) -> RunRecord:
+        """Record a new run of ``pipeline``, status ``running``, with a fresh id."""
+        with self._session(write=True) as session:
+            return _runs.create_run(session, pipeline, params, trigger, resumed_from, _now())
+
+    def finish_run(self, run_id: str, status: str, message: str | None = None) -> RunRecord:
+        """Record that a run ended: ``succeeded``, ``failed`` or ``cancelled``."""
+        with self._session(write=True) as session:
+            return _runs.finish_run(session, run_id, status, message, _now())
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run with this id, or the only one whose id starts with it (``NotFound`` else)."""
+        with self._session() as session:
+            return _runs.run_record(_runs.find_run(session, run_id))
+
+    def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
+        """The latest runs, newest first, of one pipeline or all."""
+        with self._session() as session:
+            return _runs.list_runs(session, pipeline, limit)
+
+    def start_attempt(self, run_id: str, job: str, attempt: int, log_path: str) -> AttemptRecord:
+        """Record that attempt number ``attempt`` (from 1) of ``job`` started in a run."""
+        with self._session(write=True) as session:
+            return _runs.start_attempt(session, run_id, job, attempt, log_path, _now())
+
+    def finish_attempt(
+        self,
+        attempt_id: int,
+        status: str,
+        exit_code: int | None = None,
+        reason: str | None = None,
+    ) -> AttemptRecord:
+        """Record how an attempt ended (any attempt status but ``running``)."""
+        with self._session(write=True) as session:
+            return _runs.finish_attempt(session, attempt_id, status, exit_code, reason, _now())
+
+    def record_attempts(self, run_id: str, attempts: Sequence[AttemptEntry]) -> None:
+        """Record many attempts of one run in one transaction, keyed by job and attempt number.
+
+        New attempts are inserted; attempts recorded ``running`` take the entry's outcome;
+        attempts that already ended are left as they are. This is how the local runner writes:
+        a batch of entries costs about one transaction, where ``start_attempt`` and
+        ``finish_attempt`` cost one each per attempt.
+
+        Raises:
+            ValueError: an entry is malformed, or an attempt is listed twice.
+            NotFound: there is no run with exactly this id.
+        """
+        self._check_open()
+        if not attempts:
+            return
+        with self._transaction() as connection:
+            _runs.record_attempts(connection, run_id, attempts)
+
+    def attempts(self, run_id: str, job: str | None = None) -> list[AttemptRecord]:
+        """The attempts of a run in the order they started, optionally of one job."""
+        with self._session() as session:
+            return _runs.attempts(session, run_id, job)
+
+    def job_statuses(self, run_id: str) -> dict[str, str]:
+        """Each job of a run mapped to the status of its latest attempt."""
+        with self._session() as session:
+            return _runs.job_statuses(session, run_id)
+
+    # Snapshots.
+
+    def create_snapshot(
+        self,
+        result_set: str,
+        version: str,
+        *,
+        content_hash: str,
+        rows: int,
+        keys: int,
+        schema: dict[str, Any],
+        source: str,
+        run_id: str | None,
+        store_url: str,
+    ) -> SnapshotRecord:
+        """Record a staged snapshot (not served until :meth:`set_live`)."""
+        with self._session(write=True) as session:
+            return _snapshots.create_snapshot(
+                session,
+                result_set,
+                version,
+                content_hash=content_hash,
+                rows=rows,
+                keys=keys,
+                schema=schema,
+                source=source,
+                run_id=run_id,
+                store_url=store_url,
+                now=_now(),
+            )
+
+    def set_live(self, result_set: str, version: str) -> SnapshotRecord | None:
+        """Atomically make ``version`` live and retire the previous live one, returned."""
+        with self._session(write=True) as session:
+            return _snapshots.set_live(session, result_set, version, _now())
+
+    def live_snapshot(self, result_set: str) -> SnapshotRecord | None:
+        """The snapshot served for ``result_set``, or ``None``."""
+        with self._session() as session:
+            return _snapshots.live_snapshot(session, result_set)
+
+    def get_snapshot(self, version: str) -> SnapshotRecord:
+        """The snapshot with this version (``NotFound`` else)."""
+        with self._session() as session:
+            return _snapshots.snapshot_record(_snapshots.get_snapshot(session, version))
+
+    def list_snapshots(
+        self, result_set: str, *, include_deleted: bool = False
+    ) -> list[SnapshotRecord]:
+        """The snapshots of ``result_set``, newest first."""
+        with self._session() as session:
+            return _snapshots.list_snapshots(session, result_set, include_deleted)
+
+    def mark_deleted(self, version: str) -> SnapshotRecord:
+        """Mark a non-live snapshot deleted (call before removing its data)."""
+        with self._session(write=True) as session:
+            return _snapshots.mark_deleted(session, version)
+
+    def delete_staged(
+        self, result_set: str, *, older_than: timedelta | None = None
+    ) -> list[SnapshotRecord]:
+        """Forget staged snapshots never made live; returns them so their data can be removed."""
+        with self._session(write=True) as session:
+            return _snapshots.delete_staged(session, result_set, older_than, _now())
+
+    # Applied objects.
+
+    def applied(self, kind: str | None = None) -> list[AppliedObject]:
+        """The objects registered by the last apply, by kind then name."""
+        with self._session() as session:
+            return _applied.applied(session, kind)
+
+    def replace_applied(
+        self, objects: list[tuple[str, str, dict[str, Any]]]
+    ) -> list[AppliedObject]:
+        """Atomically make the applied set exactly ``objects`` (kind, name, spec)."""
+        with self._session(write=True) as session:
+            return _applied.replace_applied(session, objects, _now())
+
+    # Bandit parameter snapshots.
+
+    def latest_bandit_params(self, experiment: str) -> _bandits.BanditParamsRecord | None:
+        """The live (newest) parameter snapshot of a bandit, or ``None`` before its first."""
+        with self._session() as session:
+            return _bandits.latest(session, experiment)
+
+    def bandit_versions(self) -> dict[str, int]:
+        """Every bandit's live snapshot version, for servers deciding whether to reload."""
+        with self._session() as session:
+            return _bandits.latest_versions(session)
+
+    def bandit_history(self, experiment: str, limit: int = 20) -> list[_bandits.BanditParamsRecord]:
+        """A bandit's newest ``limit`` snapshots, newest first."""
+        with self._session() as session:
+            return _bandits.history(session, experiment, limit)
+
+    def save_bandit_params(
+        self, experiment: str, params: dict[str, Any], *, expected_version: int | None
+    ) -> _bandits.BanditParamsRecord:
+        """Atomically make ``params`` the live snapshot after ``expected_version``.
+
+        Raises:
+            BanditParamsConflict: another update saved a snapshot after ``expected_version``.
+        """
+        with self._session(write=True) as session:
+            return _bandits.save(session, experiment, params, expected_version, _now())
+
+
+def _schema_revision(engine: sa.Engine) -> str | None:
+    """The Alembic revision recorded in the database, read without importing Alembic."""
+    with translate_errors(engine.url), engine.connect() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        value = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        return str(value) if value is not None else None

@@ -1,0 +1,251 @@
+"""The checks a publication must pass before it can go live, each a small function.
+
+Every check looks at the normalised rows (see :mod:`sameday.results.read`), registered in DuckDB
+as the table ``rows``, and returns ``None`` or a :class:`CheckFailure` with a few offending rows,
+so the person reading the error sees what is wrong, not only that something is.
+
+Structural failures (unusable columns, types or ids) come from the reader and cannot be forced;
+the checks here guard quality and can be skipped with ``publish(force=True)``.
+
+The checks come in two kinds. *Count* checks look only at row and key counts, which the reader
+already has: they are instant, so a publish runs them before writing anything. *Scan* checks
+(scores, duplicates, catalogue, SQL assertions) read every row in DuckDB, which releases the GIL:
+a publish runs them in a thread while the lists load, and abandons the load if one fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import orjson
+
+from sameday.config.loader import Project
+from sameday.config.results import Checks
+from sameday.errors import NotFound
+from sameday.metadata.records import SnapshotRecord
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from sameday.results.read import Rows
+
+EXAMPLES = 5
+"""Offending rows shown per failed check."""
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    """One failed check: its name, what is wrong, and a few offending rows."""
+
+    check: str
+    message: str
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    structural: bool = False
+
+    def render(self) -> str:
+        """The failure as text: one line, then the example rows as JSON, indented."""
+        lines = [f"- {self.check}: {self.message}"]
+        lines += [f"    {orjson.dumps(row, default=str).decode()}" for row in self.examples]
+        return "\n".join(lines)
+
+
+def failed(
+    check: str,
+    message: str,
+    examples: Sequence[dict[str, Any]] = (),
+    *,
+    structural: bool = False,
+) -> CheckFailure:
+    """A :class:`CheckFailure`, keeping at most ``EXAMPLES`` example rows."""
+    return CheckFailure(check, message, list(examples)[:EXAMPLES], structural)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may look at: the rows, the declared checks and the live snapshot."""
+
+    con: duckdb.DuckDBPyConnection
+    rows: Rows
+    checks: Checks
+    project: Project
+    live: SnapshotRecord | None
+
+
+def _examples(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, list[dict[str, Any]]]:
+    """How many rows ``sql`` returns, and the first few of them as dictionaries."""
+    cursor = con.execute(f"SELECT *, count(*) OVER () AS __total FROM ({sql}) LIMIT {EXAMPLES}")
+    names = [d[0] for d in cursor.description or []]
+    records = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    total = int(records[0].pop("__total")) if records else 0
+    for record in records:
+        record.pop("__total", None)
+    return total, records
+
+
+def min_rows(ctx: Context) -> CheckFailure | None:
+    """At least ``checks.min_rows`` rows."""
+    if ctx.rows.rows >= ctx.checks.min_rows:
+        return None
+    return failed("min_rows", f"{ctx.rows.rows} rows, at least {ctx.checks.min_rows} required")
+
+
+def min_keys(ctx: Context) -> CheckFailure | None:
+    """At least ``checks.min_keys`` distinct keys."""
+    if ctx.rows.keys >= ctx.checks.min_keys:
+        return None
+    return failed("min_keys", f"{ctx.rows.keys} keys, at least {ctx.checks.min_keys} required")
+
+
+def finite_scores(ctx: Context) -> CheckFailure | None:
+    """No NaN, infinite or missing score."""
+    if not ctx.checks.finite_scores:
+        return None
+    total, rows = _examples(
+        ctx.con, "SELECT * FROM rows WHERE score IS NULL OR NOT isfinite(score)"
+    )
+    if not total:
+        return None
+    return failed("finite_scores", f"{total} row(s) have a missing, NaN or infinite score", rows)
+
+
+def unique_items(ctx: Context) -> CheckFailure | None:
+    """No item twice in one key's list."""
+    if not ctx.checks.unique_items:
+        return None
+    total, rows = _examples(
+        ctx.con,
+        "SELECT key, item, count(*) AS times FROM rows GROUP BY key, item HAVING count(*) > 1 "
+        "ORDER BY key, item",
+    )
+    if not total:
+        return None
+    return failed("unique_items", f"{total} (key, item) pair(s) appear more than once", rows)
+
+
+def short_lists(ctx: Context) -> CheckFailure | None:
+    """At most ``max_share`` of keys with fewer than ``min_items`` items."""
+    rule = ctx.checks.short_lists
+    if rule is None or ctx.rows.keys == 0:
+        return None
+    short = ctx.rows.counts < rule.min_items
+    share = float(short.mean())
+    if share <= rule.max_share:
+        return None
+    keys = ctx.rows.table.column("key").take(ctx.rows.starts[:-1][short][:EXAMPLES]).to_pylist()
+    counts = ctx.rows.counts[short][:EXAMPLES].tolist()
+    return failed(
+        "short_lists",
+        f"{share:.1%} of keys have fewer than {rule.min_items} items, at most "
+        f"{rule.max_share:.1%} allowed",
+        [{"key": k, "items": n} for k, n in zip(keys, counts, strict=True)],
+    )
+
+
+def catalogue(ctx: Context) -> CheckFailure | None:
+    """Every item is in the catalogue file."""
+    from sameday.results.read import file_sql, quote
+
+    rule = ctx.checks.catalogue
+    if rule is None:
+        return None
+    try:
+        source = file_sql(ctx.project.path(rule.path), "auto")
+    except NotFound as exc:
+        return failed("catalogue", str(exc))
+    total, rows = _examples(
+        ctx.con,
+        f"SELECT * FROM rows WHERE item NOT IN "
+        f"(SELECT CAST({quote(rule.column)} AS VARCHAR) FROM {source} "
+        f"WHERE {quote(rule.column)} IS NOT NULL)",
+    )
+    if not total:
+        return None
+    return failed("catalogue", f"{total} row(s) recommend items missing from {rule.path}", rows)
+
+
+def key_coverage(ctx: Context) -> CheckFailure | None:
+    """The number of keys drops by at most ``max_key_coverage_drop`` against the live snapshot."""
+    limit = ctx.checks.max_key_coverage_drop
+    if limit is None or ctx.live is None or ctx.live.keys == 0:
+        return None
+    drop = (ctx.live.keys - ctx.rows.keys) / ctx.live.keys
+    if drop <= limit:
+        return None
+    return failed(
+        "key_coverage",
+        f"{ctx.rows.keys} keys against {ctx.live.keys} in live snapshot {ctx.live.version} "
+        f"(-{drop:.1%}); at most -{limit:.1%} allowed",
+    )
+
+
+def row_count(ctx: Context) -> CheckFailure | None:
+    """The row count changes by at most ``max_row_count_change`` against the live snapshot."""
+    limit = ctx.checks.max_row_count_change
+    if limit is None or ctx.live is None or ctx.live.rows == 0:
+        return None
+    change = (ctx.rows.rows - ctx.live.rows) / ctx.live.rows
+    if abs(change) <= limit:
+        return None
+    return failed(
+        "row_count",
+        f"{ctx.rows.rows} rows against {ctx.live.rows} in live snapshot {ctx.live.version} "
+        f"({change:+.1%}); at most ±{limit:.1%} allowed",
+    )
+
+
+def sql_assertions(ctx: Context) -> list[CheckFailure]:
+    """Each custom query over ``rows`` returns no rows."""
+    import duckdb
+
+    failures = []
+    for assertion in ctx.checks.sql:
+        name = f"sql:{assertion.name}"
+        try:
+            total, rows = _examples(ctx.con, assertion.query)
+        except duckdb.Error as exc:
+            failures.append(failed(name, f"the query failed: {exc}"))
+            continue
+        if total:
+            failures.append(failed(name, f"{total} offending row(s)", rows))
+    return failures
+
+
+Check = Callable[[Context], CheckFailure | None]
+"""One built-in check."""
+CHECKS: tuple[Check, ...] = (
+    min_rows,
+    min_keys,
+    finite_scores,
+    unique_items,
+    short_lists,
+    catalogue,
+    key_coverage,
+    row_count,
+)
+"""The built-in checks, in the order they run and report."""
+COUNTS: frozenset[Check] = frozenset({min_rows, min_keys, short_lists, key_coverage, row_count})
+"""The checks that look only at row and key counts: instant, run before anything is written."""
+Kind = Literal["all", "counts", "scans"]
+"""Which checks :func:`run_checks` runs: every one, the count checks, or the scan checks."""
+
+
+def run_checks(ctx: Context, kind: Kind = "all") -> list[CheckFailure]:
+    """Every failure among the checks of ``kind`` (and, unless ``counts``, the SQL assertions).
+
+    Failures come in the order of :data:`CHECKS`, SQL assertions last; :func:`ordered` restores
+    that order when the two kinds ran apart.
+    """
+    chosen = [check for check in CHECKS if kind == "all" or (check in COUNTS) == (kind == "counts")]
+    if kind == "counts":
+        return [failure for check in chosen if (failure := check(ctx)) is not None]
+    ctx.con.register("rows", ctx.rows.table)
+    failures = [failure for check in chosen if (failure := check(ctx)) is not None]
+    return failures + sql_assertions(ctx)
+
+
+def ordered(failures: list[CheckFailure]) -> list[CheckFailure]:
+    """``failures`` in the order :func:`run_checks` reports them: built-in checks, then SQL."""
+    position = {check.__name__: index for index, check in enumerate(CHECKS)}
+    return sorted(failures, key=lambda failure: position.get(failure.check, len(CHECKS)))

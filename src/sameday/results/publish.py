@@ -1,0 +1,266 @@
+"""``publish``: read a result set, check it, and make it live as a new immutable snapshot.
+
+Nothing becomes visible until every check passes. The instant count checks run first; the
+lists are then loaded into the serving store under a fresh version *while* the checks that scan
+every row run in a thread (DuckDB releases the GIL, so on two cores the checks cost almost no
+wall time). The load cannot commit before those checks pass: a failure abandons it, and the
+store is left as it was. The version is then recorded in the metadata database and made live
+with one pointer swap; :mod:`sameday.results.lifecycle` explains the order and why a publish
+killed at any point leaves the previous snapshot live and the next publish able to clean up.
+
+``force`` skips the quality checks (row and key counts, scores, duplicates, catalogue, short
+lists, change against the live snapshot, SQL assertions) but never the structural ones: a source
+without the declared columns, with the wrong types or with empty ids cannot be published.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from sameday.config.loader import Project
+from sameday.errors import ResultCheckFailed, SamedayError
+from sameday.metadata import new_snapshot_version
+from sameday.results.checks import CheckFailure, Context, ordered, run_checks
+from sameday.results.encode import EncodedLists
+from sameday.results.lifecycle import (
+    apply_retention,
+    live_record,
+    open_both,
+    publish_lock,
+    repair,
+    result_set,
+)
+from sameday.results.read import connect, read_rows
+from sameday.store import Chunk, ServingStore
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(keys_done, keys_total)`` while lists are loaded into the store."""
+
+CHUNK_DELAY_ENV = "SAMEDAY_TEST_CHUNK_DELAY"
+"""Test hook: seconds to sleep after each loaded chunk, so tests can kill a publish mid-load."""
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish did (or, with ``dry_run``, would do).
+
+    Attributes:
+        version: the new snapshot's version; ``None`` on a dry run.
+        previous: the version that was live before, if any.
+        forced: checks that failed but were skipped with ``force``.
+        deleted: versions removed by retention.
+        repaired: debris of interrupted publishes removed first.
+        seconds: time spent per phase (read, check, encode, load, total).
+    """
+
+    result_set: str
+    version: str | None
+    content_hash: str
+    rows: int
+    keys: int
+    source: str
+    dry_run: bool
+    previous: str | None = None
+    forced: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, fit for records and messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _reported(
+    chunks: Iterable[Chunk], total: int, progress: Progress | None, gate: Callable[[], None]
+) -> Iterator[Chunk]:
+    """``chunks``, reporting progress after each, then ``gate()`` before the store may commit."""
+    delay = float(os.environ.get(CHUNK_DELAY_ENV) or 0)
+    done = 0
+    for chunk in chunks:
+        yield chunk
+        done += len(chunk)
+        if progress is not None:
+            progress(done, total)
+        if delay:
+            time.sleep(delay)
+    gate()
+
+
+def _refuse(name: str, failures: list[CheckFailure]) -> ResultCheckFailed:
+    count = len(failures)
+    return ResultCheckFailed(
+        f"result set {name!r} failed {count} check{'s' if count != 1 else ''}; nothing was "
+        "published:\n"
+        + "\n".join(f.render() for f in failures)
+        + "\nFix the rows, or publish with --force to skip these (non-structural) checks.",
+        result_set=name,
+        failures=[f.check for f in failures],
+    )
+
+
+def publish(
+    project: Project,
+    name: str,
+    *,
+    source: str | Path | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    run_id: str | None = None,
+    progress: Progress | None = None,
+) -> PublishResult:
+    """Check the rows of result set ``name`` and publish them as its live snapshot.
+
+    Args:
+        project: the loaded project.
+        name: the result set to publish.
+        source: a file or glob to read instead of the declared source.
+        dry_run: read and check only; change nothing.
+        force: publish even if quality checks fail (structural ones still refuse).
+        run_id: the pipeline run that produced the rows, recorded with the snapshot.
+        progress: called while the lists are loaded, see :data:`Progress`.
+
+    Raises:
+        ResultCheckFailed: a check failed (with example rows); nothing was changed.
+        NotFound: the result set or its source file does not exist.
+        StoreUnavailable: the serving store or the metadata database cannot be reached.
+    """
+    declared = result_set(project, name)
+    started = time.perf_counter()
+    seconds: dict[str, float] = {}
+
+    def lap(phase: str, since: float) -> float:
+        now = time.perf_counter()
+        seconds[phase] = round(now - since, 4)
+        return now
+
+    con = connect(project)
+    try:
+        rows = read_rows(project, declared, source=source, con=con)
+        mark = lap("read", started)
+        with publish_lock(project, name), open_both(project) as (meta, store):
+            live = live_record(meta, store, name)
+            ctx = Context(con, rows, declared.checks, project, live)
+            failures = run_checks(ctx, "counts")
+            if failures and not force:
+                raise _refuse(name, run_checks(ctx))
+            encoded = EncodedLists(rows, con)  # before the checks thread takes the connection
+            content_hash = encoded.content_hash()
+            mark = lap("encode", mark)
+            result = PublishResult(
+                name,
+                None,
+                content_hash,
+                rows.rows,
+                rows.keys,
+                rows.source,
+                dry_run,
+                previous=live.version if live else None,
+            )
+            if dry_run:
+                failures = ordered(failures + run_checks(ctx, "scans"))
+                if failures and not force:
+                    raise _refuse(name, failures)
+                lap("check", mark)
+                seconds["total"] = round(time.perf_counter() - started, 4)
+                return replace(result, forced=[f.check for f in failures], seconds=seconds)
+            version = new_snapshot_version(name)
+            failures = _load_checked(
+                ctx,
+                store,
+                name,
+                version,
+                encoded,
+                counts=failures,
+                force=force,
+                progress=progress,
+                seconds=seconds,
+            )
+            repaired = repair(meta, store, name, loading=version)
+            meta.create_snapshot(
+                name,
+                version,
+                content_hash=content_hash,
+                rows=rows.rows,
+                keys=rows.keys,
+                schema={"source": rows.schema, "columns": declared.columns.model_dump()},
+                source=rows.source,
+                run_id=run_id,
+                store_url=redact(project.settings.storage.serving),
+            )
+            store.set_live(name, version)
+            meta.set_live(name, version)
+            mark = lap("load", mark)
+            deleted = apply_retention(meta, store, name, declared.retention)
+    finally:
+        con.close()
+    seconds["total"] = round(time.perf_counter() - started, 4)
+    return replace(
+        result,
+        version=version,
+        forced=[f.check for f in failures],
+        deleted=deleted,
+        repaired=repaired,
+        seconds=seconds,
+    )
+
+
+def _load_checked(
+    ctx: Context,
+    store: ServingStore,
+    name: str,
+    version: str,
+    encoded: EncodedLists,
+    *,
+    counts: list[CheckFailure],
+    force: bool,
+    progress: Progress | None,
+    seconds: dict[str, float],
+) -> list[CheckFailure]:
+    """Load ``version`` of ``name`` while the scan checks run in a thread.
+
+    The store commits only after the last chunk, and after the last chunk :func:`_reported`
+    waits for the checks. If one fails and ``force`` is off, the load is abandoned before it
+    commits (SQLite rolls its transaction back) and whatever it wrote is dropped (Redis), so
+    readers see no change and no version is left behind; a publish killed meanwhile leaves
+    debris that the next publish's :func:`repair` removes.
+
+    Returns:
+        ``counts`` (the count checks' failures, already forced) and the scan checks' failures,
+        in report order; all of them forced, since the load went through.
+    """
+    failures: list[CheckFailure] = []
+    started = time.perf_counter()
+
+    def scans() -> list[CheckFailure]:
+        found = run_checks(ctx, "scans")
+        seconds["check"] = round(time.perf_counter() - started, 4)
+        return found
+
+    def gate() -> None:
+        failures.extend(ordered(counts + checking.result()))
+        if failures and not force:
+            raise _refuse(name, failures)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="sameday-checks") as pool:
+        checking = pool.submit(scans)
+        try:
+            store.load(name, version, _reported(encoded.chunks(), ctx.rows.keys, progress, gate))
+        except BaseException:
+            with suppress(SamedayError):
+                store.drop(name, version)
+            raise
+    return failures

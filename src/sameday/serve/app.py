@@ -1,0 +1,178 @@
+"""The HTTP service, built (not decorated): ``create_app(client, ...)`` returns a Starlette app.
+
+Bad input is always a 4xx with a JSON body ``{"error": {"status", "message", "field"}}``; the
+store being down is never an error for the caller (``degraded: true``); the event log being down
+is a 503 the client retries (events are idempotent by ``event_id``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from sameday.errors import StoreUnavailable
+from sameday.serve import requests as parse
+from sameday.serve.client import Client
+from sameday.serve.engine import UnknownSurface
+from sameday.serve.fastpath import fast_recommend, key_allowed
+from sameday.serve.metrics import ServerMetrics
+from sameday.serve.openapi import openapi_spec
+
+Handler = Callable[[Request], Awaitable[Response]]
+EVENTS_TIMEOUT = 5.0
+
+
+class JSON(Response):
+    """A JSON response rendered by orjson."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def error(
+    status: int, message: str, field: str | None = None, headers: Mapping[str, str] | None = None
+) -> JSON:
+    """The one error shape of the API."""
+    body = {"error": {"status": status, "message": message, "field": field}}
+    return JSON(body, status, headers=headers)
+
+
+class ServingApp(Starlette):
+    """The Starlette app, with ``GET /v1/recommend/{surface}`` answered by a handler that
+    skips Starlette's layers (see :mod:`sameday.serve.fastpath`)."""
+
+    def __init__(self, fast: Callable[[Scope, Send], Awaitable[bool]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._fast = fast
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and await self._fast(scope, send):
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(
+    client: Client, *, serving_key: str | None = None, admin_key: str | None = None
+) -> Starlette:
+    """The HTTP app over ``client``. With a key set, requests must carry it as
+    ``Authorization: Bearer KEY`` or ``X-API-Key: KEY`` (the admin key also opens serving)."""
+    metrics = ServerMetrics(client)
+    spec = orjson.dumps(openapi_spec(secured=bool(serving_key or admin_key)))
+    observe = metrics.latency.labels
+
+    def allowed(request: Request, keys: tuple[str, ...]) -> bool:
+        return key_allowed(request.scope["headers"], keys)
+
+    serving_keys = tuple(key for key in (serving_key, admin_key) if key)
+
+    def guarded(handler: Handler, endpoint: str, *, admin: bool = False) -> Handler:
+        candidates = (admin_key,) if admin else (serving_key, admin_key)
+        keys = tuple(key for key in candidates if key)
+        timer = observe(endpoint)
+
+        async def wrapped(request: Request) -> Response:
+            started = time.perf_counter()
+            if keys and not allowed(request, keys):
+                return error(401, "missing or wrong API key: send 'Authorization: Bearer KEY'")
+            try:
+                response = await handler(request)
+            except parse.BadRequest as exc:
+                response = error(400, str(exc), exc.field)
+            except UnknownSurface as exc:
+                response = error(404, str(exc), "surface")
+            except ValueError as exc:
+                response = error(400, str(exc))
+            timer.observe(time.perf_counter() - started)
+            return response
+
+        return wrapped
+
+    async def body(request: Request) -> Any:
+        raw = await request.body()
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise parse.BadRequest(f"the body is not valid JSON: {exc}") from None
+
+    def serve(surface: str, req: parse.RecommendRequest) -> JSON:
+        result = client.recommend(
+            surface, req.unit, attributes=req.attributes, n=req.n, exclude=req.exclude
+        )
+        return JSON(result.to_dict())
+
+    async def recommend(request: Request) -> Response:
+        if request.method == "POST":
+            parsed = parse.recommend_body(await body(request))
+        else:
+            parsed = parse.recommend_query(request.query_params)
+        return serve(request.path_params["surface"], parsed)
+
+    async def recommend_batch(request: Request) -> Response:
+        units, n, exclude = parse.batch_body(await body(request))
+        results = client.recommend_batch(
+            request.path_params["surface"], units, n=n, exclude=exclude
+        )
+        return JSON({"results": [r.to_dict() for r in results]})
+
+    async def events(request: Request) -> Response:
+        outcomes = parse.events_body(await body(request))
+        try:
+            ticket = client.track(outcomes)
+            if ticket is not None:
+                await ticket.wait_async(EVENTS_TIMEOUT)
+        except StoreUnavailable as exc:
+            return error(503, f"{exc}; resend the same events (they are idempotent by event_id)")
+        return JSON({"accepted": len(outcomes)})
+
+    async def refresh(request: Request) -> Response:
+        return JSON({"changed": client.refresh(), "fingerprint": client.state.fingerprint})
+
+    async def healthz(request: Request) -> Response:
+        return JSON({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        state = client.state
+        if not state.surfaces:
+            return error(503, "no surfaces applied yet: run 'sameday apply'")
+        return JSON({"status": "ready", "surfaces": sorted(state.surfaces)})
+
+    async def prometheus(request: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def openapi(request: Request) -> Response:
+        return Response(spec, media_type="application/json")
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return error(exc.status_code, str(exc.detail), headers=exc.headers)
+
+    routes = [
+        Route("/v1/recommend/{surface}", guarded(recommend, "recommend"), methods=["GET", "POST"]),
+        Route(
+            "/v1/recommend/{surface}/batch",
+            guarded(recommend_batch, "recommend_batch"),
+            methods=["POST"],
+        ),
+        Route("/v1/events", guarded(events, "events"), methods=["POST"]),
+        Route("/v1/admin/refresh", guarded(refresh, "refresh", admin=True), methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", prometheus, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+    ]
+    return ServingApp(
+        fast_recommend(client, serving_keys, observe("recommend")),
+        routes=routes,
+        exception_handlers={HTTPException: http_error},
+    )

@@ -1,0 +1,76 @@
+"""Per-result-set lists held in process: the default list and the last-known-good fallback.
+
+A result set may publish one list under the key ``*``: the list for any key that has none (a
+popularity list, say). The refresher reads these once per live version, so a missing key costs no
+second store read, and keeps serving them when the store goes down: that is the last-known-good
+list a degraded answer is built from.
+
+A result set whose live version holds *only* the ``*`` list (a popularity list) answers every key
+with it; when the store can count a version's keys (``key_count``: the SQLite and Redis stores),
+the refresher notes such result sets in ``only_default`` and serving reads no store for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from sameday.errors import NotFound, StoreUnavailable
+from sameday.store.base import Item, ServingStore
+
+DEFAULT_KEY = "*"
+
+
+@dataclass(frozen=True)
+class ListCache:
+    """Live versions seen at the last refresh and each result set's ``*`` list."""
+
+    versions: Mapping[str, str]
+    defaults: Mapping[str, list[Item]]
+    only_default: frozenset[str] = field(default=frozenset())
+    """Result sets whose live version holds nothing but the ``*`` list."""
+
+    @classmethod
+    def empty(cls) -> ListCache:
+        """A cache with nothing in it."""
+        return cls(versions={}, defaults={})
+
+    def default_list(self, result_set: str) -> list[Item]:
+        """The ``*`` list of ``result_set`` (empty when it has none)."""
+        return self.defaults.get(result_set, [])
+
+
+def refresh_cache(
+    store: ServingStore, result_sets: Iterable[str], previous: ListCache
+) -> ListCache:
+    """A cache for the store's current live versions, re-reading only result sets that changed.
+
+    When the store cannot be reached, the previous entries are kept (last known good).
+    """
+    versions: dict[str, str] = {}
+    defaults: dict[str, list[Item]] = {}
+    only: set[str] = set()
+    count: Callable[[str, str], int | None] | None = getattr(store, "key_count", None)
+    for result_set in sorted(result_sets):
+        try:
+            version = store.live_version(result_set)
+        except StoreUnavailable:
+            if result_set in previous.versions:
+                versions[result_set] = previous.versions[result_set]
+                defaults[result_set] = previous.default_list(result_set)
+            continue
+        if version is None:
+            continue
+        versions[result_set] = version
+        if previous.versions.get(result_set) == version:
+            defaults[result_set] = previous.default_list(result_set)
+            if result_set in previous.only_default:
+                only.add(result_set)
+            continue
+        try:
+            defaults[result_set] = store.get(result_set, DEFAULT_KEY)
+            if defaults[result_set] and count is not None and count(result_set, version) == 1:
+                only.add(result_set)
+        except (NotFound, StoreUnavailable):
+            defaults[result_set] = previous.default_list(result_set)
+    return ListCache(versions=versions, defaults=defaults, only_default=frozenset(only))

@@ -1,0 +1,242 @@
+"""``sameday.Client``: the serving semantics in process, the same as the HTTP API's.
+
+A client owns its connections (serving store, metadata database, event sink) and a refresher
+thread that polls the applied configuration and the live snapshot versions every
+``refresh_interval`` seconds and swaps in a new state when either changed: applied experiments and
+newly published snapshots reach running servers within seconds, without a restart. The same poll
+reloads bandits whose parameter snapshot changed, and a client built with ``update_bandits``
+also runs their posterior updates (:class:`~sameday.serve.bandits.BanditUpdater`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from sameday.errors import StoreUnavailable
+from sameday.events.records import Outcome
+from sameday.events.ticket import Ticket
+from sameday.events.writer import EventWriter
+from sameday.serve.bandits import BanditUpdater, bandit_plans, load_policies
+from sameday.serve.cache import refresh_cache
+from sameday.serve.engine import Engine, Recommendation
+from sameday.serve.state import ServingState, build_state, fingerprint
+from sameday.store.base import ServingStore
+
+if TYPE_CHECKING:
+    from sameday.metadata import MetadataStore
+    from sameday.metadata._bandits import BanditParamsRecord
+
+
+class AppliedSource:
+    """Reads the applied specs from the metadata database (``sameday apply`` writes them)."""
+
+    def __init__(self, url: str) -> None:
+        from sameday.metadata import MetadataStore
+
+        self._metadata = MetadataStore.open(url)
+
+    @property
+    def metadata(self) -> MetadataStore:
+        """The metadata store read from (bandit snapshots live there too)."""
+        return self._metadata
+
+    def specs(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """``(kind, name) → spec`` of every applied object."""
+        return {(o.kind, o.name): o.spec for o in self._metadata.applied()}
+
+    def bandit_versions(self) -> dict[str, int]:
+        """Every bandit's live parameter snapshot version."""
+        return self._metadata.bandit_versions()
+
+    def latest_bandit_params(self, experiment: str) -> BanditParamsRecord | None:
+        """The live parameter snapshot of a bandit."""
+        return self._metadata.latest_bandit_params(experiment)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._metadata.close()
+
+
+class Client:
+    """Recommend and track in process. Build it with :meth:`from_project`.
+
+    Args:
+        store: the serving store lists are read from.
+        specs: where the applied configuration comes from (``AppliedSource``), or ``None`` to
+            serve a fixed ``state``.
+        writer: the event writer exposures and outcomes go to, or ``None`` to log nothing.
+        refresh_interval: seconds between polls; ``0`` disables the refresher thread.
+        updater: the bandit updater to run while the client is open (``from_project`` builds
+            one with ``update_bandits=True``); the client closes it.
+    """
+
+    def __init__(
+        self,
+        store: ServingStore,
+        *,
+        specs: AppliedSource | None = None,
+        writer: EventWriter | None = None,
+        state: ServingState | None = None,
+        refresh_interval: float = 2.0,
+        updater: BanditUpdater | None = None,
+    ) -> None:
+        self.store = store
+        self.writer = writer
+        self._specs = specs
+        self.updater = updater
+        self.engine = Engine(store, state=state, log=writer)
+        self.refresh_errors = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.refresh()
+        if refresh_interval > 0:
+            self._thread = threading.Thread(
+                target=self._poll, args=(refresh_interval,), name="sameday-refresh", daemon=True
+            )
+            self._thread.start()
+        if updater is not None:
+            updater.start()
+
+    @classmethod
+    def from_project(
+        cls,
+        project_dir: Path | str | None = None,
+        *,
+        refresh_interval: float | None = None,
+        update_bandits: bool = True,
+    ) -> Client:
+        """A client on the project's storage (``storage.*`` in ``sameday.yaml``).
+
+        With ``update_bandits`` (what ``sameday serve`` uses) the client also updates the
+        posteriors of running bandits every ``bandit.update_interval``.
+        """
+        from sameday.config import load_project
+        from sameday.events.sink import open_sink
+        from sameday.store.factory import open_store
+
+        project = load_project(project_dir)
+        storage = project.settings.storage
+        interval = project.settings.serve.refresh_interval
+        every = interval if refresh_interval is None else refresh_interval
+        store = open_store(project.url(storage.serving))
+        if storage.serving.startswith(("redis://", "rediss://", "unix://")):
+            from sameday.store.redis import RedisStore
+
+            if isinstance(store, RedisStore):
+                # The server promises pick-up within the refresh interval, and its refresher
+                # re-reads every live pointer that often: trust them that long (cheaper reads).
+                store.pointer_ttl = every
+        writer = EventWriter(open_sink(project.url(storage.events)))
+        source = AppliedSource(project.url(storage.metadata))
+        client = cls(
+            store,
+            specs=source,
+            writer=writer,
+            refresh_interval=every,
+        )
+        if update_bandits:
+            client.updater = BanditUpdater(
+                source.metadata, open_sink(project.url(storage.events)), lambda: client.state
+            )
+            client.updater.start()
+        return client
+
+    @property
+    def state(self) -> ServingState:
+        """The configuration being served."""
+        return self.engine.state
+
+    def refresh(self) -> bool:
+        """Reload applied specs and live versions now; return whether anything changed.
+
+        A store or database that cannot be reached keeps the current state (last known good).
+        """
+        state = self.engine.state
+        try:
+            if self._specs is not None:
+                specs = self._specs.specs()
+                if fingerprint(specs) != state.fingerprint:
+                    state = build_state(specs)
+            cache = refresh_cache(self.store, state.result_sets, self.engine.cache)
+            bandits = self.engine.bandits
+            if self._specs is not None and (bandits or bandit_plans(state)):
+                bandits = load_policies(self._specs, state, bandits)
+        except StoreUnavailable:
+            self.refresh_errors += 1
+            return False
+        changed = state is not self.engine.state or cache.versions != self.engine.cache.versions
+        if changed:
+            self.engine.swap(state, cache)
+        if bandits != self.engine.bandits:
+            self.engine.bandits = bandits
+            changed = True
+        return changed
+
+    def _poll(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                self.refresh()
+            except Exception:  # the poller must outlive any one bad poll
+                self.refresh_errors += 1
+
+    def recommend(
+        self,
+        surface: str,
+        unit: str,
+        *,
+        attributes: Mapping[str, Any] | None = None,
+        n: int | None = None,
+        exclude: Iterable[str] = (),
+    ) -> Recommendation:
+        """Serve one list to ``unit`` on ``surface`` (see ``Engine.recommend``)."""
+        return self.engine.recommend(surface, unit, attributes=attributes, n=n, exclude=exclude)
+
+    def recommend_batch(
+        self,
+        surface: str,
+        requests: Sequence[tuple[str, Mapping[str, Any] | None]],
+        *,
+        n: int | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[Recommendation]:
+        """Serve one list per ``(unit, attributes)``, for e-mail and push jobs."""
+        excluded = tuple(exclude)
+        return [
+            self.engine.recommend(surface, unit, attributes=attrs, n=n, exclude=excluded)
+            for unit, attrs in requests
+        ]
+
+    def track(self, outcomes: Sequence[Outcome]) -> Ticket | None:
+        """Log outcome events; the ticket resolves once they are durable (``None``: no log)."""
+        if self.writer is None:
+            return None
+        return self.writer.log_outcomes(outcomes)
+
+    def close(self) -> None:
+        """Stop the refresher, flush and close the writer, close every connection."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self.updater is not None:
+            self.updater.close()
+        if self.writer is not None:
+            self.writer.close()
+            self.writer.sink.close()
+        if self._specs is not None:
+            self._specs.close()
+        self.store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

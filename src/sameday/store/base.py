@@ -1,0 +1,99 @@
+"""The serving-store interface: ranked lists by key, loaded per version, one version live.
+
+A backend holds, per result set, any number of *versions* (immutable snapshots of ``key →
+ranked list``) and a pointer to the one that is *live*. Loading never touches the live version;
+``set_live`` moves the pointer in one atomic step, so readers see either the old lists or the new
+ones, never a mix. Which versions should exist (retention, rollback) is decided above the store,
+by :mod:`sameday.results`, from the metadata database.
+
+Lists travel as blobs in the format of :mod:`sameday.store.codec`, encoded once per key when a
+snapshot is published, so a lookup is one primary-key read and one decode.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from sameday._closing import Closing
+from sameday.errors import SamedayError
+
+Chunk = Sequence[tuple[str, bytes]]
+"""Part of a load: ``(key, encoded list)`` pairs, keys ascending and unique across the load."""
+
+
+class Item(NamedTuple):
+    """One entry of a ranked list: the item id, its score and the optional payload columns."""
+
+    item: str
+    score: float
+    payload: dict[str, Any] | None = None
+
+
+class VersionInUse(SamedayError, ValueError):
+    """A version cannot be loaded or dropped: it exists already, or it is the live one."""
+
+
+class ServingStore(Closing, ABC):
+    """Where published lists live and are read from; see the module docstring for the model.
+
+    Backends translate their driver's connection errors into ``StoreUnavailable``. Every method is
+    safe to call from several threads; several processes may read one store at once.
+    """
+
+    @abstractmethod
+    def load(self, result_set: str, version: str, chunks: Iterable[Chunk]) -> int:
+        """Store the lists of a new, not yet live ``version``; return how many keys were stored.
+
+        A load interrupted at any point (an exception, or the process killed) leaves the live
+        version untouched; what it wrote is removed by ``drop`` (see :meth:`versions`).
+
+        Raises:
+            VersionInUse: ``version`` was loaded before; versions are immutable.
+        """
+
+    @abstractmethod
+    def set_live(self, result_set: str, version: str) -> None:
+        """Make a loaded ``version`` the one readers get, atomically.
+
+        Raises:
+            NotFound: ``version`` is not loaded.
+        """
+
+    @abstractmethod
+    def live_version(self, result_set: str) -> str | None:
+        """The live version of ``result_set``, or ``None`` if nothing was made live yet."""
+
+    @abstractmethod
+    def get_many(self, result_set: str, keys: Sequence[str | int]) -> dict[str, list[Item]]:
+        """The live lists of ``keys``, all read from the same version; a missing key maps to ``[]``.
+
+        Raises:
+            NotFound: ``result_set`` has no live version.
+        """
+
+    @abstractmethod
+    def versions(self, result_set: str) -> list[str]:
+        """Every version present in the store, complete or not, sorted; the live one included."""
+
+    @abstractmethod
+    def drop(self, result_set: str, version: str) -> None:
+        """Delete a version and reclaim its space; dropping a missing version does nothing.
+
+        Raises:
+            VersionInUse: ``version`` is live; make another version live first.
+        """
+
+    def get(self, result_set: str, key: str | int, limit: int | None = None) -> list[Item]:
+        """The live ranked list of ``key`` (its first ``limit`` items when given): ``[]`` when
+        the key is not in the live version.
+
+        Raises:
+            NotFound: ``result_set`` has no live version.
+        """
+        found = self.get_many(result_set, [key])[str(key)]
+        return found if limit is None else found[:limit]
+
+    def close(self) -> None:
+        """Release connections; the store cannot be used afterwards."""

@@ -1,0 +1,235 @@
+"""``SQLiteStore``: the embedded serving store, one file, many reader processes.
+
+Layout (chosen after measuring): every list of every version sits in one ``WITHOUT ROWID`` table
+keyed by ``(slot, key)``, where ``slot`` is a small integer naming a (result set, version). A new
+version takes the highest slot, so its rows, inserted in key order, are appended at the right edge
+of the B-tree: the load is as fast as a bare ``executemany`` into an empty table. A lookup is one
+statement joining the live pointer to the list, so it always reads the version that was live when
+the statement started, even while another process swaps the pointer or drops old versions.
+
+* A load is one write transaction: killed halfway, SQLite rolls it back on the next open, so an
+  interrupted load leaves nothing behind.
+* ``set_live`` is one ``UPSERT`` of the pointer row: readers see the old version or the new one.
+* Write-ahead logging lets any number of reader processes read while one process writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from sameday.errors import NotFound, StoreUnavailable
+from sameday.store.base import Chunk, Item, ServingStore, VersionInUse
+from sameday.store.codec import decode_list
+
+BUSY_TIMEOUT = 30.0
+"""Seconds a writer waits for another writer before giving up."""
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+"""Bytes the write-ahead log is truncated back to after a large load."""
+IN_LIMIT = 500
+"""Keys per ``IN (...)`` lookup statement in ``get_many``."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sameday_versions (
+    slot INTEGER PRIMARY KEY,
+    result_set TEXT NOT NULL,
+    version TEXT NOT NULL,
+    keys INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (result_set, version)
+);
+CREATE TABLE IF NOT EXISTS sameday_live (
+    result_set TEXT PRIMARY KEY,
+    slot INTEGER NOT NULL,
+    version TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sameday_lists (
+    slot INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (slot, key)
+) WITHOUT ROWID;
+"""
+_GET = (
+    "SELECT l.value FROM sameday_live AS p LEFT JOIN sameday_lists AS l "
+    "ON l.slot = p.slot AND l.key = ? WHERE p.result_set = ?"
+)
+"""One row when the result set is live (``NULL`` value: the key has no list), none when not."""
+
+
+def sqlite_path(url: str) -> str:
+    """The database path of a ``sqlite:///`` URL (four slashes for an absolute path)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        raise ValueError(f"not a SQLite URL: {url!r} (expected sqlite:///path/to/serving.db)")
+    return url[len(prefix) :] or ":memory:"
+
+
+class SQLiteStore(ServingStore):
+    """The embedded serving store; see the module docstring for the layout and guarantees."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(
+                f"cannot open the SQLite serving store {self.path}: {exc}; check that the folder "
+                "exists and is writable"
+            ) from exc
+        self._lock = threading.Lock()
+        with self._errors():
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+            self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def from_url(cls, url: str) -> SQLiteStore:
+        """A store for ``sqlite:///path.db``."""
+        return cls(sqlite_path(url))
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore(path={self.path!r})"
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite serving store {self.path}: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self, begin: str = "BEGIN IMMEDIATE") -> Iterator[sqlite3.Connection]:
+        with self._lock, self._errors():
+            self._db.execute(begin)
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def load(self, result_set: str, version: str, chunks: Iterable[Chunk]) -> int:
+        """Store a new version in one transaction (see :meth:`ServingStore.load`)."""
+        with self._transaction() as db:
+            try:
+                cursor = db.execute(
+                    "INSERT INTO sameday_versions (result_set, version) VALUES (?, ?)",
+                    (result_set, version),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise VersionInUse(f"{result_set} version {version} is already loaded") from exc
+            slot = cursor.lastrowid
+            sql = f"INSERT INTO sameday_lists (slot, key, value) VALUES ({int(slot or 0)}, ?, ?)"
+            count = 0
+            for chunk in chunks:
+                db.executemany(sql, chunk)
+                count += len(chunk)
+            db.execute("UPDATE sameday_versions SET keys = ? WHERE slot = ?", (count, slot))
+        return count
+
+    def set_live(self, result_set: str, version: str) -> None:
+        """Swap the pointer in one statement (see :meth:`ServingStore.set_live`)."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT slot FROM sameday_versions WHERE result_set = ? AND version = ?",
+                (result_set, version),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"{result_set} version {version} is not loaded in {self.path}")
+            db.execute(
+                "INSERT INTO sameday_live (result_set, slot, version) VALUES (?, ?, ?) "
+                "ON CONFLICT (result_set) DO UPDATE SET slot = excluded.slot, "
+                "version = excluded.version",
+                (result_set, row[0], version),
+            )
+
+    def live_version(self, result_set: str) -> str | None:
+        """The live version, or ``None``."""
+        with self._lock, self._errors():
+            row = self._db.execute(
+                "SELECT version FROM sameday_live WHERE result_set = ?", (result_set,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def get(self, result_set: str, key: str | int, limit: int | None = None) -> list[Item]:
+        """The live list of ``key`` in one primary-key read (see :meth:`ServingStore.get`)."""
+        # The hot path: a bare try instead of the ``_errors`` context manager (a generator).
+        try:
+            with self._lock:
+                row = self._db.execute(_GET, (str(key), result_set)).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite serving store {self.path}: {exc}") from exc
+        if row is None:
+            raise NotFound(f"result set {result_set!r} has no live snapshot in {self.path}")
+        return [] if row[0] is None else decode_list(row[0], limit)
+
+    def key_count(self, result_set: str, version: str) -> int | None:
+        """How many keys ``version`` holds (``None``: not loaded); the refresher uses it to
+        skip reads of result sets that hold only a ``*`` list."""
+        with self._lock, self._errors():
+            row = self._db.execute(
+                "SELECT keys FROM sameday_versions WHERE result_set = ? AND version = ?",
+                (result_set, version),
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def get_many(self, result_set: str, keys: Sequence[str | int]) -> dict[str, list[Item]]:
+        """The live lists of ``keys``, read in one snapshot (see :meth:`ServingStore.get_many`)."""
+        wanted = [str(key) for key in keys]
+        blobs: dict[str, bytes] = {}
+        with self._transaction("BEGIN") as db:
+            for start in range(0, len(wanted), IN_LIMIT):
+                part = wanted[start : start + IN_LIMIT]
+                marks = ", ".join("?" * len(part))
+                blobs.update(
+                    db.execute(
+                        "SELECT l.key, l.value FROM sameday_live AS p JOIN sameday_lists AS l "
+                        f"ON l.slot = p.slot WHERE p.result_set = ? AND l.key IN ({marks})",
+                        (result_set, *part),
+                    ).fetchall()
+                )
+        if not blobs:
+            self._require_live(result_set)
+        return {key: decode_list(blobs[key]) if key in blobs else [] for key in wanted}
+
+    def _require_live(self, result_set: str) -> None:
+        if self.live_version(result_set) is None:
+            raise NotFound(f"result set {result_set!r} has no live snapshot in {self.path}")
+
+    def versions(self, result_set: str) -> list[str]:
+        """Every version of ``result_set`` in the file, sorted."""
+        with self._lock, self._errors():
+            rows = self._db.execute(
+                "SELECT version FROM sameday_versions WHERE result_set = ? ORDER BY version",
+                (result_set,),
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def drop(self, result_set: str, version: str) -> None:
+        """Delete a version's rows; its pages are reused by later loads."""
+        with self._transaction() as db:
+            live = db.execute(
+                "SELECT version FROM sameday_live WHERE result_set = ?", (result_set,)
+            ).fetchone()
+            if live is not None and live[0] == version:
+                raise VersionInUse(f"{result_set} version {version} is live; it cannot be dropped")
+            row = db.execute(
+                "SELECT slot FROM sameday_versions WHERE result_set = ? AND version = ?",
+                (result_set, version),
+            ).fetchone()
+            if row is not None:
+                db.execute("DELETE FROM sameday_lists WHERE slot = ?", (row[0],))
+                db.execute("DELETE FROM sameday_versions WHERE slot = ?", (row[0],))
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()

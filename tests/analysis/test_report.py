@@ -1,0 +1,107 @@
+"""Report verdicts on seeded event logs with a known truth, and the sample-ratio alarm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sameday.analysis.report import ABReport, ab_report, build_report, metric_roles
+from sameday.analysis.stats.summary import ArmSummary
+from sameday.analysis.summaries import Summaries
+from sameday.config import load_project
+from sameday.errors import NotFound
+from tests.analysis._logs import EXPERIMENT, make_project, write_ab_log
+
+
+def _report(tmp_path: Path, **log: object) -> ABReport:
+    project = make_project(tmp_path, EXPERIMENT)
+    write_ab_log(project / ".sameday" / "events.db", **log)  # type: ignore[arg-type]
+    report = build_report(load_project(project), "test")
+    assert isinstance(report, ABReport)
+    return report
+
+
+def test_aa_log_keeps_running(tmp_path: Path) -> None:
+    report = _report(tmp_path, units=3000, rate={"control": 1.0, "personal": 1.0}, seed=3)
+    assert report.srm is not None and not report.srm.mismatch
+    assert report.decision.verdict == "keep running"
+    assert report.decision.line.startswith("keep running — no primary metric is conclusive")
+    assert all(r.outcome == "flat" for m in report.metrics for r in m.results)
+
+
+def test_strong_effect_ships(tmp_path: Path) -> None:
+    report = _report(tmp_path, units=4000, rate={"control": 0.8, "personal": 1.1}, seed=1)
+    assert report.decision.verdict == "ship"
+    assert report.decision.arm == "personal"
+    ctr = report.metrics[0]
+    result = ctr.results[0]
+    assert result.outcome == "better"
+    # Always-valid intervals are wider than the fixed ones they accompany.
+    fixed = result.fixed.relative
+    assert result.decision.ci_high - result.decision.ci_low > fixed.ci_high - fixed.ci_low
+    assert result.chance_to_win > 0.99
+    assert report.series[0].points[-1].lift == pytest.approx(fixed.point)
+
+
+def test_harmful_guardrail_stops(tmp_path: Path) -> None:
+    report = _report(
+        tmp_path,
+        units=4000,
+        rate={"control": 0.8, "personal": 1.1},
+        errors={"control": 0.2, "personal": 0.6},
+        seed=2,
+    )
+    assert report.decision.verdict == "stop for harm"
+    assert "errors" in report.decision.line
+    errors = next(m for m in report.metrics if m.name == "errors")
+    assert errors.role == "guardrail" and errors.results[0].outcome == "worse"
+
+
+def test_cuped_reduces_variance_on_the_log(tmp_path: Path) -> None:
+    report = _report(tmp_path, units=3000, rate={"control": 1.0, "personal": 1.2}, seed=4)
+    clicks = next(m for m in report.metrics if m.name == "clicks")
+    fixed = clicks.results[0].fixed
+    assert clicks.method == "cuped"
+    assert fixed.theta is not None and fixed.theta > 0
+    assert fixed.variance_reduction is not None and fixed.variance_reduction > 0.05
+
+
+def _split(control: int, treatment: int) -> Summaries:
+    day = 19_700
+    cells = {
+        ("ctr", "control", day): ArmSummary.from_proportion(control // 10, control),
+        ("ctr", "personal", day): ArmSummary.from_proportion(treatment // 10, treatment),
+    }
+    return Summaries(
+        arms=("control", "personal"),
+        days=(day,),
+        metrics=("ctr",),
+        units={("control", day): control, ("personal", day): treatment},
+        cells=cells,
+    )
+
+
+def test_sample_ratio_mismatch_blocks_the_verdict(tmp_path: Path) -> None:
+    project = load_project(make_project(tmp_path, EXPERIMENT))
+    experiment = project.experiments["test"]
+    ctr = [(m, r) for m, r in metric_roles(experiment, project.metrics) if m.name == "ctr"]
+    # A big, real lift, but 50.5/49.5 over a million units.
+    summaries = _split(505_000, 495_000)
+    summaries.cells[("ctr", "personal", 19_700)] = ArmSummary.from_proportion(60_000, 495_000)
+    report = ab_report(experiment, ctr, summaries)
+    assert report.srm is not None and report.srm.mismatch
+    assert report.srm.p_value < 1e-20
+    assert report.decision.verdict == "invalid: sample ratio mismatch"
+    assert report.decision.line.startswith("invalid: sample ratio mismatch")
+    balanced = ab_report(experiment, ctr, _split(500_300, 499_700))
+    assert balanced.srm is not None and not balanced.srm.mismatch
+
+
+def test_unknown_experiment_and_metric(tmp_path: Path) -> None:
+    project = load_project(make_project(tmp_path, EXPERIMENT))
+    with pytest.raises(NotFound, match="no experiment named 'nope'"):
+        build_report(project, "nope")
+    experiment = project.experiments["test"]
+    with pytest.raises(NotFound, match="undefined metrics: ctr"):
+        metric_roles(experiment, {})

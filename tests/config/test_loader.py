@@ -1,0 +1,160 @@
+"""The loader: located errors, strictness, interpolation, all problems at once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sameday.config import load_project
+from sameday.config.loader import find_project
+from sameday.errors import ConfigError, ProjectNotFound
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def problems(project_dir: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_project(project_dir, environ={})
+    return [str(p) for p in info.value.problems]
+
+
+def test_scaffolded_project_loads(project_dir: Path) -> None:
+    project = load_project(project_dir, environ={})
+    assert project.name == "proj"
+    assert set(project.pipelines) == {"daily"}
+    assert set(project.result_sets) == {"popular", "personal"}
+    assert project.surfaces["home"].fallbacks == ["popular"]
+    assert project.experiments["home-personal"].weights == [0.5, 0.5]
+    assert project.metrics["ctr"].window == 86400.0
+    assert project.pipelines["daily"].defaults.retries.backoff.max == 60.0
+
+
+def test_find_project_walks_up(project_dir: Path) -> None:
+    assert find_project(project_dir / "pipelines") == project_dir.resolve()
+
+
+def test_no_project_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ProjectNotFound, match="sameday init"):
+        load_project(tmp_path)
+
+
+def test_yaml_syntax_error_is_located(project_dir: Path) -> None:
+    file = project_dir / "metrics" / "ctr.yaml"
+    edit(file, "type: proportion", "type: [proportion")
+    (message,) = problems(project_dir)
+    assert re.match(r".*metrics/ctr\.yaml:\d+:\d+: invalid YAML: ", message), message
+
+
+def test_unknown_key_suggests_the_right_one(project_dir: Path) -> None:
+    file = project_dir / "pipelines" / "daily.yaml"
+    edit(
+        file,
+        "    depends_on: [extract]\n    command: python3 jobs/popular.py",
+        "    dependancies: [extract]\n    command: python3 jobs/popular.py",
+    )
+    line = line_of(file, "dependancies")
+    (message,) = problems(project_dir)
+    assert f"pipelines/daily.yaml:{line}:5: jobs[1].dependancies: unknown key" in message
+    assert "did you mean 'depends_on'?" in message
+
+
+def test_wrong_type_is_located_and_says_what_was_expected(project_dir: Path) -> None:
+    file = project_dir / "experiments" / "home-personal.yaml"
+    edit(file, "coverage: 1.0", "coverage: lots")
+    line = line_of(file, "coverage: lots")
+    (message,) = problems(project_dir)
+    assert f"experiments/home-personal.yaml:{line}:11: coverage:" in message
+    assert "valid number" in message and "'lots'" in message
+
+
+def test_missing_result_set_reference(project_dir: Path) -> None:
+    file = project_dir / "experiments" / "home-personal.yaml"
+    edit(file, "    result_set: personal", "    result_set: personl")
+    line = line_of(file, "result_set: personl")
+    (message,) = problems(project_dir)
+    assert f"home-personal.yaml:{line}:17: arms[1].result_set: no result set named 'personl'" in (
+        message
+    )
+    assert "did you mean 'personal'?" in message
+
+
+def test_missing_environment_variable(project_dir: Path) -> None:
+    file = project_dir / "sameday.yaml"
+    edit(file, "${SAMEDAY_ADMIN_KEY:-}", "${SAMEDAY_ADMIN_KEY}")
+    line = line_of(file, "${SAMEDAY_ADMIN_KEY}")
+    (message,) = problems(project_dir)
+    assert f"sameday.yaml:{line}:12: serve.api_keys.admin: environment variable" in message
+    assert "SAMEDAY_ADMIN_KEY is not set" in message
+
+
+def test_environment_variables_are_interpolated(project_dir: Path) -> None:
+    edit(project_dir / "sameday.yaml", "${SAMEDAY_ADMIN_KEY:-}", "${SAMEDAY_ADMIN_KEY}")
+    project = load_project(project_dir, environ={"SAMEDAY_ADMIN_KEY": "s3cret"})
+    assert project.settings.serve.api_keys.admin == "s3cret"
+    assert project.settings.serve.api_keys.serving == ""
+
+
+def test_all_problems_are_reported_at_once(project_dir: Path) -> None:
+    edit(project_dir / "metrics" / "ctr.yaml", "type: proportion", "type: share")
+    edit(project_dir / "surfaces" / "home.yaml", "n: 10", "n: 10\ncolour: blue")
+    edit(project_dir / "experiments" / "home-personal.yaml", "surface: home", "surface: homepage")
+    found = problems(project_dir)
+    assert len(found) == 3, found
+    assert any("metrics/ctr.yaml" in p and "type" in p for p in found)
+    assert any("unknown key 'colour'" in p for p in found)
+    assert any("no surface named 'homepage'" in p for p in found)
+
+
+def test_reference_to_a_broken_file_is_not_reported_twice(project_dir: Path) -> None:
+    edit(project_dir / "results" / "popular.yaml", "max_items: 50", "max_items: many")
+    found = problems(project_dir)
+    assert len(found) == 1 and "max_items" in found[0], found
+
+
+def test_missing_required_key_points_at_the_mapping(project_dir: Path) -> None:
+    file = project_dir / "metrics" / "ctr.yaml"
+    file.write_text("name: ctr\nevent: click\n")
+    (message,) = problems(project_dir)
+    assert "metrics/ctr.yaml:1:1: missing required key 'type'" in message
+
+
+def test_name_defaults_to_the_file_name(project_dir: Path) -> None:
+    file = project_dir / "metrics" / "ctr.yaml"
+    edit(file, "name: ctr\n", "")
+    assert "ctr" in load_project(project_dir, environ={}).metrics
+
+
+def test_duplicate_names_across_files(project_dir: Path) -> None:
+    (project_dir / "metrics" / "ctr2.yaml").write_text("name: ctr\ntype: proportion\nevent: x\n")
+    (message,) = problems(project_dir)
+    assert "ctr2.yaml:1:7: name: metric 'ctr' is already declared" in message
+
+
+def test_duplicate_yaml_keys_are_an_error(project_dir: Path) -> None:
+    edit(project_dir / "metrics" / "ctr.yaml", "type: proportion", "type: proportion\ntype: mean")
+    (message,) = problems(project_dir)
+    assert "duplicate key 'type'" in message
+
+
+def test_yaml_no_is_a_string_not_false(project_dir: Path) -> None:
+    file = project_dir / "surfaces" / "home.yaml"
+    edit(
+        file,
+        "n: 10",
+        "n: 10\nrules:\n  - name: norway\n    when: {country: no}\n    result_set: popular",
+    )
+    rule = load_project(project_dir, environ={}).surfaces["home"].rules[0]
+    assert rule.when == {"country": "no"}

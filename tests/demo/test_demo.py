@@ -1,0 +1,56 @@
+"""A small ``sameday demo`` end to end: real pipeline, server, HTTP users, reports, truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sameday.cli.demo import demo
+from sameday.demo import DemoError, DemoSettings, prepare_folder, run_demo
+
+pytest.importorskip("implicit")
+
+
+class Recorder:
+    """Collects the demo's progress calls."""
+
+    def __init__(self) -> None:
+        self.stages: list[str] = []
+        self.advanced = 0
+
+    def stage(self, title: str, total: int | None = None) -> None:
+        self.stages.append(title)
+
+    def advance(self, amount: int = 1, detail: str | None = None) -> None:
+        self.advanced += amount
+
+
+def test_small_demo_reaches_the_truth(tmp_path: Path) -> None:
+    recorder = Recorder()
+    result = run_demo(DemoSettings(users=1500, seed=3, folder=tmp_path / "qs"), recorder)
+    assert result.requests == 1500 and result.clicks > 0
+    assert set(result.offline) == {"popular", "als", "itemknn"}
+    assert result.offline["als"]["ndcg"] > result.offline["popular"]["ndcg"]
+    assert any("simulated users" in s for s in recorder.stages) and recorder.advanced >= 1500
+    ab, interleaving = result.tests
+    assert ab.experiment == "home-als" and ab.truth > 0
+    assert ab.low <= ab.truth <= ab.high and ab.grade == "right"
+    assert interleaving.design == "interleave" and interleaving.units > 500
+    assert interleaving.low - 0.05 <= interleaving.truth <= interleaving.high + 0.05
+    assert interleaving.grade != "wrong"
+    assert result.power is not None and result.power.ratio > 1
+    for path in result.reports:
+        assert path.read_text(encoding="utf-8").lower().startswith("<!doctype html>")
+    offline = json.loads((result.folder / "out" / "offline.json").read_text())
+    assert offline["k"] == 10
+
+
+def test_demo_refuses_a_folder_in_use(tmp_path: Path, runner: CliRunner) -> None:
+    (tmp_path / "mine.txt").write_text("keep me")
+    with pytest.raises(DemoError, match="not empty"):
+        prepare_folder(tmp_path)
+    result = runner.invoke(demo, ["--users", "10"])
+    assert result.exit_code == 2 and "--users" in result.output

@@ -1,0 +1,132 @@
+"""Plan and apply: readable diffs, atomic apply, refusals that change nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sameday.cli import main
+from sameday.config import load_project
+from sameday.deploy.apply import ApplyRefused, apply_project, plan_project
+from sameday.deploy.plan import render_plan
+from sameday.metadata import MetadataStore
+from sameday.results import publish
+
+
+def experiment_file(project_dir: Path) -> Path:
+    return project_dir / "experiments" / "home-personal.yaml"
+
+
+def set_phase(project_dir: Path, phase: str) -> None:
+    file = experiment_file(project_dir)
+    text = file.read_text()
+    for old in ("draft", "running", "stopped", "concluded"):
+        text = text.replace(f"phase: {old}", f"phase: {phase}")
+    file.write_text(text)
+
+
+def publish_all(project_dir: Path) -> None:
+    (project_dir / "out").mkdir(exist_ok=True)
+    lines = ["key,item,score"] + [f"*,item-{i},{100 - i}" for i in range(20)]
+    (project_dir / "out" / "popular.csv").write_text("\n".join(lines) + "\n")
+    users = ["user,item,score"] + [f"user-{u},item-{i},{i}" for u in range(20) for i in range(10)]
+    (project_dir / "out" / "personal.csv").write_text("\n".join(users) + "\n")
+    project = load_project(project_dir, environ={})
+    for name in ("popular", "personal"):
+        publish(project, name)
+
+
+def metadata_for(project_dir: Path) -> MetadataStore:
+    project = load_project(project_dir, environ={})
+    return MetadataStore.open(project.url(project.settings.storage.metadata))
+
+
+def test_first_plan_adds_everything_then_nothing(project_dir: Path) -> None:
+    project = load_project(project_dir, environ={})
+    with metadata_for(project_dir) as metadata:
+        plan = plan_project(project, metadata)
+        text = render_plan(plan)
+        assert "+ result set popular" in text and "+ experiment home-personal (phase draft)" in text
+        assert "Plan: 7 to add, 0 to change, 0 to remove." in text
+        assert apply_project(project, metadata).applied
+        assert plan_project(project, metadata).empty
+        assert len(metadata.applied()) == 7
+
+
+def test_changes_are_listed_field_by_field(project_dir: Path) -> None:
+    with metadata_for(project_dir) as metadata:
+        apply_project(load_project(project_dir, environ={}), metadata)
+        surface = project_dir / "surfaces" / "home.yaml"
+        surface.write_text(surface.read_text().replace("n: 10", "n: 12"))
+        (project_dir / "metrics" / "clicks-per-user.yaml").unlink()
+        file = experiment_file(project_dir)
+        file.write_text(file.read_text().replace("  guardrails: [clicks-per-user]\n", ""))
+        text = render_plan(plan_project(load_project(project_dir, environ={}), metadata))
+    assert "~ surface home\n    n: 10 → 12" in text
+    assert "- metric clicks-per-user" in text
+    assert "metrics.guardrails: ['clicks-per-user'] → []" in text
+
+
+def test_running_experiment_needs_live_snapshots(project_dir: Path) -> None:
+    set_phase(project_dir, "running")
+    with metadata_for(project_dir) as metadata:
+        with pytest.raises(ApplyRefused, match="has no live snapshot: publish it first"):
+            apply_project(load_project(project_dir, environ={}), metadata)
+        assert metadata.applied() == []  # nothing half-applied
+    publish_all(project_dir)
+    with metadata_for(project_dir) as metadata:
+        assert apply_project(load_project(project_dir, environ={}), metadata).applied
+
+
+def test_running_experiment_cannot_be_silently_rebucketed(project_dir: Path) -> None:
+    publish_all(project_dir)
+    set_phase(project_dir, "running")
+    file = experiment_file(project_dir)
+    with metadata_for(project_dir) as metadata:
+        apply_project(load_project(project_dir, environ={}), metadata)
+        weighted = (
+            file.read_text()
+            .replace("    result_set: popular\n", "    result_set: popular\n    weight: 0.6\n")
+            .replace("    result_set: personal\n", "    result_set: personal\n    weight: 0.4\n")
+        )
+        file.write_text(weighted)
+        with pytest.raises(ApplyRefused, match="silently move units between arms"):
+            apply_project(load_project(project_dir, environ={}), metadata)
+        file.write_text(weighted + "hashing: {bucket_version: 1}\n")
+        assert apply_project(load_project(project_dir, environ={}), metadata).applied
+        # Growing coverage never moves units, so it needs no bump.
+        file.write_text(file.read_text().replace("coverage: 1.0", "coverage: 0.5"))
+        with pytest.raises(ApplyRefused, match="coverage shrank"):
+            apply_project(load_project(project_dir, environ={}), metadata)
+
+
+def test_phases_only_move_forward(project_dir: Path) -> None:
+    publish_all(project_dir)
+    set_phase(project_dir, "running")
+    with metadata_for(project_dir) as metadata:
+        apply_project(load_project(project_dir, environ={}), metadata)
+        set_phase(project_dir, "draft")
+        with pytest.raises(ApplyRefused, match="cannot go from running back to draft"):
+            apply_project(load_project(project_dir, environ={}), metadata)
+        set_phase(project_dir, "stopped")
+        apply_project(load_project(project_dir, environ={}), metadata)
+        set_phase(project_dir, "running")
+        apply_project(load_project(project_dir, environ={}), metadata)  # a stopped test may resume
+
+
+def test_cli_plan_apply_experiments(runner: CliRunner, project_dir: Path) -> None:
+    args = ["--project", str(project_dir)]
+    result = runner.invoke(main, ["plan", *args])
+    assert result.exit_code == 0 and "7 to add" in result.output
+    result = runner.invoke(main, ["apply", *args])
+    assert result.exit_code == 0 and "Applied." in result.output
+    result = runner.invoke(main, ["experiments", "--json", *args])
+    assert result.exit_code == 0
+    assert '"phase": "draft"' in result.output
+    set_phase(project_dir, "running")
+    result = runner.invoke(main, ["plan", "--json", *args])
+    assert result.exit_code == 1 and "no live snapshot" in result.output
+    result = runner.invoke(main, ["apply", *args])
+    assert result.exit_code == 1 and "apply refused, nothing was changed" in result.output

@@ -1,0 +1,51 @@
+"""What is particular to the SQLite sink: WAL mode, durability setting, and file errors."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from sameday.errors import StoreUnavailable
+from sameday.events import SQLiteSink
+from tests.events.factories import exposure
+
+
+def test_the_file_is_in_wal_mode_with_the_indexes_analysis_needs(tmp_path: Path) -> None:
+    with SQLiteSink(tmp_path / "deep" / "er" / "events.db", synchronous="FULL") as sink:
+        sink.write_exposures([exposure(0)])
+        assert repr(sink).startswith("SQLiteSink(") and "events.db" in repr(sink)
+    with closing(sqlite3.connect(tmp_path / "deep" / "er" / "events.db")) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        items = conn.execute("SELECT json_extract(items, '$[0]') FROM exposures").fetchone()
+    assert {"exposures_experiment_time", "outcomes_unit_time"} <= indexes
+    assert items == ("item-0",)
+
+
+def test_two_sinks_on_one_file_share_it(tmp_path: Path) -> None:
+    with SQLiteSink(tmp_path / "e.db") as one, SQLiteSink(tmp_path / "e.db") as two:
+        one.write_exposures([exposure(0)])
+        two.write_exposures([exposure(0), exposure(1)])
+        assert len(list(one.read_exposures())) == 2
+
+
+def test_a_file_that_cannot_be_a_database_is_unavailable(tmp_path: Path) -> None:
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(StoreUnavailable, match=r"cannot open the event log .*dir\.db"):
+        SQLiteSink(tmp_path / "dir.db")
+    (tmp_path / "text.db").write_text("not a database, just words " * 100)
+    with pytest.raises(StoreUnavailable, match=r"text\.db"):
+        SQLiteSink(tmp_path / "text.db")
+    with pytest.raises(ValueError, match="synchronous"):
+        SQLiteSink(tmp_path / "x.db", synchronous="OFF")  # type: ignore[arg-type]
+
+
+def test_a_vanished_file_is_unavailable_to_readers(tmp_path: Path) -> None:
+    with SQLiteSink(tmp_path / "e.db") as sink:
+        (tmp_path / "e.db").unlink()
+        (tmp_path / "e.db").mkdir()
+        with pytest.raises(StoreUnavailable, match="cannot read the event log"):
+            list(sink.read_exposures())

@@ -1,0 +1,192 @@
+"""Publishing, retention, rollback and repair, against SQLite and Redis serving stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import MakeProject, rows, write_parquet
+from sameday.config import Project
+from sameday.errors import NotFound, ResultCheckFailed
+from sameday.metadata import MetadataStore
+from sameday.results import publish, rollback, snapshots
+from sameday.store import Item, ServingStore, open_store
+from sameday.store.codec import encode_list
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def serving(request: pytest.FixtureRequest) -> str | None:
+    """The serving store URL: the project default (SQLite), or the real Redis."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("redis_url"))
+
+
+def store_of(project: Project) -> ServingStore:
+    return open_store(project.url(project.settings.storage.serving))
+
+
+def meta_of(project: Project) -> MetadataStore:
+    return MetadataStore.open(project.url(project.settings.storage.metadata))
+
+
+def republish(make_project: MakeProject, serving: str | None, top: str) -> Project:
+    """Rewrite the source so that every user's first item is ``top``, and publish it."""
+    records = [r | {"item": top} if r["score"] == 1.0 else r for r in rows()]
+    project = make_project(serving=serving, records=records)
+    publish(project, "recs")
+    return project
+
+
+def test_publish_makes_the_rows_live(make_project: MakeProject, serving: str | None) -> None:
+    project = make_project(serving=serving)
+    result = publish(project, "recs", run_id="daily-1")
+    assert result.version is not None and result.previous is None
+    with store_of(project) as store:
+        assert store.live_version("recs") == result.version
+        assert store.get("recs", "u003")[:2] == [Item("i3", 1.0), Item("i4", 0.9)]
+    (record,) = snapshots(project, "recs")
+    assert (record.status, record.rows, record.keys, record.run_id) == ("live", 100, 20, "daily-1")
+    assert record.content_hash == result.content_hash
+    assert record.schema["source"]["user"] == "VARCHAR"
+    assert "password" not in record.store_url
+
+
+def test_the_hash_depends_on_content_not_on_format(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    project = make_project()
+    first = publish(project, "recs", dry_run=True).content_hash
+    csv = tmp_path / "recs.csv"
+    csv.write_text(
+        "user,item,score\n"
+        + "".join(f"{r['user']},{r['item']},{r['score']}\n" for r in reversed(rows()))
+    )
+    assert publish(project, "recs", source=csv, dry_run=True).content_hash == first
+    changed = rows()
+    changed[0]["score"] = 0.99
+    write_parquet(tmp_path / "other.parquet", changed)
+    assert (
+        publish(project, "recs", source=tmp_path / "other.parquet", dry_run=True).content_hash
+        != first
+    )
+
+
+def test_dry_run_and_failed_checks_change_nothing(
+    make_project: MakeProject, serving: str | None
+) -> None:
+    project = make_project(serving=serving)
+    publish(project, "recs", dry_run=True)
+    assert snapshots(project, "recs") == []
+    with store_of(project) as store:
+        assert store.versions("recs") == []
+    live = publish(project, "recs").version
+    bad = make_project(serving=serving, checks={"min_rows": 1000})
+    with pytest.raises(ResultCheckFailed):
+        publish(bad, "recs")
+    assert [s.version for s in snapshots(project, "recs")] == [live]
+    with store_of(project) as store:
+        assert store.versions("recs") == [live]
+
+
+def test_retention_keeps_the_newest_snapshots(
+    make_project: MakeProject, serving: str | None
+) -> None:
+    versions = []
+    for n in range(5):
+        project = republish(make_project, serving, f"top{n}")
+        versions.append(snapshots(project, "recs")[0].version)
+    kept = snapshots(project, "recs")
+    assert [s.version for s in kept] == versions[::-1][:3]
+    assert [s.status for s in kept] == ["live", "retired", "retired"]
+    every = snapshots(project, "recs", include_deleted=True)
+    assert [s.status for s in every[3:]] == ["deleted", "deleted"]
+    with store_of(project) as store:
+        assert store.versions("recs") == sorted(versions[2:])
+        assert store.get("recs", "u001")[0].item == "top4"
+
+
+def test_rollback_to_previous_and_to_a_version(
+    make_project: MakeProject, serving: str | None
+) -> None:
+    for n in range(3):
+        project = republish(make_project, serving, f"top{n}")
+    newest, middle, oldest = (s.version for s in snapshots(project, "recs"))
+    result = rollback(project, "recs")
+    assert (result.version, result.previous) == (middle, newest)
+    with store_of(project) as store:
+        assert store.get("recs", "u001")[0].item == "top1"
+    rollback(project, "recs", to=oldest)
+    with store_of(project) as store:
+        assert store.get("recs", "u001")[0].item == "top0"
+    assert {s.version: s.status for s in snapshots(project, "recs")}[oldest] == "live"
+    with pytest.raises(NotFound, match="no snapshot older"):
+        rollback(project, "recs")
+    with pytest.raises(NotFound):
+        rollback(project, "recs", to="recs-nope")
+
+
+def test_unknown_result_set(make_project: MakeProject) -> None:
+    with pytest.raises(NotFound, match="declared: recs"):
+        publish(make_project(), "nope")
+
+
+def test_repair_removes_debris_and_finishes_a_half_done_swap(
+    make_project: MakeProject, serving: str | None
+) -> None:
+    project = make_project(serving=serving)
+    live = publish(project, "recs").version
+    assert live is not None
+    blob = encode_list([Item("debris", 1.0)])
+    with store_of(project) as store, meta_of(project) as meta:
+        store.load("recs", "recs-orphan", [[("u001", blob)]])  # killed before the record
+        store.load("recs", "recs-staged", [[("u001", blob)]])  # killed before the swap
+        meta.create_snapshot(
+            "recs",
+            "recs-staged",
+            content_hash="x",
+            rows=1,
+            keys=1,
+            schema={},
+            source="t",
+            run_id=None,
+            store_url="t",
+        )
+        store.load("recs", "recs-swapped", [[("u001", blob)]])  # killed after the swap
+        meta.create_snapshot(
+            "recs",
+            "recs-swapped",
+            content_hash="y",
+            rows=1,
+            keys=1,
+            schema={},
+            source="t",
+            run_id=None,
+            store_url="t",
+        )
+        store.set_live("recs", "recs-swapped")
+    result = publish(project, "recs")
+    assert sorted(result.repaired) == ["recs-orphan", "recs-staged"]
+    assert result.previous == "recs-swapped"
+    statuses = {s.version: s.status for s in snapshots(project, "recs", include_deleted=True)}
+    assert statuses == {result.version: "live", "recs-swapped": "retired", live: "retired"}
+    with store_of(project) as store:
+        assert sorted(store.versions("recs")) == sorted([result.version, "recs-swapped", live])
+
+
+def test_a_check_failing_during_the_load_abandons_it(
+    make_project: MakeProject, serving: str | None
+) -> None:
+    project = make_project(serving=serving)
+    live = publish(project, "recs").version
+    duplicated = [*rows(), {"user": "u001", "item": "i1", "score": 0.01}]
+    write_parquet(project.root / "out" / "recs.parquet", duplicated)
+    loaded: list[int] = []
+    with pytest.raises(ResultCheckFailed) as caught:
+        publish(project, "recs", progress=lambda done, _: loaded.append(done))
+    assert caught.value.failures == ["unique_items"] and loaded  # it failed mid-publish
+    assert [(s.version, s.status) for s in snapshots(project, "recs")] == [(live, "live")]
+    with store_of(project) as store:
+        assert store.versions("recs") == [live]
+        assert store.get("recs", "u001")[0] == Item("i1", 1.0)
+    forced = publish(project, "recs", force=True)
+    assert forced.forced == ["unique_items"] and forced.previous == live

@@ -1,0 +1,54 @@
+"""``sameday publish``, ``snapshots`` and ``rollback`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from conftest import MakeProject
+from sameday.cli.results import publish, rollback, snapshots
+
+
+def test_publish_list_and_roll_back(runner: CliRunner, make_project: MakeProject) -> None:
+    project = make_project()
+    where = ["--project", str(project.root)]
+    result = runner.invoke(publish, ["recs", "--dry-run", *where])
+    assert result.exit_code == 0, result.output
+    assert "Dry run: recs passes its checks (100 rows, 20 keys)" in result.output
+    first = json.loads(runner.invoke(publish, ["recs", "--json", "--run-id", "r1", *where]).output)
+    assert first["version"].startswith("recs-") and first["rows"] == 100
+    result = runner.invoke(publish, ["recs", *where])
+    assert result.exit_code == 0 and "Published recs" in result.output
+    assert f"Previous snapshot {first['version']} retired" in result.output
+    listed = json.loads(runner.invoke(snapshots, ["recs", "--json", *where]).output)
+    assert [s["status"] for s in listed] == ["live", "retired"]
+    assert listed[1]["run_id"] == "r1"
+    table = runner.invoke(snapshots, ["recs", *where]).output
+    assert "live" in table and "retired" in table
+    result = runner.invoke(rollback, ["recs", *where])
+    assert result.exit_code == 0 and f"now serves {first['version']}" in result.output
+    back = json.loads(
+        runner.invoke(rollback, ["recs", "--to", listed[0]["version"], "--json", *where]).output
+    )
+    assert back["version"] == listed[0]["version"]
+
+
+def test_failed_checks_exit_non_zero_with_examples(
+    runner: CliRunner, make_project: MakeProject
+) -> None:
+    project = make_project(checks={"min_keys": 100})
+    result = runner.invoke(publish, ["recs", "--project", str(project.root)])
+    assert result.exit_code != 0
+    assert "min_keys: 20 keys, at least 100 required" in str(result.exception)
+    forced = runner.invoke(publish, ["recs", "--force", "--project", str(project.root)])
+    assert forced.exit_code == 0 and "Forced past failed checks: min_keys" in forced.output
+
+
+def test_source_override_and_empty_listing(runner: CliRunner, make_project: MakeProject) -> None:
+    project = make_project()
+    where = ["--project", str(project.root)]
+    assert "no snapshots yet" in runner.invoke(snapshots, ["recs", *where]).output
+    source = str(project.root / "out" / "recs.parquet")
+    result = runner.invoke(publish, ["recs", "--source", source, "--json", *where])
+    assert json.loads(result.output)["source"] == source

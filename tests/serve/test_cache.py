@@ -1,0 +1,57 @@
+"""The refresher's list cache: ``*`` lists held in process, and result sets that hold only one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sameday.serve.cache import ListCache, refresh_cache
+from sameday.serve.engine import Engine
+from sameday.serve.state import build_state
+from sameday.store.base import Item
+from sameday.store.sqlite import SQLiteStore
+from sameday.testing import load_lists, surface_spec
+
+SPECS = {("surface", "home"): surface_spec("home", "personal", fallbacks=["popular"], n=3)}
+
+
+class CountingStore(SQLiteStore):
+    """A SQLite store that counts list reads per result set."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.reads: dict[str, int] = {}
+
+    def get(self, result_set: str, key: str | int, limit: int | None = None) -> list[Item]:
+        self.reads[result_set] = self.reads.get(result_set, 0) + 1
+        return super().get(result_set, key, limit)
+
+
+def test_a_result_set_holding_only_its_star_list_is_served_without_a_read(
+    tmp_path: Path,
+) -> None:
+    with CountingStore(tmp_path / "serving.db") as store:
+        load_lists(store, "personal", "p1", {"u1": ["a"], "*": ["z"]})
+        load_lists(store, "popular", "q1", {"*": ["b", "c", "d"]})
+        cache = refresh_cache(store, {"personal", "popular"}, ListCache.empty())
+        assert cache.only_default == {"popular"}
+        store.reads.clear()
+        engine = Engine(store, state=build_state(SPECS), cache=cache)
+        served = engine.recommend("home", "u1")
+        assert [e.item for e in served.entries] == ["a", "b", "c"]
+        assert served.sources == ("personal", "popular", "popular")
+        assert served.snapshot_versions == {"personal": "p1", "popular": "q1"}
+        assert store.reads == {"personal": 1}
+        # A new version with per-key lists is read again once the refresher sees it.
+        load_lists(store, "popular", "q2", {"*": ["b"], "u1": ["x", "y"]})
+        cache = refresh_cache(store, {"personal", "popular"}, cache)
+        assert cache.only_default == frozenset()
+        engine.swap(engine.state, cache)
+        assert [e.item for e in engine.recommend("home", "u1").entries] == ["a", "x", "y"]
+
+
+def test_an_unchanged_version_keeps_its_note(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "serving.db") as store:
+        load_lists(store, "popular", "q1", {"*": ["b"]})
+        first = refresh_cache(store, {"popular"}, ListCache.empty())
+        assert refresh_cache(store, {"popular"}, first).only_default == {"popular"}
+        assert store.key_count("popular", "q1") == 1 and store.key_count("popular", "x") is None

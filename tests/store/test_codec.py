@@ -1,0 +1,42 @@
+"""The list format round-trips and refuses what it cannot hold."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sameday.store import Item
+from sameday.store.codec import HEADER, decode_list, encode_list
+
+items = st.builds(
+    Item,
+    st.text(max_size=30),
+    st.floats(allow_nan=False),
+    st.none() | st.dictionaries(st.text(max_size=5), st.integers(-(2**53), 2**53), max_size=3),
+)
+
+
+@given(st.lists(items, max_size=40))
+def test_round_trip(entries: list[Item]) -> None:
+    decoded = decode_list(encode_list(entries))
+    if any(e.payload is not None for e in entries):
+        entries = [e._replace(payload=e.payload or {}) for e in entries]
+    assert decoded == entries
+
+
+def test_non_finite_scores_survive() -> None:
+    (decoded,) = decode_list(encode_list([Item("a", math.inf)]))
+    assert decoded.score == math.inf
+
+
+def test_limits_and_versions() -> None:
+    with pytest.raises(ValueError, match="at most"):
+        encode_list([Item("x" * 70_000, 1.0)])
+    blob = bytearray(encode_list([Item("a", 1.0)]))
+    blob[0] = 9
+    with pytest.raises(ValueError, match="format version 9"):
+        decode_list(bytes(blob))
+    assert HEADER.size == 4

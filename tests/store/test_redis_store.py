@@ -1,0 +1,82 @@
+"""RedisStore's trusted live pointer: cheap lookups that never read a version that is gone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from sameday.errors import NotFound
+from sameday.store import Item
+from sameday.store.codec import encode_list
+from sameday.store.redis import MARKER, RedisStore
+
+
+@pytest.fixture
+def pair(redis_url: str) -> Iterator[tuple[RedisStore, RedisStore]]:
+    """A server's store (pointer trusted for a minute) and a publisher's store, one database."""
+    with RedisStore(redis_url, pointer_ttl=60.0) as server, RedisStore(redis_url) as publisher:
+        yield server, publisher
+
+
+def publish(store: RedisStore, version: str) -> None:
+    store.load("home", version, [[("u1", encode_list([Item(f"{version}-a", 1.0)]))]])
+    store.set_live("home", version)
+
+
+def first(store: RedisStore, key: str = "u1") -> str | None:
+    found = store.get("home", key)
+    return found[0].item if found else None
+
+
+def test_the_trusted_pointer_moves_when_the_live_version_is_read_again(
+    pair: tuple[RedisStore, RedisStore],
+) -> None:
+    server, publisher = pair
+    publish(publisher, "v1")
+    assert first(server) == "v1-a" and first(server, "nobody") is None
+    publish(publisher, "v2")
+    assert first(server) == "v1-a"  # v1 still exists: served until the pointer is re-read
+    assert server.live_version("home") == "v2"  # what the refresher does every interval
+    assert first(server) == "v2-a"
+
+
+def test_a_dropped_version_is_never_served(pair: tuple[RedisStore, RedisStore]) -> None:
+    server, publisher = pair
+    publish(publisher, "v1")
+    assert first(server) == "v1-a"
+    publish(publisher, "v2")
+    publisher.drop("home", "v1")
+    assert first(server) == "v2-a"
+    assert first(server, "nobody") is None
+
+
+def test_a_version_without_the_marker_is_read_exactly(
+    pair: tuple[RedisStore, RedisStore],
+) -> None:
+    server, publisher = pair
+    publish(publisher, "v1")
+    publisher._client.hdel("sameday:{home}:v:v1", MARKER)  # as loaded by an older sameday
+    assert first(server) == "v1-a" and first(server, "nobody") is None
+
+
+def test_an_expired_pointer_is_read_again(redis_url: str) -> None:
+    with RedisStore(redis_url, pointer_ttl=1e-9) as server, RedisStore(redis_url) as publisher:
+        publish(publisher, "v1")
+        assert first(server) == "v1-a"
+        publish(publisher, "v2")
+        assert first(server) == "v2-a"
+
+
+def test_no_live_version_is_not_found(pair: tuple[RedisStore, RedisStore]) -> None:
+    server, _ = pair
+    with pytest.raises(NotFound):
+        server.get("home", "u1")
+
+
+def test_key_count_leaves_the_marker_out(pair: tuple[RedisStore, RedisStore]) -> None:
+    server, publisher = pair
+    publish(publisher, "v1")
+    assert server.key_count("home", "v1") == 1
+    publisher._client.hdel("sameday:{home}:v:v1", MARKER)
+    assert server.key_count("home", "v1") is None
