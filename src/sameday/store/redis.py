@@ -7,9 +7,9 @@ Keys, per result set ``rs`` (the braces make every key of a result set share one
     sameday:{rs}:v:<version>   hash    key → encoded list
 
 A load first records the version in the ``versions`` set, then writes the hash with pipelined
-``HSET`` commands of ``FIELDS_PER_COMMAND`` fields each. ``set_live`` replaces the pointer in one
-command; a lookup is one Lua call that reads the pointer and the list together, so it can never
-pair the pointer of one version with the lists of another.
+``HSET`` commands of ``FIELDS_PER_COMMAND`` fields each, packed in bulk (``store/_resp.py``).
+``set_live`` replaces the pointer in one command; a lookup is one Lua call that reads the pointer
+and the list together, so it can never pair the pointer of one version with the lists of another.
 
 Dropping a version is one ``UNLINK``: Redis frees the hash in a background thread, so reclaiming a
 large version never stalls readers. A load killed halfway leaves its version in the set and a
@@ -35,6 +35,7 @@ import redis as redis_py
 from redis.commands.core import Script
 
 from sameday.errors import NotFound, StoreUnavailable
+from sameday.store._resp import command, hset_commands
 from sameday.store.base import Chunk, Item, ServingStore, VersionInUse
 from sameday.store.codec import decode_list
 
@@ -42,8 +43,6 @@ PREFIX = "sameday"
 """First part of every key sameday writes."""
 FIELDS_PER_COMMAND = 1000
 """Fields per ``HSET`` in a load; larger commands amortise round trips, smaller bound memory."""
-COMMANDS_PER_FLUSH = 20
-"""Pipelined ``HSET`` commands sent before waiting for their replies."""
 MARKER = "\x00sameday:version"
 """Field every version's hash holds (written first by ``load``); keys never start with NUL."""
 KEYS_PER_CALL = 1000
@@ -65,6 +64,12 @@ redis.call('UNLINK', KEYS[3] .. ARGV[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 return 1
 """
+
+
+def _read_replies(connection: Any, count: int) -> None:
+    """Read ``count`` replies; an error reply raises (``ResponseError``)."""
+    for _ in range(count):
+        connection.read_response()
 
 
 class RedisStore(ServingStore):
@@ -105,22 +110,37 @@ class RedisStore(ServingStore):
         return [f"{base}:live", f"{base}:versions", f"{base}:v:"]
 
     def load(self, result_set: str, version: str, chunks: Iterable[Chunk]) -> int:
-        """Write a new version with pipelined ``HSET`` (see :meth:`ServingStore.load`)."""
+        """Write a new version with pipelined ``HSET`` (see :meth:`ServingStore.load`).
+
+        The commands are packed by :mod:`sameday.store._resp` and written straight to one
+        connection; each chunk's replies are read after the next chunk is sent, so the server
+        parses one chunk while this process frames the next.
+        """
         _, versions, lists = self._keys(result_set)
-        name = lists + version
+        name = (lists + version).encode()
         count = 0
         with self._errors():
             if not self._client.sadd(versions, version):
                 raise VersionInUse(f"{result_set} version {version} is already loaded")
-            pipe = self._client.pipeline(transaction=False)
-            pipe.hset(name, MARKER, version)
-            for chunk in chunks:
-                for start in range(0, len(chunk), FIELDS_PER_COMMAND):
-                    pipe.hset(name, mapping=dict(chunk[start : start + FIELDS_PER_COMMAND]))
-                count += len(chunk)
-                if len(pipe) >= COMMANDS_PER_FLUSH:
-                    pipe.execute()
-            pipe.execute()
+            pool = self._client.connection_pool
+            connection: Any = pool.get_connection()  # redis-py leaves it untyped
+            try:
+                connection.send_packed_command(
+                    [command(b"HSET", name, MARKER.encode(), version.encode())]
+                )
+                unread = 1
+                for chunk in chunks:
+                    commands = hset_commands(name, chunk, FIELDS_PER_COMMAND)
+                    connection.send_packed_command(commands, check_health=False)
+                    _read_replies(connection, unread)
+                    unread = len(commands) // 2
+                    count += len(chunk)
+                _read_replies(connection, unread)
+            except BaseException:
+                connection.disconnect()  # replies may be pending: never reuse the connection
+                raise
+            finally:
+                pool.release(connection)
         return count
 
     def set_live(self, result_set: str, version: str) -> None:
