@@ -14,7 +14,7 @@ import pytest
 from conftest import MakeProject, rows, write_parquet
 from sameday.config.results import ResultSet
 from sameday.errors import NotFound, ResultCheckFailed
-from sameday.results.read import in_order, key_ranks, read_rows
+from sameday.results.read import in_order, key_ranks, key_runs, read_rows
 
 
 def table_of(project: MakeProject, **declaration: object) -> list[dict[str, object]]:
@@ -144,6 +144,14 @@ def test_key_ranks_follow_the_text_order() -> None:
     assert key_ranks(keys).to_pylist() == [3, 4, 2, 3, 1]
 
 
+def test_key_runs_are_found_only_for_keys_written_in_order() -> None:
+    assert key_runs(pa.array(["a", "a", "b", "c", "c"])).tolist() == [0, 2, 3, 5]
+    assert key_runs(pa.array(["a"])).tolist() == [0, 1]
+    assert key_runs(pa.array([], pa.string())).tolist() == [0]
+    assert key_runs(pa.array(["b", "b", "a"])) is None  # grouped, but not in order
+    assert key_runs(pa.array(["a", "b", "a"])) is None  # not grouped
+
+
 def test_ordered_and_shuffled_sources_give_the_same_rows(make_project: MakeProject) -> None:
     ranks = {"i0": 1, "i1": 2, "i3": 4, "i4": 5, "i2": None}  # missing ranks go last
     ordered = [
@@ -153,8 +161,14 @@ def test_ordered_and_shuffled_sources_give_the_same_rows(make_project: MakeProje
     ]
     shuffled = ordered[:]
     random.Random(3).shuffle(shuffled)
+    by_key = [ordered[k * 5 : k * 5 + 5] for k in range(6)]
+    for run in by_key:
+        random.Random(4).shuffle(run)
+    grouped = [row for run in by_key for row in run]  # key by key, each key's rows shuffled
+    backwards = [row for run in reversed(by_key) for row in run]
     declaration = {"columns": {"key": "user", "item": "item", "score": "score", "rank": "pos"}}
     first = table_of(make_project, records=ordered, **declaration)
-    assert table_of(make_project, records=shuffled, **declaration) == first
+    for records in (shuffled, grouped, backwards):
+        assert table_of(make_project, records=records, **declaration) == first
     assert [r["item"] for r in first[:5]] == list(ranks)
     assert [r["rank"] for r in first[:5]] == [1, 2, 3, 4, 5]

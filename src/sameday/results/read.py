@@ -5,11 +5,13 @@ them) into Arrow, unsorted. The rows must then be in publishing order: key, then
 declared), then score (highest first), then item. Pipelines usually write them that way, so a
 few vectorised comparisons of each row with the next decide whether they already are (about a
 tenth of the cost of sorting two million rows); only if not are they sorted, with Arrow's
-multi-column sort. Missing ranks and missing or NaN scores rank last. numpy then finds each
-key's run of rows and numbers them. The result is an Arrow table with the columns ``key``,
-``item``, ``score``, ``rank`` and the declared payload columns, truncated to ``max_items`` per
-key. Keys and items become text whatever their source type, so lookups never depend on how a
-file spelled an id.
+multi-column sort, by each key's position rather than its text. Sources written key by key (the
+usual case, even when a key's rows are in no particular order) give those positions in one
+run-length pass, and their sort leaves the key column in place. Missing ranks and missing or NaN
+scores rank last. numpy then numbers each key's run of rows. The result is an Arrow table with
+the columns ``key``, ``item``, ``score``, ``rank`` and the declared payload columns, truncated
+to ``max_items`` per key. Keys and items become text whatever their source type, so lookups
+never depend on how a file spelled an id.
 
 Problems that make the rows unusable (a missing column, a wrong type, an empty key or item) are
 *structural*: they raise ``ResultCheckFailed`` here, and ``--force`` cannot skip them.
@@ -236,14 +238,25 @@ def read_rows(
     ).to_arrow_table()
     _raise(result_set.name, _null_failures(table, cols))
     table = table.combine_chunks()
-    table = table.append_column(_KEY, key_ranks(table.column("key").combine_chunks()))
+    keys = table.column("key").combine_chunks()
+    starts = key_runs(keys)
+    if starts is None:
+        table = table.append_column(_KEY, key_ranks(keys))
+    else:
+        runs = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(starts))
+        table = table.append_column(_KEY, pa.array(runs))
     order = [(_KEY, "ascending"), ("score", "descending"), ("item", "ascending")]
     if cols.rank:
         order.insert(1, (_RANK, "ascending"))
     if not in_order(table, order):
-        table = table.take(pc.sort_indices(table, sort_keys=order))
+        indices = pc.sort_indices(table, sort_keys=order)
+        if starts is not None:  # rows stay in their key's run: only the other columns move
+            table = table.drop_columns(["key"]).take(indices).add_column(0, "key", keys)
+        else:
+            table = table.take(indices)
     table = table.drop_columns([name for name, _ in order if name.startswith("__")])
-    starts = _key_starts(table)
+    if starts is None:
+        starts = _key_starts(table)
     counts = np.diff(starts)
     position = np.arange(len(table), dtype=np.int64) - np.repeat(starts[:-1], counts)
     if len(counts) and int(counts.max()) > result_set.max_items:
@@ -322,6 +335,22 @@ def _null_failures(table: Any, cols: Columns) -> list[CheckFailure]:
                 )
             )
     return failures
+
+
+def key_runs(keys: Any) -> npt.NDArray[np.int64] | None:
+    """Where each key's run starts (``len(keys)`` appended) if the keys of a text Arrow array
+    are already grouped and in order, else ``None``.
+
+    Pipelines usually write rows key by key, so one run-length pass (and a comparison of each
+    run's key with the next) usually finds every key's position without hashing a row.
+    """
+    import pyarrow.compute as pc
+
+    runs = pc.run_end_encode(keys)
+    values = runs.values
+    if len(values) > 1 and not pc.all(pc.less(values[:-1], values[1:])).as_py():
+        return None
+    return np.concatenate([[0], np.asarray(runs.run_ends, dtype=np.int64)])
 
 
 def _key_starts(table: Any) -> npt.NDArray[np.int64]:
