@@ -35,9 +35,10 @@ def test_scores_must_be_finite(make_project: MakeProject) -> None:
     records = rows()
     records[3]["score"] = math.nan
     records[7]["score"] = math.inf
+    records[9]["score"] = None
     error = refused(make_project, records=records)
     assert error.failures == ["finite_scores"]
-    assert "2 row(s)" in str(error) and '"key":"u000"' in str(error)
+    assert "3 row(s)" in str(error) and '"key":"u000"' in str(error)
 
 
 def test_duplicate_items_in_a_list(make_project: MakeProject) -> None:

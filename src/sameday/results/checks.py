@@ -123,13 +123,12 @@ def finite_scores(ctx: Context) -> CheckFailure | None:
 def _pair_hashes_repeat(ctx: Context) -> bool:
     """Whether two rows share a 64-bit hash of ``(key, item)``: every repeated pair does.
 
-    DuckDB hashes the items (in parallel, outside the GIL), each key's run of rows is mixed in
-    by its position (the rows are grouped by key), and one numpy sort puts equal hashes side by
-    side. A grouping query over two million text pairs costs several times more.
+    The reader hashed the items; each key's run of rows is mixed in by its position (the rows
+    are grouped by key), and one numpy sort puts equal hashes side by side. numpy releases the
+    GIL, and a grouping query over two million text pairs costs several times more.
     """
-    hashes = ctx.con.execute("SELECT hash(item) AS h FROM rows").fetchnumpy()["h"]
     runs = np.repeat(np.arange(ctx.rows.keys, dtype=np.uint64), ctx.rows.counts)
-    mixed = np.sort(np.asarray(hashes, dtype=np.uint64) ^ (runs * _GOLDEN))
+    mixed = np.sort(ctx.rows.item_hashes ^ (runs * _GOLDEN))
     return bool((mixed[1:] == mixed[:-1]).any())
 
 

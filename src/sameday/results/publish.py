@@ -1,12 +1,14 @@
 """``publish``: read a result set, check it, and make it live as a new immutable snapshot.
 
-Nothing becomes visible until every check passes. The instant count checks run first; the
-lists are then loaded into the serving store under a fresh version *while* the checks that scan
-every row run in a thread (DuckDB releases the GIL, so on two cores the checks cost almost no
-wall time). The load cannot commit before those checks pass: a failure abandons it, and the
-store is left as it was. The version is then recorded in the metadata database and made live
-with one pointer swap; :mod:`sameday.results.lifecycle` explains the order and why a publish
-killed at any point leaves the previous snapshot live and the next publish able to clean up.
+Nothing becomes visible until every check passes. The checks that scan every row start in a
+thread as soon as the rows are read, and run while the stores open, the instant count checks
+decide, the lists are encoded and then loaded into the serving store under a fresh version
+(numpy, DuckDB, Arrow, hashlib and socket writes release the GIL, so on two cores the checks
+cost little wall time). Nothing is written before the count checks pass, and the load cannot
+commit before the scan checks pass: a failure abandons it, and the store is left as it was.
+The version is then recorded in the metadata database and made live with one pointer swap;
+:mod:`sameday.results.lifecycle` explains the order and why a publish killed at any point
+leaves the previous snapshot live and the next publish able to clean up.
 
 ``force`` skips the quality checks (row and key counts, scores, duplicates, catalogue, short
 lists, change against the live snapshot, SQL assertions) but never the structural ones: a source
@@ -18,7 +20,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,7 +39,7 @@ from sameday.results.lifecycle import (
     repair,
     result_set,
 )
-from sameday.results.read import connect, read_rows
+from sameday.results.read import connect, cursor, read_rows
 from sameday.store import Chunk, ServingStore
 
 Progress = Callable[[int, int], None]
@@ -151,61 +153,67 @@ def publish(
     try:
         rows = read_rows(project, declared, source=source, con=con)
         mark = lap("read", started)
-        with publish_lock(project, name), open_both(project) as (meta, store):
-            live = live_record(meta, store, name)
-            ctx = Context(con, rows, declared.checks, project, live)
-            failures = run_checks(ctx, "counts")
-            if failures and not force:
-                raise _refuse(name, run_checks(ctx))
-            encoded = EncodedLists(rows, con)  # before the checks thread takes the connection
-            mark = lap("encode", mark)
-            result = PublishResult(
-                name,
-                None,
-                "",
-                rows.rows,
-                rows.keys,
-                rows.source,
-                dry_run,
-                previous=live.version if live else None,
-            )
-            if dry_run:
-                failures = ordered(failures + run_checks(ctx, "scans"))
+        with ThreadPoolExecutor(2, thread_name_prefix="sameday-publish") as pool:
+            # the scan checks never look at the live snapshot: they start before it is known
+            scan_ctx = Context(cursor(con, project), rows, declared.checks, project, None)
+            scanning = pool.submit(_scans, scan_ctx, mark, seconds)
+            with publish_lock(project, name), open_both(project) as (meta, store):
+                live = live_record(meta, store, name)
+                failures = run_checks(replace(scan_ctx, con=con, live=live), "counts")
                 if failures and not force:
-                    raise _refuse(name, failures)
-                content_hash = encoded.content_hash()
-                lap("check", mark)
-                seconds["total"] = round(time.perf_counter() - started, 4)
-                forced = [f.check for f in failures]
-                return replace(result, content_hash=content_hash, forced=forced, seconds=seconds)
-            version = new_snapshot_version(name)
-            failures, content_hash = _load_checked(
-                ctx,
-                store,
-                name,
-                version,
-                encoded,
-                counts=failures,
-                force=force,
-                progress=progress,
-                seconds=seconds,
-            )
-            repaired = repair(meta, store, name, loading=version)
-            meta.create_snapshot(
-                name,
-                version,
-                content_hash=content_hash,
-                rows=rows.rows,
-                keys=rows.keys,
-                schema={"source": rows.schema, "columns": declared.columns.model_dump()},
-                source=rows.source,
-                run_id=run_id,
-                store_url=redact(project.settings.storage.serving),
-            )
-            store.set_live(name, version)
-            meta.set_live(name, version)
-            mark = lap("load", mark)
-            deleted = apply_retention(meta, store, name, declared.retention)
+                    raise _refuse(name, ordered(failures + scanning.result()))
+                encoded = EncodedLists(rows, con)
+                hashing = pool.submit(encoded.content_hash)
+                mark = lap("encode", mark)
+                result = PublishResult(
+                    name,
+                    None,
+                    "",
+                    rows.rows,
+                    rows.keys,
+                    rows.source,
+                    dry_run,
+                    previous=live.version if live else None,
+                )
+                if dry_run:
+                    failures = ordered(failures + scanning.result())
+                    if failures and not force:
+                        raise _refuse(name, failures)
+                    seconds["total"] = round(time.perf_counter() - started, 4)
+                    return replace(
+                        result,
+                        content_hash=hashing.result(),
+                        forced=[f.check for f in failures],
+                        seconds=seconds,
+                    )
+                version = new_snapshot_version(name)
+                failures = _load_checked(
+                    store,
+                    name,
+                    version,
+                    encoded,
+                    scanning,
+                    counts=failures,
+                    force=force,
+                    progress=progress,
+                )
+                content_hash = hashing.result()
+                repaired = repair(meta, store, name, loading=version)
+                meta.create_snapshot(
+                    name,
+                    version,
+                    content_hash=content_hash,
+                    rows=rows.rows,
+                    keys=rows.keys,
+                    schema={"source": rows.schema, "columns": declared.columns.model_dump()},
+                    source=rows.source,
+                    run_id=run_id,
+                    store_url=redact(project.settings.storage.serving),
+                )
+                store.set_live(name, version)
+                meta.set_live(name, version)
+                mark = lap("load", mark)
+                deleted = apply_retention(meta, store, name, declared.retention)
     finally:
         con.close()
     seconds["total"] = round(time.perf_counter() - started, 4)
@@ -220,52 +228,51 @@ def publish(
     )
 
 
+def _scans(ctx: Context, since: float, seconds: dict[str, float]) -> list[CheckFailure]:
+    """The scan checks' failures, noting their time in ``seconds`` (they overlap other phases)."""
+    try:
+        return run_checks(ctx, "scans")
+    finally:
+        ctx.con.close()
+        seconds["check"] = round(time.perf_counter() - since, 4)
+
+
 def _load_checked(
-    ctx: Context,
     store: ServingStore,
     name: str,
     version: str,
     encoded: EncodedLists,
+    scanning: Future[list[CheckFailure]],
     *,
     counts: list[CheckFailure],
     force: bool,
     progress: Progress | None,
-    seconds: dict[str, float],
-) -> tuple[list[CheckFailure], str]:
-    """Load ``version`` of ``name`` while the scan checks and the content hash run in threads.
+) -> list[CheckFailure]:
+    """Load ``version`` of ``name`` while the scan checks (``scanning``) finish in a thread.
 
     The store commits only after the last chunk, and after the last chunk :func:`_reported`
     waits for the checks. If one fails and ``force`` is off, the load is abandoned before it
     commits (SQLite rolls its transaction back) and whatever it wrote is dropped (Redis), so
     readers see no change and no version is left behind; a publish killed meanwhile leaves
-    debris that the next publish's :func:`repair` removes. Checks, hash and load all spend
-    most of their time outside the GIL (DuckDB, numpy, hashlib, Arrow kernels, sockets), so on
-    two cores they overlap.
+    debris that the next publish's :func:`repair` removes. The checks, the content hash and
+    the load spend most of their time outside the GIL (DuckDB, numpy, hashlib, Arrow kernels,
+    sockets), so on two cores they overlap.
 
     Returns:
         ``counts`` (the count checks' failures, already forced) and the scan checks' failures,
-        in report order, all of them forced since the load went through; and the content hash.
+        in report order; all of them forced, since the load went through.
     """
     failures: list[CheckFailure] = []
-    started = time.perf_counter()
-
-    def scans() -> list[CheckFailure]:
-        found = run_checks(ctx, "scans")
-        seconds["check"] = round(time.perf_counter() - started, 4)
-        return found
 
     def gate() -> None:
-        failures.extend(ordered(counts + checking.result()))
+        failures.extend(ordered(counts + scanning.result()))
         if failures and not force:
             raise _refuse(name, failures)
 
-    with ThreadPoolExecutor(2, thread_name_prefix="sameday-checks") as pool:
-        checking = pool.submit(scans)
-        hashing = pool.submit(encoded.content_hash)
-        try:
-            store.load(name, version, _reported(encoded.chunks(), ctx.rows.keys, progress, gate))
-        except BaseException:
-            with suppress(SamedayError):
-                store.drop(name, version)
-            raise
-        return failures, hashing.result()
+    try:
+        store.load(name, version, _reported(encoded.chunks(), encoded.keys, progress, gate))
+    except BaseException:
+        with suppress(SamedayError):
+            store.drop(name, version)
+        raise
+    return failures

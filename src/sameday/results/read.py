@@ -49,6 +49,7 @@ _FORMATS = {
 _INTEGER = re.compile(r"^U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?$")
 _RANK = "__sameday_rank"
 _KEY = "__sameday_key"
+_ITEM_HASH = "__sameday_item_hash"
 _NUMERIC = re.compile(r"^(FLOAT|DOUBLE|REAL|DECIMAL\(\d+,\s*\d+\))$")
 
 
@@ -62,6 +63,9 @@ class Rows:
         source: what was read, for the snapshot record.
         schema: the source's column names and DuckDB types.
         payload: the payload column names, in declared order.
+        item_hashes: a 64-bit hash of each row's item, for the duplicate check; DuckDB takes
+            it while it reads, on its own threads, where a later scan of the Arrow table
+            would hold the GIL the load needs.
     """
 
     table: Any
@@ -69,6 +73,7 @@ class Rows:
     source: str
     schema: dict[str, str]
     payload: tuple[str, ...]
+    item_hashes: npt.NDArray[np.uint64]
 
     @property
     def rows(self) -> int:
@@ -139,6 +144,14 @@ def connect(project: Project) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"SET file_search_path = {_literal(str(project.root))}")
     return con
+
+
+def cursor(con: duckdb.DuckDBPyConnection, project: Project) -> duckdb.DuckDBPyConnection:
+    """A new connection to ``con``'s database, for another thread (a DuckDB connection must not
+    be shared), resolving relative paths against the project as :func:`connect` does."""
+    other = con.cursor()
+    other.execute(f"SET file_search_path = {_literal(str(project.root))}")
+    return other
 
 
 def _type_failures(columns: Columns, key_type: str, types: dict[str, str]) -> list[CheckFailure]:
@@ -234,7 +247,8 @@ def read_rows(
     table: Any = con.sql(
         f"SELECT CAST({quote(cols.key)} AS VARCHAR) AS key, "
         f"CAST({quote(cols.item)} AS VARCHAR) AS item, "
-        f"CAST({quote(cols.score)} AS DOUBLE) AS score{payload}{rank} FROM source"
+        f"CAST({quote(cols.score)} AS DOUBLE) AS score{payload}{rank}, "
+        f"hash(CAST({quote(cols.item)} AS VARCHAR)) AS {_ITEM_HASH} FROM source"
     ).to_arrow_table()
     _raise(result_set.name, _null_failures(table, cols))
     table = table.combine_chunks()
@@ -264,9 +278,10 @@ def read_rows(
         table = table.filter(pa.array(keep))
         position = position[keep]
         starts = np.concatenate([[0], np.cumsum(np.minimum(counts, result_set.max_items))])
-    table = table.add_column(3, "rank", pa.array(position + 1))
+    item_hashes = table.column(_ITEM_HASH).to_numpy()
+    table = table.drop_columns([_ITEM_HASH]).add_column(3, "rank", pa.array(position + 1))
     where = str(source) if source is not None else (result_set.source.path or "query")
-    return Rows(table, starts.astype(np.int64), where, types, tuple(cols.payload))
+    return Rows(table, starts.astype(np.int64), where, types, tuple(cols.payload), item_hashes)
 
 
 def key_ranks(keys: Any) -> Any:
