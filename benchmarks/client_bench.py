@@ -1,8 +1,9 @@
 """In-process serving speed: ``Client.recommend`` calls per second on one thread.
 
 Each call does the whole job: GrowthBook-compatible assignment to a two-arm A/B experiment, a
-lookup in the embedded SQLite serving store (a prefix of the unit's 20-item list), fallback
-filling, and handing the exposure to the event writer. Units are drawn uniformly from 100,000, so
+lookup in the embedded SQLite serving store (a prefix of the unit's 20-item list; the store is
+opened as ``Client.from_project`` opens it for ``sameday serve``), fallback filling, and handing
+the exposure to the event writer. Units are drawn uniformly from 100,000, so
 almost every lookup reads a different row. Two event-log set-ups are measured in the same run:
 the writer committing to the embedded SQLite log (its thread competes for the GIL, as it does in
 production), and a memory sink (the serving path's own cost). Target (issue: serving): at least
@@ -25,7 +26,7 @@ from sameday.events.sqlite import SQLiteSink
 from sameday.events.writer import EventWriter
 from sameday.serve.client import Client
 from sameday.serve.state import build_state
-from sameday.store.sqlite import SQLiteStore
+from sameday.store.sqlite import SNAPSHOT_TTL, SQLiteStore
 from sameday.testing import experiment_spec, load_lists, surface_spec
 
 USERS = 100_000
@@ -65,8 +66,10 @@ def measure(store: SQLiteStore, sink: EventSink) -> float:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        store = SQLiteStore(Path(tmp) / "serving.db")
-        fill(store)
+        with SQLiteStore(Path(tmp) / "serving.db") as publisher:
+            fill(publisher)
+        # Opened as `sameday serve` and `Client.from_project` open it.
+        store = SQLiteStore(Path(tmp) / "serving.db", snapshot_ttl=SNAPSHOT_TTL)
         set_ups: list[tuple[str, Callable[[int], EventSink]]] = [
             ("exposures to the SQLite event log", lambda i: SQLiteSink(Path(tmp) / f"e{i}.db")),
             ("exposures to a memory sink", lambda i: MemorySink()),

@@ -1,4 +1,4 @@
-"""SQLite specifics: many reader processes, and the hot path's import budget."""
+"""SQLite specifics: many reader processes, held read snapshots, the hot path's import budget."""
 
 from __future__ import annotations
 
@@ -51,3 +51,56 @@ def test_store_imports_nothing_heavy() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def publish(store: SQLiteStore, version: str) -> None:
+    store.load("home", version, [[("u1", encode_list([Item(f"{version}-a", 1.0)]))]])
+    store.set_live("home", version)
+
+
+def first(store: SQLiteStore) -> str | None:
+    found = store.get("home", "u1")
+    return found[0].item if found else None
+
+
+def test_a_held_snapshot_is_ended_by_every_other_read(tmp_path: Path) -> None:
+    path = tmp_path / "serving.db"
+    with SQLiteStore(path, snapshot_ttl=60.0) as server, SQLiteStore(path) as publisher:
+        publish(publisher, "v1")
+        assert first(server) == "v1-a"
+        publish(publisher, "v2")
+        publisher.drop("home", "v1")
+        assert first(server) == "v1-a"  # the snapshot of the first lookup, still held
+        assert server.live_version("home") == "v2"  # what the refresher does: a fresh read
+        assert first(server) == "v2-a"
+        found = server.get_many("home", ["u1", "nobody"])
+        assert found == {"u1": [Item("v2-a", 1.0)], "nobody": []}
+
+
+def test_a_server_may_write_while_it_holds_a_snapshot(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "serving.db", snapshot_ttl=60.0) as store:
+        publish(store, "v1")
+        assert first(store) == "v1-a"
+        publish(store, "v2")
+        store.drop("home", "v1")
+        assert first(store) == "v2-a"
+        assert store.versions("home") == ["v2"]
+
+
+def test_an_expired_snapshot_is_renewed(tmp_path: Path) -> None:
+    path = tmp_path / "serving.db"
+    with SQLiteStore(path, snapshot_ttl=1e-9) as server, SQLiteStore(path) as publisher:
+        publish(publisher, "v1")
+        assert first(server) == "v1-a"
+        publish(publisher, "v2")
+        publisher.drop("home", "v1")
+        assert first(server) == "v2-a"
+
+
+def test_without_a_snapshot_every_lookup_reads_the_current_file(tmp_path: Path) -> None:
+    path = tmp_path / "serving.db"
+    with SQLiteStore(path) as server, SQLiteStore(path) as publisher:
+        publish(publisher, "v1")
+        assert first(server) == "v1-a"
+        publish(publisher, "v2")
+        assert first(server) == "v2-a"

@@ -12,16 +12,21 @@ from sameday.errors import NotFound, StoreUnavailable
 from sameday.store import Item, MemoryStore, ServingStore, VersionInUse, open_store
 from sameday.store.codec import encode_list
 from sameday.store.redis import RedisStore
+from sameday.store.sqlite import SQLiteStore
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis", "redis-pinned"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-snapshot", "redis", "redis-pinned"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServingStore]:
     """A fresh, empty store of each backend; Redis uses the real server (``redis_url``), once
-    reading the live pointer on every lookup and once trusting it for a minute (as servers do)."""
+    reading the live pointer on every lookup and once trusting it for a minute (as servers do);
+    SQLite once reading the file afresh on every lookup and once holding a read snapshot for a
+    minute (servers hold one for ``SNAPSHOT_TTL``; a write through the store ends it)."""
     if request.param == "memory":
         backend: ServingStore = MemoryStore()
     elif request.param == "sqlite":
         backend = open_store(f"sqlite:///{tmp_path / 'serving.db'}")
+    elif request.param == "sqlite-snapshot":
+        backend = SQLiteStore(tmp_path / "serving.db", snapshot_ttl=60.0)
     else:
         backend = open_store(request.getfixturevalue("redis_url"))
         if request.param == "redis-pinned":

@@ -130,6 +130,12 @@ class Client:
                 # The server promises pick-up within the refresh interval, and its refresher
                 # re-reads every live pointer that often: trust them that long (cheaper reads).
                 store.pointer_ttl = every
+        elif storage.serving.startswith("sqlite:///"):
+            from sameday.store.sqlite import SNAPSHOT_TTL, SQLiteStore
+
+            if isinstance(store, SQLiteStore):
+                # Lookups share one read snapshot for a few milliseconds (half the cost of one).
+                store.snapshot_ttl = SNAPSHOT_TTL
         writer = EventWriter(open_sink(project.url(storage.events)))
         source = AppliedSource(project.url(storage.metadata))
         client = cls(

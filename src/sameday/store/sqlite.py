@@ -11,12 +11,25 @@ the statement started, even while another process swaps the pointer or drops old
   interrupted load leaves nothing behind.
 * ``set_live`` is one ``UPSERT`` of the pointer row: readers see the old version or the new one.
 * Write-ahead logging lets any number of reader processes read while one process writes.
+
+Lookups are fast for two reasons (measured; see ``docs/benchmarks.md``, "Serving"). The file is
+memory-mapped (``MMAP_SIZE``), so a page not in SQLite's own cache costs a memory access instead of
+a ``pread``. And a server may keep one read transaction open for ``snapshot_ttl`` seconds
+(``Client.from_project`` sets ``SNAPSHOT_TTL``): in WAL mode every statement outside a transaction
+starts and ends one, which costs locks on the shared-memory index and a check of the file, about
+half of a lookup. Every lookup in that window reads the same consistent snapshot of the file, at
+most ``snapshot_ttl`` old, as a lookup that started that long ago would; it is still one statement
+joining the live pointer to the list, so it never pairs one version's pointer with another's
+lists. Only ``get`` reads in the held snapshot: every other method ends it first, so the
+refresher always sees the current pointers, and a new live version is served from the first
+lookup after the refresh that noticed it.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +44,11 @@ WAL_SIZE_LIMIT = 64 * 1024 * 1024
 """Bytes the write-ahead log is truncated back to after a large load."""
 IN_LIMIT = 500
 """Keys per ``IN (...)`` lookup statement in ``get_many``."""
+MMAP_SIZE = 1 << 30
+"""Bytes of the file read through a memory map rather than ``pread`` (the rest is read)."""
+SNAPSHOT_TTL = 0.01
+"""Seconds a server keeps one read snapshot for its lookups: long enough to spread the cost of
+starting a read transaction over hundreds of lookups, short enough that no caller could notice."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sameday_versions (
@@ -68,10 +86,18 @@ def sqlite_path(url: str) -> str:
 
 
 class SQLiteStore(ServingStore):
-    """The embedded serving store; see the module docstring for the layout and guarantees."""
+    """The embedded serving store; see the module docstring for the layout and guarantees.
 
-    def __init__(self, path: str | Path) -> None:
+    Args:
+        path: the database file (created with its tables if missing).
+        snapshot_ttl: seconds ``get`` may keep reading one snapshot; ``0`` (the default, what
+            publishers want) starts a fresh read for every lookup.
+    """
+
+    def __init__(self, path: str | Path, *, snapshot_ttl: float = 0.0) -> None:
         self.path = str(path)
+        self.snapshot_ttl = snapshot_ttl
+        self._snapshot_until = 0.0  # monotonic deadline of the held snapshot; 0: none held
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +114,9 @@ class SQLiteStore(ServingStore):
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+            self._db.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
             self._db.executescript(_SCHEMA)
+        self._cursor = self._db.cursor()  # reused by ``get``: one allocation less per lookup
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
@@ -98,9 +126,17 @@ class SQLiteStore(ServingStore):
     def __repr__(self) -> str:
         return f"SQLiteStore(path={self.path!r})"
 
+    def _end_snapshot(self) -> None:
+        """End the snapshot ``get`` holds, if any (call with the lock held)."""
+        if self._snapshot_until:
+            self._snapshot_until = 0.0
+            if self._db.in_transaction:  # a failed statement may have rolled it back already
+                self._db.execute("COMMIT")
+
     @contextmanager
     def _errors(self) -> Iterator[None]:
         try:
+            self._end_snapshot()
             yield
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite serving store {self.path}: {exc}") from exc
@@ -164,7 +200,13 @@ class SQLiteStore(ServingStore):
         # The hot path: a bare try instead of the ``_errors`` context manager (a generator).
         try:
             with self._lock:
-                row = self._db.execute(_GET, (str(key), result_set)).fetchone()
+                if self.snapshot_ttl > 0:
+                    now = time.monotonic()
+                    if now >= self._snapshot_until:
+                        self._end_snapshot()
+                        self._db.execute("BEGIN")
+                        self._snapshot_until = now + self.snapshot_ttl
+                row = self._cursor.execute(_GET, (str(key), result_set)).fetchone()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite serving store {self.path}: {exc}") from exc
         if row is None:
@@ -230,6 +272,7 @@ class SQLiteStore(ServingStore):
                 db.execute("DELETE FROM sameday_versions WHERE slot = ?", (row[0],))
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (ending the held snapshot, if any)."""
         with self._lock:
+            self._snapshot_until = 0.0
             self._db.close()
