@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
+
 from sameday.events.errors import EventRejected
-from sameday.events.records import Exposure, Outcome, from_json, json_text
+from sameday.events.records import Exposure, Outcome, from_json
 
 EXPOSURE_COLUMNS = (
     "request_id",
@@ -42,9 +44,14 @@ _JSON_EXPOSURE_COLUMNS = frozenset({"items", "scores", "snapshot_versions", "tea
 def exposure_rows(batch: Sequence[Exposure]) -> list[tuple[Any, ...]]:
     """Row tuples (in :data:`EXPOSURE_COLUMNS` order) for ``batch``.
 
+    This runs in the event writer's thread, which holds the GIL the serving thread needs, so it
+    calls orjson directly rather than through :func:`json_text` (the same text) and writes the
+    usual empty ``extra`` as a constant.
+
     Raises:
         EventRejected: a record holds something that is not JSON-serialisable (in ``extra``).
     """
+    dumps = orjson.dumps
     try:
         return [
             (
@@ -59,13 +66,13 @@ def exposure_rows(batch: Sequence[Exposure]) -> list[tuple[Any, ...]]:
                 e.hash_version,
                 e.seed,
                 e.bucket,
-                json_text(e.items),
-                None if e.scores is None else json_text(e.scores),
-                json_text(e.snapshot_versions),
+                dumps(e.items).decode(),
+                None if e.scores is None else dumps(e.scores).decode(),
+                dumps(e.snapshot_versions).decode(),
                 e.propensity,
                 e.design,
-                None if e.teams is None else json_text(e.teams),
-                json_text(e.extra),
+                None if e.teams is None else dumps(e.teams).decode(),
+                dumps(e.extra).decode() if e.extra else "{}",
                 e.degraded,
             )
             for e in batch

@@ -24,6 +24,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import closing
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal
 
@@ -159,7 +160,7 @@ class SQLiteSink(EventSink):
                     for start in range(0, len(rows), ROWS_PER_STATEMENT):
                         part = rows[start : start + ROWS_PER_STATEMENT]
                         sql = _insert_sql(table, columns, unique, len(part))
-                        values = [value for row in part for value in row]
+                        values = list(chain.from_iterable(part))
                         count += self._conn.execute(sql, values).rowcount
                     self._conn.execute("COMMIT")
                 except BaseException:
