@@ -9,10 +9,11 @@ the checks here guard quality and can be skipped with ``publish(force=True)``.
 
 The checks come in two kinds. *Count* checks look only at row and key counts, which the reader
 already has: they are instant, so a publish runs them before writing anything. *Scan* checks
-(scores, duplicates, catalogue, SQL assertions) read every row, in numpy or DuckDB, which release
-the GIL: a publish runs them in a thread while the lists load, and abandons the load if one
-fails. The common case is made cheap: scores and duplicates are cleared by vectorised tests over
-the whole table, and the slower exact queries run only to confirm a failure and fetch examples.
+(scores, duplicates, catalogue, SQL assertions) read every row: a publish runs them in a thread
+while the lists load, and abandons the load if one fails. Scores and duplicates, checked on every
+publish, are cleared by numpy over whole columns (which releases the GIL the load needs); DuckDB
+runs only to confirm a failure and fetch examples, and for the catalogue and SQL assertions
+(its scans of an Arrow table hold the GIL much of the time).
 """
 
 from __future__ import annotations

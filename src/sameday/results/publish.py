@@ -3,7 +3,7 @@
 Nothing becomes visible until every check passes. The checks that scan every row start in a
 thread as soon as the rows are read, and run while the stores open, the instant count checks
 decide, the lists are encoded and then loaded into the serving store under a fresh version
-(numpy, DuckDB, Arrow, hashlib and socket writes release the GIL, so on two cores the checks
+(numpy, Arrow kernels, hashlib and socket writes release the GIL, so on two cores the checks
 cost little wall time). Nothing is written before the count checks pass, and the load cannot
 commit before the scan checks pass: a failure abandons it, and the store is left as it was.
 The version is then recorded in the metadata database and made live with one pointer swap;
