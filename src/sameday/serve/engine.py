@@ -54,8 +54,8 @@ class Recommendation:
     per-request path builds no object per slot; ``items`` builds them for callers who want them.
 
     Treat it as immutable. Like ``Exposure``, it is not a frozen dataclass on purpose: one is
-    built per request, and a frozen dataclass's ``__init__`` costs 1.5 µs more for these nine
-    fields (each is set through ``object.__setattr__``).
+    built per request, and a frozen dataclass's ``__init__`` takes about twice as long for these
+    nine fields (each is set through ``object.__setattr__``).
     """
 
     request_id: str

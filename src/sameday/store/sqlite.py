@@ -22,7 +22,9 @@ most ``snapshot_ttl`` old, as a lookup that started that long ago would; it is s
 joining the live pointer to the list, so it never pairs one version's pointer with another's
 lists. Only ``get`` reads in the held snapshot: every other method ends it first, so the
 refresher always sees the current pointers, and a new live version is served from the first
-lookup after the refresh that noticed it.
+lookup after the refresh that noticed it. The age is checked at the next lookup, so an idle
+server's snapshot lasts until its next refresh: never long enough to keep the write-ahead log
+from being checkpointed.
 """
 
 from __future__ import annotations
