@@ -40,9 +40,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
+from sameday._closing import Closing
 from sameday.errors import StoreUnavailable
 from sameday.events.errors import EventsUnavailable
 from sameday.events.records import Exposure, Outcome
@@ -85,7 +85,7 @@ class _Batch:
         return len(self.exposures) + len(self.outcomes)
 
 
-class EventWriter:
+class EventWriter(Closing):
     """Batches records to an :class:`EventSink` from a background thread (see the module).
 
     Args:
@@ -232,17 +232,6 @@ class EventWriter:
                 f"{left} records could not be written to {self.sink!r} before closing: "
                 f"{self._last_error}"
             )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # The flusher thread.
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
+from sameday._closing import Closing
 from sameday.errors import StoreUnavailable
 from sameday.events.records import Outcome
 from sameday.events.ticket import Ticket
@@ -61,7 +61,7 @@ class AppliedSource:
         self._metadata.close()
 
 
-class Client:
+class Client(Closing):
     """Recommend and track in process. Build it with :meth:`from_project`.
 
     Args:
@@ -235,14 +235,3 @@ class Client:
         if self._specs is not None:
             self._specs.close()
         self.store.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
