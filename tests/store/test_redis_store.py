@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import redis
 
-from sameday.errors import NotFound
+from sameday.errors import NotFound, StoreUnavailable
 from sameday.store import Item
 from sameday.store.codec import encode_list
 from sameday.store.redis import MARKER, RedisStore
@@ -80,3 +81,39 @@ def test_key_count_leaves_the_marker_out(pair: tuple[RedisStore, RedisStore]) ->
     assert server.key_count("home", "v1") == 1
     publisher._client.hdel("sameday:{home}:v:v1", MARKER)
     assert server.key_count("home", "v1") is None
+
+
+def test_get_reads_never_serves_a_dropped_version(pair: tuple[RedisStore, RedisStore]) -> None:
+    server, publisher = pair
+    publish(publisher, "v1")
+    assert server.get_reads([("home", "u1", None)]) == [[Item("v1-a", 1.0)]]
+    publish(publisher, "v2")
+    publisher.drop("home", "v1")  # the server still trusts v1: the marker tells it is gone
+    assert server.get_reads([("home", "u1", None), ("home", "nobody", None)]) == [
+        [Item("v2-a", 1.0)],
+        [],
+    ]
+
+
+def test_get_reads_is_one_round_trip(pair: tuple[RedisStore, RedisStore]) -> None:
+    server, publisher = pair
+    publish(publisher, "v1")
+    server.live_version("home")  # the pointer is trusted from now on
+    before = server._client.info("stats")["total_commands_processed"]
+    answers = server.get_reads([("home", f"u{k}", None) for k in range(50)])
+    after = server._client.info("stats")["total_commands_processed"]
+    assert answers[1] == [Item("v1-a", 1.0)] and answers[0] == []
+    assert after - before == 50 + 1  # 50 pipelined HMGETs, plus the INFO call itself
+
+
+def test_get_reads_on_a_server_that_is_gone_answers_store_unavailable(redis_url: str) -> None:
+    with RedisStore(redis_url, pointer_ttl=60.0) as server:
+        publish(server, "v1")
+        live = server._client
+        server._client = redis.Redis.from_url("redis://127.0.0.1:1/0")  # the server goes away
+        try:
+            answers = server.get_reads([("home", "u1", None), ("home", "u2", None)])
+        finally:
+            server._client.close()
+            server._client = live
+    assert all(isinstance(answer, StoreUnavailable) for answer in answers)

@@ -199,6 +199,27 @@ def test_concurrent_readers_during_swaps(store: ServingStore) -> None:
     assert seen <= {"v1", "v2"}
 
 
+def test_get_reads_answers_each_read_as_get_does(store: ServingStore) -> None:
+    load(store, "v1")
+    store.set_live("home", "v1")
+    load(store, "s1", rs="side")
+    store.set_live("side", "s1")
+    reads = [
+        ("home", "user-001", None),
+        ("side", "user-002", 1),
+        ("home", "nobody", 5),
+        ("absent", "user-001", None),
+        ("home", "user-003", 1),
+    ]
+    answers = store.get_reads(reads)
+    assert answers[0] == store.get("home", "user-001")
+    assert answers[1] == [Item("s1-2", 1.0)]
+    assert answers[2] == []
+    assert isinstance(answers[3], NotFound)  # one failing read does not fail the others
+    assert answers[4] == [Item("v1-3", 1.0)]
+    assert store.get_reads([]) == []
+
+
 def test_repr_names_the_backend(store: ServingStore) -> None:
     assert type(store).__name__ in repr(store)
 

@@ -8,7 +8,8 @@ is a 503 the client retries (events are idempotent by ``event_id``).
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -21,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from sameday.errors import StoreUnavailable
 from sameday.serve import requests as parse
+from sameday.serve.batching import ReadBatcher
 from sameday.serve.client import Client
 from sameday.serve.engine import UnknownSurface
 from sameday.serve.fastpath import fast_recommend, key_allowed
@@ -171,8 +173,19 @@ def create_app(
         Route("/metrics", prometheus, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
+    batcher = ReadBatcher(client.store) if client.store.batches_reads else None
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if batcher is not None:
+                batcher.close()
+
     return ServingApp(
-        fast_recommend(client, serving_keys, observe("recommend")),
+        fast_recommend(client, serving_keys, observe("recommend"), batcher),
         routes=routes,
         exception_handlers={HTTPException: http_error},
+        lifespan=lifespan,
     )

@@ -21,7 +21,7 @@ from sameday.policies.bandit import BanditPolicy
 from sameday.serve.cache import ListCache
 from sameday.serve.interleaved import interleave_lists
 from sameday.serve.state import ExperimentPlan, ServingState, SurfacePlan
-from sameday.store.base import Item, ServingStore
+from sameday.store.base import Item, Read, ServingStore
 
 
 class ExposureLog(Protocol):
@@ -104,6 +104,45 @@ class Recommendation:
         }
 
 
+@dataclass(slots=True)
+class Prepared:
+    """A request assigned to its chain but not yet served (``Engine.prepare``).
+
+    ``chain`` is ``None`` for an interleaved experiment, whose arms are read and merged by
+    ``Engine.finish``.
+    """
+
+    plan: SurfacePlan
+    cache: ListCache
+    unit: str
+    attrs: dict[str, Any]
+    size: int
+    excluded: set[str]
+    request_id: str
+    experiment: ExperimentPlan | None
+    arm_index: int | None
+    bucket: float | None
+    propensity: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    chain: tuple[str, ...] | None = None
+    key: str = ""
+
+    @property
+    def first_read(self) -> Read | None:
+        """The store read ``finish`` starts with, or ``None`` when it needs none ahead (an
+        interleaved experiment, or a result set served from memory)."""
+        if self.chain is None or self.chain[0] in self.cache.only_default:
+            return None
+        return (self.chain[0], self.key, self.size + len(self.excluded))
+
+
+def _answer(first: list[Item] | NotFound | StoreUnavailable) -> list[Item]:
+    """A read made ahead, as ``store.get`` would have given it: the list, or the error raised."""
+    if isinstance(first, Exception):
+        raise first
+    return first
+
+
 @dataclass
 class Counters:
     """Totals the metrics endpoint exports (plain ints: incremented under the GIL)."""
@@ -164,6 +203,27 @@ class Engine:
         An ``n`` above the surface's ``max_n`` is capped to it, not refused: a caller asking for
         "as many as you have" gets the most the surface serves.
         """
+        request = self.prepare(
+            surface, unit, attributes=attributes, n=n, exclude=exclude, request_id=request_id
+        )
+        return self.finish(request)
+
+    def prepare(
+        self,
+        surface: str,
+        unit: str,
+        *,
+        attributes: Mapping[str, Any] | None = None,
+        n: int | None = None,
+        exclude: Iterable[str] = (),
+        request_id: str | None = None,
+    ) -> Prepared:
+        """The first half of :meth:`recommend`: assign the unit and choose the chain.
+
+        A server that coalesces store reads (``sameday.serve.batching``) reads
+        :attr:`Prepared.first_read` for many requests at once, then calls :meth:`finish` with
+        each answer. Raises what :meth:`recommend` raises.
+        """
         state, cache = self.state, self.cache
         plan = state.surfaces.get(surface)
         if plan is None:
@@ -181,9 +241,21 @@ class Engine:
         experiment, arm_index, bucket = self._assign(plan, attrs)
         propensity: float | None = None
         extra: dict[str, Any] = {}
+        excluded = set(exclude)
         if experiment is not None and experiment.design != "ab":
             if experiment.interleave is not None:
-                return self._interleaved(plan, experiment, attrs, size, exclude, cache, bucket, rid)
+                return Prepared(
+                    plan=plan,
+                    cache=cache,
+                    unit=unit,
+                    attrs=attrs,
+                    size=size,
+                    excluded=excluded,
+                    request_id=rid,
+                    experiment=experiment,
+                    arm_index=None,
+                    bucket=bucket,
+                )
             if experiment.bandit is not None:
                 policy = self.bandits.get(experiment.name) or experiment.bandit.initial
                 hashed = str(attrs[experiment.hash_attribute])
@@ -197,13 +269,45 @@ class Engine:
                 if rule.condition(attrs):
                     chain = rule.chain
                     break
-        key = attrs.get(plan.key_attribute, unit)
-        entries, sources, degraded, versions = self._fill(chain, str(key), size, exclude, cache)
+        return Prepared(
+            plan=plan,
+            cache=cache,
+            unit=unit,
+            attrs=attrs,
+            size=size,
+            excluded=excluded,
+            request_id=rid,
+            experiment=experiment,
+            arm_index=arm_index,
+            bucket=bucket,
+            propensity=propensity,
+            extra=extra,
+            chain=chain,
+            key=str(attrs.get(plan.key_attribute, unit)),
+        )
+
+    def finish(
+        self, request: Prepared, first: list[Item] | NotFound | StoreUnavailable | None = None
+    ) -> Recommendation:
+        """The second half of :meth:`recommend`: read, fill, log.
+
+        ``first`` is the answer to ``request.first_read`` when the caller read it ahead (a list,
+        or the error the store gave); ``None`` reads it now.
+        """
+        experiment, arm_index, surface = request.experiment, request.arm_index, request.plan.name
+        if request.chain is None:
+            assert experiment is not None
+            return self._interleaved(request.plan, experiment, request)
+        unit = request.unit
+        entries, sources, degraded, versions = self._fill(
+            request.chain, request.key, request.size, request.excluded, request.cache, first
+        )
         if degraded:
             self.counters.degraded += 1
         arm = (
             experiment.arms[arm_index] if experiment is not None and arm_index is not None else None
         )
+        rid = request.request_id
         if self.log is not None:
             # Item tuples are (item, score, payload): one zip splits them into columns in C.
             items, scores, _ = zip(*entries, strict=True) if entries else ((), (), ())
@@ -215,13 +319,14 @@ class Engine:
                     surface=surface,
                     items=items,
                     scores=scores,
-                    bucket=bucket,
+                    bucket=request.bucket,
                     snapshot_versions=versions,
-                    extra=extra,
+                    extra=request.extra,
                     degraded=degraded,
                 )
             else:
                 allocation = experiment.allocation
+                propensity = request.propensity
                 exposure = Exposure(
                     request_id=rid,
                     time=time.time(),
@@ -232,14 +337,14 @@ class Engine:
                     experiment=experiment.name,
                     arm=arm.name,
                     hash_attribute=experiment.hash_attribute,
-                    hash_value=str(attrs.get(experiment.hash_attribute, "")),
+                    hash_value=str(request.attrs.get(experiment.hash_attribute, "")),
                     hash_version=allocation.hash_version,
                     seed=allocation.seed,
-                    bucket=bucket,
+                    bucket=request.bucket,
                     snapshot_versions=versions,
                     propensity=arm.weight if propensity is None else propensity,
                     design=experiment.design,
-                    extra=extra,
+                    extra=request.extra,
                     degraded=degraded,
                 )
             self.log.log_exposure(exposure)
@@ -257,24 +362,18 @@ class Engine:
         )
 
     def _interleaved(
-        self,
-        plan: SurfacePlan,
-        experiment: ExperimentPlan,
-        attrs: Mapping[str, Any],
-        size: int,
-        exclude: Iterable[str],
-        cache: ListCache,
-        bucket: float | None,
-        rid: str,
+        self, plan: SurfacePlan, experiment: ExperimentPlan, request: Prepared
     ) -> Recommendation:
         """Serve an interleaved list: every arm's first result set, merged, then fallbacks.
 
         Items filled from the fallbacks belong to no team (``None`` in ``teams``).
         """
         assert experiment.interleave is not None
+        attrs, size, cache = request.attrs, request.size, request.cache
+        bucket, rid = request.bucket, request.request_id
         unit = str(attrs["unit"])
         key = str(attrs.get(plan.key_attribute, unit))
-        excluded = set(exclude)
+        excluded = request.excluded
         limit = 2 * size + len(excluded)
         lists: list[list[str]] = []
         known: dict[str, tuple[Item, str]] = {}
@@ -385,12 +484,19 @@ class Engine:
         return None, None, None
 
     def _fill(
-        self, chain: tuple[str, ...], key: str, size: int, exclude: Iterable[str], cache: ListCache
+        self,
+        chain: tuple[str, ...],
+        key: str,
+        size: int,
+        exclude: Iterable[str],
+        cache: ListCache,
+        first: list[Item] | NotFound | StoreUnavailable | None = None,
     ) -> tuple[tuple[Item, ...], tuple[str, ...], bool, dict[str, str]]:
         """Walk the chain until ``size`` items are found, skipping duplicates and exclusions.
 
         Each read asks the store for a prefix only: ``size`` plus everything already seen, which
-        bounds how many items the exclusions and duplicates can skip.
+        bounds how many items the exclusions and duplicates can skip. ``first``, when given, is
+        the answer to the chain's first read, made ahead (``Prepared.first_read``).
         """
         seen = set(exclude)
         entries: list[Item] = []
@@ -401,7 +507,9 @@ class Engine:
         for result_set in chain:
             want = size - len(entries)
             try:
-                if result_set in only_default:
+                if first is not None:
+                    found, first = _answer(first), None
+                elif result_set in only_default:
                     found = []  # the version holds only its `*` list: no read needed
                 else:
                     found = self.store.get(result_set, key, want + len(seen))

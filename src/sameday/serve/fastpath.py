@@ -21,6 +21,7 @@ import orjson
 from starlette.types import Scope, Send
 
 from sameday.serve import requests as parse
+from sameday.serve.batching import ReadBatcher
 from sameday.serve.client import Client
 from sameday.serve.engine import UnknownSurface
 
@@ -53,11 +54,15 @@ def error_body(status: int, message: str, field: str | None = None) -> bytes:
 
 
 def fast_recommend(
-    client: Client, keys: tuple[str, ...], timer: Timer
+    client: Client, keys: tuple[str, ...], timer: Timer, batcher: ReadBatcher | None = None
 ) -> Callable[[Scope, Send], Awaitable[bool]]:
     """A handler that answers ``GET /v1/recommend/{surface}`` and returns ``True``, or returns
-    ``False`` at once for any other request (the caller then hands it to Starlette)."""
-    recommend = client.recommend
+    ``False`` at once for any other request (the caller then hands it to Starlette).
+
+    With a ``batcher``, the request's first store read is coalesced with those of concurrent
+    requests (:mod:`sameday.serve.batching`); the answer is the same as without.
+    """
+    engine = client.engine
     observe = timer.observe
     prefix_length = len(PREFIX)
 
@@ -80,13 +85,17 @@ def fast_recommend(
             else:
                 query = scope["query_string"].decode("latin-1")
                 req = parse.recommend_query(dict(parse_qsl(query, keep_blank_values=True)))
-                result = recommend(
+                prepared = engine.prepare(
                     path[prefix_length:],
                     req.unit,
                     attributes=req.attributes,
                     n=req.n,
                     exclude=req.exclude,
                 )
+                first = None
+                if batcher is not None and (read := prepared.first_read) is not None:
+                    first = await batcher.read(read)
+                result = engine.finish(prepared, first)
                 body = orjson.dumps(result.to_dict())
         except parse.BadRequest as exc:
             status, body = 400, error_body(400, str(exc), exc.field)

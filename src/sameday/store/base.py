@@ -17,10 +17,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from sameday._closing import Closing
-from sameday.errors import SamedayError
+from sameday.errors import NotFound, SamedayError, StoreUnavailable
 
 Chunk = Sequence[tuple[str, bytes]]
 """Part of a load: ``(key, encoded list)`` pairs, keys ascending and unique across the load."""
+
+Read = tuple[str, str, int | None]
+"""One lookup of a batch (``ServingStore.get_reads``): ``(result_set, key, limit)``."""
 
 
 class Item(NamedTuple):
@@ -94,6 +97,22 @@ class ServingStore(Closing, ABC):
         """
         found = self.get_many(result_set, [key])[str(key)]
         return found if limit is None else found[:limit]
+
+    batches_reads = False
+    """Whether :meth:`get_reads` saves round trips over calling :meth:`get` per read (a server
+    then coalesces the reads of concurrent requests; see ``sameday.serve.batching``)."""
+
+    def get_reads(self, reads: Sequence[Read]) -> list[list[Item] | NotFound | StoreUnavailable]:
+        """Many lookups, across result sets, each answered as :meth:`get` would answer it: the
+        list, or the ``NotFound`` or ``StoreUnavailable`` that ``get`` would raise, so one
+        failing read never fails the others. This default asks :meth:`get` for each."""
+        answers: list[list[Item] | NotFound | StoreUnavailable] = []
+        for result_set, key, limit in reads:
+            try:
+                answers.append(self.get(result_set, key, limit))
+            except (NotFound, StoreUnavailable) as exc:
+                answers.append(exc)
+        return answers
 
     def close(self) -> None:
         """Release connections; the store cannot be used afterwards."""

@@ -22,6 +22,10 @@ field every version's hash holds: about 35 µs instead of 125 µs for the Lua ca
 The marker tells "this key has no list" from "this version was dropped meanwhile"; without it
 (the version is gone, or was loaded by a sameday from before the marker) the lookup falls back to
 the Lua call, so a lookup never answers from a version that no longer exists.
+
+``get_reads`` answers many such lookups, across result sets, with one pipelined round trip: a
+server coalesces the reads of concurrent requests into it (``sameday.serve.batching``), so a busy
+server pays one round trip per batch instead of one per request.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from redis.commands.core import Script
 
 from sameday.errors import NotFound, StoreUnavailable
 from sameday.store._resp import command, hset_commands
-from sameday.store.base import Chunk, Item, ServingStore, VersionInUse
+from sameday.store.base import Chunk, Item, Read, ServingStore, VersionInUse
 from sameday.store.codec import decode_list
 
 PREFIX = "sameday"
@@ -190,29 +194,84 @@ class RedisStore(ServingStore):
                 found[key] = [] if blob is None else decode_list(blob)
         return found
 
-    def get(self, result_set: str, key: str | int, limit: int | None = None) -> list[Item]:
-        """The live list of ``key`` in one round trip (see :meth:`ServingStore.get`)."""
+    batches_reads = True
+
+    def _trusted_version(self, result_set: str) -> str:
+        """The live version, read again once the pointer read last is ``pointer_ttl`` old.
+
+        Raises:
+            NotFound: ``result_set`` has no live version.
+        """
+        pinned = self._pointers.get(result_set)
+        if pinned is not None and time.monotonic() - pinned[1] < self.pointer_ttl:
+            return pinned[0]
+        version = self.live_version(result_set)
+        if version is None:
+            raise NotFound(f"result set {result_set!r} has no live snapshot in {self!r}")
+        return version
+
+    def _exact_get(self, result_set: str, key: str, limit: int | None) -> list[Item]:
+        """The list of ``key`` read with the pointer in one Lua call (never a dropped version)."""
         live, _, lists = self._keys(result_set)
-        if self.pointer_ttl > 0:
-            pinned = self._pointers.get(result_set)
-            if pinned is None or time.monotonic() - pinned[1] >= self.pointer_ttl:
-                version = self.live_version(result_set)
-                if version is None:
-                    raise NotFound(f"result set {result_set!r} has no live snapshot in {self!r}")
-            else:
-                version = pinned[0]
-            with self._errors():
-                reply: Any = self._client.execute_command(  # type: ignore[no-untyped-call]
-                    "HMGET", lists + version, str(key), MARKER
-                )
-            blob, marker = reply
-            if marker is not None:
-                return [] if blob is None else decode_list(blob, limit)
         with self._errors():
-            blobs = self._get_many(keys=[live, lists], args=[str(key)])
+            blobs = self._get_many(keys=[live, lists], args=[key])
         if blobs is None:
             raise NotFound(f"result set {result_set!r} has no live snapshot in {self!r}")
         return [] if blobs[0] is None else decode_list(blobs[0], limit)
+
+    def get(self, result_set: str, key: str | int, limit: int | None = None) -> list[Item]:
+        """The live list of ``key`` in one round trip (see :meth:`ServingStore.get`)."""
+        if self.pointer_ttl <= 0:
+            return self._exact_get(result_set, str(key), limit)
+        lists = self._keys(result_set)[2] + self._trusted_version(result_set)
+        with self._errors():
+            reply: Any = self._client.execute_command(  # type: ignore[no-untyped-call]
+                "HMGET", lists, str(key), MARKER
+            )
+        blob, marker = reply
+        if marker is None:  # the version was dropped meanwhile
+            return self._exact_get(result_set, str(key), limit)
+        return [] if blob is None else decode_list(blob, limit)
+
+    def get_reads(self, reads: Sequence[Read]) -> list[list[Item] | NotFound | StoreUnavailable]:
+        """Every read's list in one pipelined round trip of ``HMGET``s by the trusted pointers
+        (see :meth:`ServingStore.get_reads`); a read whose version was dropped meanwhile, or any
+        read without ``pointer_ttl``, is answered exactly, as :meth:`get` answers it."""
+        if self.pointer_ttl <= 0:
+            return super().get_reads(reads)
+        answers: list[list[Item] | NotFound | StoreUnavailable | None] = [None] * len(reads)
+        versions: dict[str, str | NotFound | StoreUnavailable] = {}
+        pipe = self._client.pipeline(transaction=False)
+        sent: list[int] = []
+        for index, (result_set, key, _) in enumerate(reads):
+            if result_set not in versions:
+                try:
+                    versions[result_set] = self._trusted_version(result_set)
+                except (NotFound, StoreUnavailable) as exc:
+                    versions[result_set] = exc
+            version = versions[result_set]
+            if isinstance(version, str):
+                pipe.hmget(self._keys(result_set)[2] + version, [key, MARKER])
+                sent.append(index)
+            else:
+                answers[index] = version
+        try:
+            with self._errors():
+                replies: list[Any] = pipe.execute()
+        except StoreUnavailable as exc:
+            for index in sent:
+                answers[index] = exc
+            sent, replies = [], []
+        for index, (blob, marker) in zip(sent, replies, strict=True):
+            result_set, key, limit = reads[index]
+            if marker is not None:
+                answers[index] = [] if blob is None else decode_list(blob, limit)
+                continue
+            try:
+                answers[index] = self._exact_get(result_set, key, limit)
+            except (NotFound, StoreUnavailable) as exc:
+                answers[index] = exc
+        return [answer if answer is not None else [] for answer in answers]
 
     def versions(self, result_set: str) -> list[str]:
         """Every version recorded for ``result_set``, sorted."""

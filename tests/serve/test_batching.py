@@ -1,0 +1,143 @@
+"""ReadBatcher: concurrent reads share one ``get_reads`` call; every read gets its own answer."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+
+import redis
+from starlette.testclient import TestClient
+
+from sameday.errors import NotFound, StoreUnavailable
+from sameday.events.memory import MemorySink
+from sameday.events.writer import EventWriter
+from sameday.serve.app import create_app
+from sameday.serve.batching import ReadBatcher
+from sameday.serve.client import Client
+from sameday.serve.state import build_state
+from sameday.store import Item, MemoryStore
+from sameday.store.base import Read
+from sameday.store.codec import encode_list
+from sameday.store.redis import RedisStore
+from sameday.testing import experiment_spec, load_lists, surface_spec
+
+
+class CountingStore(MemoryStore):
+    """A memory store that records each ``get_reads`` batch and can hold one until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[Read]] = []
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def get_reads(self, reads: Sequence[Read]) -> list[list[Item] | NotFound | StoreUnavailable]:
+        self.gate.wait(5)
+        self.batches.append(list(reads))
+        return super().get_reads(reads)
+
+
+def loaded() -> CountingStore:
+    store = CountingStore()
+    pairs = [(f"u{k}", encode_list([Item(f"item-{k}", 1.0)])) for k in range(10)]
+    store.load("home", "v1", [pairs])
+    store.set_live("home", "v1")
+    return store
+
+
+def test_concurrent_reads_share_one_batch() -> None:
+    store = loaded()
+    batcher = ReadBatcher(store)
+
+    async def main() -> list[object]:
+        return await asyncio.gather(*(batcher.read(("home", f"u{k}", None)) for k in range(10)))
+
+    answers = asyncio.run(main())
+    batcher.close()
+    assert answers == [[Item(f"item-{k}", 1.0)] for k in range(10)]
+    assert len(store.batches) == 1 and len(store.batches[0]) == 10
+
+
+def test_reads_arriving_during_a_batch_form_the_next_one() -> None:
+    store = loaded()
+    store.gate.clear()  # hold the first batch in the store
+    batcher = ReadBatcher(store)
+
+    async def main() -> tuple[object, list[object]]:
+        first = asyncio.ensure_future(batcher.read(("home", "u0", None)))
+        await asyncio.sleep(0.05)  # the first batch is in flight now
+        later = [asyncio.ensure_future(batcher.read(("home", f"u{k}", 1))) for k in (1, 2, 3)]
+        await asyncio.sleep(0.05)
+        store.gate.set()
+        return await first, list(await asyncio.gather(*later))
+
+    first, later = asyncio.run(main())
+    batcher.close()
+    assert first == [Item("item-0", 1.0)]
+    assert later == [[Item(f"item-{k}", 1.0)] for k in (1, 2, 3)]
+    assert [len(batch) for batch in store.batches] == [1, 3]
+
+
+def test_each_read_gets_its_own_error() -> None:
+    store = loaded()
+    batcher = ReadBatcher(store)
+
+    async def main() -> list[object]:
+        reads = [("home", "u1", None), ("absent", "u1", None), ("home", "nobody", None)]
+        return await asyncio.gather(*(batcher.read(read) for read in reads))
+
+    found, missing, empty = asyncio.run(main())
+    batcher.close()
+    assert found == [Item("item-1", 1.0)] and empty == []
+    assert isinstance(missing, NotFound)
+
+
+def test_a_store_that_breaks_answers_store_unavailable() -> None:
+    class Broken(MemoryStore):
+        def get_reads(
+            self, reads: Sequence[Read]
+        ) -> list[list[Item] | NotFound | StoreUnavailable]:
+            raise RuntimeError("boom")
+
+    batcher = ReadBatcher(Broken())
+
+    async def main() -> list[object]:
+        return await asyncio.gather(*(batcher.read(("home", f"u{k}", None)) for k in range(3)))
+
+    answers = asyncio.run(main())
+    batcher.close()
+    assert all(isinstance(a, StoreUnavailable) and "boom" in str(a) for a in answers)
+
+
+def test_the_http_answers_over_redis_match_the_in_process_ones(redis_url: str) -> None:
+    specs = {
+        ("surface", "home"): surface_spec("home", "personal", fallbacks=["popular"], n=3),
+        ("experiment", "exp"): experiment_spec(
+            "exp", "home", {"control": "personal", "b": "other"}
+        ),
+    }
+    store = RedisStore(redis_url, pointer_ttl=60.0)
+    load_lists(store, "personal", "p1", {f"u{k}": ["a", "b", f"p{k}"] for k in range(20)})
+    load_lists(store, "other", "o1", {f"u{k}": [f"o{k}", "a"] for k in range(0, 20, 2)})
+    load_lists(store, "popular", "q1", {"*": ["b", "c", "d"]})
+    writer = EventWriter(MemorySink())
+    with (
+        Client(store, writer=writer, state=build_state(specs), refresh_interval=0) as client,
+        TestClient(create_app(client)) as http,
+    ):
+        for k in range(20):
+            params = {"unit": f"u{k}", "n": 3, "exclude": "b"}
+            body = http.get("/v1/recommend/home", params=params).json()
+            direct = client.recommend("home", f"u{k}", n=3, exclude=["b"]).to_dict()
+            assert body["arm"] == direct["arm"] and body["degraded"] is False
+            assert body["items"] == direct["items"] and body["snapshots"] == direct["snapshots"]
+        live = store._client
+        store._client = redis.Redis.from_url("redis://127.0.0.1:1/0")  # Redis down
+        try:
+            down = http.get("/v1/recommend/home", params={"unit": "u1"})
+        finally:
+            store._client.close()
+            store._client = live
+    assert down.status_code == 200 and down.json()["degraded"] is True
+    assert [i["item"] for i in down.json()["items"]] == ["b", "c", "d"]  # the fallback list
