@@ -117,6 +117,17 @@ def test_empty_keys_or_items_are_structural_with_examples(make_project: MakeProj
     assert '"item":"x"' in str(caught.value)
 
 
+def test_item_ids_holding_nul_are_structural_with_examples(make_project: MakeProject) -> None:
+    records = [
+        {"user": "a", "item": "x\x00y", "score": 1.0},
+        {"user": "a", "item": "z", "score": 0.5},
+    ]
+    with pytest.raises(ResultCheckFailed, match="may not contain the NUL character") as caught:
+        table_of(make_project, records=records)
+    assert caught.value.failures == ["types"]
+    assert "x\\u0000y" in str(caught.value)
+
+
 def test_a_missing_source_file_says_what_to_do(make_project: MakeProject) -> None:
     loaded = make_project()
     with pytest.raises(NotFound, match="run the job that writes it"):

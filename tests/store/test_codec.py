@@ -13,18 +13,18 @@ from sameday.store.codec import HEADER, decode_list, encode_list
 
 items = st.builds(
     Item,
-    st.text(max_size=30),
+    st.text(st.characters(blacklist_characters="\x00"), max_size=30),
     st.floats(allow_nan=False),
     st.none() | st.dictionaries(st.text(max_size=5), st.integers(-(2**53), 2**53), max_size=3),
 )
 
 
-@given(st.lists(items, max_size=40))
-def test_round_trip(entries: list[Item]) -> None:
-    decoded = decode_list(encode_list(entries))
+@given(st.lists(items, max_size=40), st.none() | st.integers(0, 45))
+def test_round_trip(entries: list[Item], limit: int | None) -> None:
+    decoded = decode_list(encode_list(entries), limit)
     if any(e.payload is not None for e in entries):
         entries = [e._replace(payload=e.payload or {}) for e in entries]
-    assert decoded == entries
+    assert decoded == entries[:limit]
 
 
 def test_non_finite_scores_survive() -> None:
@@ -35,8 +35,10 @@ def test_non_finite_scores_survive() -> None:
 def test_limits_and_versions() -> None:
     with pytest.raises(ValueError, match="at most"):
         encode_list([Item("x" * 70_000, 1.0)])
+    with pytest.raises(ValueError, match="NUL"):
+        encode_list([Item("a\x00b", 1.0)])
     blob = bytearray(encode_list([Item("a", 1.0)]))
     blob[0] = 9
     with pytest.raises(ValueError, match="format version 9"):
         decode_list(bytes(blob))
-    assert HEADER.size == 4
+    assert HEADER.size == 8

@@ -1,10 +1,11 @@
 """Turn normalised rows into the stored blobs of :mod:`sameday.store.codec`, in bulk.
 
 The rows arrive sorted by key and rank, so every key's items, scores and payloads are contiguous
-runs in the Arrow column buffers. A key's blob is therefore a header plus four slices of those
-buffers, and Arrow can make every blob of a snapshot at once: each part becomes a binary array
-whose offsets are the key boundaries (no copy), and one ``binary_join_element_wise`` kernel
-concatenates them, outside the GIL. No per-row or per-key Python work, no float formatting.
+runs in the Arrow column buffers. A key's blob is therefore a header, a slice of the score
+buffer, its item ids joined by NUL, and its payloads, and Arrow can make every blob of a snapshot
+at once: each part becomes a binary array whose offsets are the key boundaries (no copy), the
+ids are joined per key by one ``binary_join`` kernel, and one ``binary_join_element_wise`` kernel
+concatenates the parts, outside the GIL. No per-row or per-key Python work, no float formatting.
 
 The content hash is taken over the same buffers (and the keys), so it changes exactly when what
 readers would get changes, whatever file format the rows came from.
@@ -19,28 +20,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from sameday.results.read import Rows, quote
+from sameday.results.read import Rows, quote, string_buffers
 from sameday.store.batch import Batch
-from sameday.store.codec import FLAG_PAYLOAD, FORMAT_VERSION
+from sameday.store.codec import FLAG_PAYLOAD, FORMAT_VERSION, SEPARATOR
 
 CHUNK_KEYS = 5_000
 """Keys handed to the store per chunk: big enough to amortise, small enough to show progress."""
-_HEADER = np.dtype([("version", "u1"), ("flags", "u1"), ("count", "<u2")])
+_HEADER = np.dtype([("version", "u1"), ("flags", "u1"), ("count", "<u2"), ("size", "<u4")])
 """:data:`sameday.store.codec.HEADER` as a numpy record, to build every header at once."""
-
-
-def _strings(column: Any) -> tuple[npt.NDArray[np.int64], Any]:
-    """The offsets and the data buffer of a string column (offsets index the buffer)."""
-    import pyarrow as pa
-
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
-        array = array.cast(pa.large_string())
-    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
-    buffers = array.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=width)[array.offset : array.offset + len(array) + 1]
-    data = buffers[2] if buffers[2] is not None else pa.py_buffer(b"")
-    return offsets.astype(np.int64), data
 
 
 def _runs(data: Any, bounds: npt.NDArray[np.int64]) -> Any:
@@ -71,8 +58,8 @@ class EncodedLists:
         self.keys = rows.keys
         self._starts = starts
         self._key_names = table.column("key").take(starts[:-1]).combine_chunks()
-        self._key_offsets, self._key_data = _strings(self._key_names)
-        self._item_offsets, self._items = _strings(table.column("item"))
+        self._key_offsets, self._key_data = string_buffers(self._key_names)
+        self._item_offsets, self._items = string_buffers(table.column("item"))
         self._lengths = np.diff(self._item_offsets).astype("<u2")
         score = table.column("score").combine_chunks().to_numpy(zero_copy_only=False)
         self._scores = np.ascontiguousarray(score, dtype="<f8")
@@ -82,12 +69,17 @@ class EncodedLists:
         header = np.empty(self.keys, dtype=_HEADER)
         header["version"] = FORMAT_VERSION
         header["flags"] = self._flags
-        header["count"] = np.diff(starts)
+        counts = np.diff(starts)
+        header["count"] = counts
+        # each key's id bytes plus one separator between two ids
+        header["size"] = np.diff(self._item_offsets[starts]) + np.maximum(counts - 1, 0)
+        items = pa.LargeListArray.from_arrays(
+            pa.array(starts, pa.int64()), table.column("item").combine_chunks()
+        )
         parts = [
-            _runs(pa.py_buffer(header), np.arange(self.keys + 1, dtype=np.int64) * 4),
-            _runs(pa.py_buffer(self._lengths), starts * 2),
+            _runs(pa.py_buffer(header), np.arange(self.keys + 1, dtype=np.int64) * header.itemsize),
             _runs(pa.py_buffer(self._scores), starts * 8),
-            _runs(self._items, self._item_offsets[starts]),
+            pc.binary_join(items, SEPARATOR).cast(pa.large_binary()),
         ]
         if rows.payload:
 
@@ -99,7 +91,7 @@ class EncodedLists:
             fields = ", ".join(f"{quote(p)} := {quote(p)}" for p in rows.payload)
             con.register("rows", table)
             json = con.sql(f"SELECT to_json(struct_pack({fields})) || ',' FROM rows")
-            self._payload_offsets, self._payload = _strings(json.to_arrow_table().column(0))
+            self._payload_offsets, self._payload = string_buffers(json.to_arrow_table().column(0))
             objects = _runs(self._payload, self._payload_offsets[starts])
             parts += [bracket(b"["), pc.binary_slice(objects, 0, -1), bracket(b"]")]
         # the last argument is the separator

@@ -33,7 +33,7 @@ from sameday.config.loader import Project
 from sameday.config.results import Columns, ResultSet, Source
 from sameday.errors import ConfigError, NotFound, Problem, ResultCheckFailed
 from sameday.results.checks import CheckFailure, failed
-from sameday.store.codec import MAX_ITEM_BYTES
+from sameday.store.codec import MAX_ITEM_BYTES, SEPARATOR
 
 RESERVED = ("key", "item", "score", "rank")
 """Normalised column names; payload columns may not take them."""
@@ -339,6 +339,16 @@ def _null_failures(table: Any, cols: Columns) -> list[CheckFailure]:
                 structural=True,
             )
         )
+    if _holds_separator(table.column("item")):
+        examples = table.filter(pc.match_substring(table.column("item"), SEPARATOR))
+        failures.append(
+            failed(
+                "types",
+                "item ids may not contain the NUL character (\\x00): remove it in the source",
+                examples.slice(0, 5).to_pylist(),
+                structural=True,
+            )
+        )
     for name, source_name in (("key", cols.key), ("item", cols.item)):
         column = table.column(name)
         if column.null_count:
@@ -352,6 +362,30 @@ def _null_failures(table: Any, cols: Columns) -> list[CheckFailure]:
                 )
             )
     return failures
+
+
+def string_buffers(column: Any) -> tuple[npt.NDArray[np.int64], Any]:
+    """The offsets and the data buffer of a text Arrow column (the offsets index the buffer)."""
+    import pyarrow as pa
+
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = array.cast(pa.large_string())
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    buffers = array.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=width)[array.offset : array.offset + len(array) + 1]
+    data = buffers[2] if buffers[2] is not None else pa.py_buffer(b"")
+    return offsets.astype(np.int64), data
+
+
+def _holds_separator(column: Any) -> bool:
+    """Whether a text value of ``column`` contains NUL, which the stored format reserves
+    (:data:`sameday.store.codec.SEPARATOR`): one scan of the bytes for a zero, no per-row work."""
+    for chunk in column.chunks:
+        offsets, data = string_buffers(chunk)
+        if not np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]].all():
+            return True
+    return False
 
 
 def key_runs(keys: Any) -> npt.NDArray[np.int64] | None:
