@@ -119,7 +119,8 @@ class ResultCheckFailed(SamedayError, ValueError):
 
 
 class StoreUnavailable(SamedayError, ConnectionError):
-    """A server-backed store (PostgreSQL, Redis) could not be reached."""
+    """A store could not be reached (PostgreSQL, Redis down) or read (a list stored in a format
+    this sameday does not read)."""
 
 
 class NotFound(SamedayError, LookupError):

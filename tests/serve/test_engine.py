@@ -13,6 +13,7 @@ from sameday.serve.cache import ListCache, refresh_cache
 from sameday.serve.engine import Engine, UnknownSurface
 from sameday.serve.state import build_state
 from sameday.store.base import Item
+from sameday.store.codec import encode_list
 from sameday.store.memory import MemoryStore
 from sameday.testing import experiment_spec, load_lists, surface_spec
 
@@ -136,6 +137,17 @@ def test_store_down_serves_last_known_good_and_flags_degraded(store: MemoryStore
     assert result.degraded
     assert [s.item for s in result.items] == ["b", "d", "e", "f"]
     assert engine.counters.degraded == 1 and engine.counters.store_errors == 2
+
+
+def test_a_list_in_another_format_is_served_degraded_not_failed(store: MemoryStore) -> None:
+    engine = engine_for(store, HOME)
+    blob = bytearray(encode_list([Item("old", 1.0)]))
+    blob[0] = 1  # written by a sameday of list format 1
+    store.load("personal", "p0", [[("u1", bytes(blob))]])
+    store.set_live("personal", "p0")
+    result = engine.recommend("home", "u1")
+    assert result.degraded and [s.item for s in result.items] == ["b", "d", "e", "f"]
+    assert engine.counters.store_errors == 1
 
 
 def test_result_set_without_live_snapshot_is_degraded() -> None:

@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from sameday.errors import StoreUnavailable
 from sameday.store.base import Item
 
 _new_item = partial(tuple.__new__, Item)
@@ -89,11 +90,12 @@ def decode_list(blob: bytes, limit: int | None = None) -> list[Item]:
     are unpacked and ids split off (the rest of the ids stays one string, then is dropped).
 
     Raises:
-        ValueError: the blob is of another format version (published by another sameday).
+        StoreUnavailable: the blob is of another format version (published by another sameday):
+            the store cannot be read by this one, so serving falls back as when it is down.
     """
     version, flags, count, size = HEADER.unpack_from(blob)
     if version != FORMAT_VERSION:
-        raise ValueError(
+        raise StoreUnavailable(
             f"list encoded with format version {version}, this sameday reads {FORMAT_VERSION}: "
             "run the same sameday version on the publishing and the serving side, and "
             "republish the snapshot"
