@@ -1,4 +1,4 @@
-"""The end-to-end walk-through behind `make demo`, on the embedded defaults (no server).
+"""A tour of every command, behind `make tour`, on the embedded defaults (no server).
 
 Every step is a real `sameday` command run in a fresh temporary project; the script stops at the
 first failure with that command's exit code. Pass a folder to keep the project:
@@ -113,8 +113,8 @@ def main() -> None:
     serve_some_users(project)
     print(f"\nThe demo project is in {project}; manifests are in {project / 'deploy'}.")
     print(
-        "Still to come (open issues): simulated users with a known truth, interleaving and bandit "
-        "tests, and the statistical reports of the full quickstart."
+        "For simulated users with a known truth, an A/B and an interleaving test, and their "
+        "reports, run `make demo` (docs/quickstart.md)."
     )
 
 
