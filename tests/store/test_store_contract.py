@@ -220,6 +220,18 @@ def test_get_reads_answers_each_read_as_get_does(store: ServingStore) -> None:
     assert store.get_reads([]) == []
 
 
+def test_a_list_in_another_format_is_unavailable_for_its_read_only(store: ServingStore) -> None:
+    old = bytearray(encode_list([Item("old", 1.0)]))
+    old[0] = 1  # list format 1, as an older sameday wrote it
+    store.load("home", "v1", [[("new", encode_list([Item("a", 1.0)])), ("old", bytes(old))]])
+    store.set_live("home", "v1")
+    with pytest.raises(StoreUnavailable, match="format version 1"):
+        store.get("home", "old")
+    answers = store.get_reads([("home", "old", None), ("home", "new", None)])
+    assert isinstance(answers[0], StoreUnavailable)
+    assert answers[1] == [Item("a", 1.0)]
+
+
 def test_repr_names_the_backend(store: ServingStore) -> None:
     assert type(store).__name__ in repr(store)
 

@@ -264,12 +264,12 @@ class RedisStore(ServingStore):
             sent, replies = [], []
         for index, (blob, marker) in zip(sent, replies, strict=True):
             result_set, key, limit = reads[index]
-            if marker is not None:
-                answers[index] = [] if blob is None else decode_list(blob, limit)
-                continue
             try:
-                answers[index] = self._exact_get(result_set, key, limit)
-            except (NotFound, StoreUnavailable) as exc:
+                if marker is None:  # the version was dropped meanwhile: read exactly
+                    answers[index] = self._exact_get(result_set, key, limit)
+                else:
+                    answers[index] = [] if blob is None else decode_list(blob, limit)
+            except (NotFound, StoreUnavailable) as exc:  # a list in another format, too
                 answers[index] = exc
         return [answer if answer is not None else [] for answer in answers]
 
