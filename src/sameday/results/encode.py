@@ -7,8 +7,8 @@ at once: each part becomes a binary array whose offsets are the key boundaries (
 ids are joined per key by one ``binary_join`` kernel, and one ``binary_join_element_wise`` kernel
 concatenates the parts, outside the GIL. No per-row or per-key Python work, no float formatting.
 
-The content hash is taken over the same buffers (and the keys), so it changes exactly when what
-readers would get changes, whatever file format the rows came from.
+The content hash is taken over the keys and the blobs, so it changes exactly when what readers
+would get changes, whatever file format the rows came from.
 """
 
 from __future__ import annotations
@@ -56,29 +56,23 @@ class EncodedLists:
 
         table, starts = rows.table, rows.starts
         self.keys = rows.keys
-        self._starts = starts
         self._key_names = table.column("key").take(starts[:-1]).combine_chunks()
-        self._key_offsets, self._key_data = string_buffers(self._key_names)
-        self._item_offsets, self._items = string_buffers(table.column("item"))
-        self._lengths = np.diff(self._item_offsets).astype("<u2")
+        item_offsets, _ = string_buffers(table.column("item"))
         score = table.column("score").combine_chunks().to_numpy(zero_copy_only=False)
-        self._scores = np.ascontiguousarray(score, dtype="<f8")
         self._flags = FLAG_PAYLOAD if rows.payload else 0
-        self._payload_offsets = np.zeros(1, dtype=np.int64)
-        self._payload: Any = pa.py_buffer(b"")
         header = np.empty(self.keys, dtype=_HEADER)
         header["version"] = FORMAT_VERSION
         header["flags"] = self._flags
         counts = np.diff(starts)
         header["count"] = counts
         # each key's id bytes plus one separator between two ids
-        header["size"] = np.diff(self._item_offsets[starts]) + np.maximum(counts - 1, 0)
+        header["size"] = np.diff(item_offsets[starts]) + np.maximum(counts - 1, 0)
         items = pa.LargeListArray.from_arrays(
             pa.array(starts, pa.int64()), table.column("item").combine_chunks()
         )
         parts = [
             _runs(pa.py_buffer(header), np.arange(self.keys + 1, dtype=np.int64) * header.itemsize),
-            _runs(pa.py_buffer(self._scores), starts * 8),
+            _runs(pa.py_buffer(np.ascontiguousarray(score, dtype="<f8")), starts * 8),
             pc.binary_join(items, SEPARATOR).cast(pa.large_binary()),
         ]
         if rows.payload:
@@ -91,25 +85,43 @@ class EncodedLists:
             fields = ", ".join(f"{quote(p)} := {quote(p)}" for p in rows.payload)
             con.register("rows", table)
             json = con.sql(f"SELECT to_json(struct_pack({fields})) || ',' FROM rows")
-            self._payload_offsets, self._payload = string_buffers(json.to_arrow_table().column(0))
-            objects = _runs(self._payload, self._payload_offsets[starts])
+            payload_offsets, payload = string_buffers(json.to_arrow_table().column(0))
+            objects = _runs(payload, payload_offsets[starts])
             parts += [bracket(b"["), pc.binary_slice(objects, 0, -1), bracket(b"]")]
         # the last argument is the separator
         self._blobs = pc.binary_join_element_wise(*parts, pa.scalar(b"", pa.large_binary()))
 
     def content_hash(self) -> str:
-        """``sha256:<hex>`` of the keys and their encoded lists (hashlib releases the GIL)."""
-        digest = hashlib.sha256(b"sameday-lists:%d:%d\n" % (FORMAT_VERSION, self._flags))
-        digest.update(self._starts.astype("<i8").tobytes())
-        digest.update((self._key_offsets - self._key_offsets[0]).astype("<i8").tobytes())
-        digest.update(_span(self._key_data, self._key_offsets))
-        digest.update(self._lengths.tobytes())
-        digest.update(self._scores.tobytes())
-        digest.update(_span(self._items, self._item_offsets))
-        digest.update(_span(self._payload, self._payload_offsets))
-        return "sha256:" + digest.hexdigest()
+        """``sha256:<hex>`` of the keys and their encoded lists (see :class:`ContentHash`)."""
+        digest = ContentHash(self._flags)
+        for chunk in self.chunks():
+            digest.update(chunk)
+        return digest.hexdigest()
 
     def chunks(self, size: int = CHUNK_KEYS) -> Iterator[Batch]:
         """``(key, blob)`` pairs in key order, ``size`` keys at a time, as Arrow-backed batches."""
         for low in range(0, self.keys, size):
             yield Batch(self._key_names.slice(low, size), self._blobs.slice(low, size))
+
+
+class ContentHash:
+    """``sha256:<hex>`` of a snapshot's keys and blobs, fed one chunk at a time in key order.
+
+    The digest covers each chunk's key and blob lengths and bytes, so chunks of ``CHUNK_KEYS``
+    keys counted from the first key give the same digest whether the lists were encoded in one
+    go or a range of keys at a time. hashlib releases the GIL on buffers this size.
+    """
+
+    def __init__(self, flags: int) -> None:
+        self._digest = hashlib.sha256(b"sameday-lists:%d:%d\n" % (FORMAT_VERSION, flags))
+
+    def update(self, batch: Batch) -> None:
+        """Add the next chunk."""
+        for array in (batch.key_array, batch.blob_array):
+            offsets, data = string_buffers(array)
+            self._digest.update((offsets - offsets[0]).astype("<i8").tobytes())
+            self._digest.update(_span(data, offsets))
+
+    def hexdigest(self) -> str:
+        """The digest of everything added, as ``sha256:<hex>``."""
+        return "sha256:" + self._digest.hexdigest()

@@ -1,11 +1,13 @@
 """``publish``: read a result set, check it, and make it live as a new immutable snapshot.
 
-Nothing becomes visible until every check passes. The checks that scan every row start in a
-thread as soon as the rows are read, and run while the stores open, the instant count checks
-decide, the lists are encoded and then loaded into the serving store under a fresh version
-(numpy, Arrow kernels, hashlib and socket writes release the GIL, so on two cores the checks
-cost little wall time). Nothing is written before the count checks pass, and the load cannot
-commit before the scan checks pass: a failure abandons it, and the store is left as it was.
+Nothing becomes visible until every check passes. The rows are read grouped by key; the count
+checks decide at once, and nothing is written unless they pass. Then three things run side by
+side (numpy, Arrow kernels, DuckDB, hashlib and socket writes release the GIL, so on two cores
+they overlap): the checks that scan every row, in a thread; the ranking within keys and the
+encoding, a range of keys at a time, in another (:mod:`sameday.results.pieces`); and the load of
+each range into the serving store under a fresh version, as soon as it is encoded. The SQL
+assertions, which may read ``rank``, run once the last range is ranked. The load cannot commit
+before every check has passed: a failure abandons it, and the store is left as it was.
 The version is then recorded in the metadata database and made live with one pointer swap;
 :mod:`sameday.results.lifecycle` explains the order and why a publish killed at any point
 leaves the previous snapshot live and the next publish able to clean up.
@@ -29,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sameday.config.loader import Project
 from sameday.errors import ResultCheckFailed, SamedayError
 from sameday.metadata import new_snapshot_version
-from sameday.results.checks import CheckFailure, Context, ordered, run_checks
+from sameday.results.checks import CheckFailure, Context, Kind, ordered, run_checks
 from sameday.results.encode import EncodedLists
 from sameday.results.lifecycle import (
     apply_retention,
@@ -39,7 +41,8 @@ from sameday.results.lifecycle import (
     repair,
     result_set,
 )
-from sameday.results.read import connect, cursor, read_rows
+from sameday.results.pieces import RankedPieces
+from sameday.results.read import connect, cursor, read_source
 from sameday.store import Chunk, ServingStore
 
 Progress = Callable[[int, int], None]
@@ -151,69 +154,74 @@ def publish(
 
     con = connect(project)
     try:
-        rows = read_rows(project, declared, source=source, con=con)
+        unranked = read_source(project, declared, source=source, con=con)
         mark = lap("read", started)
-        with ThreadPoolExecutor(2, thread_name_prefix="sameday-publish") as pool:
-            # the scan checks never look at the live snapshot: they start before it is known
-            scan_ctx = Context(cursor(con, project), rows, declared.checks, project, None)
-            scanning = pool.submit(_scans, scan_ctx, mark, seconds)
-            with publish_lock(project, name), open_both(project) as (meta, store):
-                live = live_record(meta, store, name)
-                failures = run_checks(replace(scan_ctx, con=con, live=live), "counts")
-                if failures and not force:
-                    raise _refuse(name, ordered(failures + scanning.result()))
-                encoded = EncodedLists(rows, con)
-                hashing = pool.submit(encoded.content_hash)
+        with (
+            ThreadPoolExecutor(3, thread_name_prefix="sameday-publish") as pool,
+            publish_lock(project, name),
+            open_both(project) as (meta, store),
+        ):
+            live = live_record(meta, store, name)
+            unordered = Context(con, unranked.unordered(), declared.checks, project, live)
+            failures = run_checks(unordered, "counts")
+            # the other built-in checks need no order: they start now, beside ranking and load
+            scan_ctx = replace(unordered, con=cursor(con, project), live=None)
+            scanning = pool.submit(_scans, scan_ctx, "scans", mark, seconds)
+            result = PublishResult(
+                name,
+                None,
+                "",
+                unranked.rows,
+                unranked.keys,
+                unranked.source,
+                dry_run,
+                previous=live.version if live else None,
+            )
+            if dry_run or (failures and not force):
+                rows = unranked.rank()
+                sql_ctx = replace(scan_ctx, con=cursor(con, project), rows=rows)
+                asserting = pool.submit(_scans, sql_ctx, "sql", mark, seconds)
+                content_hash = EncodedLists(rows, con).content_hash()
                 mark = lap("encode", mark)
-                result = PublishResult(
-                    name,
-                    None,
-                    "",
-                    rows.rows,
-                    rows.keys,
-                    rows.source,
-                    dry_run,
-                    previous=live.version if live else None,
-                )
-                if dry_run:
-                    failures = ordered(failures + scanning.result())
-                    if failures and not force:
-                        raise _refuse(name, failures)
-                    seconds["total"] = round(time.perf_counter() - started, 4)
-                    return replace(
-                        result,
-                        content_hash=hashing.result(),
-                        forced=[f.check for f in failures],
-                        seconds=seconds,
-                    )
-                version = new_snapshot_version(name)
-                failures = _load_checked(
-                    store,
-                    name,
-                    version,
-                    encoded,
-                    scanning,
-                    counts=failures,
-                    force=force,
-                    progress=progress,
-                )
-                content_hash = hashing.result()
-                repaired = repair(meta, store, name, loading=version)
-                meta.create_snapshot(
-                    name,
-                    version,
-                    content_hash=content_hash,
-                    rows=rows.rows,
-                    keys=rows.keys,
-                    schema={"source": rows.schema, "columns": declared.columns.model_dump()},
-                    source=rows.source,
-                    run_id=run_id,
-                    store_url=redact(project.settings.storage.serving),
-                )
-                store.set_live(name, version)
-                meta.set_live(name, version)
-                mark = lap("load", mark)
-                deleted = apply_retention(meta, store, name, declared.retention)
+                failures = ordered(failures + scanning.result() + asserting.result())
+                if failures and not force:
+                    raise _refuse(name, failures)
+                seconds["total"] = round(time.perf_counter() - started, 4)
+                forced = [f.check for f in failures]
+                return replace(result, content_hash=content_hash, forced=forced, seconds=seconds)
+            version = new_snapshot_version(name)
+            pieces = RankedPieces(unranked, cursor(con, project))
+            pool.submit(pieces.produce)
+            sql_ctx = replace(scan_ctx, con=cursor(con, project))
+            asserting = pool.submit(_assertions_when_ranked, pieces, sql_ctx, mark, seconds)
+            failures = _load_checked(
+                store,
+                name,
+                version,
+                pieces,
+                [scanning, asserting],
+                counts=failures,
+                force=force,
+                progress=progress,
+                total=unranked.keys,
+            )
+            content_hash = pieces.content_hash.result()
+            repaired = repair(meta, store, name, loading=version)
+            meta.create_snapshot(
+                name,
+                version,
+                content_hash=content_hash,
+                rows=result.rows,
+                keys=result.keys,
+                schema={"source": unranked.schema, "columns": declared.columns.model_dump()},
+                source=unranked.source,
+                run_id=run_id,
+                store_url=redact(project.settings.storage.serving),
+            )
+            store.set_live(name, version)
+            meta.set_live(name, version)
+            mark = lap("load", mark)
+            deleted = apply_retention(meta, store, name, declared.retention)
     finally:
         con.close()
     seconds["total"] = round(time.perf_counter() - started, 4)
@@ -228,50 +236,71 @@ def publish(
     )
 
 
-def _scans(ctx: Context, since: float, seconds: dict[str, float]) -> list[CheckFailure]:
-    """The scan checks' failures, noting their time in ``seconds`` (they overlap other phases)."""
+def _scans(ctx: Context, kind: Kind, since: float, seconds: dict[str, float]) -> list[CheckFailure]:
+    """The failures of the checks of ``kind``, noting their time in ``seconds`` (they overlap
+    other phases); closes the context's connection."""
     try:
-        return run_checks(ctx, "scans")
+        return run_checks(ctx, kind)
     finally:
         ctx.con.close()
-        seconds["check"] = round(time.perf_counter() - since, 4)
+        seconds["check"] = max(seconds.get("check", 0.0), round(time.perf_counter() - since, 4))
+
+
+def _assertions_when_ranked(
+    pieces: RankedPieces, ctx: Context, since: float, seconds: dict[str, float]
+) -> list[CheckFailure]:
+    """The SQL assertions over the ranked rows (they may read ``rank``), once ``pieces`` has
+    ranked the last range; none declared, nothing to wait for."""
+    try:
+        rows = pieces.rows.result()
+    except BaseException:
+        ctx.con.close()
+        raise
+    seconds["encode"] = round(time.perf_counter() - since, 4)
+    if not ctx.checks.sql:
+        ctx.con.close()
+        return []
+    return _scans(replace(ctx, rows=rows), "sql", since, seconds)
 
 
 def _load_checked(
     store: ServingStore,
     name: str,
     version: str,
-    encoded: EncodedLists,
-    scanning: Future[list[CheckFailure]],
+    pieces: RankedPieces,
+    checking: list[Future[list[CheckFailure]]],
     *,
     counts: list[CheckFailure],
     force: bool,
     progress: Progress | None,
+    total: int,
 ) -> list[CheckFailure]:
-    """Load ``version`` of ``name`` while the scan checks (``scanning``) finish in a thread.
+    """Load ``version`` of ``name`` as ``pieces`` ranks it, while the checks (``checking``) run
+    in threads.
 
     The store commits only after the last chunk, and after the last chunk :func:`_reported`
     waits for the checks. If one fails and ``force`` is off, the load is abandoned before it
     commits (SQLite rolls its transaction back) and whatever it wrote is dropped (Redis), so
     readers see no change and no version is left behind; a publish killed meanwhile leaves
-    debris that the next publish's :func:`repair` removes. The checks, the content hash and
-    the load spend most of their time outside the GIL (DuckDB, numpy, hashlib, Arrow kernels,
-    sockets), so on two cores they overlap.
+    debris that the next publish's :func:`repair` removes. Ranking, the checks, the content
+    hash and the load spend most of their time outside the GIL (DuckDB, numpy, hashlib, Arrow
+    kernels, sockets), so on two cores they overlap.
 
     Returns:
-        ``counts`` (the count checks' failures, already forced) and the scan checks' failures,
-        in report order; all of them forced, since the load went through.
+        ``counts`` (the count checks' failures, already forced) and the other checks'
+        failures, in report order; all of them forced, since the load went through.
     """
     failures: list[CheckFailure] = []
 
     def gate() -> None:
-        failures.extend(ordered(counts + scanning.result()))
+        failures.extend(ordered(counts + [f for done in checking for f in done.result()]))
         if failures and not force:
             raise _refuse(name, failures)
 
     try:
-        store.load(name, version, _reported(encoded.chunks(), encoded.keys, progress, gate))
+        store.load(name, version, _reported(pieces.chunks(), total, progress, gate))
     except BaseException:
+        pieces.cancel()
         with suppress(SamedayError):
             store.drop(name, version)
         raise

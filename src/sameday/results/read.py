@@ -7,8 +7,10 @@ few vectorised comparisons of each row with the next decide whether they already
 tenth of the cost of sorting two million rows); only if not are they sorted, with Arrow's
 multi-column sort, by each key's position rather than its text. Sources written key by key (the
 usual case, even when a key's rows are in no particular order) give those positions in one
-run-length pass, and their sort leaves the key column in place. Missing ranks and missing or NaN
-scores rank last. numpy then numbers each key's run of rows. The result is an Arrow table with
+run-length pass; their sort leaves the key column in place and can be done a range of keys at a
+time (:class:`Unranked`, :func:`read_source`), which publishing overlaps with the load. Missing
+ranks and missing or NaN scores rank last. numpy then numbers each key's run of rows. The result
+(:func:`read_rows`) is an Arrow table with
 the columns ``key``, ``item``, ``score``, ``rank`` and the declared payload columns, truncated
 to ``max_items`` per key. Keys and items become text whatever their source type, so lookups
 never depend on how a file spelled an id.
@@ -50,6 +52,8 @@ _INTEGER = re.compile(r"^U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?$")
 _RANK = "__sameday_rank"
 _KEY = "__sameday_key"
 _ITEM_HASH = "__sameday_item_hash"
+_HIDDEN = (_RANK, _KEY, _ITEM_HASH)
+"""Columns :class:`Unranked` carries for ranking and checks, dropped from :class:`Rows`."""
 _PEEK = 4096
 """Rows compared first: an unsorted source usually shows it there, sparing the full pass."""
 _NUMERIC = re.compile(r"^(FLOAT|DOUBLE|REAL|DECIMAL\(\d+,\s*\d+\))$")
@@ -91,6 +95,27 @@ class Rows:
     def counts(self) -> npt.NDArray[np.int64]:
         """Items per key, in key order."""
         return np.diff(self.starts)
+
+    @classmethod
+    def concat(cls, parts: list[Rows]) -> Rows:
+        """Rows of consecutive key ranges (:meth:`Unranked.rank`) as one (tables not copied)."""
+        import pyarrow as pa
+
+        if len(parts) == 1:
+            return parts[0]
+        first = parts[0]
+        offsets = np.cumsum([0, *(part.rows for part in parts[:-1])])
+        starts = np.concatenate(
+            [[0], *(part.starts[1:] + offset for part, offset in zip(parts, offsets, strict=True))]
+        ).astype(np.int64)
+        return cls(
+            pa.concat_tables([part.table for part in parts]),
+            starts,
+            first.source,
+            first.schema,
+            first.payload,
+            np.concatenate([part.item_hashes for part in parts]),
+        )
 
 
 def quote(name: str) -> str:
@@ -216,7 +241,94 @@ def read_rows(
     source: str | Path | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> Rows:
-    """Read, normalise, rank and truncate the rows of ``result_set``.
+    """Read, normalise, rank and truncate the rows of ``result_set``: :func:`read_source`,
+    then :meth:`Unranked.rank` of every key.
+
+    Raises:
+        ResultCheckFailed: the rows are structurally unusable (columns, types, empty ids).
+        NotFound: no source file exists.
+    """
+    return read_source(project, result_set, source=source, con=con).rank()
+
+
+@dataclass(frozen=True)
+class Unranked:
+    """Rows read and normalised, grouped by key in key order, perhaps not yet ranked within keys.
+
+    Ranking within keys is left to :meth:`rank`, one range of keys at a time, so publishing can
+    load the lists of one range while the next is ranked. The row set is final: when a key has
+    more than ``max_items`` rows, :func:`read_source` has ranked and truncated every key already.
+
+    Attributes:
+        table: Arrow table ``key, item, score, *payload`` plus the hidden columns ``rank`` and
+            ``sort`` need; each key's rows are one contiguous run.
+        starts: offsets of each key's first row, with ``len(table)`` appended.
+        order: the sort within a key still to do (``(column, direction)`` pairs), or empty when
+            the rows are already in rank order.
+        source, schema, payload: as in :class:`Rows`.
+    """
+
+    table: Any
+    starts: npt.NDArray[np.int64]
+    order: tuple[tuple[str, str], ...]
+    source: str
+    schema: dict[str, str]
+    payload: tuple[str, ...]
+
+    @property
+    def rows(self) -> int:
+        """Number of rows (kept: already truncated to ``max_items`` per key)."""
+        return int(self.starts[-1])
+
+    @property
+    def keys(self) -> int:
+        """Number of distinct keys."""
+        return len(self.starts) - 1
+
+    def unordered(self) -> Rows:
+        """The rows as checks that need no order see them: the rows, keys and counts
+        :meth:`rank` gives, each key's rows perhaps in another order, and no ``rank`` column."""
+        return Rows(
+            self.table.drop_columns([n for n in _HIDDEN if n in self.table.column_names]),
+            self.starts,
+            self.source,
+            self.schema,
+            self.payload,
+            self.table.column(_ITEM_HASH).to_numpy(),
+        )
+
+    def rank(self, low: int = 0, high: int | None = None) -> Rows:
+        """The ranked rows of keys ``low`` to ``high`` (every key by default).
+
+        Keys never straddle two ranges, so ranges ranked apart and concatenated
+        (:meth:`Rows.concat`) equal the whole ranked at once.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        high = self.keys if high is None else high
+        first, last = int(self.starts[low]), int(self.starts[high])
+        table = self.table.slice(first, last - first)
+        starts = self.starts[low : high + 1] - first
+        if self.order:  # rows stay in their key's run: only the other columns move
+            keys = table.column("key")
+            indices = pc.sort_indices(table, sort_keys=[(_KEY, "ascending"), *self.order])
+            table = table.drop_columns(["key"]).take(indices).add_column(0, "key", keys)
+        position = np.arange(len(table), dtype=np.int64) - np.repeat(starts[:-1], np.diff(starts))
+        item_hashes = table.column(_ITEM_HASH).to_numpy()
+        table = table.drop_columns([n for n in _HIDDEN if n in table.column_names])
+        table = table.add_column(3, "rank", pa.array(position + 1))
+        return Rows(table, starts, self.source, self.schema, self.payload, item_hashes)
+
+
+def read_source(
+    project: Project,
+    result_set: ResultSet,
+    *,
+    source: str | Path | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> Unranked:
+    """Read and normalise the rows of ``result_set``, grouped by key (see :class:`Unranked`).
 
     Args:
         project: the loaded project (resolves relative paths).
@@ -255,35 +367,33 @@ def read_rows(
     _raise(result_set.name, _null_failures(table, cols))
     table = table.combine_chunks()
     keys = table.column("key").combine_chunks()
+    within = [("score", "descending"), ("item", "ascending")]
+    if cols.rank:
+        within.insert(0, (_RANK, "ascending"))
+    order = [(_KEY, "ascending"), *within]
     starts = key_runs(keys)
-    if starts is None:
+    if starts is None:  # keys not grouped: one sort by key position and rank does everything
         table = table.append_column(_KEY, key_ranks(keys))
+        table = table.take(pc.sort_indices(table, sort_keys=order))
+        starts, within = _key_starts(table), []
     else:
         runs = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(starts))
         table = table.append_column(_KEY, pa.array(runs))
-    order = [(_KEY, "ascending"), ("score", "descending"), ("item", "ascending")]
-    if cols.rank:
-        order.insert(1, (_RANK, "ascending"))
-    if not (in_order(table.slice(0, _PEEK), order) and in_order(table, order)):
-        indices = pc.sort_indices(table, sort_keys=order)
-        if starts is not None:  # rows stay in their key's run: only the other columns move
-            table = table.drop_columns(["key"]).take(indices).add_column(0, "key", keys)
-        else:
-            table = table.take(indices)
-    table = table.drop_columns([name for name, _ in order if name.startswith("__")])
-    if starts is None:
-        starts = _key_starts(table)
+        if in_order(table.slice(0, _PEEK), order) and in_order(table, order):
+            within = []
     counts = np.diff(starts)
-    position = np.arange(len(table), dtype=np.int64) - np.repeat(starts[:-1], counts)
     if len(counts) and int(counts.max()) > result_set.max_items:
-        keep = position < result_set.max_items
-        table = table.filter(pa.array(keep))
-        position = position[keep]
-        starts = np.concatenate([[0], np.cumsum(np.minimum(counts, result_set.max_items))])
-    item_hashes = table.column(_ITEM_HASH).to_numpy()
-    table = table.drop_columns([_ITEM_HASH]).add_column(3, "rank", pa.array(position + 1))
+        # which rows are kept depends on the ranking: rank every key now, then keep the top
+        if within:
+            indices = pc.sort_indices(table, sort_keys=order)
+            table = table.drop_columns(["key"]).take(indices).add_column(0, "key", keys)
+            within = []
+        position = np.arange(len(table), dtype=np.int64) - np.repeat(starts[:-1], counts)
+        table = table.filter(pa.array(position < result_set.max_items))
+        kept = np.minimum(counts, result_set.max_items)
+        starts = np.concatenate([[0], np.cumsum(kept)]).astype(np.int64)
     where = str(source) if source is not None else (result_set.source.path or "query")
-    return Rows(table, starts.astype(np.int64), where, types, tuple(cols.payload), item_hashes)
+    return Unranked(table, starts, tuple(within), where, types, tuple(cols.payload))
 
 
 def key_ranks(keys: Any) -> Any:
@@ -365,13 +475,17 @@ def _null_failures(table: Any, cols: Columns) -> list[CheckFailure]:
 
 
 def string_buffers(column: Any) -> tuple[npt.NDArray[np.int64], Any]:
-    """The offsets and the data buffer of a text Arrow column (the offsets index the buffer)."""
+    """The offsets and the data buffer of a text or binary Arrow column (the offsets index the
+    buffer); other types are cast to text first."""
     import pyarrow as pa
 
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+    small = (pa.types.is_string, pa.types.is_binary)
+    large = (pa.types.is_large_string, pa.types.is_large_binary)
+    if not any(test(array.type) for test in (*small, *large)):
         array = array.cast(pa.large_string())
-    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    wide = any(test(array.type) for test in large)
+    width = np.int64 if wide else np.int32
     buffers = array.buffers()
     offsets = np.frombuffer(buffers[1], dtype=width)[array.offset : array.offset + len(array) + 1]
     data = buffers[2] if buffers[2] is not None else pa.py_buffer(b"")
