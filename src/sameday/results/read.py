@@ -263,8 +263,8 @@ class Unranked:
         table: Arrow table ``key, item, score, *payload`` plus the hidden columns ``rank`` and
             ``sort`` need; each key's rows are one contiguous run.
         starts: offsets of each key's first row, with ``len(table)`` appended.
-        order: the sort within a key still to do (``(column, direction)`` pairs), or empty when
-            the rows are already in rank order.
+        order: the order within a key (``(column, direction)`` pairs) that :meth:`rank` checks
+            and, where the rows are not in it yet, sorts by; empty when they are known to be.
         source, schema, payload: as in :class:`Rows`.
     """
 
@@ -310,9 +310,11 @@ class Unranked:
         first, last = int(self.starts[low]), int(self.starts[high])
         table = self.table.slice(first, last - first)
         starts = self.starts[low : high + 1] - first
-        if self.order:  # rows stay in their key's run: only the other columns move
+        order = [(_KEY, "ascending"), *self.order]
+        if self.order and not _in_order(table, order):
+            # rows stay in their key's run: only the other columns move
             keys = table.column("key")
-            indices = pc.sort_indices(table, sort_keys=[(_KEY, "ascending"), *self.order])
+            indices = pc.sort_indices(table, sort_keys=order)
             table = table.drop_columns(["key"]).take(indices).add_column(0, "key", keys)
         position = np.arange(len(table), dtype=np.int64) - np.repeat(starts[:-1], np.diff(starts))
         item_hashes = table.column(_ITEM_HASH).to_numpy()
@@ -376,15 +378,13 @@ def read_source(
         table = table.append_column(_KEY, key_ranks(keys))
         table = table.take(pc.sort_indices(table, sort_keys=order))
         starts, within = _key_starts(table), []
-    else:
+    else:  # whether each key's rows are in rank order is left to `rank`, a range at a time
         runs = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(starts))
         table = table.append_column(_KEY, pa.array(runs))
-        if in_order(table.slice(0, _PEEK), order) and in_order(table, order):
-            within = []
     counts = np.diff(starts)
     if len(counts) and int(counts.max()) > result_set.max_items:
         # which rows are kept depends on the ranking: rank every key now, then keep the top
-        if within:
+        if within and not _in_order(table, order):
             indices = pc.sort_indices(table, sort_keys=order)
             table = table.drop_columns(["key"]).take(indices).add_column(0, "key", keys)
             within = []
@@ -407,6 +407,12 @@ def key_ranks(keys: Any) -> Any:
     encoded = pc.dictionary_encode(keys)
     ranks = pc.rank(encoded.dictionary, sort_keys="ascending", tiebreaker="first")
     return pc.take(ranks, encoded.indices)
+
+
+def _in_order(table: Any, order: list[tuple[str, str]]) -> bool:
+    """:func:`in_order`, looking at the first rows first: rows out of order usually show it
+    there, sparing the pass over all of them."""
+    return in_order(table.slice(0, _PEEK), order) and in_order(table, order)
 
 
 def in_order(table: Any, order: list[tuple[str, str]]) -> bool:
