@@ -115,6 +115,7 @@ def test_empty_keys_or_items_are_structural_with_examples(make_project: MakeProj
     with pytest.raises(ResultCheckFailed, match="1 row\\(s\\) have no key") as caught:
         table_of(make_project, records=records)
     assert '"item":"x"' in str(caught.value)
+    assert "__sameday" not in str(caught.value)
 
 
 def test_item_ids_holding_nul_are_structural_with_examples(make_project: MakeProject) -> None:
@@ -126,6 +127,7 @@ def test_item_ids_holding_nul_are_structural_with_examples(make_project: MakePro
         table_of(make_project, records=records)
     assert caught.value.failures == ["types"]
     assert "x\\u0000y" in str(caught.value)
+    assert "__sameday" not in str(caught.value)  # examples show the user's columns only
 
 
 def test_a_missing_source_file_says_what_to_do(make_project: MakeProject) -> None:

@@ -446,6 +446,7 @@ def _null_failures(table: Any, cols: Columns) -> list[CheckFailure]:
     import pyarrow.compute as pc
 
     failures: list[CheckFailure] = []
+    visible = table.drop_columns([n for n in _HIDDEN if n in table.column_names])
     longest = pc.max(pc.binary_length(table.column("item"))).as_py() or 0
     if longest > MAX_ITEM_BYTES:
         failures.append(
@@ -456,7 +457,7 @@ def _null_failures(table: Any, cols: Columns) -> list[CheckFailure]:
             )
         )
     if _holds_separator(table.column("item")):
-        examples = table.filter(pc.match_substring(table.column("item"), SEPARATOR))
+        examples = visible.filter(pc.match_substring(table.column("item"), SEPARATOR))
         failures.append(
             failed(
                 "types",
@@ -468,7 +469,7 @@ def _null_failures(table: Any, cols: Columns) -> list[CheckFailure]:
     for name, source_name in (("key", cols.key), ("item", cols.item)):
         column = table.column(name)
         if column.null_count:
-            examples = table.filter(pc.is_null(column)).slice(0, 5).to_pylist()
+            examples = visible.filter(pc.is_null(column)).slice(0, 5).to_pylist()
             failures.append(
                 failed(
                     "nulls",
