@@ -71,6 +71,18 @@ def test_the_hash_depends_on_content_not_on_format(
     )
 
 
+def test_republishing_the_same_lists_says_so(make_project: MakeProject, tmp_path: Path) -> None:
+    project = make_project()
+    first = publish(project, "recs")
+    again = publish(project, "recs")
+    assert not first.unchanged and again.unchanged and again.previous == first.version
+    assert again.content_hash == first.content_hash
+    changed = rows()
+    changed[0]["score"] = 0.99
+    write_parquet(tmp_path / "other.parquet", changed)
+    assert not publish(project, "recs", source=tmp_path / "other.parquet", dry_run=True).unchanged
+
+
 def test_dry_run_and_failed_checks_change_nothing(
     make_project: MakeProject, serving: str | None
 ) -> None:

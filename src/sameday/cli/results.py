@@ -69,13 +69,16 @@ def publish(
     counts = f"{result.rows:,} rows, {result.keys:,} keys"
     if result.forced:
         click.secho(f"Forced past failed checks: {', '.join(result.forced)}", fg="yellow")
+    same = f" (the same lists as the live snapshot {result.previous})" if result.unchanged else ""
     if result.version is None:
-        click.secho(f"Dry run: {result_set} passes its checks ({counts}); nothing changed.")
+        click.secho(f"Dry run: {result_set} passes its checks ({counts}){same}; nothing changed.")
         return
     click.secho(
         f"Published {result_set} {result.version} ({counts}) in {result.seconds['total']:.1f}s.",
         fg="green",
     )
+    if result.unchanged:
+        click.echo(f"It holds the same lists as {result.previous}: readers see no change.")
     if result.previous:
         click.echo(
             f"Previous snapshot {result.previous} retired; roll back with "

@@ -62,6 +62,9 @@ class PublishResult:
         forced: checks that failed but were skipped with ``force``.
         deleted: versions removed by retention.
         repaired: debris of interrupted publishes removed first.
+        unchanged: the lists equal the previous live snapshot's (same content hash): readers
+            see no difference, though a new snapshot was recorded (a daily job that found
+            nothing new, say).
         seconds: time spent per phase (read, check, encode, load, total).
     """
 
@@ -76,6 +79,7 @@ class PublishResult:
     forced: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    unchanged: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -187,8 +191,13 @@ def publish(
                 if failures and not force:
                     raise _refuse(name, failures)
                 seconds["total"] = round(time.perf_counter() - started, 4)
-                forced = [f.check for f in failures]
-                return replace(result, content_hash=content_hash, forced=forced, seconds=seconds)
+                return replace(
+                    result,
+                    content_hash=content_hash,
+                    forced=[f.check for f in failures],
+                    unchanged=live is not None and live.content_hash == content_hash,
+                    seconds=seconds,
+                )
             version = new_snapshot_version(name)
             pieces = RankedPieces(unranked, cursor(con, project))
             pool.submit(pieces.produce)
@@ -232,6 +241,7 @@ def publish(
         forced=[f.check for f in failures],
         deleted=deleted,
         repaired=repaired,
+        unchanged=live is not None and live.content_hash == content_hash,
         seconds=seconds,
     )
 
