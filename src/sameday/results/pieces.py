@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from sameday.results.encode import CHUNK_KEYS, ContentHash, EncodedLists
 from sameday.results.read import Rows, Unranked
@@ -29,7 +30,7 @@ soon (a 2,000,000-row snapshot is eight ranges)."""
 _DONE = object()
 
 
-def piece_bounds(starts: np.ndarray[Any, Any]) -> list[int]:
+def piece_bounds(starts: npt.NDArray[np.int64]) -> list[int]:
     """Key offsets cutting the keys into ranges of whole chunks and about ``PIECE_ROWS`` rows."""
     keys = len(starts) - 1
     bounds = [0]
@@ -51,8 +52,8 @@ class RankedPieces:
             :meth:`produce` closes it.
 
     Attributes:
-        rows: resolves to the whole ranked rows once the last range is ranked (for the checks
-            that scan every row), or to the error that stopped the thread.
+        rows: resolves to the whole ranked rows once the last range is ranked (for the SQL
+            assertions, which may read ``rank``), or to the error that stopped the thread.
         content_hash: resolves to the snapshot's content hash at the same time.
     """
 
