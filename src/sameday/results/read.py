@@ -59,8 +59,30 @@ _PEEK = 4096
 _NUMERIC = re.compile(r"^(FLOAT|DOUBLE|REAL|DECIMAL\(\d+,\s*\d+\))$")
 
 
+class KeyRuns:
+    """Counts of a table whose keys are contiguous runs starting at ``starts`` (``len(table)``
+    appended); the rows are the ones kept, already truncated to ``max_items`` per key."""
+
+    starts: npt.NDArray[np.int64]
+
+    @property
+    def rows(self) -> int:
+        """Number of rows kept."""
+        return int(self.starts[-1])
+
+    @property
+    def keys(self) -> int:
+        """Number of distinct keys."""
+        return len(self.starts) - 1
+
+    @property
+    def counts(self) -> npt.NDArray[np.int64]:
+        """Items per key, in key order."""
+        return np.diff(self.starts)
+
+
 @dataclass(frozen=True)
-class Rows:
+class Rows(KeyRuns):
     """Normalised rows of one result set, sorted by key then rank.
 
     Attributes:
@@ -80,21 +102,6 @@ class Rows:
     schema: dict[str, str]
     payload: tuple[str, ...]
     item_hashes: npt.NDArray[np.uint64]
-
-    @property
-    def rows(self) -> int:
-        """Number of rows kept."""
-        return int(self.starts[-1])
-
-    @property
-    def keys(self) -> int:
-        """Number of distinct keys."""
-        return len(self.starts) - 1
-
-    @property
-    def counts(self) -> npt.NDArray[np.int64]:
-        """Items per key, in key order."""
-        return np.diff(self.starts)
 
     @classmethod
     def concat(cls, parts: list[Rows]) -> Rows:
@@ -252,7 +259,7 @@ def read_rows(
 
 
 @dataclass(frozen=True)
-class Unranked:
+class Unranked(KeyRuns):
     """Rows read and normalised, grouped by key in key order, perhaps not yet ranked within keys.
 
     Ranking within keys is left to :meth:`rank`, one range of keys at a time, so publishing can
@@ -274,16 +281,6 @@ class Unranked:
     source: str
     schema: dict[str, str]
     payload: tuple[str, ...]
-
-    @property
-    def rows(self) -> int:
-        """Number of rows (kept: already truncated to ``max_items`` per key)."""
-        return int(self.starts[-1])
-
-    @property
-    def keys(self) -> int:
-        """Number of distinct keys."""
-        return len(self.starts) - 1
 
     def unordered(self) -> Rows:
         """The rows as checks that need no order see them: the rows, keys and counts
