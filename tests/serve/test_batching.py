@@ -129,9 +129,14 @@ def test_the_http_answers_over_redis_match_the_in_process_ones(redis_url: str) -
         for k in range(20):
             params = {"unit": f"u{k}", "n": 3, "exclude": "b"}
             body = http.get("/v1/recommend/home", params=params).json()
+            posted = http.post(
+                "/v1/recommend/home", json={"unit": f"u{k}", "n": 3, "exclude": ["b"]}
+            ).json()
             direct = client.recommend("home", f"u{k}", n=3, exclude=["b"]).to_dict()
-            assert body["arm"] == direct["arm"] and body["degraded"] is False
-            assert body["items"] == direct["items"] and body["snapshots"] == direct["snapshots"]
+            for answer in (body, posted):
+                assert answer["arm"] == direct["arm"] and answer["degraded"] is False
+                assert answer["items"] == direct["items"]
+                assert answer["snapshots"] == direct["snapshots"]
         live = store._client
         store._client = redis.Redis.from_url("redis://127.0.0.1:1/0")  # Redis down
         try:
@@ -141,3 +146,16 @@ def test_the_http_answers_over_redis_match_the_in_process_ones(redis_url: str) -
             store._client = live
     assert down.status_code == 200 and down.json()["degraded"] is True
     assert [i["item"] for i in down.json()["items"]] == ["b", "c", "d"]  # the fallback list
+
+
+def test_a_batch_reads_every_unit_in_one_call_and_answers_as_one_by_one() -> None:
+    store = loaded()
+    load_lists(store, "popular", "q1", {"*": ["p1", "p2", "p3"]})
+    specs = {("surface", "home"): surface_spec("home", "home", fallbacks=["popular"], n=2)}
+    with Client(store, state=build_state(specs), refresh_interval=0) as client:
+        units = [(f"u{k}", None) for k in range(12)]  # u10, u11 have no list: fallbacks
+        batch = client.recommend_batch("home", units, exclude=["item-3"])
+        assert len(store.batches) == 1 and len(store.batches[0]) == 12
+        one_by_one = [client.recommend("home", unit, exclude=["item-3"]) for unit, _ in units]
+    assert [r.to_dict()["items"] for r in batch] == [r.to_dict()["items"] for r in one_by_one]
+    assert [item.item for item in batch[3].items] == ["p1", "p2"]  # excluded, then filled

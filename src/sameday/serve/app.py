@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from sameday.errors import StoreUnavailable
 from sameday.serve import requests as parse
-from sameday.serve.batching import ReadBatcher
+from sameday.serve.batching import ReadBatcher, served
 from sameday.serve.client import Client
 from sameday.serve.engine import UnknownSurface
 from sameday.serve.fastpath import fast_recommend, key_allowed
@@ -77,6 +77,7 @@ def create_app(
         return key_allowed(request.scope["headers"], keys)
 
     serving_keys = tuple(key for key in (serving_key, admin_key) if key)
+    batcher = ReadBatcher(client.store) if client.store.batches_reads else None
 
     def guarded(handler: Handler, endpoint: str, *, admin: bool = False) -> Handler:
         candidates = (admin_key,) if admin else (serving_key, admin_key)
@@ -107,18 +108,19 @@ def create_app(
         except orjson.JSONDecodeError as exc:
             raise parse.BadRequest(f"the body is not valid JSON: {exc}") from None
 
-    def serve(surface: str, req: parse.RecommendRequest) -> JSON:
-        result = client.recommend(
-            surface, req.unit, attributes=req.attributes, n=req.n, exclude=req.exclude
-        )
-        return JSON(result.to_dict())
-
     async def recommend(request: Request) -> Response:
         if request.method == "POST":
-            parsed = parse.recommend_body(await body(request))
+            req = parse.recommend_body(await body(request))
         else:
-            parsed = parse.recommend_query(request.query_params)
-        return serve(request.path_params["surface"], parsed)
+            req = parse.recommend_query(request.query_params)
+        prepared = client.engine.prepare(
+            request.path_params["surface"],
+            req.unit,
+            attributes=req.attributes,
+            n=req.n,
+            exclude=req.exclude,
+        )
+        return JSON((await served(client.engine, prepared, batcher)).to_dict())
 
     async def recommend_batch(request: Request) -> Response:
         units, n, exclude = parse.batch_body(await body(request))
@@ -173,7 +175,6 @@ def create_app(
         Route("/metrics", prometheus, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
-    batcher = ReadBatcher(client.store) if client.store.batches_reads else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

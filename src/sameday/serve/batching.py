@@ -16,6 +16,7 @@ import asyncio
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from sameday.errors import NotFound, StoreUnavailable
+from sameday.serve.engine import Engine, Prepared, Recommendation
 from sameday.store.base import Item, Read, ServingStore
 
 Answer = list[Item] | NotFound | StoreUnavailable
@@ -71,3 +72,11 @@ class ReadBatcher:
     def close(self) -> None:
         """Stop the worker thread once the batch in flight, if any, is answered."""
         self._pool.shutdown(wait=False)
+
+
+async def served(engine: Engine, prepared: Prepared, batcher: ReadBatcher | None) -> Recommendation:
+    """``engine.finish(prepared)``, its first store read coalesced through ``batcher`` if any."""
+    first = None
+    if batcher is not None and (read := prepared.first_read) is not None:
+        first = await batcher.read(read)
+    return engine.finish(prepared, first)

@@ -209,12 +209,21 @@ class Client(Closing):
         n: int | None = None,
         exclude: Iterable[str] = (),
     ) -> list[Recommendation]:
-        """Serve one list per ``(unit, attributes)``, for e-mail and push jobs."""
+        """Serve one list per ``(unit, attributes)``, for e-mail and push jobs.
+
+        Every unit is assigned first, then the first store read of all of them is made in one
+        ``store.get_reads`` call (one pipelined round trip on Redis, not one per unit), then
+        each list is filled and logged.
+        """
         excluded = tuple(exclude)
-        return [
-            self.engine.recommend(surface, unit, attributes=attrs, n=n, exclude=excluded)
+        engine = self.engine
+        prepared = [
+            engine.prepare(surface, unit, attributes=attrs, n=n, exclude=excluded)
             for unit, attrs in requests
         ]
+        reads = {index: read for index, p in enumerate(prepared) if (read := p.first_read)}
+        answers = dict(zip(reads, self.store.get_reads(list(reads.values())), strict=True))
+        return [engine.finish(p, answers.get(index)) for index, p in enumerate(prepared)]
 
     def track(self, outcomes: Sequence[Outcome]) -> Ticket | None:
         """Log outcome events; the ticket resolves once they are durable (``None``: no log)."""

@@ -21,7 +21,7 @@ import orjson
 from starlette.types import Scope, Send
 
 from sameday.serve import requests as parse
-from sameday.serve.batching import ReadBatcher
+from sameday.serve.batching import ReadBatcher, served
 from sameday.serve.client import Client
 from sameday.serve.engine import UnknownSurface
 
@@ -92,10 +92,7 @@ def fast_recommend(
                     n=req.n,
                     exclude=req.exclude,
                 )
-                first = None
-                if batcher is not None and (read := prepared.first_read) is not None:
-                    first = await batcher.read(read)
-                result = engine.finish(prepared, first)
+                result = await served(engine, prepared, batcher)
                 body = orjson.dumps(result.to_dict())
         except parse.BadRequest as exc:
             status, body = 400, error_body(400, str(exc), exc.field)
