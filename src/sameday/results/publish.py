@@ -185,11 +185,11 @@ def publish(
                 rows = unranked.rank()
                 sql_ctx = replace(scan_ctx, con=cursor(con, project), rows=rows)
                 asserting = pool.submit(_scans, sql_ctx, "sql", mark, seconds)
-                content_hash = EncodedLists(rows, con).content_hash()
-                mark = lap("encode", mark)
                 failures = ordered(failures + scanning.result() + asserting.result())
                 if failures and not force:
                     raise _refuse(name, failures)
+                content_hash = EncodedLists(rows, con).content_hash()
+                mark = lap("encode", mark)
                 seconds["total"] = round(time.perf_counter() - started, 4)
                 return replace(
                     result,
