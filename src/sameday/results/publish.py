@@ -160,77 +160,75 @@ def publish(
     try:
         unranked = read_source(project, declared, source=source, con=con)
         mark = lap("read", started)
-        with (
-            ThreadPoolExecutor(3, thread_name_prefix="sameday-publish") as pool,
-            publish_lock(project, name),
-            open_both(project) as (meta, store),
-        ):
-            live = live_record(meta, store, name)
-            unordered = Context(con, unranked.unordered(), declared.checks, project, live)
-            failures = run_checks(unordered, "counts")
-            # the other built-in checks need no order: they start now, beside ranking and load
-            scan_ctx = replace(unordered, con=cursor(con, project), live=None)
+        with ThreadPoolExecutor(3, thread_name_prefix="sameday-publish") as pool:
+            # the checks that need neither order nor the live snapshot start at once, and run
+            # beside everything else up to the end of the load
+            unordered = Context(con, unranked.unordered(), declared.checks, project, None)
+            scan_ctx = replace(unordered, con=cursor(con, project))
             scanning = pool.submit(_scans, scan_ctx, "scans", mark, seconds)
-            result = PublishResult(
-                name,
-                None,
-                "",
-                unranked.rows,
-                unranked.keys,
-                unranked.source,
-                dry_run,
-                previous=live.version if live else None,
-            )
-            if dry_run or (failures and not force):
-                rows = unranked.rank()
-                sql_ctx = replace(scan_ctx, con=cursor(con, project), rows=rows)
-                asserting = pool.submit(_scans, sql_ctx, "sql", mark, seconds)
-                failures = ordered(failures + scanning.result() + asserting.result())
-                if failures and not force:
-                    raise _refuse(name, failures)
-                content_hash = EncodedLists(rows, con).content_hash()
-                mark = lap("encode", mark)
-                seconds["total"] = round(time.perf_counter() - started, 4)
-                return replace(
-                    result,
-                    content_hash=content_hash,
-                    forced=[f.check for f in failures],
-                    unchanged=live is not None and live.content_hash == content_hash,
-                    seconds=seconds,
+            with publish_lock(project, name), open_both(project) as (meta, store):
+                live = live_record(meta, store, name)
+                failures = run_checks(replace(unordered, live=live), "counts")
+                result = PublishResult(
+                    name,
+                    None,
+                    "",
+                    unranked.rows,
+                    unranked.keys,
+                    unranked.source,
+                    dry_run,
+                    previous=live.version if live else None,
                 )
-            version = new_snapshot_version(name)
-            pieces = RankedPieces(unranked, cursor(con, project))
-            pool.submit(pieces.produce)
-            sql_ctx = replace(scan_ctx, con=cursor(con, project))
-            asserting = pool.submit(_assertions_when_ranked, pieces, sql_ctx, mark, seconds)
-            failures = _load_checked(
-                store,
-                name,
-                version,
-                pieces,
-                [scanning, asserting],
-                counts=failures,
-                force=force,
-                progress=progress,
-                total=unranked.keys,
-            )
-            content_hash = pieces.content_hash.result()
-            repaired = repair(meta, store, name, loading=version)
-            meta.create_snapshot(
-                name,
-                version,
-                content_hash=content_hash,
-                rows=result.rows,
-                keys=result.keys,
-                schema={"source": unranked.schema, "columns": declared.columns.model_dump()},
-                source=unranked.source,
-                run_id=run_id,
-                store_url=redact(project.settings.storage.serving),
-            )
-            store.set_live(name, version)
-            meta.set_live(name, version)
-            mark = lap("load", mark)
-            deleted = apply_retention(meta, store, name, declared.retention)
+                if dry_run or (failures and not force):
+                    rows = unranked.rank()
+                    sql_ctx = replace(scan_ctx, con=cursor(con, project), rows=rows)
+                    asserting = pool.submit(_scans, sql_ctx, "sql", mark, seconds)
+                    failures = ordered(failures + scanning.result() + asserting.result())
+                    if failures and not force:
+                        raise _refuse(name, failures)
+                    content_hash = EncodedLists(rows, con).content_hash()
+                    mark = lap("encode", mark)
+                    seconds["total"] = round(time.perf_counter() - started, 4)
+                    return replace(
+                        result,
+                        content_hash=content_hash,
+                        forced=[f.check for f in failures],
+                        unchanged=live is not None and live.content_hash == content_hash,
+                        seconds=seconds,
+                    )
+                version = new_snapshot_version(name)
+                pieces = RankedPieces(unranked, cursor(con, project))
+                pool.submit(pieces.produce)
+                sql_ctx = replace(scan_ctx, con=cursor(con, project))
+                asserting = pool.submit(_assertions_when_ranked, pieces, sql_ctx, mark, seconds)
+                failures = _load_checked(
+                    store,
+                    name,
+                    version,
+                    pieces,
+                    [scanning, asserting],
+                    counts=failures,
+                    force=force,
+                    progress=progress,
+                    total=unranked.keys,
+                )
+                content_hash = pieces.content_hash.result()
+                repaired = repair(meta, store, name, loading=version)
+                meta.create_snapshot(
+                    name,
+                    version,
+                    content_hash=content_hash,
+                    rows=result.rows,
+                    keys=result.keys,
+                    schema={"source": unranked.schema, "columns": declared.columns.model_dump()},
+                    source=unranked.source,
+                    run_id=run_id,
+                    store_url=redact(project.settings.storage.serving),
+                )
+                store.set_live(name, version)
+                meta.set_live(name, version)
+                mark = lap("load", mark)
+                deleted = apply_retention(meta, store, name, declared.retention)
     finally:
         con.close()
     seconds["total"] = round(time.perf_counter() - started, 4)
