@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Sequence
 
+import pytest
 import redis
 from starlette.testclient import TestClient
 
@@ -108,6 +110,25 @@ def test_a_store_that_breaks_answers_store_unavailable() -> None:
     answers = asyncio.run(main())
     batcher.close()
     assert all(isinstance(a, StoreUnavailable) and "boom" in str(a) for a in answers)
+
+
+def test_a_closed_batcher_answers_unavailable_and_a_gone_loop_is_not_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = loaded()
+    store.gate.clear()
+    batcher = ReadBatcher(store)
+    loop = asyncio.new_event_loop()
+    pending = loop.create_task(batcher.read(("home", "u0", None)))
+    loop.run_until_complete(asyncio.sleep(0.05))  # the batch is in the store now
+    pending.cancel()
+    loop.close()  # the server stopped while the batch ran
+    store.gate.set()
+    batcher.close()
+    time.sleep(0.05)
+    assert not [r for r in caplog.records if "exception calling callback" in r.getMessage()]
+    closed = asyncio.run(batcher.read(("home", "u1", None)))
+    assert isinstance(closed, StoreUnavailable) and "shutting down" in str(closed)
 
 
 def test_the_http_answers_over_redis_match_the_in_process_ones(redis_url: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 
 from sameday.errors import NotFound, StoreUnavailable
 from sameday.serve.engine import Engine, Prepared, Recommendation
@@ -32,10 +33,13 @@ class ReadBatcher:
         self.store = store
         self._waiting: _Waiting = []
         self._busy = False
+        self._closed = False
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="sameday-reads")
 
     async def read(self, read: Read) -> Answer:
         """The answer to ``read``, from the next batch sent."""
+        if self._closed:
+            return self._shut()
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[Answer] = loop.create_future()
         self._waiting.append((read, answer))
@@ -46,13 +50,21 @@ class ReadBatcher:
 
     def _send(self, loop: asyncio.AbstractEventLoop) -> None:
         batch, self._waiting = self._waiting, []
-        if not batch:
+        if not batch or self._closed:
             self._busy = False
+            for _, answer in batch:  # arrived while the server was shutting down
+                if not answer.done():
+                    answer.set_result(self._shut())
             return
         job = self._pool.submit(self.store.get_reads, [read for read, _ in batch])
-        job.add_done_callback(
-            lambda done: loop.call_soon_threadsafe(self._deliver, loop, batch, done)
-        )
+        job.add_done_callback(lambda done: self._completed(loop, batch, done))
+
+    def _completed(
+        self, loop: asyncio.AbstractEventLoop, batch: _Waiting, done: Future[list[Answer]]
+    ) -> None:
+        """On the worker thread: hand the answers to the event loop, unless it has gone."""
+        with suppress(RuntimeError):  # the loop closed (the server stopped) during the batch
+            loop.call_soon_threadsafe(self._deliver, loop, batch, done)
 
     def _deliver(
         self, loop: asyncio.AbstractEventLoop, batch: _Waiting, done: Future[list[Answer]]
@@ -69,8 +81,13 @@ class ReadBatcher:
                 answer.set_result(value)
         self._send(loop)  # the reads that arrived meanwhile
 
+    def _shut(self) -> StoreUnavailable:
+        return StoreUnavailable(f"the reads of {self.store!r} are closed (shutting down)")
+
     def close(self) -> None:
-        """Stop the worker thread once the batch in flight, if any, is answered."""
+        """Stop the worker thread once the batch in flight, if any, is done; later reads are
+        answered ``StoreUnavailable`` at once."""
+        self._closed = True
         self._pool.shutdown(wait=False)
 
 
