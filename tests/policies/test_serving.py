@@ -116,7 +116,10 @@ def test_bandit_experiment_through_client(tmp_path) -> None:
     sink = MemorySink()
     writer = EventWriter(sink)
     client = Client(_store(), specs=Source(specs, metadata), writer=writer, refresh_interval=0)
-    before = Counter(client.recommend("home", f"u{i % 50}").arm for i in range(400))
+    # request ids seed the draws: fixed ids make the counts the same on every run
+    before = Counter(
+        client.recommend("home", f"u{i % 50}", request_id=f"a{i}").arm for i in range(400)
+    )
     assert abs(before["als"] - 200) < 50  # uniform before the first snapshot
     params = BanditParams(
         algorithm="epsilon_greedy",
@@ -130,7 +133,9 @@ def test_bandit_experiment_through_client(tmp_path) -> None:
     )
     metadata.save_bandit_params("bd", params.to_json(), expected_version=None)
     assert client.refresh()
-    after = Counter(client.recommend("home", f"u{i % 50}").arm for i in range(1000))
+    after = Counter(
+        client.recommend("home", f"u{i % 50}", request_id=f"b{i}").arm for i in range(1000)
+    )
     assert abs(after["als"] / 1000 - 0.9) < 0.03
     exposures, _ = _flushed(writer, sink)
     client.writer = None

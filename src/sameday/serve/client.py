@@ -197,9 +197,16 @@ class Client(Closing):
         attributes: Mapping[str, Any] | None = None,
         n: int | None = None,
         exclude: Iterable[str] = (),
+        request_id: str | None = None,
     ) -> Recommendation:
-        """Serve one list to ``unit`` on ``surface`` (see ``Engine.recommend``)."""
-        return self.engine.recommend(surface, unit, attributes=attributes, n=n, exclude=exclude)
+        """Serve one list to ``unit`` on ``surface`` (see ``Engine.recommend``).
+
+        ``request_id`` names the served list (a trace id of yours, unique per list); by default
+        sameday makes one. Interleaving and bandit draws are seeded by it.
+        """
+        return self.engine.recommend(
+            surface, unit, attributes=attributes, n=n, exclude=exclude, request_id=request_id
+        )
 
     def recommend_batch(
         self,
