@@ -158,6 +158,9 @@ def test_the_http_answers_over_redis_match_the_in_process_ones(redis_url: str) -
                 assert answer["arm"] == direct["arm"] and answer["degraded"] is False
                 assert answer["items"] == direct["items"]
                 assert answer["snapshots"] == direct["snapshots"]
+        metrics = http.get("/metrics").text
+        assert "sameday_read_batches_total" in metrics
+        assert "sameday_batched_reads_total 40.0" in metrics  # 20 GETs and 20 POSTs
         live = store._client
         store._client = redis.Redis.from_url("redis://127.0.0.1:1/0")  # Redis down
         try:

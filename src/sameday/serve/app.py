@@ -69,7 +69,8 @@ def create_app(
 ) -> Starlette:
     """The HTTP app over ``client``. With a key set, requests must carry it as
     ``Authorization: Bearer KEY`` or ``X-API-Key: KEY`` (the admin key also opens serving)."""
-    metrics = ServerMetrics(client)
+    batcher = ReadBatcher(client.store) if client.store.batches_reads else None
+    metrics = ServerMetrics(client, batcher)
     spec = orjson.dumps(openapi_spec(secured=bool(serving_key or admin_key)))
     observe = metrics.latency.labels
 
@@ -77,7 +78,6 @@ def create_app(
         return key_allowed(request.scope["headers"], keys)
 
     serving_keys = tuple(key for key in (serving_key, admin_key) if key)
-    batcher = ReadBatcher(client.store) if client.store.batches_reads else None
 
     def guarded(handler: Handler, endpoint: str, *, admin: bool = False) -> Handler:
         candidates = (admin_key,) if admin else (serving_key, admin_key)

@@ -35,6 +35,10 @@ class ReadBatcher:
         self._busy = False
         self._closed = False
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="sameday-reads")
+        self.batches = 0
+        """Batches sent (``/metrics``: reads per batch = ``reads / batches``)."""
+        self.reads = 0
+        """Reads sent, over all batches."""
 
     async def read(self, read: Read) -> Answer:
         """The answer to ``read``, from the next batch sent."""
@@ -56,6 +60,8 @@ class ReadBatcher:
                 if not answer.done():
                     answer.set_result(self._shut())
             return
+        self.batches += 1
+        self.reads += len(batch)
         job = self._pool.submit(self.store.get_reads, [read for read, _ in batch])
         job.add_done_callback(lambda done: self._completed(loop, batch, done))
 

@@ -12,14 +12,16 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from sameday.serve.batching import ReadBatcher
 from sameday.serve.client import Client
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 
 
 class _ClientCollector(Collector):
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, batcher: ReadBatcher | None) -> None:
         self.client = client
+        self.batcher = batcher
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         counters = self.client.engine.counters
@@ -31,6 +33,15 @@ class _ClientCollector(Collector):
             ("refresh_errors", self.client.refresh_errors, "Config/snapshot polls that failed."),
         ):
             yield CounterMetricFamily(f"sameday_{name}", doc, value=value)
+        if self.batcher is not None:
+            yield CounterMetricFamily(
+                "sameday_read_batches",
+                "Store read batches sent (reads coalesced).",
+                self.batcher.batches,
+            )
+            yield CounterMetricFamily(
+                "sameday_batched_reads", "Store reads sent in those batches.", self.batcher.reads
+            )
         state = self.client.state
         yield GaugeMetricFamily("sameday_surfaces", "Surfaces served.", value=len(state.surfaces))
         running = sum(len(plan.experiments) for plan in state.surfaces.values())
@@ -58,9 +69,9 @@ class _ClientCollector(Collector):
 class ServerMetrics:
     """The registry of one server: scrape-time counters plus a request-latency histogram."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, batcher: ReadBatcher | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.registry.register(_ClientCollector(client))
+        self.registry.register(_ClientCollector(client, batcher))
         self.latency = Histogram(
             "sameday_request_seconds",
             "Time to answer, by endpoint.",
