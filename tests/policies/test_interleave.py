@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sameday.policies._keyed import KeyedStream
-from sameday.policies.interleave import balanced, multileave, team_draft
+from sameday.policies.interleave import _orders_showing, _round, balanced, multileave, team_draft
 
 
 class Scripted(KeyedStream):
@@ -103,6 +103,35 @@ def test_multileave_balances_three_teams_and_probabilities_sum_to_one() -> None:
     assert abs(sum(probabilities.values()) - 1.0) < 1e-9
     for items, count in totals.items():
         assert abs(count / 3000 - probabilities[items]) < 0.03
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(2, 6),
+    st.integers(1, 8),
+    st.integers(0, 2**32 - 1),
+)
+def test_counted_orders_equal_the_orders_listed(k: int, room: int, seed: int) -> None:
+    """The count of orders showing a round's items equals listing all k! orders."""
+    rng = random.Random(seed)
+    pool = [f"i{j}" for j in range(8)]  # few items: rankings overlap and run out
+    rankings = [rng.sample(pool, rng.randint(0, 5)) for _ in range(k)]
+    used = set(rng.sample(pool, rng.randint(0, 3)))
+    pointers = [0] * k
+    listed: Counter[tuple[str, ...]] = Counter(
+        tuple(item for _, item in _round(rankings, pointers, used, order, room))
+        for order in itertools.permutations(range(k))
+    )
+    for shown, orders in listed.items():
+        assert _orders_showing(rankings, pointers, used, shown, room) == orders
+
+
+def test_multileaving_ten_rankers() -> None:
+    lists = [[f"{t}{i}" for i in range(30)] for t in "abcdefghij"]
+    for t in range(1, 10):
+        lists[t][:3] = lists[0][:3]  # shared tops make rounds where orders collide
+    result = multileave(lists, 20, KeyedStream.for_request("m", "u", "r"))  # 10! = 3.6M orders
+    assert len(result.items) == 20 and 0 < result.probability <= 1
 
 
 def test_balanced_interleaving_is_biased_on_shifted_lists() -> None:
