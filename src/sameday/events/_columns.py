@@ -8,6 +8,7 @@ tools (DuckDB, ``jsonb`` in PostgreSQL) can open them up in SQL.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -146,15 +147,52 @@ def outcome_from_row(row: Sequence[Any]) -> Outcome:
     )
 
 
-def select_list(columns: Sequence[str], *, json_cast: str = "") -> str:
-    """``columns`` as a SELECT list; ``json_cast`` (``"::text"``) is appended to JSON columns."""
-    return ", ".join(f"{c}{json_cast}" if c in _JSON_EXPOSURE_COLUMNS else c for c in columns)
+@dataclass(frozen=True)
+class Dialect:
+    """How a SQL sink spells what the read queries need.
+
+    Attributes:
+        mark: the parameter placeholder (``?`` or ``%s``).
+        json_cast: appended to JSON columns in a SELECT (``::text`` where they are ``jsonb``).
+        collate: appended to the id in ORDER BY, so ties in time sort the same everywhere.
+    """
+
+    mark: str
+    json_cast: str = ""
+    collate: str = ""
 
 
-def time_filters(
+def exposures_query(
+    dialect: Dialect, experiment: str | None, since: float | None, until: float | None
+) -> tuple[str, list[Any]]:
+    """The SELECT of stored exposures, oldest first, and its parameters (see ``EventSink``)."""
+    where, params = _time_filters(since, until, dialect.mark)
+    if experiment is not None:
+        where.append(f"experiment = {dialect.mark}")
+        params.append(experiment)
+    columns = ", ".join(
+        f"{c}{dialect.json_cast}" if c in _JSON_EXPOSURE_COLUMNS else c for c in EXPOSURE_COLUMNS
+    )
+    order = f" ORDER BY time, request_id{dialect.collate}"
+    return f"SELECT {columns} FROM exposures{_where(where)}{order}", params
+
+
+def outcomes_query(
+    dialect: Dialect, experiment: str | None, since: float | None, until: float | None
+) -> tuple[str, list[Any]]:
+    """The SELECT of stored outcomes, oldest first, and its parameters (see ``EventSink``)."""
+    where, params = _time_filters(since, until, dialect.mark)
+    if experiment is not None:
+        where.append(f"unit IN (SELECT unit FROM exposures WHERE experiment = {dialect.mark})")
+        params.append(experiment)
+    order = f" ORDER BY time, event_id{dialect.collate}"
+    return f"SELECT {', '.join(OUTCOME_COLUMNS)} FROM outcomes{_where(where)}{order}", params
+
+
+def _time_filters(
     since: float | None, until: float | None, mark: str
 ) -> tuple[list[str], list[Any]]:
-    """SQL conditions and parameters for ``since <= time < until``; ``mark`` is ``?`` or ``%s``."""
+    """SQL conditions and parameters for ``since <= time < until``."""
     where: list[str] = []
     params: list[Any] = []
     if since is not None:
@@ -166,6 +204,6 @@ def time_filters(
     return where, params
 
 
-def where_clause(conditions: list[str]) -> str:
+def _where(conditions: list[str]) -> str:
     """``" WHERE a AND b"``, or nothing when there are no conditions."""
     return " WHERE " + " AND ".join(conditions) if conditions else ""

@@ -30,18 +30,20 @@ from sameday.errors import StoreUnavailable
 from sameday.events._columns import (
     EXPOSURE_COLUMNS,
     OUTCOME_COLUMNS,
+    Dialect,
     exposure_from_row,
     exposure_rows,
+    exposures_query,
     outcome_from_row,
     outcome_rows,
-    select_list,
-    time_filters,
-    where_clause,
+    outcomes_query,
 )
 from sameday.events.errors import EventRejected
 from sameday.events.records import Exposure, Outcome
 from sameday.events.sink import EventSink
 
+_DIALECT = Dialect("%s", json_cast="::text", collate=' COLLATE "C"')
+"""JSON columns are ``jsonb`` (read back as text); ids order bytewise, as in SQLite."""
 _SCHEMA_LOCK = 0x5A3ED4E7
 """Advisory-lock key held while the tables are created."""
 
@@ -195,13 +197,7 @@ class PostgresSink(EventSink):
         until: float | None = None,
     ) -> Iterator[Exposure]:
         """Stored exposures, oldest first (see :class:`EventSink` for the filters)."""
-        where, params = time_filters(since, until, "%s")
-        if experiment is not None:
-            where.append("experiment = %s")
-            params.append(experiment)
-        columns = select_list(EXPOSURE_COLUMNS, json_cast="::text")
-        sql = f"SELECT {columns} FROM exposures{where_clause(where)}"
-        for row in self._read(sql + ' ORDER BY time, request_id COLLATE "C"', params):
+        for row in self._read(*exposures_query(_DIALECT, experiment, since, until)):
             yield exposure_from_row(row)
 
     def read_outcomes(
@@ -212,12 +208,7 @@ class PostgresSink(EventSink):
         until: float | None = None,
     ) -> Iterator[Outcome]:
         """Stored outcomes, oldest first (see :class:`EventSink` for the filters)."""
-        where, params = time_filters(since, until, "%s")
-        if experiment is not None:
-            where.append("unit IN (SELECT unit FROM exposures WHERE experiment = %s)")
-            params.append(experiment)
-        sql = f"SELECT {', '.join(OUTCOME_COLUMNS)} FROM outcomes{where_clause(where)}"
-        for row in self._read(sql + ' ORDER BY time, event_id COLLATE "C"', params):
+        for row in self._read(*outcomes_query(_DIALECT, experiment, since, until)):
             yield outcome_from_row(row)
 
     def close(self) -> None:

@@ -32,18 +32,20 @@ from sameday.errors import StoreUnavailable
 from sameday.events._columns import (
     EXPOSURE_COLUMNS,
     OUTCOME_COLUMNS,
+    Dialect,
     exposure_from_row,
     exposure_rows,
+    exposures_query,
     outcome_from_row,
     outcome_rows,
-    select_list,
-    time_filters,
-    where_clause,
+    outcomes_query,
 )
 from sameday.events.errors import EventRejected
 from sameday.events.records import Exposure, Outcome
 from sameday.events.sink import EventSink
 
+_DIALECT = Dialect("?")
+"""JSON columns are stored as text, and text compares bytewise: no casts, no collation."""
 BUSY_TIMEOUT = 10.0
 """Seconds a write waits for another process's write to finish before giving up."""
 
@@ -205,12 +207,7 @@ class SQLiteSink(EventSink):
         until: float | None = None,
     ) -> Iterator[Exposure]:
         """Stored exposures, oldest first (see :class:`EventSink` for the filters)."""
-        where, params = time_filters(since, until, "?")
-        if experiment is not None:
-            where.append("experiment = ?")
-            params.append(experiment)
-        sql = f"SELECT {select_list(EXPOSURE_COLUMNS)} FROM exposures{where_clause(where)}"
-        for row in self._read(sql + " ORDER BY time, request_id", params):
+        for row in self._read(*exposures_query(_DIALECT, experiment, since, until)):
             yield exposure_from_row(row)
 
     def read_outcomes(
@@ -221,12 +218,7 @@ class SQLiteSink(EventSink):
         until: float | None = None,
     ) -> Iterator[Outcome]:
         """Stored outcomes, oldest first (see :class:`EventSink` for the filters)."""
-        where, params = time_filters(since, until, "?")
-        if experiment is not None:
-            where.append("unit IN (SELECT unit FROM exposures WHERE experiment = ?)")
-            params.append(experiment)
-        sql = f"SELECT {', '.join(OUTCOME_COLUMNS)} FROM outcomes{where_clause(where)}"
-        for row in self._read(sql + " ORDER BY time, event_id", params):
+        for row in self._read(*outcomes_query(_DIALECT, experiment, since, until)):
             yield outcome_from_row(row)
 
     def close(self) -> None:
