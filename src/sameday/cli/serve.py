@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import ipaddress
+import socket
 from pathlib import Path
 
 import click
@@ -16,6 +17,28 @@ class UnsafeBind(SamedayError, ValueError):
     """Refusing to listen beyond localhost without an API key."""
 
     exit_code = 2
+
+
+class PortInUse(SamedayError, OSError):
+    """The address to listen on is taken (or not ours to take)."""
+
+
+def _check_free(host: str, port: int) -> None:
+    """Bind ``host:port`` once, as uvicorn will, so a taken port is reported before start-up.
+
+    Raises:
+        PortInUse: the bind failed; the message says what to do.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; stop the server using "
+                "it, or pass --port N (or set serve.port in sameday.yaml)"
+            ) from exc
 
 
 def _is_loopback(host: str) -> bool:
@@ -53,6 +76,8 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
             f"refusing to listen on {bind} with no API key: set serve.api_keys.serving and "
             "serve.api_keys.admin in sameday.yaml (as ${ENV_VAR}s), or listen on 127.0.0.1"
         )
+    listen = port or settings.port
+    _check_free(bind, listen)
     client = Client.from_project(project.root)
     app = create_app(client, serving_key=keys.serving or None, admin_key=keys.admin or None)
     # Everything built so far (config, compiled state, connections) lives as long as the server:
@@ -60,15 +85,13 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
     # as latency spikes.
     gc.collect()
     gc.freeze()
+    surfaces = len(client.state.surfaces)
+    waiting = "" if surfaces else " (none applied yet: run 'sameday apply'; picked up live)"
     click.echo(
-        f"sameday serving {len(client.state.surfaces)} surface(s) on http://{bind}:"
-        f"{port or settings.port}",
-        err=True,
+        f"sameday serving {surfaces} surface(s){waiting} on http://{bind}:{listen}", err=True
     )
     try:
-        uvicorn.run(
-            app, host=bind, port=port or settings.port, log_level=log_level, access_log=False
-        )
+        uvicorn.run(app, host=bind, port=listen, log_level=log_level, access_log=False)
     finally:
         client.close()
 
