@@ -10,10 +10,9 @@ usual case, even when a key's rows are in no particular order) give those positi
 run-length pass; their sort leaves the key column in place and can be done a range of keys at a
 time (:class:`Unranked`, :func:`read_source`), which publishing overlaps with the load. Missing
 ranks and missing or NaN scores rank last. numpy then numbers each key's run of rows. The result
-(:func:`read_rows`) is an Arrow table with
-the columns ``key``, ``item``, ``score``, ``rank`` and the declared payload columns, truncated
-to ``max_items`` per key. Keys and items become text whatever their source type, so lookups
-never depend on how a file spelled an id.
+(:func:`read_rows`) is an Arrow table with the columns ``key``, ``item``, ``score``, ``rank`` and
+the declared payload columns, truncated to ``max_items`` per key. Keys and items become text
+whatever their source type, so lookups never depend on how a file spelled an id.
 
 Problems that make the rows unusable (a missing column, a wrong type, an empty key or item) are
 *structural*: they raise ``ResultCheckFailed`` here, and ``--force`` cannot skip them.
