@@ -50,6 +50,16 @@ def test_get_and_post_recommend(http: TestClient, client: Client) -> None:
     assert posted.json()["arm"] == body["arm"]  # deterministic assignment
 
 
+def test_the_caller_may_name_the_served_list(http: TestClient, client: Client) -> None:
+    got = http.get("/v1/recommend/home", params={"unit": "u1", "request_id": "imp-1"}).json()
+    posted = http.post("/v1/recommend/home", json={"unit": "u2", "request_id": "imp-2"}).json()
+    assert got["request_id"] == "imp-1" and posted["request_id"] == "imp-2"
+    assert client.writer is not None
+    client.writer.flush()
+    logged = {e.request_id: e.unit for e in client.writer.sink.read_exposures()}
+    assert logged == {"imp-1": "u1", "imp-2": "u2"}
+
+
 def test_batch(http: TestClient) -> None:
     response = http.post(
         "/v1/recommend/home/batch", json={"requests": [{"unit": "u1"}, {"unit": "u2"}], "n": 1}
@@ -79,6 +89,8 @@ def test_events_are_acknowledged_once_durable(http: TestClient, client: Client) 
         ("post", "/v1/recommend/home", {"unit": 3.5}, 400, "unit"),
         ("post", "/v1/recommend/home", [1, 2], 400, None),
         ("post", "/v1/recommend/home", {"unit": "u", "attributes": []}, 400, "attributes"),
+        ("get", "/v1/recommend/home?unit=u1&request_id=", None, 400, "request_id"),
+        ("post", "/v1/recommend/home", {"unit": "u", "request_id": 7}, 400, "request_id"),
         ("post", "/v1/recommend/home/batch", {"requests": []}, 400, "requests"),
         ("post", "/v1/events", {"events": [{"unit": "u"}]}, 400, "events[0].event_id"),
         (

@@ -119,6 +119,7 @@ def create_app(
             attributes=req.attributes,
             n=req.n,
             exclude=req.exclude,
+            request_id=req.request_id,
         )
         return JSON((await served(client.engine, prepared, batcher)).to_dict())
 

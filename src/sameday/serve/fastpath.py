@@ -91,6 +91,7 @@ def fast_recommend(
                     attributes=req.attributes,
                     n=req.n,
                     exclude=req.exclude,
+                    request_id=req.request_id,
                 )
                 result = await served(engine, prepared, batcher)
                 body = orjson.dumps(result.to_dict())

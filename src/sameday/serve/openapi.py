@@ -69,6 +69,12 @@ _RECOMMENDATION = {
     ],
 }
 _EXCLUDE = {"type": "array", "items": _ID, "maxItems": MAX_EXCLUDE}
+_REQUEST_ID = {
+    **_ID,
+    "description": "Your id for the served list (an impression id), unique per list; by default "
+    "sameday makes one. Outcomes refer to it, interleaving and bandit draws are seeded by it, "
+    "and a repeated id is logged once.",
+}
 _RECOMMEND_BODY = {
     "type": "object",
     "properties": {
@@ -76,6 +82,7 @@ _RECOMMEND_BODY = {
         "attributes": {"type": "object", "description": "For targeting and surface rules."},
         "n": {"type": "integer", "minimum": 1, "maximum": MAX_N},
         "exclude": _EXCLUDE,
+        "request_id": _REQUEST_ID,
     },
     "required": ["unit"],
 }
@@ -157,6 +164,7 @@ def openapi_spec(*, secured: bool = True) -> dict[str, Any]:
             "description": "Comma-separated item ids not to serve.",
             "schema": {"type": "string"},
         },
+        {"name": "request_id", "in": "query", "schema": _REQUEST_ID},
     ]
     spec: dict[str, Any] = {
         "openapi": "3.1.0",

@@ -36,6 +36,7 @@ class RecommendRequest:
     attributes: dict[str, Any]
     n: int | None
     exclude: tuple[str, ...]
+    request_id: str | None = None
 
 
 def text(value: Any, field: str, *, required: bool = True) -> str | None:
@@ -100,6 +101,7 @@ def recommend_body(body: Any) -> RecommendRequest:
         attributes=attributes(body.get("attributes")),
         n=count(body.get("n")),
         exclude=exclusions(body.get("exclude")),
+        request_id=text(body.get("request_id"), "request_id", required=False),
     )
 
 
@@ -111,6 +113,7 @@ def recommend_query(params: Mapping[str, str]) -> RecommendRequest:
         attributes=attrs,
         n=count(params.get("n")),
         exclude=exclusions(params.get("exclude")),
+        request_id=text(params.get("request_id"), "request_id", required=False),
     )
 
 

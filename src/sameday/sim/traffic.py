@@ -5,6 +5,10 @@ clicks according to the click model (:meth:`ClickModel.sample` on the attraction
 items served, in the order served), and her clicks go back as ``POST /v1/events`` with the
 request id, batched as a product backend would send them. Nothing here knows which experiment
 or arm a user is in: the server decides, and the report finds out from the event log.
+
+Each request names its list (``request_id=sim-SEED-USER``), as a product that has impression ids
+would: interleaving and bandit draws are seeded by the request id, so the same seed serves the
+same lists and a rerun gives the same numbers.
 """
 
 from __future__ import annotations
@@ -55,7 +59,8 @@ def simulate_users(
     pending: list[dict[str, Any]] = []
     for user in users:
         unit = user_id(int(user))
-        answer = client.get(f"/v1/recommend/{surface}", params={"unit": unit})
+        params = {"unit": unit, "request_id": f"sim-{seed}-{int(user)}"}
+        answer = client.get(f"/v1/recommend/{surface}", params=params)
         if answer.status_code != 200:
             raise SimulationError(f"GET recommend for {unit}: {answer.status_code} {answer.text}")
         body = answer.json()
