@@ -49,3 +49,18 @@ def test_a_vanished_file_is_unavailable_to_readers(tmp_path: Path) -> None:
         (tmp_path / "e.db").mkdir()
         with pytest.raises(StoreUnavailable, match="cannot read the event log"):
             list(sink.read_exposures())
+
+
+class OldSQLite(SQLiteSink):
+    """A sink whose library allows 999 parameters per statement, as SQLite before 3.32 did."""
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = super()._connect()
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        return conn
+
+
+def test_statements_fit_the_librarys_parameter_limit(tmp_path: Path) -> None:
+    with OldSQLite(tmp_path / "e.db") as sink:
+        assert sink.write_exposures([exposure(i) for i in range(1_500)]) == 1_500
+        assert len(list(sink.read_exposures())) == 1_500

@@ -86,12 +86,12 @@ CREATE INDEX IF NOT EXISTS outcomes_unit_time ON outcomes (unit, time);
 """
 
 ROWS_PER_STATEMENT = 1000
-"""Rows per multi-row ``INSERT`` (19,000 parameters, under SQLite's 32,766): the writer's usual
-batch in one statement. The statement runs with the GIL released, and every time the writer takes
-the GIL back the serving thread is made to hand it over, which costs it more than the writer's own
-work: a Python loop running beside the writer lost 5.3 µs per exposure written with 64 rows per
-statement, 3.0-3.8 µs with 1,000. The price is one longer hold, about 2 ms per thousand rows,
-which a request may wait for."""
+"""Rows per multi-row ``INSERT``: the writer's usual batch in one statement (19,000 parameters;
+fewer rows where the library allows fewer parameters, as SQLite before 3.32 does). The statement
+runs with the GIL released, and every time the writer takes the GIL back the serving thread is
+made to hand it over, which costs it more than the writer's own work: a Python loop running
+beside the writer lost 5.3 µs per exposure written with 64 rows per statement, 3.0-3.8 µs with
+1,000. The price is one longer hold, about 2 ms per thousand rows, which a request may wait for."""
 
 
 @functools.lru_cache(maxsize=16)
@@ -132,6 +132,8 @@ class SQLiteSink(EventSink):
                 f"cannot open the event log {self.path}: {exc}; check that the folder is "
                 "writable and the file is a SQLite database"
             ) from exc
+        # SQLite before 3.32 allows 999 parameters per statement, later ones 32,766 or more
+        self._variables = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         try:
             self._conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
@@ -163,8 +165,9 @@ class SQLiteSink(EventSink):
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
                     count = 0
-                    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-                        part = rows[start : start + ROWS_PER_STATEMENT]
+                    step = min(ROWS_PER_STATEMENT, self._variables // len(columns))
+                    for start in range(0, len(rows), step):
+                        part = rows[start : start + step]
                         sql = _insert_sql(table, columns, unique, len(part))
                         values = list(chain.from_iterable(part))
                         count += self._conn.execute(sql, values).rowcount
