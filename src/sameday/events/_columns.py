@@ -166,44 +166,37 @@ def exposures_query(
     dialect: Dialect, experiment: str | None, since: float | None, until: float | None
 ) -> tuple[str, list[Any]]:
     """The SELECT of stored exposures, oldest first, and its parameters (see ``EventSink``)."""
-    where, params = _time_filters(since, until, dialect.mark)
-    if experiment is not None:
-        where.append(f"experiment = {dialect.mark}")
-        params.append(experiment)
+    where, params = _filters(dialect, since, until, experiment, "experiment = {}")
     columns = ", ".join(
         f"{c}{dialect.json_cast}" if c in _JSON_EXPOSURE_COLUMNS else c for c in EXPOSURE_COLUMNS
     )
     order = f" ORDER BY time, request_id{dialect.collate}"
-    return f"SELECT {columns} FROM exposures{_where(where)}{order}", params
+    return f"SELECT {columns} FROM exposures{where}{order}", params
 
 
 def outcomes_query(
     dialect: Dialect, experiment: str | None, since: float | None, until: float | None
 ) -> tuple[str, list[Any]]:
     """The SELECT of stored outcomes, oldest first, and its parameters (see ``EventSink``)."""
-    where, params = _time_filters(since, until, dialect.mark)
-    if experiment is not None:
-        where.append(f"unit IN (SELECT unit FROM exposures WHERE experiment = {dialect.mark})")
-        params.append(experiment)
+    condition = "unit IN (SELECT unit FROM exposures WHERE experiment = {})"
+    where, params = _filters(dialect, since, until, experiment, condition)
     order = f" ORDER BY time, event_id{dialect.collate}"
-    return f"SELECT {', '.join(OUTCOME_COLUMNS)} FROM outcomes{_where(where)}{order}", params
+    return f"SELECT {', '.join(OUTCOME_COLUMNS)} FROM outcomes{where}{order}", params
 
 
-def _time_filters(
-    since: float | None, until: float | None, mark: str
-) -> tuple[list[str], list[Any]]:
-    """SQL conditions and parameters for ``since <= time < until``."""
+def _filters(
+    dialect: Dialect,
+    since: float | None,
+    until: float | None,
+    experiment: str | None,
+    condition: str,
+) -> tuple[str, list[Any]]:
+    """``" WHERE ..."`` for ``since <= time < until`` and, given an experiment, ``condition``
+    (``{}`` marks its parameter), with the parameters; nothing when no filter is given."""
     where: list[str] = []
     params: list[Any] = []
-    if since is not None:
-        where.append(f"time >= {mark}")
-        params.append(since)
-    if until is not None:
-        where.append(f"time < {mark}")
-        params.append(until)
-    return where, params
-
-
-def _where(conditions: list[str]) -> str:
-    """``" WHERE a AND b"``, or nothing when there are no conditions."""
-    return " WHERE " + " AND ".join(conditions) if conditions else ""
+    for test, value in (("time >= {}", since), ("time < {}", until), (condition, experiment)):
+        if value is not None:
+            where.append(test.format(dialect.mark))
+            params.append(value)
+    return (" WHERE " + " AND ".join(where) if where else ""), params
