@@ -229,8 +229,15 @@ class RedisStore(ServingStore):
                 "HMGET", lists, str(key), MARKER
             )
         blob, marker = reply
-        if marker is None:  # the version was dropped meanwhile
-            return self._exact_get(result_set, str(key), limit)
+        return self._from_reply(result_set, str(key), limit, blob, marker)
+
+    def _from_reply(
+        self, result_set: str, key: str, limit: int | None, blob: bytes | None, marker: Any
+    ) -> list[Item]:
+        """The list an ``HMGET key MARKER`` by a trusted pointer answered; read exactly if the
+        marker is gone (the version was dropped meanwhile)."""
+        if marker is None:
+            return self._exact_get(result_set, key, limit)
         return [] if blob is None else decode_list(blob, limit)
 
     def get_reads(self, reads: Sequence[Read]) -> list[list[Item] | NotFound | StoreUnavailable]:
@@ -239,7 +246,7 @@ class RedisStore(ServingStore):
         read without ``pointer_ttl``, is answered exactly, as :meth:`get` answers it."""
         if self.pointer_ttl <= 0:
             return super().get_reads(reads)
-        answers: list[list[Item] | NotFound | StoreUnavailable | None] = [None] * len(reads)
+        answers: dict[int, list[Item] | NotFound | StoreUnavailable] = {}
         versions: dict[str, str | NotFound | StoreUnavailable] = {}
         pipe = self._client.pipeline(transaction=False)
         sent: list[int] = []
@@ -265,13 +272,10 @@ class RedisStore(ServingStore):
         for index, (blob, marker) in zip(sent, replies, strict=True):
             result_set, key, limit = reads[index]
             try:
-                if marker is None:  # the version was dropped meanwhile: read exactly
-                    answers[index] = self._exact_get(result_set, key, limit)
-                else:
-                    answers[index] = [] if blob is None else decode_list(blob, limit)
+                answers[index] = self._from_reply(result_set, key, limit, blob, marker)
             except (NotFound, StoreUnavailable) as exc:  # a list in another format, too
                 answers[index] = exc
-        return [answer if answer is not None else [] for answer in answers]
+        return [answers[index] for index in range(len(reads))]
 
     def versions(self, result_set: str) -> list[str]:
         """Every version recorded for ``result_set``, sorted."""
