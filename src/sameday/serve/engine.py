@@ -122,10 +122,10 @@ class Prepared:
     experiment: ExperimentPlan | None
     arm_index: int | None
     bucket: float | None
-    propensity: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    chain: tuple[str, ...] | None = None
-    key: str = ""
+    propensity: float | None
+    extra: dict[str, Any]
+    chain: tuple[str, ...] | None
+    key: str
 
     @property
     def first_read(self) -> Read | None:
@@ -180,10 +180,6 @@ class Engine:
         self.cache = cache
         self.state = state
 
-    def new_request_id(self) -> str:
-        """A request id unique across processes (random prefix) and within one (a counter)."""
-        return f"{self._id_prefix}{next(self._ids):010x}"
-
     def recommend(
         self,
         surface: str,
@@ -236,34 +232,22 @@ class Engine:
         if attributes:
             attrs.update(attributes)
         self.counters.requests += 1
-        chain = plan.chain
-        rid = request_id or f"{self._id_prefix}{next(self._ids):010x}"  # new_request_id, inlined
+        chain: tuple[str, ...] | None = plan.chain
+        # unique across processes (a random prefix) and within one (a counter)
+        rid = request_id or f"{self._id_prefix}{next(self._ids):010x}"
         experiment, arm_index, bucket = self._assign(plan, attrs)
         propensity: float | None = None
         extra: dict[str, Any] = {}
-        excluded = set(exclude)
-        if experiment is not None and experiment.design != "ab":
-            if experiment.interleave is not None:
-                return Prepared(
-                    plan=plan,
-                    cache=cache,
-                    unit=unit,
-                    attrs=attrs,
-                    size=size,
-                    excluded=excluded,
-                    request_id=rid,
-                    experiment=experiment,
-                    arm_index=None,
-                    bucket=bucket,
-                )
-            if experiment.bandit is not None:
-                policy = self.bandits.get(experiment.name) or experiment.bandit.initial
-                hashed = str(attrs[experiment.hash_attribute])
-                arm_index, propensity = policy.pick(hashed, rid)
-                extra = {"params_version": policy.version}
-        if experiment is not None and arm_index is not None:
+        if experiment is not None and experiment.interleave is not None:
+            chain, arm_index = None, None  # finish reads every arm's list and merges them
+        elif experiment is not None and experiment.bandit is not None:
+            policy = self.bandits.get(experiment.name) or experiment.bandit.initial
+            hashed = str(attrs[experiment.hash_attribute])
+            arm_index, propensity = policy.pick(hashed, rid)
+            extra = {"params_version": policy.version}
+        if chain is not None and experiment is not None and arm_index is not None:
             chain = experiment.arms[arm_index].chain
-        else:
+        elif chain is not None:
             experiment = None
             for rule in plan.rules:
                 if rule.condition(attrs):
@@ -275,7 +259,7 @@ class Engine:
             unit=unit,
             attrs=attrs,
             size=size,
-            excluded=excluded,
+            excluded=set(exclude),
             request_id=rid,
             experiment=experiment,
             arm_index=arm_index,
@@ -296,8 +280,7 @@ class Engine:
         """
         experiment, arm_index, surface = request.experiment, request.arm_index, request.plan.name
         if request.chain is None:
-            assert experiment is not None
-            return self._interleaved(request.plan, experiment, request)
+            return self._interleaved(request)
         unit = request.unit
         entries, sources, degraded, versions = self._fill(
             request.chain, request.key, request.size, request.excluded, request.cache, first
@@ -361,18 +344,16 @@ class Engine:
             snapshot_versions=versions,
         )
 
-    def _interleaved(
-        self, plan: SurfacePlan, experiment: ExperimentPlan, request: Prepared
-    ) -> Recommendation:
+    def _interleaved(self, request: Prepared) -> Recommendation:
         """Serve an interleaved list: every arm's first result set, merged, then fallbacks.
 
         Items filled from the fallbacks belong to no team (``None`` in ``teams``).
         """
-        assert experiment.interleave is not None
+        plan, experiment = request.plan, request.experiment
+        assert experiment is not None and experiment.interleave is not None
         attrs, size, cache = request.attrs, request.size, request.cache
-        bucket, rid = request.bucket, request.request_id
-        unit = str(attrs["unit"])
-        key = str(attrs.get(plan.key_attribute, unit))
+        bucket, rid, key = request.bucket, request.request_id, request.key
+        unit = request.unit
         excluded = request.excluded
         limit = 2 * size + len(excluded)
         lists: list[list[str]] = []
