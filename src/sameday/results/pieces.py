@@ -14,8 +14,8 @@ import queue
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
-from typing import Any
 
+import duckdb
 import numpy as np
 import numpy.typing as npt
 
@@ -57,10 +57,10 @@ class RankedPieces:
         content_hash: resolves to the snapshot's content hash at the same time.
     """
 
-    def __init__(self, unranked: Unranked, con: Any) -> None:
+    def __init__(self, unranked: Unranked, con: duckdb.DuckDBPyConnection) -> None:
         self._unranked = unranked
         self._con = con
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Batch | BaseException | object] = queue.SimpleQueue()
         self._stop = threading.Event()
         self.rows: Future[Rows] = Future()
         self.content_hash: Future[str] = Future()
@@ -102,6 +102,7 @@ class RankedPieces:
                 return
             if isinstance(item, BaseException):
                 raise item
+            assert isinstance(item, Batch)
             yield item
 
     def cancel(self) -> None:
