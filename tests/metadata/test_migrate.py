@@ -30,6 +30,7 @@ TABLES = {
     "snapshots",
     "applied_objects",
     "bandit_params",
+    "live_changes",
 }
 UNREACHABLE = "postgresql+psycopg://sameday:secret@127.0.0.1:1/metadata"
 
@@ -135,6 +136,38 @@ def test_a_failed_upgrade_changes_nothing(backend_url: str) -> None:
     assert "snapshots" in str(info.value)
     assert tables(backend_url) == {"snapshots"}  # pipeline_runs etc. were rolled back too
     assert current_revision(backend_url) is None
+
+
+def test_upgrade_records_a_history_from_publication_times(backend_url: str) -> None:
+    """Databases from before the history get one that rollback can follow."""
+    upgrade(backend_url, "0002")
+    execute(
+        backend_url,
+        "INSERT INTO result_sets (name, live_version, updated_at) "
+        "VALUES ('als', 'als-1', '2026-11-03 00:00:00')",
+        *(
+            "INSERT INTO snapshots (version, result_set, status, content_hash, rows, keys, "
+            "schema, source, store_url, created_at, published_at) VALUES "
+            f"('{version}', 'als', '{status}', 'h', 1, 1, '{{}}', 's', 'u', "
+            f"'2026-11-0{day} 00:00:00', {published})"
+            for version, status, day, published in [
+                ("als-1", "live", 1, "'2026-11-03 00:00:00'"),  # rolled back to on the 3rd
+                ("als-2", "retired", 2, "'2026-11-02 00:00:00'"),
+                ("als-3", "staged", 3, "NULL"),
+            ]
+        ),
+    )
+    upgrade(backend_url)
+    with MetadataStore.open(backend_url) as store:
+        changes = store.history("als")
+    assert [(c.version, c.previous, c.action) for c in changes] == [
+        ("als-1", "als-2", "publish"),
+        ("als-2", None, "publish"),
+    ]
+    assert changes[0].at.day == 3 and "0003" in (changes[0].reason or "")
+    downgrade(backend_url, "0002")
+    assert "live_changes" not in tables(backend_url)
+    assert current_revision(backend_url) == "0002"
 
 
 def test_unknown_target_revision_is_refused(backend_url: str) -> None:

@@ -286,6 +286,48 @@ def test_set_live_retires_the_previous_one(store: MetadataStore) -> None:
     assert same == store.live_snapshot("als")
 
 
+def test_every_change_of_what_is_live_is_in_the_history(store: MetadataStore) -> None:
+    for version in ("als-1", "als-2"):
+        snapshot(store, "als", version)
+    snapshot(store, "popular", "pop-1")
+    store.set_live("als", "als-1")
+    store.set_live("popular", "pop-1", actor="ci@runner")
+    store.set_live("als", "als-2", reason="new model")
+    store.set_live("als", "als-1", action="rollback", actor="ana@laptop", reason="CTR fell")
+    store.set_live("als", "als-1", action="rollback")  # already live: nothing changes
+    changes = store.history("als")
+    assert [(c.action, c.version, c.previous) for c in changes] == [
+        ("rollback", "als-1", "als-2"),
+        ("publish", "als-2", "als-1"),
+        ("publish", "als-1", None),
+    ]
+    assert (changes[0].actor, changes[0].reason) == ("ana@laptop", "CTR fell")
+    assert changes[1].reason == "new model" and "@" in changes[1].actor
+    assert changes[0].at >= changes[2].at and changes[0].at.tzinfo is not None
+    assert [c.actor for c in store.history("popular")] == ["ci@runner"]
+    assert [c.version for c in store.history("als", limit=1)] == ["als-1"]
+    with pytest.raises(ValueError, match="unknown live action 'undo'"):
+        store.set_live("als", "als-2", action="undo")
+    assert store.live_snapshot("als") == store.get_snapshot("als-1")  # refused: unchanged
+
+
+def test_find_snapshot_by_unique_prefix(store: MetadataStore) -> None:
+    for version in ("als-20261203T0700-aa11", "als-20261203T0700-ab22", "als-20261204T0900-cc"):
+        snapshot(store, "als", version)
+    snapshot(store, "als_x", "als_x-1")
+    assert store.find_snapshot("als", "als-20261204").version == "als-20261204T0900-cc"
+    assert store.find_snapshot("als", "20261203T0700-ab").version == "als-20261203T0700-ab22"
+    with pytest.raises(NotFound, match="matches several") as info:
+        store.find_snapshot("als", "als-20261203T0700-a")
+    assert "als-20261203T0700-aa11 (staged)" in str(info.value)
+    assert "als-20261203T0700-ab22 (staged)" in str(info.value)
+    assert "cc" not in str(info.value)
+    with pytest.raises(NotFound, match="no snapshot of 'als'"):
+        store.find_snapshot("als", "als_")  # a literal underscore, never a wildcard
+    with pytest.raises(NotFound, match="belongs to result set 'als_x'"):
+        store.find_snapshot("als", "als_x-1")
+
+
 def test_set_live_refusals(store: MetadataStore) -> None:
     snapshot(store, "als", "als-1")
     snapshot(store, "popular", "pop-1")

@@ -35,21 +35,23 @@ def write_parquet(path: Path, records: list[dict[str, Any]]) -> Path:
 def make_project(tmp_path: Path) -> MakeProject:
     """Build a project with result set ``recs`` reading ``out/recs.parquet``.
 
-    Keyword arguments override the result set's declaration; ``serving`` sets the store URL;
-    ``records`` are written as the source (the default: :func:`rows`).
+    Keyword arguments override the result set's declaration; ``serving`` and ``metadata`` set
+    the store URLs; ``records`` are written as the source (the default: :func:`rows`).
     """
 
     def build(
         *,
         serving: str | None = None,
+        metadata: str | None = None,
         records: list[dict[str, Any]] | None = None,
         **declaration: Any,
     ) -> Project:
         root = tmp_path / "proj"
         (root / "results").mkdir(parents=True, exist_ok=True)
         settings: dict[str, Any] = {"name": "demo"}
-        if serving:
-            settings["storage"] = {"serving": serving}
+        storage = {"serving": serving, "metadata": metadata}
+        if serving or metadata:
+            settings["storage"] = {k: v for k, v in storage.items() if v}
         (root / "sameday.yaml").write_text(yaml.safe_dump(settings))
         spec: dict[str, Any] = {
             "name": "recs",

@@ -10,7 +10,7 @@ from conftest import MakeProject, rows, write_parquet
 from sameday.config import Project
 from sameday.errors import NotFound, ResultCheckFailed
 from sameday.metadata import MetadataStore
-from sameday.results import publish, rollback, snapshots
+from sameday.results import history, publish, rollback, snapshots
 from sameday.store import Item, ServingStore, open_store
 from sameday.store.codec import encode_list
 
@@ -131,10 +131,58 @@ def test_rollback_to_previous_and_to_a_version(
     with store_of(project) as store:
         assert store.get("recs", "u001")[0].item == "top0"
     assert {s.version: s.status for s in snapshots(project, "recs")}[oldest] == "live"
-    with pytest.raises(NotFound, match="no snapshot older"):
+    assert rollback(project, "recs").version == middle  # undoes the --to
+    assert rollback(project, "recs").version == oldest  # then the first publish's successor
+    with pytest.raises(NotFound, match="nothing earlier"):
         rollback(project, "recs")
     with pytest.raises(NotFound):
         rollback(project, "recs", to="recs-nope")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def metadata(request: pytest.FixtureRequest) -> str | None:
+    """The metadata database URL: the project default (SQLite), or a fresh PostgreSQL one."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
+def test_rollback_goes_back_to_what_was_live_before(
+    make_project: MakeProject, serving: str | None, metadata: str | None
+) -> None:
+    """Publish A, publish B, roll back, publish C, roll back: A is live, not B."""
+
+    def publish_top(top: str) -> tuple[Project, str | None, str | None]:
+        records = [r | {"item": top} if r["score"] == 1.0 else r for r in rows()]
+        project = make_project(serving=serving, metadata=metadata, records=records)
+        result = publish(project, "recs", reason=f"ship {top}")
+        return project, result.version, result.previous
+
+    project, a, _ = publish_top("A")
+    _, b, before_b = publish_top("B")
+    assert before_b == a
+    assert rollback(project, "recs").version == a
+    _, c, before_c = publish_top("C")
+    assert before_c == a
+    result = rollback(project, "recs", reason="C hurts clicks")
+    assert (result.version, result.previous) == (a, c)
+    with store_of(project) as store:
+        assert store.live_version("recs") == a
+        assert store.get("recs", "u001")[0].item == "A"
+    with meta_of(project) as meta:
+        live = meta.live_snapshot("recs")
+        assert live is not None and live.version == a
+    changes = history(project, "recs")
+    assert [(h.action, h.version, h.previous) for h in changes] == [
+        ("rollback", a, c),
+        ("publish", c, a),
+        ("rollback", a, b),
+        ("publish", b, a),
+        ("publish", a, None),
+    ]
+    assert changes[0].reason == "C hurts clicks" and changes[-1].reason == "ship A"
+    assert all(h.actor and h.at.tzinfo is not None for h in changes)
+    assert changes[0].at >= changes[-1].at
+    with pytest.raises(NotFound, match="nothing earlier"):
+        rollback(project, "recs")  # A was the first: there is nothing left to undo
 
 
 def test_unknown_result_set(make_project: MakeProject) -> None:
@@ -183,6 +231,13 @@ def test_repair_removes_debris_and_finishes_a_half_done_swap(
     assert statuses == {result.version: "live", "recs-swapped": "retired", live: "retired"}
     with store_of(project) as store:
         assert sorted(store.versions("recs")) == sorted([result.version, "recs-swapped", live])
+    assert [(h.action, h.version) for h in history(project, "recs")] == [
+        ("publish", result.version),
+        ("repair", "recs-swapped"),
+        ("publish", live),
+    ]
+    assert rollback(project, "recs").version == "recs-swapped"
+    assert rollback(project, "recs").version == live
 
 
 def test_a_check_failing_during_the_load_abandons_it(

@@ -52,3 +52,56 @@ def test_source_override_and_empty_listing(runner: CliRunner, make_project: Make
     source = str(project.root / "out" / "recs.parquet")
     result = runner.invoke(publish, ["recs", "--source", source, "--json", *where])
     assert json.loads(result.output)["source"] == source
+
+
+def test_snapshots_shows_what_was_live_and_never_cuts_a_version(
+    runner: CliRunner, make_project: MakeProject
+) -> None:
+    project = make_project()
+    where = ["--project", str(project.root)]
+    versions = []
+    for reason in ("first", "second"):
+        result = runner.invoke(publish, ["recs", "--reason", reason, "--json", *where])
+        assert result.exit_code == 0, result.output
+        versions.append(json.loads(result.output)["version"])
+    result = runner.invoke(rollback, ["recs", "--reason", "bad clicks", *where])
+    assert result.exit_code == 0, result.output
+    narrow = {"COLUMNS": "70"}
+    table = runner.invoke(snapshots, ["recs", *where], env=narrow)
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    for version in versions:  # whole, on one line, however narrow the terminal
+        assert any(version in line for line in lines), table.output
+    wide = runner.invoke(snapshots, ["recs", *where], env={"COLUMNS": "150"}).output
+    assert "bad clicks" in wide and "rollback" in wide and "What was live" in wide
+    changes = json.loads(runner.invoke(snapshots, ["recs", "--history", "--json", *where]).output)
+    assert [(c["action"], c["version"], c["previous"], c["reason"]) for c in changes] == [
+        ("rollback", versions[0], versions[1], "bad clicks"),
+        ("publish", versions[1], versions[0], "second"),
+        ("publish", versions[0], None, "first"),
+    ]
+    assert all(c["actor"] and c["at"] for c in changes)
+    only = runner.invoke(snapshots, ["recs", "--history", *where], env=narrow).output
+    assert "hash" not in only and sum(versions[0] in line for line in only.splitlines()) == 2
+
+
+def test_rollback_to_a_unique_prefix(runner: CliRunner, make_project: MakeProject) -> None:
+    project = make_project()
+    where = ["--project", str(project.root)]
+    versions = [
+        json.loads(runner.invoke(publish, ["recs", "--json", *where]).output)["version"]
+        for _ in range(3)
+    ]
+    shared = versions[0][: len("recs-")]  # every version starts with it
+    result = runner.invoke(rollback, ["recs", "--to", shared, *where])
+    assert result.exit_code != 0
+    assert "matches several snapshots" in str(result.exception)
+    assert all(v in str(result.exception) for v in versions)
+    # a version less its last character; another without its result set's name either
+    for prefix, version in [
+        (versions[0][:-1], versions[0]),
+        (versions[1].removeprefix("recs-")[:-1], versions[1]),
+    ]:
+        result = runner.invoke(rollback, ["recs", "--to", prefix, "--json", *where])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["version"] == version

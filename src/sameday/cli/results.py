@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sameday.cli._common import echo_json, json_option, project_option
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from sameday.metadata import LiveChange, SnapshotRecord
 
 
 @click.command("publish")
@@ -23,6 +29,7 @@ from sameday.cli._common import echo_json, json_option, project_option
     "--force", is_flag=True, help="Publish even if quality checks fail (never structural ones)."
 )
 @click.option("--run-id", default=None, help="The pipeline run that produced the rows.")
+@click.option("--reason", default=None, help="Why, kept in the history of what was live.")
 @project_option
 @json_option
 def publish(
@@ -31,6 +38,7 @@ def publish(
     dry_run: bool,
     force: bool,
     run_id: str | None,
+    reason: str | None,
     project_dir: Path | None,
     as_json: bool,
 ) -> None:
@@ -61,6 +69,7 @@ def publish(
             dry_run=dry_run,
             force=force,
             run_id=run_id,
+            reason=reason,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if as_json:
@@ -88,29 +97,76 @@ def publish(
         click.echo(f"Retention deleted {', '.join(result.deleted)}.")
 
 
+HISTORY_SHOWN = 10
+"""Changes of what was live listed under the snapshots (``--history`` lists them all)."""
+
+
 @click.command("snapshots")
 @click.argument("result_set")
 @click.option("--all", "include_deleted", is_flag=True, help="Include deleted snapshots.")
+@click.option(
+    "--history", "only_history", is_flag=True, help="List every change of what was live, only."
+)
 @project_option
 @json_option
 def snapshots(
-    result_set: str, include_deleted: bool, project_dir: Path | None, as_json: bool
+    result_set: str,
+    include_deleted: bool,
+    only_history: bool,
+    project_dir: Path | None,
+    as_json: bool,
 ) -> None:
-    """List RESULT_SET's snapshots, newest first."""
+    """List RESULT_SET's snapshots, newest first, then what was live when.
+
+    Rollback follows that history: it undoes the newest change still in force. With --json,
+    the snapshots are printed (with --history, the changes).
+    """
     from rich.console import Console
-    from rich.table import Table
 
     from sameday.config import load_project
+    from sameday.results import history
     from sameday.results import snapshots as list_snapshots
 
-    records = list_snapshots(load_project(project_dir), result_set, include_deleted=include_deleted)
+    project = load_project(project_dir)
+    if only_history:
+        changes = history(project, result_set)
+        if as_json:
+            echo_json([dataclasses.asdict(c) for c in changes])
+        elif not changes:
+            click.echo(f"{result_set} has never been live: run 'sameday publish {result_set}'.")
+        else:
+            Console().print(_history_table(changes, "What was live, newest first"))
+        return
+    records = list_snapshots(project, result_set, include_deleted=include_deleted)
     if as_json:
         echo_json([dataclasses.asdict(r) for r in records])
         return
     if not records:
         click.echo(f"{result_set} has no snapshots yet: run 'sameday publish {result_set}'.")
         return
-    table = Table("version", "status", "rows", "keys", "published", "run", "hash")
+    console = Console()
+    console.print(_snapshot_table(records))
+    changes = history(project, result_set, limit=HISTORY_SHOWN + 1)
+    if changes:
+        more = len(changes) > HISTORY_SHOWN
+        title = "What was live, newest first" + (" (latest; --history for all)" if more else "")
+        console.print(_history_table(changes[:HISTORY_SHOWN], title))
+
+
+def _version_column(table: Table, header: str, versions: list[str]) -> None:
+    """Add a column that holds versions a person may type: never wrapped, never cut (rich
+    shrinks the other columns first)."""
+    widest = max([len(header), *map(len, versions)])
+    table.add_column(header, no_wrap=True, min_width=widest)
+
+
+def _snapshot_table(records: list[SnapshotRecord]) -> Table:
+    from rich.table import Table
+
+    table = Table(title="Snapshots, newest first")
+    _version_column(table, "version", [r.version for r in records])
+    for header in ("status", "rows", "keys", "published", "run", "hash"):
+        table.add_column(header, overflow="fold")
     for r in records:
         table.add_row(
             r.version,
@@ -121,20 +177,56 @@ def snapshots(
             r.run_id or "-",
             r.content_hash.removeprefix("sha256:")[:12],
         )
-    Console().print(table)
+    return table
+
+
+def _history_table(changes: list[LiveChange], title: str) -> Table:
+    """The changes as rows; what each replaced is the row below it (``--json`` says it too)."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("when", overflow="fold")
+    _version_column(table, "live", [c.version for c in changes])
+    for header in ("action", "by", "reason"):
+        table.add_column(header, overflow="fold")
+    for c in changes:
+        table.add_row(
+            f"{c.at:%Y-%m-%d %H:%M:%S}",
+            c.version,
+            c.action,
+            c.actor,
+            c.reason or "",
+        )
+    return table
 
 
 @click.command("rollback")
 @click.argument("result_set")
-@click.option("--to", "version", default=None, help="Version to make live (default: previous).")
+@click.option(
+    "--to",
+    "version",
+    default=None,
+    help="Version (or any unique prefix of one) to make live; default: the one live before.",
+)
+@click.option("--reason", default=None, help="Why, kept in the history of what was live.")
 @project_option
 @json_option
-def rollback(result_set: str, version: str | None, project_dir: Path | None, as_json: bool) -> None:
-    """Make an earlier snapshot of RESULT_SET live again, atomically."""
+def rollback(
+    result_set: str,
+    version: str | None,
+    reason: str | None,
+    project_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Make an earlier snapshot of RESULT_SET live again, atomically.
+
+    Without --to, undo the newest change of what is live that is still in force (see
+    'sameday snapshots RESULT_SET'): publish A, publish B, rollback serves A again.
+    """
     from sameday.config import load_project
     from sameday.results import rollback as roll_back
 
-    result = roll_back(load_project(project_dir), result_set, to=version)
+    result = roll_back(load_project(project_dir), result_set, to=version, reason=reason)
     if as_json:
         echo_json(dataclasses.asdict(result))
         return

@@ -1,4 +1,5 @@
-"""The metadata database: pipeline runs, job attempts, snapshots and applied objects.
+"""The metadata database: pipeline runs, job attempts, snapshots, what was live when, and
+applied objects.
 
 SQLite under ``.sameday/`` by default, PostgreSQL by URL; the same SQLAlchemy models and Alembic
 migrations serve both. Open it with :meth:`MetadataStore.open`; manage its schema with
@@ -20,6 +21,8 @@ from sameday.metadata.records import (
     AttemptEntry,
     AttemptRecord,
     AttemptStatus,
+    LiveAction,
+    LiveChange,
     RunRecord,
     RunStatus,
     RunTrigger,
@@ -33,6 +36,8 @@ __all__ = [
     "AttemptEntry",
     "AttemptRecord",
     "AttemptStatus",
+    "LiveAction",
+    "LiveChange",
     "MetadataStore",
     "MigrationOutcome",
     "RunRecord",

@@ -2,9 +2,10 @@
 
 Going live is the one operation that must never be half-done, so :func:`set_live` does all of
 it in the caller's single transaction, after locking the result set's row (``SELECT ... FOR
-UPDATE`` on PostgreSQL; SQLite write transactions are already exclusive). The partial unique
-index ``ux_snapshots_one_live`` backs this up inside the database: two live snapshots of one
-result set cannot be committed, whatever the code above does.
+UPDATE`` on PostgreSQL; SQLite write transactions are already exclusive), and records the
+change in the history of what was live (:mod:`sameday.metadata._history`) in the same
+transaction. The partial unique index ``ux_snapshots_one_live`` backs this up inside the
+database: two live snapshots of one result set cannot be committed, whatever the code above does.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from sameday.errors import MetadataError, NotFound
 from sameday.metadata._checks import check_json
+from sameday.metadata._history import record_change
 from sameday.metadata.models import ResultSetRow, SnapshotRow
 from sameday.metadata.records import SnapshotRecord, SnapshotStatus
 
@@ -105,6 +107,53 @@ def get_snapshot(session: Session, version: str) -> SnapshotRow:
     return row
 
 
+_AMBIGUOUS_SHOWN = 10
+"""Candidates listed when a version prefix matches several snapshots."""
+
+
+def find_snapshot(session: Session, result_set: str, version: str) -> SnapshotRow:
+    """The snapshot of ``result_set`` named ``version``, or the only one whose version starts
+    with it (with or without the leading ``RESULT_SET-``).
+
+    Raises:
+        NotFound: nothing matches, or several do (they are listed, newest first).
+    """
+    row = session.get(SnapshotRow, version)
+    if row is not None:
+        if row.result_set != result_set:
+            raise NotFound(
+                f"snapshot {version!r} belongs to result set {row.result_set!r}, not {result_set!r}"
+            )
+        return row
+    starts = sa.or_(
+        SnapshotRow.version.startswith(version, autoescape=True),
+        SnapshotRow.version.startswith(f"{result_set}-{version}", autoescape=True),
+    )
+    matches = (
+        session.execute(
+            sa.select(SnapshotRow)
+            .where(SnapshotRow.result_set == result_set, starts)
+            .order_by(SnapshotRow.created_at.desc(), SnapshotRow.version.desc())
+            .limit(_AMBIGUOUS_SHOWN + 1)
+        )
+        .scalars()
+        .all()
+    )
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NotFound(
+            f"no snapshot of {result_set!r} with version or version prefix {version!r}: "
+            f"run 'sameday snapshots {result_set}' to see them"
+        )
+    shown = "\n".join(f"  {m.version} ({m.status})" for m in matches[:_AMBIGUOUS_SHOWN])
+    more = "\n  and more" if len(matches) > _AMBIGUOUS_SHOWN else ""
+    raise NotFound(
+        f"version prefix {version!r} matches several snapshots of {result_set!r}; give more "
+        f"characters of one of:\n{shown}{more}"
+    )
+
+
 def _live_row(session: Session, result_set: str) -> SnapshotRow | None:
     return session.execute(
         sa.select(SnapshotRow).where(
@@ -114,11 +163,20 @@ def _live_row(session: Session, result_set: str) -> SnapshotRow | None:
 
 
 def set_live(
-    session: Session, result_set: str, version: str, now: datetime
+    session: Session,
+    result_set: str,
+    version: str,
+    now: datetime,
+    *,
+    action: str,
+    actor: str | None,
+    reason: str | None,
 ) -> SnapshotRecord | None:
     """Make ``version`` the live snapshot of ``result_set``; return the one it replaced.
 
-    Making the live snapshot live again changes nothing and returns its own record.
+    The change is added to the history of what was live, with ``action``, ``actor`` (``None``:
+    this process's ``user@host``) and ``reason``. Making the live snapshot live again changes
+    nothing, records nothing and returns its own record.
     """
     holder = session.execute(
         sa.select(ResultSetRow).where(ResultSetRow.name == result_set).with_for_update()
@@ -146,6 +204,16 @@ def set_live(
     holder.live_version = version
     holder.updated_at = now
     session.flush()
+    record_change(
+        session,
+        result_set,
+        version,
+        previous.version if previous is not None else None,
+        action=action,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
     return snapshot_record(previous) if previous is not None else None
 
 

@@ -19,12 +19,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sameday.metadata.records import (
     ATTEMPT_STATUSES,
+    LIVE_ACTIONS,
     RUN_STATUSES,
     RUN_TRIGGERS,
     SNAPSHOT_STATUSES,
 )
 
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 """The Alembic revision these models match; the store needs the database at this revision."""
 
 NAMING = {
@@ -172,6 +173,28 @@ class SnapshotRow(Base):
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
     store_url: Mapped[str] = mapped_column(sa.Text)
+
+
+class LiveChangeRow(Base):
+    """``live_changes``: every change of a result set's live snapshot, in order; never updated.
+
+    Rollback reads this history, not creation times: what was live before is what the history
+    says was live before. ``id`` orders the changes (times can tie or step back).
+    """
+
+    __tablename__ = "live_changes"
+    __table_args__ = (_one_of("action", LIVE_ACTIONS, "action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    result_set: Mapped[str] = mapped_column(
+        sa.String(NAME), sa.ForeignKey("result_sets.name"), index=True
+    )
+    version: Mapped[str] = mapped_column(sa.String(ID))
+    previous: Mapped[str | None] = mapped_column(sa.String(ID))
+    action: Mapped[str] = mapped_column(sa.String(16))
+    actor: Mapped[str] = mapped_column(sa.String(NAME * 2))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    at: Mapped[datetime]
 
 
 class AppliedObjectRow(Base):

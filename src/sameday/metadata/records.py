@@ -16,11 +16,13 @@ RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 RunTrigger = Literal["manual", "backfill", "resume", "schedule"]
 AttemptStatus = Literal["running", "succeeded", "failed", "timed_out", "cancelled", "skipped"]
 SnapshotStatus = Literal["staged", "live", "retired", "deleted"]
+LiveAction = Literal["publish", "rollback", "rollback-to", "repair"]
 
 RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
 RUN_TRIGGERS: tuple[str, ...] = get_args(RunTrigger)
 ATTEMPT_STATUSES: tuple[str, ...] = get_args(AttemptStatus)
 SNAPSHOT_STATUSES: tuple[str, ...] = get_args(SnapshotStatus)
+LIVE_ACTIONS: tuple[str, ...] = get_args(LiveAction)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,26 @@ class SnapshotRecord:
     created_at: datetime
     published_at: datetime | None
     store_url: str
+
+
+@dataclass(frozen=True)
+class LiveChange:
+    """One change of a result set's live snapshot: what went live, what it replaced, and why.
+
+    ``action`` says what moved the pointer: ``publish`` (a new snapshot), ``rollback`` (undo the
+    latest change still in force), ``rollback-to`` (a chosen snapshot) or ``repair`` (finishing
+    a publish or rollback killed between the serving store's switch and the record of it).
+    ``actor`` is who did it (``user@host`` unless the caller says otherwise).
+    """
+
+    id: int
+    result_set: str
+    version: str
+    previous: str | None
+    action: LiveAction
+    actor: str
+    reason: str | None
+    at: datetime
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from sameday._closing import Closing
 from sameday.errors import MetadataError
-from sameday.metadata import _applied, _bandits, _runs, _snapshots
+from sameday.metadata import _applied, _bandits, _history, _runs, _snapshots
 from sameday.metadata import migrate as migrations
 from sameday.metadata._engine import (
     WRITE,
@@ -37,6 +37,7 @@ from sameday.metadata.records import (
     AppliedObject,
     AttemptEntry,
     AttemptRecord,
+    LiveChange,
     RunRecord,
     SnapshotRecord,
 )
@@ -245,10 +246,41 @@ class MetadataStore(Closing):
                 now=_now(),
             )
 
-    def set_live(self, result_set: str, version: str) -> SnapshotRecord | None:
-        """Atomically make ``version`` live and retire the previous live one, returned."""
+    def set_live(
+        self,
+        result_set: str,
+        version: str,
+        *,
+        action: str = "publish",
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> SnapshotRecord | None:
+        """Atomically make ``version`` live and retire the previous live one, returned.
+
+        The change joins the history of what was live (see :meth:`history`) in the same
+        transaction: ``action`` is one of ``LIVE_ACTIONS``, ``actor`` who did it (default:
+        this process's ``user@host``), ``reason`` why, if given.
+        """
         with self._session(write=True) as session:
-            return _snapshots.set_live(session, result_set, version, _now())
+            return _snapshots.set_live(
+                session, result_set, version, _now(), action=action, actor=actor, reason=reason
+            )
+
+    def history(self, result_set: str, limit: int | None = None) -> list[LiveChange]:
+        """Every change of ``result_set``'s live snapshot, newest first (at most ``limit``)."""
+        with self._session() as session:
+            return _history.history(session, result_set, limit)
+
+    def find_snapshot(self, result_set: str, version: str) -> SnapshotRecord:
+        """The snapshot of ``result_set`` with this version or unique version prefix.
+
+        Raises:
+            NotFound: nothing matches, or several do (the message lists them).
+        """
+        with self._session() as session:
+            return _snapshots.snapshot_record(
+                _snapshots.find_snapshot(session, result_set, version)
+            )
 
     def live_snapshot(self, result_set: str) -> SnapshotRecord | None:
         """The snapshot served for ``result_set``, or ``None``."""

@@ -5,7 +5,13 @@ path imports :mod:`sameday.store` only.
 """
 
 from sameday.results.checks import CheckFailure
-from sameday.results.lifecycle import PublishInProgress, RollbackResult, rollback, snapshots
+from sameday.results.lifecycle import (
+    PublishInProgress,
+    RollbackResult,
+    history,
+    rollback,
+    snapshots,
+)
 from sameday.results.publish import PublishResult, publish
 
 __all__ = [
@@ -13,6 +19,7 @@ __all__ = [
     "PublishInProgress",
     "PublishResult",
     "RollbackResult",
+    "history",
     "publish",
     "rollback",
     "snapshots",

@@ -7,7 +7,8 @@ and the metadata database (the records). Publishing writes them in this order::
                                   checks that scan the rows run; a failure abandons the load
     2. repair, meta.create_snapshot   debris of earlier publishes removed; record, "staged"
     3. store.set_live(version)    THE COMMIT POINT: readers switch here, atomically
-    4. meta.set_live(version)     record "live", the previous one "retired"
+    4. meta.set_live(version)     record "live", the previous one "retired", and the change in
+                                  the history of what was live (rollback follows it)
     5. retention                  mark "deleted" in metadata, then drop from the store
 
 A publish killed before step 3 leaves the previous snapshot live in both places, plus debris: a
@@ -26,14 +27,14 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sameday.config.loader import Project
 from sameday.config.results import ResultSet
 from sameday.errors import NotFound, SamedayError
-from sameday.metadata import MetadataStore, SnapshotRecord
+from sameday.metadata import LiveChange, MetadataStore, SnapshotRecord
 from sameday.store import ServingStore, open_store
 
 LOCK_TIMEOUT = 120.0
@@ -128,7 +129,9 @@ def repair(
         except NotFound:
             record = None
         if record is not None and record.result_set == name and record.status != "deleted":
-            meta.set_live(name, store_live)
+            meta.set_live(
+                name, store_live, action="repair", reason="finished an interrupted change"
+            )
     meta.delete_staged(name)
     keep = {s.version for s in meta.list_snapshots(name) if s.status in KEPT}
     dropped = []
@@ -152,11 +155,44 @@ def apply_retention(meta: MetadataStore, store: ServingStore, name: str, keep: i
     return deleted
 
 
-def rollback(project: Project, name: str, to: str | None = None) -> RollbackResult:
-    """Make an earlier snapshot live again: ``to``, or the newest one before the live one.
+def undo_stack(changes: Sequence[LiveChange]) -> list[str]:
+    """The versions a plain rollback walks back through, the live one last.
+
+    Replays the history (``changes``, newest first, as :meth:`MetadataStore.history` gives
+    it): a publish or a ``rollback --to`` puts its version on top; a rollback takes the top
+    off, down to the version it made live (skipped ones, deleted since, go too). So each
+    rollback undoes the latest change still in force: publish A, publish B, roll back (A),
+    publish C, roll back gives A again, and one more rollback finds nothing earlier. A repair
+    finished a publish or a rollback killed halfway: if its version is already below the top
+    it was a rollback, otherwise a publish.
+    """
+    stack: list[str] = []
+    for change in reversed(changes):
+        undoes = change.action == "rollback" or (
+            change.action == "repair" and change.version in stack[:-1]
+        )
+        if undoes:
+            while stack and stack[-1] != change.version:
+                stack.pop()
+        if not stack or stack[-1] != change.version:
+            stack.append(change.version)
+    return stack
+
+
+def rollback(
+    project: Project, name: str, to: str | None = None, *, reason: str | None = None
+) -> RollbackResult:
+    """Make an earlier snapshot live again: ``to``, or the one live before the live one.
+
+    Without ``to``, rollback undoes the latest change of what is live that is still in force,
+    following the history of what was live (:func:`undo_stack`), not creation times;
+    snapshots deleted since are skipped. ``to`` is a version or any unique prefix of one
+    (with or without the leading ``RESULT_SET-``). The change is recorded in that history,
+    with ``reason`` if given.
 
     Raises:
-        NotFound: the result set, the snapshot or an earlier snapshot does not exist, or its
+        NotFound: the result set or the snapshot does not exist, a prefix is ambiguous (the
+            candidates are listed), nothing earlier is left to roll back to, or the snapshot's
             lists were deleted from the store.
     """
     result_set(project, name)
@@ -166,25 +202,13 @@ def rollback(project: Project, name: str, to: str | None = None) -> RollbackResu
         if to is None:
             if live is None:
                 raise NotFound(f"{name!r} has no live snapshot to roll back from: publish first")
-            earlier = [
-                s
-                for s in meta.list_snapshots(name)
-                if s.status == "retired"
-                and s.created_at <= live.created_at
-                and s.version != live.version
-            ]
-            if not earlier:
-                raise NotFound(
-                    f"{name!r} has no snapshot older than {live.version} left to roll back to "
-                    "(see 'sameday snapshots')"
-                )
-            target = earlier[0]
+            target = _previous_live(meta, store, name, live)
         else:
-            target = meta.get_snapshot(to)
-            if target.result_set != name or target.status not in KEPT:
+            target = meta.find_snapshot(name, to)
+            if target.status not in KEPT:
                 raise NotFound(
-                    f"snapshot {to!r} is not a live or retired snapshot of {name!r} "
-                    f"(it is {target.status} in {target.result_set!r}); see 'sameday snapshots'"
+                    f"snapshot {target.version!r} of {name!r} is {target.status}, not live or "
+                    f"retired: it cannot go live again; see 'sameday snapshots {name}'"
                 )
         if target.version not in store.versions(name):
             raise NotFound(
@@ -192,8 +216,37 @@ def rollback(project: Project, name: str, to: str | None = None) -> RollbackResu
                 "republish instead"
             )
         store.set_live(name, target.version)
-        meta.set_live(name, target.version)
+        action = "rollback" if to is None else "rollback-to"
+        meta.set_live(name, target.version, action=action, reason=reason)
     return RollbackResult(name, target.version, live.version if live else None)
+
+
+def _previous_live(
+    meta: MetadataStore, store: ServingStore, name: str, live: SnapshotRecord
+) -> SnapshotRecord:
+    """The snapshot a plain rollback makes live: the newest one below the live one on the
+    :func:`undo_stack` that is still kept and still in the store."""
+    stack = undo_stack(meta.history(name))
+    if not stack or stack[-1] != live.version:
+        stack.append(live.version)  # a history that lags the pointer (never written by sameday)
+    kept = {s.version: s for s in meta.list_snapshots(name) if s.status in KEPT}
+    stored = set(store.versions(name))
+    for version in reversed(stack[:-1]):
+        if version in kept and version in stored and version != live.version:
+            return kept[version]
+    raise NotFound(
+        f"nothing earlier to roll back to: every change that led to {live.version} was undone "
+        f"or its snapshot deleted. Choose one with 'sameday rollback {name} --to VERSION' "
+        f"(see 'sameday snapshots {name}')"
+    )
+
+
+def history(project: Project, name: str, *, limit: int | None = None) -> list[LiveChange]:
+    """What was live when for result set ``name``: every change, newest first."""
+    result_set(project, name)
+    settings = project.settings.storage
+    with MetadataStore.open(project.url(settings.metadata), migrate=True) as meta:
+        return meta.history(name, limit)
 
 
 def snapshots(

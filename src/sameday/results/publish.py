@@ -129,6 +129,7 @@ def publish(
     dry_run: bool = False,
     force: bool = False,
     run_id: str | None = None,
+    reason: str | None = None,
     progress: Progress | None = None,
 ) -> PublishResult:
     """Check the rows of result set ``name`` and publish them as its live snapshot.
@@ -140,6 +141,7 @@ def publish(
         dry_run: read and check only; change nothing.
         force: publish even if quality checks fail (structural ones still refuse).
         run_id: the pipeline run that produced the rows, recorded with the snapshot.
+        reason: why, recorded in the history of what was live.
         progress: called while the lists are loaded, see :data:`Progress`.
 
     Raises:
@@ -226,7 +228,7 @@ def publish(
                     store_url=redact(project.settings.storage.serving),
                 )
                 store.set_live(name, version)
-                meta.set_live(name, version)
+                meta.set_live(name, version, action="publish", reason=reason)
                 mark = lap("load", mark)
                 deleted = apply_retention(meta, store, name, declared.retention)
     finally:
