@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -101,3 +102,27 @@ def redis_url() -> Iterator[str]:
     finally:
         client.flushdb()
         client.close()
+
+
+@pytest.fixture
+def cap_sqlite(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, int], None]:
+    """``cap_sqlite(name, pages)``: SQLite files named ``name`` opened from now on may grow
+    by ``pages`` pages at most; past that SQLite fails with SQLITE_FULL ("database or disk is
+    full"), as on a full disk, without filling one (``PRAGMA max_page_count``)."""
+    import sqlite3
+    import sqlite3.dbapi2
+
+    real = sqlite3.connect
+
+    def cap(name: str, pages: int) -> None:
+        def connect(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+            connection = real(database, *args, **kwargs)
+            if Path(str(database)).name == name:
+                (size,) = connection.execute("PRAGMA page_count").fetchone()
+                connection.execute(f"PRAGMA max_page_count = {size + pages}")
+            return connection
+
+        monkeypatch.setattr(sqlite3, "connect", connect)
+        monkeypatch.setattr(sqlite3.dbapi2, "connect", connect)  # what SQLAlchemy calls
+
+    return cap

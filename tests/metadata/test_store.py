@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -326,6 +327,21 @@ def test_find_snapshot_by_unique_prefix(store: MetadataStore) -> None:
         store.find_snapshot("als", "als_")  # a literal underscore, never a wildcard
     with pytest.raises(NotFound, match="belongs to result set 'als_x'"):
         store.find_snapshot("als", "als_x-1")
+
+
+def test_a_full_sqlite_database_says_so(
+    sqlite_url: str, cap_sqlite: Callable[[str, int], None]
+) -> None:
+    MetadataStore.open(sqlite_url).close()  # migrated while there is room
+    cap_sqlite("meta.db", 2)
+    with MetadataStore.open(sqlite_url) as store:
+        with pytest.raises(MetadataError) as info:
+            snapshot(store, "als", "als-1", schema={"columns": "x" * 30_000})
+        message = str(info.value)
+        assert "database or disk is full" in message and "free space" in message
+        assert "cannot rollback" not in message
+        assert store.list_snapshots("als") == []
+        snapshot(store, "als", "als-2")  # a small write still fits: the store still works
 
 
 def test_set_live_refusals(store: MetadataStore) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from conftest import MakeProject, rows, write_parquet
 from sameday.config import Project
-from sameday.errors import NotFound, ResultCheckFailed
+from sameday.errors import NotFound, ResultCheckFailed, StoreUnavailable
 from sameday.metadata import MetadataStore
 from sameday.results import history, publish, rollback, snapshots
 from sameday.store import Item, ServingStore, open_store
@@ -183,6 +184,34 @@ def test_rollback_goes_back_to_what_was_live_before(
     assert changes[0].at >= changes[-1].at
     with pytest.raises(NotFound, match="nothing earlier"):
         rollback(project, "recs")  # A was the first: there is nothing left to undo
+
+
+def test_a_full_serving_store_says_so_and_changes_nothing(
+    make_project: MakeProject, cap_sqlite: Callable[[str, int], None]
+) -> None:
+    project = make_project()
+    first = publish(project, "recs").version
+    big = make_project(records=rows(keys=500))
+    cap_sqlite("serving.db", 2)  # the new lists need about 10 more pages
+    with pytest.raises(StoreUnavailable) as info:
+        publish(big, "recs")
+    message = str(info.value)
+    assert "database or disk is full" in message and "free space" in message
+    assert "cannot rollback" not in message
+    assert [(s.version, s.status) for s in snapshots(project, "recs")] == [(first, "live")]
+    with store_of(project) as store:
+        assert store.versions("recs") == [first]
+
+
+def test_a_header_only_csv_says_it_has_no_rows(make_project: MakeProject, tmp_path: Path) -> None:
+    project = make_project()
+    header_only = tmp_path / "recs.csv"
+    header_only.write_text("user,item,score\n")
+    with pytest.raises(ResultCheckFailed) as info:
+        publish(project, "recs", source=header_only)
+    assert f"min_rows: {header_only} has no rows, at least 1 required" in str(info.value)
+    assert "VARCHAR" not in str(info.value)
+    assert snapshots(project, "recs") == []
 
 
 def test_unknown_result_set(make_project: MakeProject) -> None:

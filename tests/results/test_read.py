@@ -136,6 +136,23 @@ def test_a_missing_source_file_says_what_to_do(make_project: MakeProject) -> Non
         read_rows(loaded, loaded.result_sets["recs"], source="out/none-*.parquet")
 
 
+def test_a_header_only_csv_reads_as_no_rows(make_project: MakeProject, tmp_path: Path) -> None:
+    """With no rows DuckDB cannot tell a CSV's types: its columns are not wrong, it is empty."""
+    project = make_project()
+    header_only = tmp_path / "recs.csv"
+    header_only.write_text("user,item,score\n")
+    read = read_rows(project, project.result_sets["recs"], source=header_only)
+    assert (read.rows, read.keys, read.source) == (0, 0, str(header_only))
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("user,product,score\n")  # the columns still count
+    with pytest.raises(ResultCheckFailed, match=r"missing column\(s\) item.*wrong.csv has no rows"):
+        read_rows(project, project.result_sets["recs"], source=wrong)
+    nothing = tmp_path / "nothing.csv"
+    nothing.write_text("")
+    with pytest.raises(ResultCheckFailed, match=r"nothing\.csv has no rows"):
+        read_rows(project, project.result_sets["recs"], source=nothing)
+
+
 def test_in_order_compares_each_row_with_the_next() -> None:
     order = [("key", "ascending"), ("score", "descending"), ("item", "ascending")]
     ordered = pa.table({"key": ["a", "a", "b"], "score": [0.5, 0.5, 0.9], "item": ["x", "y", "x"]})

@@ -192,4 +192,9 @@ def translate_errors(url: sa.URL) -> Iterator[None]:
                 f"metadata database {redact(url)} has no sameday schema ({reason}): "
                 "run 'sameday db upgrade'"
             ) from exc
+        if getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            raise MetadataError(
+                f"metadata database {redact(url)} is full ({reason}): free space on the disk "
+                "that holds it, then try again; the refused change was not written"
+            ) from exc
         raise MetadataError(f"metadata database {redact(url)} refused: {reason}") from exc

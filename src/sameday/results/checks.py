@@ -94,6 +94,12 @@ def min_rows(ctx: Context) -> CheckFailure | None:
     """At least ``checks.min_rows`` rows."""
     if ctx.rows.rows >= ctx.checks.min_rows:
         return None
+    if ctx.rows.rows == 0:  # say which file: the job that writes it produced nothing
+        return failed(
+            "min_rows",
+            f"{ctx.rows.source} has no rows, at least {ctx.checks.min_rows} required; check "
+            "the job that writes it",
+        )
     return failed("min_rows", f"{ctx.rows.rows} rows, at least {ctx.checks.min_rows} required")
 
 

@@ -15,14 +15,16 @@ the declared payload columns, truncated to ``max_items`` per key. Keys and items
 whatever their source type, so lookups never depend on how a file spelled an id.
 
 Problems that make the rows unusable (a missing column, a wrong type, an empty key or item) are
-*structural*: they raise ``ResultCheckFailed`` here, and ``--force`` cannot skip them.
+*structural*: they raise ``ResultCheckFailed`` here, and ``--force`` cannot skip them. A source
+with no rows has no types to check (a header-only CSV reads as text columns): it reads as no rows,
+which the count checks refuse, naming the file.
 """
 
 from __future__ import annotations
 
 import glob
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -353,7 +355,11 @@ def read_source(
             failures=["source"],
         ) from exc
     cols = result_set.columns
-    _raise(result_set.name, _type_failures(cols, result_set.key_type, types))
+    where = str(source) if source is not None else (result_set.source.path or "query")
+    failures = _type_failures(cols, result_set.key_type, types)
+    if failures and con.execute("SELECT 1 FROM source LIMIT 1").fetchone() is None:
+        failures = _of_no_rows(failures, where)
+    _raise(result_set.name, failures)
     rank = f", {quote(cols.rank)} AS {_RANK}" if cols.rank else ""
     payload = "".join(f", {quote(p)}" for p in cols.payload)
     table: Any = con.sql(
@@ -388,8 +394,19 @@ def read_source(
         table = table.filter(pa.array(position < result_set.max_items))
         kept = np.minimum(counts, result_set.max_items)
         starts = np.concatenate([[0], np.cumsum(kept)]).astype(np.int64)
-    where = str(source) if source is not None else (result_set.source.path or "query")
     return Unranked(table, starts, tuple(within), where, types, tuple(cols.payload))
+
+
+def _of_no_rows(failures: list[CheckFailure], where: str) -> list[CheckFailure]:
+    """``failures`` of a source with no rows: type failures are dropped, since with no rows
+    there are no types to check (DuckDB reads every column of a header-only CSV as text), and
+    missing columns say that the source has no rows. A header-only source that has the
+    declared columns thus reads as no rows, which the count checks report, naming the file."""
+    return [
+        replace(f, message=f"{f.message} ({where} has no rows)")
+        for f in failures
+        if f.check != "types"
+    ]
 
 
 def key_ranks(keys: Any) -> Any:

@@ -141,7 +141,10 @@ class SQLiteStore(ServingStore):
             self._end_snapshot()
             yield
         except sqlite3.Error as exc:
-            raise StoreUnavailable(f"SQLite serving store {self.path}: {exc}") from exc
+            hint = ""
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                hint = "; free space on the disk that holds it, then try again"
+            raise StoreUnavailable(f"SQLite serving store {self.path}: {exc}{hint}") from exc
 
     @contextmanager
     def _transaction(self, begin: str = "BEGIN IMMEDIATE") -> Iterator[sqlite3.Connection]:
@@ -149,8 +152,14 @@ class SQLiteStore(ServingStore):
             self._db.execute(begin)
             try:
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as exc:
+                # SQLite has already rolled back after some errors (a full disk): a second
+                # rollback would fail and hide the error that matters
+                if self._db.in_transaction:
+                    try:
+                        self._db.execute("ROLLBACK")
+                    except sqlite3.Error as failed:
+                        exc.add_note(f"rolling back failed too: {failed}")
                 raise
             self._db.execute("COMMIT")
 
