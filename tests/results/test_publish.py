@@ -186,8 +186,32 @@ def test_rollback_goes_back_to_what_was_live_before(
         rollback(project, "recs")  # A was the first: there is nothing left to undo
 
 
+def test_retention_keeps_what_was_live_most_recently(
+    make_project: MakeProject, serving: str | None
+) -> None:
+    """With room for two snapshots, the one to roll back to is kept, not the newest made."""
+
+    def publish_top(top: str) -> tuple[Project, str | None]:
+        records = [r | {"item": top} if r["score"] == 1.0 else r for r in rows()]
+        project = make_project(serving=serving, records=records, retention=2)
+        return project, publish(project, "recs").version
+
+    project, a = publish_top("A")
+    _, b = publish_top("B")
+    rollback(project, "recs")
+    _, c = publish_top("C")
+    statuses = {s.version: s.status for s in snapshots(project, "recs", include_deleted=True)}
+    assert statuses == {c: "live", a: "retired", b: "deleted"}
+    assert rollback(project, "recs").version == a
+    with store_of(project) as store:
+        assert store.get("recs", "u001")[0].item == "A"
+        assert sorted(store.versions("recs")) == sorted([a, c])
+
+
 def test_a_full_serving_store_says_so_and_changes_nothing(
-    make_project: MakeProject, cap_sqlite: Callable[[str, int], None]
+    make_project: MakeProject,
+    cap_sqlite: Callable[[str, int], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     project = make_project()
     first = publish(project, "recs").version
@@ -201,6 +225,8 @@ def test_a_full_serving_store_says_so_and_changes_nothing(
     assert [(s.version, s.status) for s in snapshots(project, "recs")] == [(first, "live")]
     with store_of(project) as store:
         assert store.versions("recs") == [first]
+    monkeypatch.undo()  # space freed: the same publish goes through
+    assert publish(big, "recs").previous == first
 
 
 def test_a_header_only_csv_says_it_has_no_rows(make_project: MakeProject, tmp_path: Path) -> None:

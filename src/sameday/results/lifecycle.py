@@ -9,7 +9,8 @@ and the metadata database (the records). Publishing writes them in this order::
     3. store.set_live(version)    THE COMMIT POINT: readers switch here, atomically
     4. meta.set_live(version)     record "live", the previous one "retired", and the change in
                                   the history of what was live (rollback follows it)
-    5. retention                  mark "deleted" in metadata, then drop from the store
+    5. retention                  mark "deleted" in metadata, then drop from the store, all
+                                  but the snapshots live most recently
 
 A publish killed before step 3 leaves the previous snapshot live in both places, plus debris: a
 partial or complete version in the store and perhaps a staged record. Killed between 3 and 4, the
@@ -143,8 +144,18 @@ def repair(
 
 
 def apply_retention(meta: MetadataStore, store: ServingStore, name: str, keep: int) -> list[str]:
-    """Delete all but the ``keep`` newest kept snapshots (never the live one); return them."""
-    kept = [s for s in meta.list_snapshots(name) if s.status in KEPT]
+    """Delete all but the ``keep`` snapshots live most recently (never the live one); return
+    them.
+
+    Recency of being live, not of creation: after publish A, publish B, rollback, publish C,
+    rollback goes to A, so A must outlive B, though B is newer. ``published_at`` is the last
+    time a snapshot went live.
+    """
+    kept = sorted(
+        (s for s in meta.list_snapshots(name) if s.status in KEPT),
+        key=lambda s: (s.published_at or s.created_at, s.created_at, s.version),
+        reverse=True,
+    )
     deleted = []
     for record in kept[keep:]:
         if record.status == "live":
