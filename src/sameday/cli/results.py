@@ -165,7 +165,7 @@ def _snapshot_table(records: list[SnapshotRecord]) -> Table:
 
     table = Table(title="Snapshots, newest first")
     _version_column(table, "version", [r.version for r in records])
-    for header in ("status", "rows", "keys", "published", "run", "hash"):
+    for header in ("status", "rows", "keys", "last live", "run", "hash"):
         table.add_column(header, overflow="fold")
     for r in records:
         table.add_row(
