@@ -47,8 +47,18 @@ def to_html(report: Report) -> str:
         f"<h1>{escape(report.experiment)}</h1>"
         f'<div class="muted">{escape(report.design)} · generated {escape(report.generated)}</div>'
         f'<div class="verdict {tone}">{escape(report.decision.line)}</div>'
-        f'{body}</main><div id="tip"></div><script>{script}</script></body></html>'
+        f'{_scope(report)}{body}</main><div id="tip"></div><script>{script}</script></body></html>'
     )
+
+
+def _scope(report: Report) -> str:
+    """Which phase the page covers; an A/B page lists the scope's notes among its warnings."""
+    if report.scope is None:
+        return ""
+    out = f'<p class="muted">Analysed: {escape(report.scope.line)}</p>'
+    if not isinstance(report, ABReport):
+        out += "".join(f'<p class="verdict invalid">{escape(n)}</p>' for n in report.scope.notes)
+    return out
 
 
 def _ab(report: ABReport) -> str:

@@ -31,6 +31,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         data["srm"]["mismatch"] = report.srm.mismatch
         data["srm"]["observed_shares"] = list(report.srm.observed_shares)
     data["verdict"] = report.decision.verdict
+    if report.scope is not None:
+        data["scope"]["line"] = report.scope.line
     return data
 
 
@@ -50,12 +52,17 @@ def to_text(report: Report, *, width: int = 150) -> str:
     console = Console(file=buffer, width=width, color_system=None, highlight=False)
     console.print(f"{report.experiment} ({report.design})")
     console.print(report.decision.line)
+    if report.scope is not None:
+        console.print(f"Analysed: {report.scope.line}")
     if isinstance(report, ABReport):
         _ab(console, report)
     elif isinstance(report, InterleavingReport):
         _interleaving(console, report)
     elif isinstance(report, BanditReport):
         _bandit(console, report)
+    if not isinstance(report, ABReport) and report.scope is not None:
+        for note in report.scope.notes:
+            console.print(f"warning: {note}")
     return buffer.getvalue()
 
 
