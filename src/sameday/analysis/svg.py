@@ -265,11 +265,13 @@ def forest(
                 f'text-anchor="middle">{tick_label(value, ticks, signed=signed)}</text>'
             )
         if reference is not None:
+            at = x(reference)
+            # Near an edge the label runs inwards, so that it is never cut off.
+            anchor = "start" if at < width / 4 else "end" if at > width * 3 / 4 else "middle"
             parts.append(
-                f'<line class="zero" x1="{x(reference):.1f}" x2="{x(reference):.1f}" '
-                f'y1="{top - 6}" y2="{height - 22}"/><text class="zero-label" '
-                f'x="{x(reference):.1f}" y="{top - 10}" text-anchor="middle">'
-                f"{escape(reference_label)}</text>"
+                f'<line class="zero" x1="{at:.1f}" x2="{at:.1f}" y1="{top - 6}" '
+                f'y2="{height - 22}"/><text class="zero-label" x="{at:.1f}" y="{top - 10}" '
+                f'text-anchor="{anchor}">{escape(reference_label)}</text>'
             )
         for i, r in enumerate(rows):
             cy = top + i * row_h + (26 if narrow else 12)
