@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from sameday.analysis.bandit_report import BanditReport
 from sameday.analysis.phases import Selection, parse_time, phase_number
+from sameday.analysis.render import to_text
 from sameday.analysis.report import ABReport, build_report
 from sameday.analysis.summaries import summarise
 from sameday.config import load_project
@@ -177,3 +179,69 @@ def test_report_after_a_bucket_version_bump(tmp_path: Path) -> None:
     assert isinstance(first, ABReport)
     assert first.srm is not None and sum(first.srm.observed) == 1500
     assert first.decision.verdict == "ship" and first.decision.arm == "personal"
+
+
+def test_units_served_two_arms_are_left_out_and_explained(tmp_path: Path) -> None:
+    project = make_project(tmp_path, EXPERIMENT)
+    log = project / ".sameday" / "events.db"
+    write_ab_log(log, units=200, rate={"control": 1.0, "personal": 1.0}, seed=3, hash_seed="test")
+    sink = SQLiteSink(log)
+    try:
+        sink.write_exposures(
+            [
+                Exposure(
+                    request_id=f"x{u}-{arm}",
+                    time=START + 8 * DAY,
+                    unit=f"u{u:06d}",
+                    surface="home",
+                    items=("a",),
+                    experiment="test",
+                    arm=arm,
+                    seed="test",
+                )
+                for u in range(10)
+                for arm in ("control", "personal")
+            ]
+        )
+    finally:
+        sink.close()
+    report = build_report(load_project(project), "test")
+    assert isinstance(report, ABReport) and report.srm is not None
+    assert sum(report.srm.observed) == 190
+    assert any(
+        w.startswith("10 of 200 units (5.0%) were served more than one arm and are left out")
+        for w in report.warnings
+    )
+
+
+def test_bandit_report_reads_the_current_phase(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path,
+        "surface: home\ndesign: bandit\narms:\n  - {name: control, result_set: popular}\n"
+        "  - {name: personal, result_set: personal}\nhashing: {bucket_version: 2}\n",
+    )
+    sink = SQLiteSink(project / ".sameday" / "events.db")
+    try:
+        sink.write_exposures(
+            [
+                Exposure(
+                    request_id=f"r{i}",
+                    time=START + i,
+                    unit=f"u{i}",
+                    surface="home",
+                    items=("a",),
+                    experiment="test",
+                    arm="control" if i < 50 else "personal",
+                    design="bandit",
+                    seed="test" if i < 50 else "test:v2",
+                )
+                for i in range(80)
+            ]
+        )
+    finally:
+        sink.close()
+    report = build_report(load_project(project), "test")
+    assert isinstance(report, BanditReport) and report.scope is not None
+    assert [a.trials for a in report.summary.arms] == [0, 30]
+    assert report.scope.phase == 2
+    assert "phase 0 (50 units)" in to_text(report)
