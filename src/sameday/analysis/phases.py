@@ -77,7 +77,8 @@ class Scope:
     Attributes:
         phase: the phase number analysed (``None`` when the log records no seeds).
         current: the experiment file's ``bucket_version`` (the phase being served).
-        since: exposures before this time were left out (``None``: from the phase's start).
+        since: exposures before this time were left out: the requested start, else the phase's
+            first exposure (``None``: from the start of the log).
         until: exposures and outcomes from this time on were left out (the end of the phase or
             of the requested range; ``None``: up to now).
         phases: every phase in the log, oldest first.
@@ -95,7 +96,7 @@ class Scope:
     def line(self) -> str:
         """One sentence: which phase and time range the report covers."""
         if self.phase is None:
-            what = "all exposures (the log records no hash seeds, so phases cannot be told apart)"
+            what = "the whole log (it records no hash seeds, so phases cannot be told apart)"
         else:
             state = "current" if self.phase == self.current else f"current is {self.current}"
             what = f"phase {self.phase} (hashing.bucket_version {self.phase}, {state})"
@@ -206,10 +207,13 @@ def restrict(con: duckdb.DuckDBPyConnection, experiment: Experiment, selection: 
     con.execute(
         f"CREATE OR REPLACE VIEW outcomes AS SELECT * FROM log_outcomes WHERE {outcome_filter}"
     )
+    since = selection.since
+    if since is None and chosen is not None:
+        since = chosen.start
     return Scope(
         phase=number,
         current=current,
-        since=selection.since,
+        since=since,
         until=until,
         phases=phases,
         unseeded=unseeded,
