@@ -126,3 +126,4 @@ def test_ab_page_one_day_of_data(tmp_path: Path) -> None:
     page = to_html(build_report(load_project(project), "test"))
     assert page.count("<figcaption>One day of data so far (2023-12-09") == 4  # one per metric
     assert "<polyline" not in page and '<rect class="band"' in page
+    assert "units a day over 1 day;" in page

@@ -114,7 +114,7 @@ def _progress(report: ABReport) -> str:
     if p.share is None or p.planned_per_arm is None:
         return f"<h2>Progress</h2><section><p class='muted'>{escape(p.basis)}</p></section>"
     width = min(p.share, 1.0) * 100
-    left = "" if p.days_left is None else f"; about {days(p.days_left)} more at this rate"
+    left = "" if p.days_left is None else f"; about {days(p.days_left, more=True)} at this rate"
     if p.share >= 1:
         left = "; the planned sample is reached"
     tip = escape(f"{p.smallest_arm:,} of {p.planned_per_arm:,} units in the smallest arm")

@@ -82,9 +82,9 @@ def num(value: float, spec: str = ".4g") -> str:
     return "-" if not math.isfinite(value) else f"{value:{spec}}"
 
 
-def days(n: int) -> str:
-    """``1 day``, ``3 days``."""
-    return f"{n} day" if n == 1 else f"{n} days"
+def days(n: int, *, more: bool = False) -> str:
+    """``1 day``, ``3 days``; with ``more``: ``1 more day``, ``3 more days``."""
+    return f"{n}{' more' if more else ''} {'day' if n == 1 else 'days'}"
 
 
 def interval(low: float, high: float, fmt: Callable[[float], str]) -> str:
@@ -143,7 +143,7 @@ def _ab(console: Console, report: ABReport) -> None:
     console.print(table)
     p = report.progress
     if p.share is not None:
-        left = "" if p.days_left is None else f", about {days(p.days_left)} more"
+        left = "" if p.days_left is None else f", about {days(p.days_left, more=True)}"
         if p.share >= 1:
             left = ", the planned sample is reached"
         console.print(
