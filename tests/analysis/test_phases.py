@@ -125,6 +125,15 @@ def test_time_range_within_a_phase(tmp_path: Path) -> None:
     assert s.total("clicks", "personal").sum == 0.0  # u1's click at 5000 is after the range
 
 
+def test_new_phase_without_traffic_yet(tmp_path: Path) -> None:
+    url = _hand_log(tmp_path / "events.db")
+    hashing = EXP.hashing.model_copy(update={"bucket_version": 2})
+    bumped = EXP.model_copy(update={"hashing": hashing})
+    s = summarise(url, "exp", CLICKS, arms=["control", "personal"], phase=(bumped, Selection()))
+    assert s.scope is not None and s.scope.phase == 2 and s.unit_counts() == [0, 0]
+    assert "phase 0 (1 units), phase 1 (3 units)" in " ".join(s.scope.notes)
+
+
 def test_unknown_phase_says_which_exist(tmp_path: Path) -> None:
     url = _hand_log(tmp_path / "events.db")
     with pytest.raises(NotFound, match=r"no exposures in phase 7 \(seed 'exp:v7'\).*phase 0"):
