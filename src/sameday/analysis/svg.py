@@ -350,7 +350,8 @@ def stacked_area(
     def draw(width: int) -> tuple[int, str]:
         height, left, right, top, bottom = 240, 44, width - 10, 10, 212
         one = len(days) == 1
-        x = Scale(0, max(len(days) - 1, 1), left + (60 if one else 0), right - (60 if one else 0))
+        middle = (left + right) / 2
+        x = Scale(0, 1, middle, middle) if one else Scale(0, len(days) - 1, left, right)
         y = Scale(0, 1, bottom, top)
         ticks = [0.0, 0.25, 0.5, 0.75, 1.0]
         parts = [
