@@ -67,12 +67,19 @@ def write_ab_log(
     days: int = 7,
     seed: int = 0,
     experiment: str = "test",
+    start: float = START,
+    hash_seed: str | None = None,
+    tag: str = "",
 ) -> None:
-    """Write an A/B log of ``units`` units into the SQLite event log at ``path``."""
+    """Write an A/B log of ``units`` units into the SQLite event log at ``path``.
+
+    ``hash_seed`` is the seed the exposures record (the phase); ``tag`` prefixes request and
+    event ids so that several calls (one per phase) can write into one log.
+    """
     rng = np.random.default_rng(seed)
     arms = list(rate)
     arm_of = rng.choice(len(arms), size=units, p=weights)
-    t0 = START + rng.uniform(0, days * DAY, size=units)
+    t0 = start + rng.uniform(0, days * DAY, size=units)
     activity = rng.gamma(2.0, 0.5, size=units)
     exposures: list[Exposure] = []
     outcomes: list[Outcome] = []
@@ -84,7 +91,7 @@ def write_ab_log(
         for k, when in enumerate(times):
             exposures.append(
                 Exposure(
-                    request_id=f"{unit}-{k}",
+                    request_id=f"{tag}{unit}-{k}",
                     time=float(when),
                     unit=unit,
                     surface="home",
@@ -92,6 +99,7 @@ def write_ab_log(
                     experiment=experiment,
                     arm=arm,
                     design="ab",
+                    seed=hash_seed,
                 )
             )
         spans = [
@@ -104,11 +112,11 @@ def write_ab_log(
             for when in t0[u] + rng.uniform(low, high, size=rng.poisson(lam)):
                 outcomes.append(
                     Outcome(
-                        event_id=f"e{len(outcomes)}",
+                        event_id=f"{tag}e{len(outcomes)}",
                         unit=unit,
                         name=name,
                         time=float(when),
-                        request_id=f"{unit}-0",
+                        request_id=f"{tag}{unit}-0",
                     )
                 )
     sink = SQLiteSink(path)

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from sameday.cli.report import COMMANDS, report
-from tests.analysis._logs import EXPERIMENT, make_project, write_ab_log
+from tests.analysis._logs import DAY, EXPERIMENT, START, make_project, write_ab_log
 
 
 def _project(tmp_path: Path) -> Path:
@@ -59,3 +59,37 @@ def test_output_file_and_errors(runner: CliRunner, tmp_path: Path) -> None:
     missing = runner.invoke(report, ["nope", "--project", str(project)])
     assert missing.exit_code != 0
     assert "no experiment named 'nope'" in str(missing.exception)
+
+
+def test_phase_options_in_every_format(runner: CliRunner, tmp_path: Path) -> None:
+    project = make_project(tmp_path, EXPERIMENT + "hashing: {bucket_version: 1}\n")
+    log = project / ".sameday" / "events.db"
+    rate = {"control": 1.0, "personal": 1.0}
+    write_ab_log(log, units=300, rate=rate, days=2, seed=1, hash_seed="test")
+    later = START + 3 * DAY
+    write_ab_log(
+        log, units=200, rate=rate, days=2, seed=2, start=later, hash_seed="test:v1", tag="b"
+    )
+    base = ["test", "--project", str(project)]
+    text = runner.invoke(report, base)
+    assert text.exit_code == 0, text.output
+    assert "Analysed: phase 1 (hashing.bucket_version 1, current)" in text.output
+    assert "phase 0 (300 units)" in text.output
+
+    as_json = json.loads(runner.invoke(report, [*base, "--format", "json", "--phase", "0"]).output)
+    assert as_json["scope"]["phase"] == 0 and sum(as_json["srm"]["observed"]) == 300
+    assert as_json["scope"]["until"] == as_json["scope"]["phases"][1]["start"]
+    assert as_json["scope"]["line"].startswith("phase 0 (hashing.bucket_version 0, current is 1)")
+
+    page = tmp_path / "r.html"
+    since = ["--since", "2023-12-13"]
+    html = runner.invoke(report, [*base, "--format", "html", "-o", str(page), *since])
+    assert html.exit_code == 0, html.output
+    assert "Analysed: phase 1 (hashing.bucket_version 1, current), exposures from 2023-12-13" in (
+        page.read_text()
+    )
+
+    bad = runner.invoke(report, [*base, "--until", "soon"])
+    assert bad.exit_code == 2 and "--until" in bad.output and "ISO 8601" in bad.output
+    missing = runner.invoke(report, [*base, "--phase", "4"])
+    assert missing.exit_code != 0 and "no exposures in phase 4" in str(missing.exception)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sameday.analysis.phases import CURRENT, Scope, Selection, restrict
 from sameday.analysis.series import date_of
 from sameday.analysis.source import EventQuery, open_events
 from sameday.analysis.stats.bandit import BanditSummary, bandit_summary, cumulative_regret
@@ -54,14 +55,18 @@ class BanditReport:
     regret: tuple[float, ...]
     summary: BanditSummary
     decision: Decision
+    scope: Scope | None = None
 
 
-def bandit_report(url: str, experiment: Experiment, *, seed: int = 0) -> BanditReport:
+def bandit_report(
+    url: str, experiment: Experiment, *, seed: int = 0, selection: Selection = CURRENT
+) -> BanditReport:
     """Read ``experiment``'s pulls and rewards from ``url`` and summarise the bandit."""
     settings = experiment.bandit or Bandit()
     query = EventQuery(experiment=experiment.name, events=(settings.reward.event,))
     con = open_events(url, query)
     try:
+        scope = restrict(con, experiment, selection)
         rows = con.execute(_PULLS, {"window": float(settings.reward.window)}).fetchall()
     finally:
         con.close()
@@ -92,6 +97,7 @@ def bandit_report(url: str, experiment: Experiment, *, seed: int = 0) -> BanditR
         regret=tuple(regret),
         summary=summary,
         decision=_decide(summary),
+        scope=scope,
     )
 
 

@@ -9,12 +9,14 @@ table with a forest plot of the lifts, and the cumulative lift over time per met
 
 from __future__ import annotations
 
+import math
 from html import escape
 from importlib import resources
 
 from sameday.analysis.bandit_report import BanditReport
+from sameday.analysis.glossary import glossary
 from sameday.analysis.interleaving_report import InterleavingReport
-from sameday.analysis.render import pct
+from sameday.analysis.render import days, interval, num, pct, share
 from sameday.analysis.report import ABReport, Report
 from sameday.analysis.svg import PALETTE, Interval, forest, lift_chart, share_bars, stacked_area
 from sameday.analysis.verdict import chance
@@ -47,8 +49,19 @@ def to_html(report: Report) -> str:
         f"<h1>{escape(report.experiment)}</h1>"
         f'<div class="muted">{escape(report.design)} · generated {escape(report.generated)}</div>'
         f'<div class="verdict {tone}">{escape(report.decision.line)}</div>'
-        f'{body}</main><div id="tip"></div><script>{script}</script></body></html>'
+        f"{_scope(report)}{body}{glossary(report.design)}</main>"
+        f'<div id="tip"></div><script>{script}</script></body></html>'
     )
+
+
+def _scope(report: Report) -> str:
+    """Which phase the page covers; an A/B page lists the scope's notes among its warnings."""
+    if report.scope is None:
+        return ""
+    out = f'<p class="muted">Analysed: {escape(report.scope.line)}</p>'
+    if not isinstance(report, ABReport):
+        out += "".join(f'<p class="verdict invalid">{escape(n)}</p>' for n in report.scope.notes)
+    return out
 
 
 def _ab(report: ABReport) -> str:
@@ -75,7 +88,9 @@ def _ab(report: ABReport) -> str:
         parts.append(
             f"<h3>{escape(series.metric)}: {escape(series.arm)} vs {escape(report.control)}</h3>"
         )
-        parts.append(lift_chart(series))
+        parts.append(lift_chart(series, report.control))
+    if not report.series:
+        parts.append("<p class='muted'>No units yet.</p>")
     parts.append("</section>")
     return "".join(parts)
 
@@ -87,8 +102,8 @@ def _srm(report: ABReport) -> str:
     state = "mismatch — the verdict is blocked" if srm.mismatch else "ok"
     return (
         "<h2>Sample ratio</h2><section>"
-        f"<p>{escape(state)}: chi-square {srm.chi2:.3g} with {srm.df} df, p = {srm.p_value:.3g} "
-        f"(alarm below {srm.threshold:g}). Bars: observed share; grey: configured weight.</p>"
+        f"<p>{escape(state)}: chi-square {num(srm.chi2, '.3g')} with {srm.df} df, "
+        f"p = {num(srm.p_value, '.3g')} (alarm below {srm.threshold:g}).</p>"
         + share_bars(report.arms, srm.observed_shares, srm.weights)
         + "</section>"
     )
@@ -99,16 +114,16 @@ def _progress(report: ABReport) -> str:
     if p.share is None or p.planned_per_arm is None:
         return f"<h2>Progress</h2><section><p class='muted'>{escape(p.basis)}</p></section>"
     width = min(p.share, 1.0) * 100
-    left = "" if p.days_left is None else f"; about {p.days_left} more days at this rate"
+    left = "" if p.days_left is None else f"; about {days(p.days_left, more=True)} at this rate"
     if p.share >= 1:
         left = "; the planned sample is reached"
     tip = escape(f"{p.smallest_arm:,} of {p.planned_per_arm:,} units in the smallest arm")
     return (
         "<h2>Progress toward the planned power</h2><section>"
-        f'<div class="progress" data-tip="{tip}"><div style="width:{width:.1f}%" '
-        f'data-tip="{tip}"></div></div>'
+        f'<div class="progress" role="img" aria-label="{p.share:.0%} of the planned sample" '
+        f'data-tip="{tip}"><div style="width:{width:.1f}%" data-tip="{tip}"></div></div>'
         f"<p>{p.share:.0%} of the planned {p.planned_per_arm:,} units per arm "
-        f"({p.daily_units:,.0f} units a day over {p.days} days{left}). "
+        f"({p.daily_units:,.0f} units a day over {days(p.days)}{left}). "
         f'<span class="muted">Plan: {escape(p.basis)}.</span></p></section>'
     )
 
@@ -126,7 +141,7 @@ def _metrics(report: ABReport) -> str:
         rows.append(
             f"<tr><td>{escape(metric.name)}</td><td class='l'>{metric.role}</td>"
             f"<td class='l'>{escape(control.arm)}</td><td>{control.n:,}</td>"
-            f"<td>{control.value:.4g}</td><td colspan='6' class='l muted'>control "
+            f"<td>{num(control.value)}</td><td colspan='6' class='l muted'>control "
             f"({escape(metric.method)}, {escape(metric.direction)} is better)"
             f"{'; ' + escape(metric.note) if metric.note else ''}</td></tr>"
         )
@@ -135,12 +150,12 @@ def _metrics(report: ABReport) -> str:
             d, f = r.decision, r.fixed.relative
             rows.append(
                 f"<tr><td></td><td></td><td class='l'>{escape(r.arm)}</td>"
-                f"<td>{values[r.arm].n:,}</td><td>{values[r.arm].value:.4g}</td>"
+                f"<td>{values[r.arm].n:,}</td><td>{num(values[r.arm].value)}</td>"
                 f"<td class='{r.outcome}'>{pct(d.point)}</td>"
-                f"<td>[{pct(d.ci_low)}, {pct(d.ci_high)}]</td>"
-                f"<td>[{pct(f.ci_low)}, {pct(f.ci_high)}]</td>"
-                f"<td>{chance(r.chance_to_win)}</td><td>{r.expected_loss:.3%}</td>"
-                f"<td>{r.p_adjusted:.3g}</td></tr>"
+                f"<td>{interval(d.ci_low, d.ci_high, pct)}</td>"
+                f"<td>{interval(f.ci_low, f.ci_high, pct)}</td>"
+                f"<td>{chance(r.chance_to_win)}</td><td>{share(r.expected_loss, 3)}</td>"
+                f"<td>{num(r.p_adjusted, '.3g')}</td></tr>"
             )
             intervals.append(
                 Interval(
@@ -148,18 +163,30 @@ def _metrics(report: ABReport) -> str:
                     point=d.point,
                     low=d.ci_low,
                     high=d.ci_high,
-                    tip=f"{metric.name}, {r.arm}: {pct(d.point)} [{pct(d.ci_low)}, "
-                    f"{pct(d.ci_high)}], chance to win {r.chance_to_win:.1%}, "
-                    f"adjusted p {r.p_adjusted:.3g}",
+                    tip=f"{metric.name}, {r.arm}: {pct(d.point)} "
+                    f"{interval(d.ci_low, d.ci_high, pct)}, chance to win "
+                    f"{chance(r.chance_to_win)}, adjusted p {num(r.p_adjusted, '.3g')}",
                     tone=r.outcome,
                 )
             )
+    shown = [r for r in intervals if math.isfinite(r.low) and math.isfinite(r.high)]
+    clear = [f"{r.label} ({pct(r.point, 1)})" for r in shown if r.low > 0 or r.high < 0]
+    sentence = (
+        f"Relative lift over {report.control} of each metric and arm, with the interval the "
+        "verdict reads; an interval that crosses the dashed line of no difference is not yet "
+        "distinguishable from no change. "
+        + (
+            f"Clear of it: {', '.join(clear)}."
+            if clear
+            else f"None of the {len(shown)} intervals is clear of it yet."
+        )
+    )
     return (
         "<h2>Metrics</h2><section><div class='scroll'><table>"
         + head
         + "".join(rows)
         + "</table></div><h3>Relative lift with the interval the verdict reads</h3>"
-        + forest(intervals)
+        + forest(intervals, title="Relative lift per metric and arm", sentence=sentence)
         + "</section>"
     )
 
@@ -167,7 +194,7 @@ def _metrics(report: ABReport) -> str:
 def _interleaving(report: InterleavingReport) -> str:
     rows: list[Interval] = []
     table = [
-        "<tr><th>pair</th><th>impression wins (B / A)</th><th>share</th><th>p</th>"
+        "<tr><th>pair</th><th>impression wins (B / A)</th><th>impression share</th><th>p</th>"
         "<th>users (B / A / tied)</th><th>user share</th><th>interval</th><th>adj. p</th></tr>"
     ]
     for pair in report.pairs:
@@ -175,45 +202,60 @@ def _interleaving(report: InterleavingReport) -> str:
         label = f"{pair.arm} vs {pair.control}"
         table.append(
             f"<tr><td>{escape(label)}</td><td>{imp.wins_b:,} / {imp.wins_a:,}</td>"
-            f"<td>{imp.share_b:.1%}</td><td>{imp.p_value:.3g}</td>"
+            f"<td>{share(imp.share_b)}</td><td>{num(imp.p_value, '.3g')}</td>"
             + (
                 "<td>-</td><td>-</td><td>-</td>"
                 if users is None
                 else f"<td>{users.prefer_b:,} / {users.prefer_a:,} / {users.tied:,}</td>"
-                f"<td>{users.share_b:.1%}</td><td>[{users.ci_low:.1%}, {users.ci_high:.1%}]</td>"
+                f"<td>{share(users.share_b)}</td>"
+                f"<td>{interval(users.ci_low, users.ci_high, share)}</td>"
             )
-            + f"<td>{pair.p_adjusted:.3g}</td></tr>"
+            + f"<td>{num(pair.p_adjusted, '.3g')}</td></tr>"
         )
         if users is not None:
             rows.append(
                 Interval(
                     label,
-                    users.share_b - 0.5,
-                    users.ci_low - 0.5,
-                    users.ci_high - 0.5,
-                    f"{label}: users preferring {pair.arm} {users.share_b:.1%} "
-                    f"[{users.ci_low:.1%}, {users.ci_high:.1%}]",
+                    users.share_b,
+                    users.ci_low,
+                    users.ci_high,
+                    f"{label}: {share(users.share_b)} of users with a preference prefer "
+                    f"{pair.arm}, {interval(users.ci_low, users.ci_high, share)}",
                 )
             )
+    sentence = "Share of users with a preference who prefer each arm over the control: " + (
+        ", ".join(f"{r.label} {share(r.point)} {interval(r.low, r.high, share)}" for r in rows)
+        + "; above the dashed 50% line users prefer the arm."
+    )
     return (
         f"<h2>Preference</h2><section><p>{report.impressions:,} impressions, "
         f"{report.clicked_impressions:,} with credited clicks, from {report.units:,} units.</p>"
-        f"<table>{''.join(table)}</table><h3>User share above one half</h3>"
-        f"{forest(rows)}</section>"
+        f"<div class='scroll'><table>{''.join(table)}</table></div>"
+        "<h3>Users who prefer the arm</h3>"
+        + forest(
+            rows,
+            title="Share of users who prefer each arm",
+            sentence=sentence,
+            reference=0.5,
+            reference_label="no preference",
+            signed=False,
+        )
+        + "</section>"
     )
 
 
 def _bandit(report: BanditReport) -> str:
     summary = report.summary
     table = [
-        "<tr><th>arm</th><th>pulls</th><th>rewards</th><th>rate</th><th>interval</th>"
+        "<tr><th>arm</th><th>pulls</th><th>rewards</th><th>reward rate</th><th>interval</th>"
         "<th>P(best)</th><th>share</th></tr>"
     ]
     for arm in summary.arms:
         table.append(
             f"<tr><td>{escape(arm.arm)}</td><td>{arm.trials:,}</td><td>{arm.successes:,}</td>"
-            f"<td>{arm.mean:.2%}</td><td>[{arm.ci_low:.2%}, {arm.ci_high:.2%}]</td>"
-            f"<td>{arm.probability_best:.1%}</td><td>{arm.allocation:.1%}</td></tr>"
+            f"<td>{share(arm.mean, 2)}</td>"
+            f"<td>{interval(arm.ci_low, arm.ci_high, lambda v: share(v, 2))}</td>"
+            f"<td>{share(arm.probability_best)}</td><td>{share(arm.allocation)}</td></tr>"
         )
     rows = [
         Interval(
@@ -221,19 +263,25 @@ def _bandit(report: BanditReport) -> str:
             a.mean,
             a.ci_low,
             a.ci_high,
-            f"{a.arm}: {a.mean:.2%} "
-            f"[{a.ci_low:.2%}, {a.ci_high:.2%}], P(best) {a.probability_best:.1%}",
+            f"{a.arm}: {share(a.mean, 2)} {interval(a.ci_low, a.ci_high, share)}, "
+            f"P(best) {share(a.probability_best)}",
         )
         for a in summary.arms
     ]
+    sentence = (
+        "Reward rate of each arm with its credible interval: "
+        + ", ".join(f"{r.label} {share(r.point)} {interval(r.low, r.high, share)}" for r in rows)
+        + "."
+    )
     legend = "".join(
-        f'<span><i style="background:{PALETTE[k % 7]}"></i>{escape(a)}</span>'
+        f'<span><i style="background:{PALETTE[k % len(PALETTE)]}"></i>{escape(a)}</span>'
         for k, a in enumerate(report.arms)
     )
     return (
-        f"<h2>Posteriors</h2><section><table>{''.join(table)}</table>"
-        f"{forest(rows, percent=False)}<p>Estimated regret: {summary.regret:,.1f} rewards "
-        f"(plug-in), {summary.expected_regret:,.1f} in posterior expectation.</p></section>"
+        f"<h2>Posteriors</h2><section><div class='scroll'><table>{''.join(table)}</table></div>"
+        + forest(rows, title="Reward rate per arm", sentence=sentence, reference=None, signed=False)
+        + f"<p>Estimated regret: {num(summary.regret, ',.1f')} rewards (plug-in), "
+        f"{num(summary.expected_regret, ',.1f')} in posterior expectation.</p></section>"
         f"<h2>Allocation over time</h2><section><div class='legend'>{legend}</div>"
         f"{stacked_area(report.arms, report.days, report.allocation)}</section>"
     )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sameday.analysis.phases import CURRENT, Scope, Selection, restrict
 from sameday.analysis.source import EventQuery, open_events
 from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.interleaving import (
@@ -92,15 +93,22 @@ class InterleavingReport:
     clicked_impressions: int
     pairs: tuple[PairResult, ...]
     decision: Decision
+    scope: Scope | None = None
 
 
 def interleaving_report(
-    url: str, experiment: Experiment, *, seed: int = 0, n_boot: int = 2000
+    url: str,
+    experiment: Experiment,
+    *,
+    seed: int = 0,
+    n_boot: int = 2000,
+    selection: Selection = CURRENT,
 ) -> InterleavingReport:
     """Read ``experiment``'s interleaved exposures and clicks from ``url`` and analyse them."""
     events = tuple(experiment.interleave.events if experiment.interleave else ["click"])
     con = open_events(url, EventQuery(experiment=experiment.name, events=events, slots=True))
     try:
+        scope = restrict(con, experiment, selection)
         con.execute(_CREDIT)
         totals = con.execute(
             "SELECT count(*), count(DISTINCT unit), "
@@ -129,6 +137,7 @@ def interleaving_report(
         clicked_impressions=clicked,
         pairs=tuple(pairs),
         decision=_decide(pairs, alpha),
+        scope=scope,
     )
 
 

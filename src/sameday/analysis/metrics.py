@@ -3,7 +3,8 @@
 The rules, the same for every metric (see ``docs/analysis.md``):
 
 - a unit enters the analysis at its **first exposure** in the experiment, ``t0``, in the arm it
-  was first served (later exposures to another arm do not move it: intent to treat);
+  was served; a unit served more than one arm is left out (``units.crossed``), as GrowthBook
+  does: its outcomes belong to no single arm, and counting it in one biases both;
 - an outcome counts when ``t0 <= time < t0 + window`` (no window: any time after ``t0``); events
   before ``t0`` never count, except as the CUPED covariate;
 - per unit: ``proportion`` is 1 when the event happened at least once, else 0; ``mean`` is the sum
@@ -79,7 +80,7 @@ def statements(
     dims = "".join(f", arg_min({d}, time) AS {d}" for d in dimensions)
     units = (
         f"CREATE OR REPLACE TEMP TABLE units AS SELECT unit, arg_min({arm}, time) AS arm, "
-        f"min(time) AS t0, min({arm}) <> max({arm}) AS crossed, "
+        f"min(time) AS t0, coalesce(min({arm}) <> max({arm}), FALSE) AS crossed, "
         f"arg_min({surface}, time) AS surface{dims} FROM exposures GROUP BY unit"
     )
     aggregates: list[str] = []
@@ -122,7 +123,8 @@ def statements(
     values = (
         f"CREATE OR REPLACE TEMP TABLE unit_values AS WITH {', '.join(ctes)} "
         f"SELECT u.unit, u.arm, CAST(floor(u.t0 / {DAY}) AS BIGINT) AS day, u.surface"
-        f"{select_dims}{''.join(', ' + f for f in finals)} FROM units u{joins}"
+        f"{select_dims}{''.join(', ' + f for f in finals)} FROM units u{joins} "
+        "WHERE NOT u.crossed"
     )
     return [units, values]
 

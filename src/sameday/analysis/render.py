@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
+from collections.abc import Callable
 from typing import Any
 
 from rich import box
@@ -31,6 +32,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         data["srm"]["mismatch"] = report.srm.mismatch
         data["srm"]["observed_shares"] = list(report.srm.observed_shares)
     data["verdict"] = report.decision.verdict
+    if report.scope is not None:
+        data["scope"]["line"] = report.scope.line
     return data
 
 
@@ -50,12 +53,17 @@ def to_text(report: Report, *, width: int = 150) -> str:
     console = Console(file=buffer, width=width, color_system=None, highlight=False)
     console.print(f"{report.experiment} ({report.design})")
     console.print(report.decision.line)
+    if report.scope is not None:
+        console.print(f"Analysed: {report.scope.line}")
     if isinstance(report, ABReport):
         _ab(console, report)
     elif isinstance(report, InterleavingReport):
         _interleaving(console, report)
     elif isinstance(report, BanditReport):
         _bandit(console, report)
+    if not isinstance(report, ABReport) and report.scope is not None:
+        for note in report.scope.notes:
+            console.print(f"warning: {note}")
     return buffer.getvalue()
 
 
@@ -64,18 +72,38 @@ def pct(value: float, digits: int = 2) -> str:
     return "-" if not math.isfinite(value) else f"{value:+.{digits}%}"
 
 
+def share(value: float, digits: int = 1) -> str:
+    """A percentage (a share, a rate), or ``-`` when undefined (no units, no impressions)."""
+    return "-" if not math.isfinite(value) else f"{value:.{digits}%}"
+
+
+def num(value: float, spec: str = ".4g") -> str:
+    """A number in ``spec``, or ``-`` when undefined: a report never prints ``nan``."""
+    return "-" if not math.isfinite(value) else f"{value:{spec}}"
+
+
+def days(n: int, *, more: bool = False) -> str:
+    """``1 day``, ``3 days``; with ``more``: ``1 more day``, ``3 more days``."""
+    return f"{n}{' more' if more else ''} {'day' if n == 1 else 'days'}"
+
+
+def interval(low: float, high: float, fmt: Callable[[float], str]) -> str:
+    """``[low, high]``, or ``-`` when either end is undefined."""
+    return "-" if not (math.isfinite(low) and math.isfinite(high)) else f"[{fmt(low)}, {fmt(high)}]"
+
+
 def _ab(console: Console, report: ABReport) -> None:
     if report.srm is not None:
         shares = ", ".join(
-            f"{arm} {n:,} ({share:.2%})"
-            for arm, n, share in zip(
+            f"{arm} {n:,} ({share(observed, 2)})"
+            for arm, n, observed in zip(
                 report.arms, report.srm.observed, report.srm.observed_shares, strict=True
             )
         )
         state = "MISMATCH" if report.srm.mismatch else "ok"
-        console.print(f"Sample ratio: {state} — {shares}; p = {report.srm.p_value:.3g}")
-    interval = "always-valid" if report.sequential else "fixed"
-    table = Table(box=box.SIMPLE_HEAD, caption=f"lift: relative; interval: {interval}")
+        console.print(f"Sample ratio: {state} — {shares}; p = {num(report.srm.p_value, '.3g')}")
+    kind = "always-valid" if report.sequential else "fixed"
+    table = Table(box=box.SIMPLE_HEAD, caption=f"lift: relative; interval: {kind}")
     for header in (
         "metric",
         "role",
@@ -101,13 +129,13 @@ def _ab(console: Console, report: ABReport) -> None:
                 metric.name,
                 metric.role,
                 result.arm,
-                f"{control.value:.4g}",
-                f"{values[result.arm].value:.4g}",
+                num(control.value),
+                num(values[result.arm].value),
                 pct(d.point),
-                f"[{pct(d.ci_low)}, {pct(d.ci_high)}]",
-                f"[{pct(f.ci_low)}, {pct(f.ci_high)}]",
+                interval(d.ci_low, d.ci_high, pct),
+                interval(f.ci_low, f.ci_high, pct),
                 chance(result.chance_to_win),
-                f"{result.p_adjusted:.3g}",
+                num(result.p_adjusted, ".3g"),
                 result.outcome if result.outcome != "flat" else "",
             )
         if metric.note:
@@ -115,7 +143,7 @@ def _ab(console: Console, report: ABReport) -> None:
     console.print(table)
     p = report.progress
     if p.share is not None:
-        left = "" if p.days_left is None else f", about {p.days_left} more days"
+        left = "" if p.days_left is None else f", about {days(p.days_left, more=True)}"
         if p.share >= 1:
             left = ", the planned sample is reached"
         console.print(
@@ -149,12 +177,12 @@ def _interleaving(console: Console, report: InterleavingReport) -> None:
         table.add_row(
             f"{pair.arm} vs {pair.control}",
             f"{imp.wins_b:,} / {imp.wins_a:,}",
-            f"{imp.share_b:.1%}",
-            f"[{imp.ci_low:.1%}, {imp.ci_high:.1%}]",
-            f"{imp.p_value:.3g}",
-            "-" if users is None else f"{users.share_b:.1%}",
-            "-" if users is None else f"[{users.ci_low:.1%}, {users.ci_high:.1%}]",
-            f"{pair.p_adjusted:.3g}",
+            share(imp.share_b),
+            interval(imp.ci_low, imp.ci_high, share),
+            num(imp.p_value, ".3g"),
+            "-" if users is None else share(users.share_b),
+            "-" if users is None else interval(users.ci_low, users.ci_high, share),
+            num(pair.p_adjusted, ".3g"),
         )
     console.print(table)
 
@@ -168,10 +196,10 @@ def _bandit(console: Console, report: BanditReport) -> None:
             arm.arm,
             f"{arm.trials:,}",
             f"{arm.successes:,}",
-            f"{arm.mean:.2%}",
-            f"[{arm.ci_low:.2%}, {arm.ci_high:.2%}]",
-            f"{arm.probability_best:.1%}",
-            f"{arm.allocation:.1%}",
+            share(arm.mean, 2),
+            interval(arm.ci_low, arm.ci_high, lambda v: share(v, 2)),
+            share(arm.probability_best),
+            share(arm.allocation),
         )
     console.print(table)
     console.print(

@@ -19,6 +19,7 @@ from sameday.analysis.bandit_report import BanditReport, bandit_report
 from sameday.analysis.comparisons import MetricResult, Role, analyse_metrics, arm_value
 from sameday.analysis.interleaving_report import InterleavingReport, interleaving_report
 from sameday.analysis.metrics import columns
+from sameday.analysis.phases import CURRENT, Scope, Selection
 from sameday.analysis.progress import Progress, progress
 from sameday.analysis.series import LiftSeries, date_of, lift_series
 from sameday.analysis.stats.srm import SampleRatioCheck, sample_ratio_check
@@ -62,6 +63,7 @@ class ABReport:
     decision: Decision
     breakdown: tuple[Breakdown, ...]
     warnings: tuple[str, ...]
+    scope: Scope | None = None
 
 
 Report = ABReport | InterleavingReport | BanditReport
@@ -73,6 +75,7 @@ def build_report(
     *,
     events_url: str | None = None,
     dimensions: Sequence[str] = (),
+    selection: Selection = CURRENT,
 ) -> Report:
     """Analyse experiment ``name`` of ``project``.
 
@@ -82,9 +85,11 @@ def build_report(
         events_url: the event log to read (default ``storage.events``); ``parquet:///folder``
             reads an exported log.
         dimensions: keys of the exposures' ``extra`` to break metrics down by.
+        selection: the phase (default: the current one) and time range to analyse.
 
     Raises:
-        NotFound: no such experiment, or a metric it names is not defined.
+        NotFound: no such experiment, a metric it names is not defined, or the selected phase
+            has no exposures.
         StoreUnavailable: the event log cannot be read.
     """
     if name not in project.experiments:
@@ -95,9 +100,9 @@ def build_report(
     experiment = project.experiments[name]
     url = project.url(events_url or project.settings.storage.events)
     if experiment.design == "interleave":
-        return interleaving_report(url, experiment)
+        return interleaving_report(url, experiment, selection=selection)
     if experiment.design == "bandit":
-        return bandit_report(url, experiment)
+        return bandit_report(url, experiment, selection=selection)
     roles = metric_roles(experiment, project.metrics)
     summaries = summarise(
         url,
@@ -105,6 +110,7 @@ def build_report(
         [m for m, _ in roles],
         arms=[a.name for a in experiment.arms],
         dimensions=dimensions,
+        phase=(experiment, selection),
     )
     return ab_report(experiment, roles, summaries)
 
@@ -149,10 +155,15 @@ def ab_report(
     if unknown:
         warnings.append(f"exposures name arms the experiment does not have: {', '.join(unknown)}")
     if summaries.crossed:
+        seen = summaries.crossed + sum(counts)
         warnings.append(
-            f"{summaries.crossed:,} units were exposed to more than one arm; each is analysed "
-            "in the arm it saw first"
+            f"{summaries.crossed:,} of {seen:,} units ({summaries.crossed / seen:.1%}) were "
+            "served more than one arm and are left out, as GrowthBook does: their outcomes "
+            "belong to no one arm. Many such units mean assignment changed mid-phase (weights "
+            "or targeting edited, or ids shared across devices)"
         )
+    if summaries.scope is not None:
+        warnings.extend(summaries.scope.notes)
     srm = sample_ratio_check(counts, experiment.weights) if sum(counts) else None
     primary = next((m for m, role in roles if role == "primary"), None)
     plan_progress = progress(
@@ -204,6 +215,7 @@ def ab_report(
         decision=decide(srm, arms, results, plan_progress),
         breakdown=tuple(_breakdown(summaries, roles)),
         warnings=tuple(warnings),
+        scope=summaries.scope,
     )
 
 

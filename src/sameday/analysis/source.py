@@ -10,8 +10,10 @@ without copying them. Parquet is read by DuckDB directly, lazily, so it is the f
 ``outcomes/*.parquet`` holding the SQL tables' columns (JSON columns as text, times as float
 seconds since the epoch).
 
-Either way the connection ends up with ``exposures(request_id, time, unit, arm, surface, items,
-teams, <dimensions>)`` and ``outcomes(request_id, unit, name, value, time, item)``.
+Either way the connection ends up with the experiment's whole log as ``log_exposures(request_id,
+time, unit, arm, surface, items, teams, seed, <dimensions>)`` and ``log_outcomes(request_id, unit,
+name, value, time, item)``, and views ``exposures`` and ``outcomes`` over all of it, which
+:func:`sameday.analysis.phases.restrict` narrows to one phase or time range.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ _EXPOSURE_SCHEMA = [
     ("surface", pa.string()),
     ("items", pa.string()),
     ("teams", pa.string()),
+    ("seed", pa.string()),
 ]
 _OUTCOME_SCHEMA = [
     ("request_id", pa.string()),
@@ -138,6 +141,8 @@ def open_events(
                     )
                 ]
             )
+        for table in ("exposures", "outcomes"):
+            con.execute(f"CREATE VIEW {table} AS SELECT * FROM log_{table}")
     except BaseException:
         con.close()
         raise
@@ -154,7 +159,7 @@ def _exposure_sql(query: EventQuery, dims: Sequence[str], mark: str) -> str:
     slots = "items, teams" if query.slots else "NULL, NULL"
     extra = "".join(f", {d}" for d in dims)
     return (
-        f"SELECT request_id, time, unit, arm, surface, {slots}{extra} FROM exposures "
+        f"SELECT request_id, time, unit, arm, surface, {slots}, seed{extra} FROM exposures "
         f"WHERE experiment = {mark}{_arm_filter(query)}"
     )
 
@@ -178,9 +183,9 @@ def _load_sqlite(con: duckdb.DuckDBPyConnection, path: Path, query: EventQuery) 
     try:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
             exposures = db.execute(_exposure_sql(query, dims, "?"), (query.experiment,))
-            _register(con, "exposures", _schema(query), exposures)
+            _register(con, "log_exposures", _schema(query), exposures)
             outcomes = db.execute(_outcome_sql(query, "?"), (*query.events, query.experiment))
-            _register(con, "outcomes", _OUTCOME_SCHEMA, outcomes)
+            _register(con, "log_outcomes", _OUTCOME_SCHEMA, outcomes)
     except sqlite3.Error as exc:
         raise StoreUnavailable(f"cannot read the event log {path}: {exc}") from exc
 
@@ -195,11 +200,11 @@ def _load_postgres(con: duckdb.DuckDBPyConnection, conninfo: str, query: EventQu
             with db.cursor(name="sameday_exposures") as cur:
                 cur.itersize = BATCH_ROWS
                 cur.execute(sql, (query.experiment,))
-                _register(con, "exposures", _schema(query), cur)
+                _register(con, "log_exposures", _schema(query), cur)
             with db.cursor(name="sameday_outcomes") as cur:
                 cur.itersize = BATCH_ROWS
                 cur.execute(_outcome_sql(query, "%s"), (*query.events, query.experiment))
-                _register(con, "outcomes", _OUTCOME_SCHEMA, cur)
+                _register(con, "log_outcomes", _OUTCOME_SCHEMA, cur)
     except psycopg.Error as exc:
         where = conninfo.split("@")[-1]
         raise StoreUnavailable(f"cannot read the PostgreSQL event log at {where}: {exc}") from exc
@@ -239,16 +244,19 @@ def _view_parquet(con: duckdb.DuckDBPyConnection, folder: Path, query: EventQuer
     slots = "items, teams" if query.slots else "NULL::VARCHAR AS items, NULL::VARCHAR AS teams"
     dims = "".join(f", json_extract_string(extra, '$.{d}') AS {d}" for d in query.dimensions)
     experiment = _literal(query.experiment)
+    files = _literal(sources["exposures"])
+    described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({files})").fetchall()
+    # A log exported before seeds were recorded has no column: its phases cannot be told apart.
+    seed = "seed::VARCHAR" if "seed" in {str(row[0]) for row in described} else "NULL::VARCHAR"
     con.execute(
-        "CREATE VIEW exposures AS SELECT request_id::VARCHAR AS request_id, "
+        "CREATE VIEW log_exposures AS SELECT request_id::VARCHAR AS request_id, "
         "time::DOUBLE AS time, unit::VARCHAR AS unit, arm::VARCHAR AS arm, "
-        f"surface::VARCHAR AS surface, {slots}{dims} "
-        f"FROM read_parquet({_literal(sources['exposures'])}) "
-        f"WHERE experiment = {experiment}{_arm_filter(query)}"
+        f"surface::VARCHAR AS surface, {slots}, {seed} AS seed{dims} "
+        f"FROM read_parquet({files}) WHERE experiment = {experiment}{_arm_filter(query)}"
     )
     names = ", ".join(_literal(e) for e in query.events) or "NULL"
     con.execute(
-        "CREATE VIEW outcomes AS SELECT request_id::VARCHAR AS request_id, "
+        "CREATE VIEW log_outcomes AS SELECT request_id::VARCHAR AS request_id, "
         "unit::VARCHAR AS unit, name::VARCHAR AS name, value::DOUBLE AS value, "
         "time::DOUBLE AS time, item::VARCHAR AS item "
         f"FROM read_parquet({_literal(sources['outcomes'])}) WHERE name IN ({names})"

@@ -12,13 +12,15 @@ caller keep old partials and recompute only the open days.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 
 from sameday.analysis.metrics import MetricColumns, columns, statements
+from sameday.analysis.phases import Scope, Selection, restrict
 from sameday.analysis.source import EventQuery, open_events
 from sameday.analysis.stats.summary import ArmSummary
+from sameday.config.experiment import Experiment
 from sameday.config.metric import Metric
 from sameday.errors import StoreUnavailable
 
@@ -37,7 +39,8 @@ class Summaries:
         units: new units per ``(arm, day)``.
         cells: ``ArmSummary`` per ``(metric, arm, day)``; absent cells are empty.
         by_dimension: dimension name → ``(metric, arm, value)`` → summary over all days.
-        crossed: units exposed to more than one arm (analysed in their first arm).
+        crossed: units exposed to more than one arm, left out of every other count.
+        scope: the phase and time range summarised (``None``: the whole log).
     """
 
     arms: tuple[str, ...]
@@ -48,6 +51,7 @@ class Summaries:
     by_dimension: dict[str, dict[tuple[str, str, str], ArmSummary]] = field(default_factory=dict)
     crossed: int = 0
     with_x: frozenset[str] = frozenset()
+    scope: Scope | None = None
 
     def empty(self, metric: str) -> ArmSummary:
         """The summary of no units for ``metric`` (with x sums when the metric has them)."""
@@ -83,6 +87,7 @@ def summarise(
     *,
     arms: Sequence[str] = (),
     dimensions: Sequence[str] = (),
+    phase: tuple[Experiment, Selection] | None = None,
 ) -> Summaries:
     """Read the event log at ``url`` and summarise ``experiment``'s ``metrics``.
 
@@ -93,15 +98,20 @@ def summarise(
         arms: the configured arms, to order the result (arms without units appear with n 0).
         dimensions: keys of the exposures' ``extra`` to break results down by, besides
             ``surface``.
+        phase: the experiment's definition and the phase or time range to summarise (see
+            :mod:`sameday.analysis.phases`); ``None`` summarises the whole log.
 
     Raises:
         StoreUnavailable: the log cannot be read, or lacks a column the summaries need.
+        NotFound: the selected phase has no exposures in the log.
     """
     events = sorted({name for m in metrics for name in m.events})
     query = EventQuery(experiment=experiment, events=tuple(events), dimensions=tuple(dimensions))
     con = open_events(url, query)
     try:
-        return summarise_connection(con, metrics, arms=arms, dimensions=dimensions)
+        scope = None if phase is None else restrict(con, *phase)
+        summaries = summarise_connection(con, metrics, arms=arms, dimensions=dimensions)
+        return replace(summaries, scope=scope)
     except duckdb.Error as exc:
         raise StoreUnavailable(
             f"cannot summarise experiment {experiment!r} from the event log: {exc}; check that "

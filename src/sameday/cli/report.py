@@ -37,6 +37,21 @@ from sameday.cli._common import echo_json, project_option
     multiple=True,
     help="Break metrics down by this key of the exposures' 'extra' (repeatable).",
 )
+@click.option(
+    "--phase",
+    type=click.IntRange(min=0),
+    help="Analyse this phase (its hashing.bucket_version) instead of the current one.",
+)
+@click.option(
+    "--since",
+    metavar="TIME",
+    help="Leave out units first exposed before TIME (ISO 8601, UTC unless an offset is given).",
+)
+@click.option(
+    "--until",
+    metavar="TIME",
+    help="Leave out exposures and outcomes from TIME on (ISO 8601, UTC unless an offset is given).",
+)
 @project_option
 def report(
     experiment: str,
@@ -44,19 +59,36 @@ def report(
     output: Path | None,
     events: str | None,
     dimensions: tuple[str, ...],
+    phase: int | None,
+    since: str | None,
+    until: str | None,
     project_dir: Path | None,
 ) -> None:
     """Analyse EXPERIMENT: sample-ratio check, lifts with always-valid intervals, verdict.
 
+    The current phase (hashing.bucket_version) is analysed unless --phase says otherwise.
+
     Example: `sameday report home-personal`, or `sameday report home-personal --format html`
     for a page to share.
     """
+    from sameday.analysis.phases import Selection, parse_time
     from sameday.analysis.render import to_dict, to_text
     from sameday.analysis.report import build_report
     from sameday.config import load_project
 
+    times: dict[str, float | None] = {}
+    for option, value in (("since", since), ("until", until)):
+        try:
+            times[option] = None if value is None else parse_time(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=f"--{option}") from None
+    selection = Selection(phase=phase, since=times["since"], until=times["until"])
     result = build_report(
-        load_project(project_dir), experiment, events_url=events, dimensions=dimensions
+        load_project(project_dir),
+        experiment,
+        events_url=events,
+        dimensions=dimensions,
+        selection=selection,
     )
     if fmt == "json":
         if output is None:
