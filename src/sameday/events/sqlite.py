@@ -103,7 +103,8 @@ def _insert_sql(table: str, columns: tuple[str, ...], unique: str, rows: int) ->
     )
 
 
-_REFUSED = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.ProgrammingError)
+_REFUSED = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.ProgrammingError, UnicodeEncodeError)
+"""Errors of one record (a lone surrogate is not UTF-8 and fails before SQLite sees it)."""
 
 
 class SQLiteSink(EventSink):

@@ -21,6 +21,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from sameday.errors import StoreUnavailable
+from sameday.events.errors import EventRejected
+from sameday.events.records import Outcome
 from sameday.serve import requests as parse
 from sameday.serve.batching import ReadBatcher, served
 from sameday.serve.client import Client
@@ -48,6 +50,14 @@ def error(
     """The one error shape of the API."""
     body = {"error": {"status": status, "message": message, "field": field}}
     return JSON(body, status, headers=headers)
+
+
+def _event_field(outcomes: list[Outcome], exc: EventRejected) -> str | None:
+    """``events[i]`` (or ``events[i].field``) of the first event ``exc`` names."""
+    for index, outcome in enumerate(outcomes):
+        if outcome.event_id in exc.event_ids:
+            return f"events[{index}]" + (f".{exc.field}" if exc.field else "")
+    return None
 
 
 class ServingApp(Starlette):
@@ -136,6 +146,8 @@ def create_app(
             ticket = client.track(outcomes)
             if ticket is not None:
                 await ticket.wait_async(EVENTS_TIMEOUT)
+        except EventRejected as exc:  # the log refused some (the others are stored)
+            return error(400, str(exc), _event_field(outcomes, exc))
         except StoreUnavailable as exc:
             return error(503, f"{exc}; resend the same events (they are idempotent by event_id)")
         return JSON({"accepted": len(outcomes)})

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sameday.events.records import Outcome
+from sameday.events.records import Outcome, outcome_problem
 
 MAX_BATCH = 1000
 MAX_EXCLUDE = 1000
@@ -153,15 +153,18 @@ def events_body(body: Any, now: float | None = None) -> list[Outcome]:
                 raise BadRequest(f"{where}.{name} must be a number", f"{where}.{name}")
             if not math.isfinite(number):
                 raise BadRequest(f"{where}.{name} must be finite", f"{where}.{name}")
-        out.append(
-            Outcome(
-                event_id=text(event.get("event_id"), f"{where}.event_id") or "",
-                unit=text(event.get("unit"), f"{where}.unit") or "",
-                name=text(event.get("name"), f"{where}.name") or "",
-                value=float(value),
-                time=float(when),
-                request_id=text(event.get("request_id"), f"{where}.request_id", required=False),
-                item=text(event.get("item"), f"{where}.item", required=False),
-            )
+        outcome = Outcome(
+            event_id=text(event.get("event_id"), f"{where}.event_id") or "",
+            unit=text(event.get("unit"), f"{where}.unit") or "",
+            name=text(event.get("name"), f"{where}.name") or "",
+            value=float(value),
+            time=float(when),
+            request_id=text(event.get("request_id"), f"{where}.request_id", required=False),
+            item=text(event.get("item"), f"{where}.item", required=False),
         )
+        problem = outcome_problem(outcome)  # what no event log can store (a NUL, ...)
+        if problem is not None:
+            name, what = problem
+            raise BadRequest(f"'{where}.{name}' {what}", f"{where}.{name}")
+        out.append(outcome)
     return out
