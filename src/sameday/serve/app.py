@@ -7,6 +7,7 @@ is a 503 the client retries (events are idempotent by ``event_id``).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -33,6 +34,7 @@ from sameday.serve.openapi import openapi_spec
 
 Handler = Callable[[Request], Awaitable[Response]]
 EVENTS_TIMEOUT = 5.0
+logger = logging.getLogger("sameday.serve")
 
 
 class JSON(Response):
@@ -75,10 +77,18 @@ class ServingApp(Starlette):
 
 
 def create_app(
-    client: Client, *, serving_key: str | None = None, admin_key: str | None = None
+    client: Client,
+    *,
+    serving_key: str | None = None,
+    admin_key: str | None = None,
+    max_body: int = parse.MAX_BODY,
+    body_timeout: float = parse.BODY_TIMEOUT,
 ) -> Starlette:
     """The HTTP app over ``client``. With a key set, requests must carry it as
-    ``Authorization: Bearer KEY`` or ``X-API-Key: KEY`` (the admin key also opens serving)."""
+    ``Authorization: Bearer KEY`` or ``X-API-Key: KEY`` (the admin key also opens serving).
+
+    A body over ``max_body`` bytes is a 413, one not received within ``body_timeout`` seconds a
+    408 (see :func:`~sameday.serve.requests.read_body`)."""
     batcher = ReadBatcher(client.store) if client.store.batches_reads else None
     metrics = ServerMetrics(client, batcher)
     spec = orjson.dumps(openapi_spec(secured=bool(serving_key or admin_key)))
@@ -101,7 +111,14 @@ def create_app(
             try:
                 response = await handler(request)
             except parse.BadRequest as exc:
-                response = error(400, str(exc), exc.field)
+                response = error(exc.status, str(exc), exc.field)
+            except ClientDisconnect:  # nobody to answer: one line, not a traceback
+                logger.warning(
+                    "%s %s: the client disconnected before sending the whole body; ignored",
+                    request.method,
+                    request.url.path,
+                )
+                response = error(400, "the client disconnected before sending the whole body")
             except UnknownSurface as exc:
                 response = error(404, str(exc), "surface")
             except ValueError as exc:
@@ -112,7 +129,10 @@ def create_app(
         return wrapped
 
     async def body(request: Request) -> Any:
-        raw = await request.body()
+        declared = request.headers.get("content-length")
+        raw = await parse.read_body(
+            request.stream(), declared, limit=max_body, timeout=body_timeout
+        )
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
