@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from sameday.errors import StoreUnavailable
+from sameday.errors import SamedayError, StoreUnavailable
 from sameday.events.errors import EventRejected
 from sameday.events.records import Outcome
 from sameday.serve import requests as parse
@@ -173,7 +173,18 @@ def create_app(
         return JSON({"accepted": len(outcomes)})
 
     async def refresh(request: Request) -> Response:
-        return JSON({"changed": client.refresh(), "fingerprint": client.state.fingerprint})
+        try:
+            changed = client.refresh()
+        except SamedayError as exc:  # e.g. a corrupt metadata file: keep the last good state
+            logger.warning(
+                "POST /v1/admin/refresh: the configuration could not be reloaded: %s", exc
+            )
+            return error(
+                503,
+                f"the configuration could not be reloaded: {exc}; the server keeps serving the "
+                f"one it has (fingerprint {client.state.fingerprint[:12]})",
+            )
+        return JSON({"changed": changed, "fingerprint": client.state.fingerprint})
 
     async def healthz(request: Request) -> Response:
         return JSON({"status": "ok"})
@@ -193,6 +204,10 @@ def create_app(
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         return error(exc.status_code, str(exc.detail), headers=exc.headers)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Starlette answers with this, then re-raises: the traceback goes to the server's log.
+        return error(500, f"internal error ({type(exc).__name__}); the server log has the details")
 
     routes = [
         Route("/v1/recommend/{surface}", guarded(recommend, "recommend"), methods=["GET", "POST"]),
@@ -220,6 +235,6 @@ def create_app(
     return ServingApp(
         fast_recommend(client, serving_keys, observe("recommend"), batcher),
         routes=routes,
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
