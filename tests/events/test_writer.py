@@ -296,7 +296,9 @@ def test_an_outcome_no_log_can_store_is_refused_before_it_is_queued(
     with EventWriter(memory) as w:
         with pytest.raises(EventRejected, match=rf"outcome 1 \(event_id .*\): '{field}'") as info:
             w.log_outcomes([outcome(0), outcome(1, **changes), outcome(2)])
-        assert info.value.field == field
+        assert info.value.field == field and info.value.event_ids == (
+            outcome(1, **changes).event_id,
+        )
         assert w.stats().queued == 0
         w.log_outcomes([outcome(3)]).wait(5)  # the next batch is unaffected
     assert [o.event_id for o in memory.read_outcomes()] == ["evt-00003"]

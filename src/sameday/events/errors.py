@@ -28,8 +28,8 @@ class EventRejected(SamedayError, ValueError):
 
     Attributes:
         field: the record's field at fault, when known (``"unit"``).
-        event_ids: the outcomes refused, when a sink refused them after they were queued (the
-            others of their batch are stored).
+        event_ids: the ids of the outcomes refused (when a sink refused them after they were
+            queued, the others of their batch are stored).
     """
 
     def __init__(

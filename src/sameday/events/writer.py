@@ -184,6 +184,7 @@ class EventWriter(Closing):
                     f"outcome {index} (event_id {outcome.event_id!r}): {name!r} {what}; "
                     "nothing was queued",
                     field=name,
+                    event_ids=(str(outcome.event_id),),
                 )
         ticket = Ticket(outcomes)
         if not outcomes:

@@ -1,8 +1,10 @@
 """The HTTP service, built (not decorated): ``create_app(client, ...)`` returns a Starlette app.
 
-Bad input is always a 4xx with a JSON body ``{"error": {"status", "message", "field"}}``; the
+Bad input is always a 4xx with a JSON body ``{"error": {"status", "message", "field"}}`` (an
+event no log can store included: a 400 naming it, the concurrent batches unaffected); the
 store being down is never an error for the caller (``degraded: true``); the event log being down
-is a 503 the client retries (events are idempotent by ``event_id``).
+is a 503 the client retries (events are idempotent by ``event_id``); a bug is a 500 in the same
+shape, its traceback in the server's log.
 """
 
 from __future__ import annotations
