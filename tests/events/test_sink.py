@@ -77,6 +77,8 @@ def test_a_refused_record_commits_nothing_of_its_batch(
     with open_sink(url) as sql_sink:
         with pytest.raises(EventRejected, match="refused"):
             sql_sink.write_outcomes([outcome(0), outcome(1, unit=None)])
+        with pytest.raises(EventRejected, match="surrogate"):  # not UTF-8: no log takes it
+            sql_sink.write_outcomes([outcome(0), outcome(1, name="click \ud800")])
         with pytest.raises(EventRejected, match="JSON"):
             sql_sink.write_exposures([exposure(0), exposure(1, extra={"x": object()})])
         assert list(sql_sink.read_outcomes()) == []

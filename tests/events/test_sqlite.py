@@ -10,7 +10,7 @@ import pytest
 
 from sameday.errors import StoreUnavailable
 from sameday.events import SQLiteSink
-from tests.events.factories import exposure
+from tests.events.factories import exposure, outcome
 
 
 def test_the_file_is_in_wal_mode_with_the_indexes_analysis_needs(tmp_path: Path) -> None:
@@ -64,3 +64,43 @@ def test_statements_fit_the_librarys_parameter_limit(tmp_path: Path) -> None:
     with OldSQLite(tmp_path / "e.db") as sink:
         assert sink.write_exposures([exposure(i) for i in range(1_500)]) == 1_500
         assert len(list(sink.read_exposures())) == 1_500
+
+
+class TracedSink(SQLiteSink):
+    """A sink that records the INSERT statements its write connection prepares, by shape."""
+
+    def __init__(self, path: Path) -> None:
+        self.shapes: set[tuple[str, int]] = set()
+        super().__init__(path)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = super()._connect()
+
+        def trace(sql: str) -> None:
+            if sql.startswith("INSERT INTO"):
+                table, rows = sql.split()[2], sql.count("(") - 1  # one group a row, plus columns
+                self.shapes.add((table, rows))
+
+        conn.set_trace_callback(trace)
+        return conn
+
+
+@pytest.mark.parametrize("sink_class", [TracedSink, type("OldTraced", (TracedSink, OldSQLite), {})])
+def test_inserts_of_every_batch_size_share_a_few_statement_shapes(
+    tmp_path: Path, sink_class: type[TracedSink]
+) -> None:
+    # sqlite3 keeps up to 128 prepared statements per connection; a multi-row INSERT of every
+    # batch size the writer happens to take (1 to 10,000 rows) would fill that cache with big
+    # statements and hold megabytes. A few fixed sizes keep it small and flat.
+    with sink_class(tmp_path / "e.db") as sink:
+        start = 0
+        for size in [*range(1, 130), 999, 1000, 1001, 2500]:
+            batch = [exposure(start + i) for i in range(size)]
+            outcomes = [outcome(start + i) for i in range(size)]
+            assert sink.write_exposures(batch) == size
+            assert sink.write_outcomes(outcomes) == size
+            start += size
+        assert len(list(sink.read_exposures())) == start
+        for table in ("exposures", "outcomes"):
+            sizes = sorted(rows for name, rows in sink.shapes if name == table)
+            assert len(sizes) <= 11, sizes

@@ -19,6 +19,7 @@ from sameday.events import (
     MemorySink,
     Outcome,
     SQLiteSink,
+    open_sink,
 )
 from tests.events.factories import exposure, outcome
 
@@ -161,13 +162,14 @@ def test_a_refused_record_is_dropped_alone(tmp_path: Path) -> None:
         w.log_exposure(exposure(0))
         w.log_exposure(exposure(1, extra={"not json": object()}))
         w.log_exposure(exposure(2))
-        with pytest.raises(EventsUnavailable, match="refused"):
-            w.log_outcomes([outcome(0), outcome(1, unit=None), outcome(2)]).wait(5)
+        with pytest.raises(EventRejected, match="'unit' must be a non-empty string"):
+            w.log_outcomes([outcome(0), outcome(1, unit=None), outcome(2)])
+        w.log_outcomes([outcome(0), outcome(2)]).wait(5)
         w.flush(5)
         assert [e.request_id for e in sink.read_exposures()] == ["req-00000", "req-00002"]
         assert [o.event_id for o in sink.read_outcomes()] == ["evt-00000", "evt-00002"]
         stats = w.stats()
-        assert (stats.written, stats.dropped) == (4, 2)
+        assert (stats.written, stats.dropped) == (4, 1)
         assert stats.last_error is not None and "EventRejected" in stats.last_error
 
 
@@ -189,8 +191,8 @@ def test_refused_records_are_found_by_bisection() -> None:
     with EventWriter(sink, batch_size=2000, flush_interval=10.0) as w:  # one batch
         for record in records:
             w.log_exposure(record)
-        with pytest.raises(EventsUnavailable, match="refused"):
-            w.flush(5)
+        w.flush(5)  # the others are stored: nothing to retry
+        assert w.stats().dropped == 2
     assert len(list(sink.read_exposures())) == 998
     assert sink.calls < 50  # about 2 * 2 * log2(1000), not 1000
 
@@ -275,3 +277,91 @@ def test_postgres_outage_then_recovery(postgres_url: str) -> None:
 
 def test_outcome_is_a_record_not_a_ticket() -> None:
     assert Outcome(event_id="e", unit="u", name="click", time=0.0).value == 1.0
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"unit": "u\x00x"}, "unit"),
+        ({"event_id": "e\ud800"}, "event_id"),
+        ({"item": "i\x00"}, "item"),
+        ({"name": ""}, "name"),
+        ({"value": float("nan")}, "value"),
+        ({"time": float("inf")}, "time"),
+    ],
+)
+def test_an_outcome_no_log_can_store_is_refused_before_it_is_queued(
+    memory: MemorySink, changes: dict[str, object], field: str
+) -> None:
+    with EventWriter(memory) as w:
+        with pytest.raises(EventRejected, match=rf"outcome 1 \(event_id .*\): '{field}'") as info:
+            w.log_outcomes([outcome(0), outcome(1, **changes), outcome(2)])
+        assert info.value.field == field and info.value.event_ids == (
+            outcome(1, **changes).event_id,
+        )
+        assert w.stats().queued == 0
+        w.log_outcomes([outcome(3)]).wait(5)  # the next batch is unaffected
+    assert [o.event_id for o in memory.read_outcomes()] == ["evt-00003"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_refused_record_fails_no_other_batch(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'e.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    with open_sink(url) as sink, EventWriter(sink, flush_interval=10.0) as w:
+        w.log_exposure(exposure(0))
+        w.log_exposure(exposure(1, extra={"not json": object()}))  # refused by every sink
+        first = w.log_outcomes([outcome(0), outcome(1)])  # committed in the same batch
+        second = w.log_outcomes([outcome(2)])
+        first.wait(5)
+        second.wait(5)
+        w.flush(5)
+        assert [e.request_id for e in sink.read_exposures()] == ["req-00000"]
+        assert [o.event_id for o in sink.read_outcomes()] == ["evt-00000", "evt-00001", "evt-00002"]
+        assert w.stats().dropped == 1
+    assert "dropped exposure 'req-00001'" in caplog.text
+
+
+class PickyOutcomes(MemorySink):
+    """Refuses any batch holding an outcome of unit ``bad`` (as a database might)."""
+
+    def write_outcomes(self, batch: Sequence[Outcome]) -> int:
+        if any(o.unit == "bad" for o in batch):
+            raise EventRejected("unit 'bad' is refused")
+        return super().write_outcomes(batch)
+
+
+def test_a_refused_outcome_fails_its_own_ticket_only_and_says_not_to_resend() -> None:
+    sink = PickyOutcomes()
+    with EventWriter(sink, flush_interval=10.0) as w:
+        mixed = w.log_outcomes([outcome(0), outcome(1, unit="bad"), outcome(2)])
+        clean = w.log_outcomes([outcome(3)])
+        with pytest.raises(EventRejected, match=r"'evt-00001'.*do not resend") as info:
+            mixed.wait(5)
+        assert info.value.event_ids == ("evt-00001",)
+        clean.wait(5)
+    assert [o.event_id for o in sink.read_outcomes()] == ["evt-00000", "evt-00002", "evt-00003"]
+
+
+def test_an_exposure_whose_ids_cannot_be_stored_is_logged_escaped_and_flagged(
+    sink: EventSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    with EventWriter(sink) as w:
+        w.log_exposure(exposure(0, unit="a\x00b", hash_value="a\x00b"))
+        w.log_exposure(exposure(1, unit="lone \ud800 \\", request_id="req-\x001"))
+        w.log_exposure(exposure(2))
+        w.flush(5)
+        assert w.stats().dropped == 0
+    stored = {e.request_id: e for e in sink.read_exposures()}
+    assert sorted(stored) == ["req-00000", "req-00002", "req-\\x001"]
+    first, second = stored["req-00000"], stored["req-\\x001"]
+    assert (first.unit, first.hash_value) == ("a\\x00b", "a\\x00b")
+    assert first.extra["escaped"] == ["unit", "hash_value"]
+    assert second.unit == "lone \\ud800 \\\\" and second.extra["escaped"] == ["request_id", "unit"]
+    assert "escaped" not in stored["req-00002"].extra
+    assert "cannot be stored" in caplog.text and "'a\\x00b'" in caplog.text

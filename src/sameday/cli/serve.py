@@ -66,6 +66,7 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
     from sameday.config import load_project
     from sameday.serve.app import create_app
     from sameday.serve.client import Client
+    from sameday.serve.server import server_config
 
     project = load_project(project_dir)
     settings = project.settings.serve
@@ -79,7 +80,13 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
     listen = port or settings.port
     _check_free(bind, listen)
     client = Client.from_project(project.root)
-    app = create_app(client, serving_key=keys.serving or None, admin_key=keys.admin or None)
+    app = create_app(
+        client,
+        serving_key=keys.serving or None,
+        admin_key=keys.admin or None,
+        max_body=settings.max_body,
+        body_timeout=settings.body_timeout,
+    )
     # Everything built so far (config, compiled state, connections) lives as long as the server:
     # move it out of the collector's sight so full collections stay short and do not show up
     # as latency spikes.
@@ -91,7 +98,7 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
         f"sameday serving {surfaces} surface(s){waiting} on http://{bind}:{listen}", err=True
     )
     try:
-        uvicorn.run(app, host=bind, port=listen, log_level=log_level, access_log=False)
+        uvicorn.Server(server_config(app, bind, listen, log_level=log_level)).run()
     finally:
         client.close()
 

@@ -78,6 +78,12 @@ class ServeSettings(StrictModel):
     refresh_interval: Duration = Field(
         2.0, description="How often servers look for newly applied config and snapshots."
     )
+    max_body: int = Field(
+        1 << 20, ge=1024, description="Largest request body accepted, in bytes (else 413)."
+    )
+    body_timeout: Duration = Field(
+        30.0, gt=0, description="Time a client has to send a whole request body (else 408)."
+    )
 
 
 class ProjectSettings(StrictModel):

@@ -5,11 +5,11 @@
     SamedayError
      ├── StoreUnavailable (ConnectionError)
      │    └── EventsUnavailable      the log cannot promise these records are durable: retry later
-     └── EventRejected (ValueError)  a sink refused a record as invalid: retrying will not help
+     └── EventRejected (ValueError)  a record is invalid: retrying it will not help
 
-The HTTP layer answers ``503`` (with ``Retry-After``) to ``EventsUnavailable``; the sinks are
-idempotent by request and event id, so a client that resends the same batch loses nothing and
-duplicates nothing.
+The HTTP layer answers ``503`` to ``EventsUnavailable``; the sinks are idempotent by request and
+event id, so a client that resends the same batch loses nothing and duplicates nothing. It answers
+``400`` to ``EventRejected``, naming the field or the events at fault.
 """
 
 from __future__ import annotations
@@ -23,4 +23,18 @@ class EventsUnavailable(StoreUnavailable):
 
 
 class EventRejected(SamedayError, ValueError):
-    """A sink refused a record as invalid (a value it cannot store); it is dropped, not retried."""
+    """A record is invalid (a value no event log can store): refused before it is queued, or
+    refused by a sink and dropped. Retrying it unchanged will not help.
+
+    Attributes:
+        field: the record's field at fault, when known (``"unit"``).
+        event_ids: the ids of the outcomes refused (when a sink refused them after they were
+            queued, the others of their batch are stored).
+    """
+
+    def __init__(
+        self, message: str, *, field: str | None = None, event_ids: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.event_ids = event_ids

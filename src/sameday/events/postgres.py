@@ -157,7 +157,7 @@ class PostgresSink(EventSink):
                         f"ON CONFLICT ({key}) DO NOTHING"
                     )
                     return cur.rowcount
-            except (psycopg.DataError, psycopg.IntegrityError) as exc:
+            except (psycopg.DataError, psycopg.IntegrityError, UnicodeEncodeError) as exc:
                 raise EventRejected(f"PostgreSQL at {self.where} refused a record: {exc}") from exc
             except psycopg.Error as exc:
                 self._conn = None

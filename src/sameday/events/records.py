@@ -11,7 +11,8 @@ record whole (a queue, a file, an HTTP body) uses :func:`encode_exposure` / :fun
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import orjson
@@ -98,6 +99,72 @@ class Outcome:
     value: float = 1.0
     request_id: str | None = None
     item: str | None = None
+
+
+OUTCOME_TEXT = ("event_id", "unit", "name", "request_id", "item")
+"""The text fields of an outcome; the last two are optional."""
+EXPOSURE_IDS = ("request_id", "unit", "hash_value")
+"""The exposure fields callers choose freely (the others come from validated configuration)."""
+
+
+def unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be stored in every event log, or ``None`` when it can.
+
+    PostgreSQL text cannot hold a NUL character, and no log takes a lone surrogate (it is not
+    UTF-8). The log keeps one rule for all backends, so a record never depends on where it goes.
+    """
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000), which the event log cannot store"
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return "contains a lone surrogate, which is not UTF-8 and cannot be stored"
+    return None
+
+
+def outcome_problem(outcome: Outcome) -> tuple[str, str] | None:
+    """``(field, what is wrong)`` for an outcome no event log can store, or ``None``."""
+    for name in OUTCOME_TEXT:
+        value = getattr(outcome, name)
+        if value is None and name in ("request_id", "item"):
+            continue
+        if not isinstance(value, str) or not value:
+            return name, "must be a non-empty string"
+        reason = unstorable(value)
+        if reason is not None:
+            return name, reason
+    for name in ("value", "time"):
+        number = getattr(outcome, name)
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            return name, "must be a number"
+        if not math.isfinite(number):
+            return name, "must be finite"
+    return None
+
+
+def escape_text(text: str) -> str:
+    """``text`` made storable and reversibly readable: backslashes doubled, NUL as ``\\x00``,
+    lone surrogates as ``\\udXXX``."""
+    doubled = text.replace("\\", "\\\\").replace("\x00", "\\x00")
+    return doubled.encode("utf-8", "backslashreplace").decode()
+
+
+def storable_exposure(exposure: Exposure) -> tuple[Exposure, list[str]]:
+    """``exposure`` with its caller-chosen ids escaped (:func:`escape_text`) where no log could
+    store them, and the names of the fields escaped; unchanged (and ``[]``) when it can be stored.
+
+    The escaped copy names the fields in ``extra["escaped"]``, so analysis can tell them apart.
+    """
+    escaped = [
+        name
+        for name in EXPOSURE_IDS
+        if (value := getattr(exposure, name)) is not None and unstorable(value)
+    ]
+    if not escaped:
+        return exposure, []
+    changes: dict[str, Any] = {name: escape_text(getattr(exposure, name)) for name in escaped}
+    return replace(exposure, **changes, extra={**exposure.extra, "escaped": escaped}), escaped
 
 
 def json_text(value: Any) -> str:

@@ -86,15 +86,33 @@ CREATE INDEX IF NOT EXISTS outcomes_unit_time ON outcomes (unit, time);
 """
 
 ROWS_PER_STATEMENT = 1000
-"""Rows per multi-row ``INSERT``: the writer's usual batch in one statement (19,000 parameters;
-fewer rows where the library allows fewer parameters, as SQLite before 3.32 does). The statement
-runs with the GIL released, and every time the writer takes the GIL back the serving thread is
-made to hand it over, which costs it more than the writer's own work: a Python loop running
-beside the writer lost 5.3 µs per exposure written with 64 rows per statement, 3.0-3.8 µs with
-1,000. The price is one longer hold, about 2 ms per thousand rows, which a request may wait for."""
+"""Most rows per multi-row ``INSERT``: the writer's usual batch in one statement (19,000
+parameters; fewer rows where the library allows fewer parameters, as SQLite before 3.32 does).
+The statement runs with the GIL released, and every time the writer takes the GIL back the
+serving thread is made to hand it over, which costs it more than the writer's own work: a Python
+loop running beside the writer lost 5.3 µs per exposure written with 64 rows per statement,
+3.0-3.8 µs with 1,000. The price is one longer hold, about 2 ms per thousand rows, which a request
+may wait for.
+
+A batch is cut into statements of that many rows and then of powers of two (999 rows: 512 + 256
++ ... + 1), so a table has at most 11 statement shapes. With one statement of exactly the
+batch's size, a long-running server prepared an ``INSERT`` of every size from 1 to 1,000 rows,
+each up to 19,000 parameters, and sqlite3 caches 128 prepared statements per connection: the
+resident memory climbed 12 MB per 100,000 requests (``benchmarks/memory_soak.py``)."""
 
 
-@functools.lru_cache(maxsize=16)
+def statement_sizes(rows: int, most: int) -> list[int]:
+    """Rows per ``INSERT`` for a batch of ``rows``: ``most`` at a time, then powers of two."""
+    sizes = [most] * (rows // most)
+    left = rows % most
+    while left:
+        size = 1 << (left.bit_length() - 1)
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
+@functools.lru_cache(maxsize=64)
 def _insert_sql(table: str, columns: tuple[str, ...], unique: str, rows: int) -> str:
     row = f"({', '.join('?' * len(columns))})"
     return (
@@ -103,7 +121,8 @@ def _insert_sql(table: str, columns: tuple[str, ...], unique: str, rows: int) ->
     )
 
 
-_REFUSED = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.ProgrammingError)
+_REFUSED = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.ProgrammingError, UnicodeEncodeError)
+"""Errors of one record (a lone surrogate is not UTF-8 and fails before SQLite sees it)."""
 
 
 class SQLiteSink(EventSink):
@@ -164,11 +183,12 @@ class SQLiteSink(EventSink):
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    count = 0
-                    step = min(ROWS_PER_STATEMENT, self._variables // len(columns))
-                    for start in range(0, len(rows), step):
-                        part = rows[start : start + step]
-                        sql = _insert_sql(table, columns, unique, len(part))
+                    count = start = 0
+                    most = min(ROWS_PER_STATEMENT, self._variables // len(columns))
+                    for size in statement_sizes(len(rows), most):
+                        part = rows[start : start + size]
+                        start += size
+                        sql = _insert_sql(table, columns, unique, size)
                         values = list(chain.from_iterable(part))
                         count += self._conn.execute(sql, values).rowcount
                     self._conn.execute("COMMIT")

@@ -8,6 +8,7 @@ Threads wait with :meth:`Ticket.wait`; the HTTP layer's ``async`` handlers with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
@@ -16,19 +17,26 @@ from sameday.events.errors import EventsUnavailable
 if TYPE_CHECKING:
     import asyncio
 
+    from sameday.events.records import Outcome
+
 
 class Ticket:
     """A promise that records handed to an :class:`EventWriter` are committed.
 
     It resolves when they are, and fails with ``EventsUnavailable`` when the attempt to commit
     them failed; the writer still retries them, and resending is safe (see
-    :mod:`sameday.events.writer`).
+    :mod:`sameday.events.writer`). The ticket of an outcome batch fails with ``EventRejected``
+    when the sink refused some of its own outcomes (the others are stored).
+
+    Args:
+        records: the outcomes this ticket acknowledges (empty for a plain flush ticket).
     """
 
-    __slots__ = ("_future",)
+    __slots__ = ("_future", "records")
 
-    def __init__(self) -> None:
+    def __init__(self, records: Sequence[Outcome] = ()) -> None:
         self._future: Future[None] = Future()
+        self.records = records
 
     def done(self) -> bool:
         """Whether the ticket has resolved or failed."""
@@ -39,6 +47,7 @@ class Ticket:
 
         Raises:
             EventsUnavailable: they could not be committed, or not within ``timeout`` seconds.
+            EventRejected: the sink refused some of them as invalid; the others are stored.
         """
         try:
             self._future.result(timeout)
@@ -60,11 +69,12 @@ class Ticket:
                 f"the event log did not confirm the records within {timeout} s; retry later"
             ) from exc
 
-    def _settle(self, error: str | None) -> None:
+    def _settle(self, error: str | Exception | None) -> None:
         if error is None:
             self._future.set_result(None)
         else:
-            self._future.set_exception(EventsUnavailable(error))
+            failure = EventsUnavailable(error) if isinstance(error, str) else error
+            self._future.set_exception(failure)
 
 
 def _retrieve(future: asyncio.Future[None]) -> None:

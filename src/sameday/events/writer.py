@@ -26,15 +26,26 @@ The contract, in the order a record lives through it:
    Beyond it, **new exposures are dropped** and counted in ``dropped`` — never the older ones, so
    what was queued first is written first and a gap in the log is one contiguous stretch of time
    — and **outcomes are refused** (``EventsUnavailable``): outcomes are never dropped silently.
-6. **Refused records.** A record the sink refuses as invalid (``EventRejected``) is isolated by
-   bisecting its batch (a few dozen commits, not one per record); it alone is dropped and
-   counted, and the tickets of its batch fail.
+6. **Invalid records.** An outcome no log can store (a NUL or a lone surrogate in a text field,
+   an empty id, a number that is not finite: :func:`~sameday.events.records.outcome_problem`) is
+   refused by ``log_outcomes`` before anything is queued (``EventRejected``, naming the field).
+   An exposure is never refused, since its list was served: ids the caller chose that no log can
+   store are escaped (:func:`~sameday.events.records.storable_exposure`), flagged in
+   ``extra["escaped"]``, counted in ``escaped`` and logged. A record a sink still refuses
+   (``EventRejected``) is isolated by bisecting its batch (a few dozen commits, not one per record);
+   it alone is dropped, counted in ``dropped`` and logged with the reason. Only the ticket of the
+   outcome batch it came in fails (``EventRejected``, naming its event ids: resending will not
+   help); every other ticket of the batch resolves, since everything else is stored.
+
+Warnings go to the ``sameday.events`` logger, at most one a second (the next one says how many
+were held back); the counters count every case.
 
 :meth:`EventWriter.stats` returns the counters the HTTP layer exports to Prometheus.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -44,10 +55,12 @@ from typing import Any
 
 from sameday._closing import Closing
 from sameday.errors import StoreUnavailable
-from sameday.events.errors import EventsUnavailable
-from sameday.events.records import Exposure, Outcome
+from sameday.events.errors import EventRejected, EventsUnavailable
+from sameday.events.records import Exposure, Outcome, outcome_problem, storable_exposure
 from sameday.events.sink import EventSink
 from sameday.events.ticket import Ticket
+
+logger = logging.getLogger("sameday.events")
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,7 @@ class WriterStats:
         dropped: exposures dropped because the buffer was full, plus records the sink refused
             or that were still queued when the writer closed.
         rejected: outcomes refused to the caller (buffer full, sink down, writer closed).
+        escaped: exposures logged with ids escaped because no log could store them as given.
         failed_flushes: commit attempts that failed.
         last_error: the most recent failure, or ``None`` if there was none.
         sink_down: the last commit attempt failed and the batch is waiting for a retry.
@@ -72,6 +86,7 @@ class WriterStats:
     failed_flushes: int
     last_error: str | None
     sink_down: bool
+    escaped: int = 0
 
 
 @dataclass
@@ -79,7 +94,7 @@ class _Batch:
     exposures: list[Exposure] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     tickets: list[Ticket] = field(default_factory=list)
-    lossy: bool = False
+    refused: list[tuple[Exposure | Outcome, str]] = field(default_factory=list)
 
     def size(self) -> int:
         return len(self.exposures) + len(self.outcomes)
@@ -131,6 +146,9 @@ class EventWriter(Closing):
         self._failures = 0
         self._last_error: str | None = None
         self._sink_down = False
+        self._escaped = 0
+        self._quiet_until = 0.0  # warnings held back until then (flusher thread only)
+        self._held = 0
         self._thread = threading.Thread(target=self._run, name="sameday-events", daemon=True)
         self._thread.start()
 
@@ -153,10 +171,22 @@ class EventWriter(Closing):
         """Queue a batch of outcomes for an immediate commit; wait on the ticket to know it is.
 
         Raises:
+            EventRejected: an outcome no log can store (see the module, point 6); nothing was
+                queued, and resending it unchanged will not help (answer 400).
             EventsUnavailable: nothing was queued — the buffer is full, the sink is down or the
                 writer is closed; the caller should retry later (answer 503).
         """
-        ticket = Ticket()
+        for index, outcome in enumerate(outcomes):
+            problem = outcome_problem(outcome)
+            if problem is not None:
+                name, what = problem
+                raise EventRejected(
+                    f"outcome {index} (event_id {outcome.event_id!r}): {name!r} {what}; "
+                    "nothing was queued",
+                    field=name,
+                    event_ids=(str(outcome.event_id),),
+                )
+        ticket = Ticket(outcomes)
         if not outcomes:
             ticket._settle(None)
             return ticket
@@ -207,6 +237,7 @@ class EventWriter(Closing):
                 failed_flushes=self._failures,
                 last_error=self._last_error,
                 sink_down=self._sink_down,
+                escaped=self._escaped,
             )
 
     def close(self, timeout: float = 5.0) -> None:
@@ -268,9 +299,10 @@ class EventWriter(Closing):
                 continue
             backoff = 0.0
             self._sink_down = False
-            error = "the event log refused some records as invalid" if batch.lossy else None
+            refused = {id(record): reason for record, reason in batch.refused}
             for ticket in batch.tickets:
-                ticket._settle(error)
+                own = [o for o in ticket.records if id(o) in refused] if refused else []
+                ticket._settle(_rejection(own, refused, len(ticket.records)) if own else None)
             batch = _Batch()
             self._pending = 0
         for item in [*batch.tickets, *self._queue]:
@@ -289,8 +321,40 @@ class EventWriter(Closing):
                 batch.outcomes.append(item)
                 room -= 1
             else:  # an exposure (anything else logged by mistake is refused by the sink)
+                if type(item) is Exposure:
+                    ids = f"{item.request_id}{item.unit}{item.hash_value}"
+                    if "\x00" in ids or not ids.isascii():  # rare: then look closer
+                        item = self._storable(item)
                 batch.exposures.append(item)
                 room -= 1
+
+    def _storable(self, exposure: Exposure) -> Exposure:
+        """``exposure`` with the ids no log can store escaped, counted and logged."""
+        storable, escaped = storable_exposure(exposure)
+        if escaped:
+            with self._lock:
+                self._escaped += 1
+            self._warn(
+                "exposure %r: %s cannot be stored as given (unit %r); logged escaped, "
+                "flagged in extra['escaped']",
+                storable.request_id,
+                " and ".join(escaped),
+                exposure.unit,
+            )
+        return storable
+
+    def _warn(self, message: str, *args: object) -> None:
+        """Log a warning, at most one a second; the next one says how many were held back."""
+        now = time.monotonic()
+        if now < self._quiet_until:
+            self._held += 1
+            return
+        if self._held:
+            message += " (%d similar warnings held back)"
+            args = (*args, self._held)
+        self._held = 0
+        self._quiet_until = now + 1.0
+        logger.warning(message, *args)
 
     def _commit(self, write: Callable[[Any], int], records: list[Any], batch: _Batch) -> None:
         """Write ``records``, emptying the list; bisect to isolate and drop records refused.
@@ -311,11 +375,30 @@ class EventWriter(Closing):
                 del records[:middle]
                 self._commit(write, records, batch)
                 return
-            batch.lossy = True
+            record = records[0]
+            reason = f"{type(exc).__name__}: {exc}"
+            batch.refused.append((record, reason))
             with self._lock:
                 self._dropped += 1
-                self._last_error = f"{type(exc).__name__}: {exc}"
+                self._last_error = reason
+            kind, key = (
+                ("outcome", record.event_id)
+                if isinstance(record, Outcome)
+                else ("exposure", getattr(record, "request_id", None))
+            )
+            self._warn("dropped %s %r: the event log refused it (%s)", kind, key, reason)
         else:
             with self._lock:
                 self._written += len(records)
         records.clear()
+
+
+def _rejection(own: list[Outcome], refused: dict[int, str], total: int) -> EventRejected:
+    """The failure of a ticket whose batch held ``own`` outcomes the sink refused."""
+    ids = tuple(o.event_id for o in own)
+    return EventRejected(
+        f"the event log refused {len(own)} of {total} events as invalid "
+        f"({refused[id(own[0])]}): event ids {', '.join(map(repr, ids))}; the other "
+        f"{total - len(own)} are stored; do not resend the refused ones unchanged",
+        event_ids=ids,
+    )

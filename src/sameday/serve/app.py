@@ -1,12 +1,15 @@
 """The HTTP service, built (not decorated): ``create_app(client, ...)`` returns a Starlette app.
 
-Bad input is always a 4xx with a JSON body ``{"error": {"status", "message", "field"}}``; the
+Bad input is always a 4xx with a JSON body ``{"error": {"status", "message", "field"}}`` (an
+event no log can store included: a 400 naming it, the concurrent batches unaffected); the
 store being down is never an error for the caller (``degraded: true``); the event log being down
-is a 503 the client retries (events are idempotent by ``event_id``).
+is a 503 the client retries (events are idempotent by ``event_id``); a bug is a 500 in the same
+shape, its traceback in the server's log.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -15,12 +18,14 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from sameday.errors import StoreUnavailable
+from sameday.errors import SamedayError, StoreUnavailable
+from sameday.events.errors import EventRejected
+from sameday.events.records import Outcome
 from sameday.serve import requests as parse
 from sameday.serve.batching import ReadBatcher, served
 from sameday.serve.client import Client
@@ -31,6 +36,7 @@ from sameday.serve.openapi import openapi_spec
 
 Handler = Callable[[Request], Awaitable[Response]]
 EVENTS_TIMEOUT = 5.0
+logger = logging.getLogger("sameday.serve")
 
 
 class JSON(Response):
@@ -50,6 +56,14 @@ def error(
     return JSON(body, status, headers=headers)
 
 
+def _event_field(outcomes: list[Outcome], exc: EventRejected) -> str | None:
+    """``events[i]`` (or ``events[i].field``) of the first event ``exc`` names."""
+    for index, outcome in enumerate(outcomes):
+        if outcome.event_id in exc.event_ids:
+            return f"events[{index}]" + (f".{exc.field}" if exc.field else "")
+    return None
+
+
 class ServingApp(Starlette):
     """The Starlette app, with ``GET /v1/recommend/{surface}`` answered by a handler that
     skips Starlette's layers (see :mod:`sameday.serve.fastpath`)."""
@@ -65,10 +79,18 @@ class ServingApp(Starlette):
 
 
 def create_app(
-    client: Client, *, serving_key: str | None = None, admin_key: str | None = None
+    client: Client,
+    *,
+    serving_key: str | None = None,
+    admin_key: str | None = None,
+    max_body: int = parse.MAX_BODY,
+    body_timeout: float = parse.BODY_TIMEOUT,
 ) -> Starlette:
     """The HTTP app over ``client``. With a key set, requests must carry it as
-    ``Authorization: Bearer KEY`` or ``X-API-Key: KEY`` (the admin key also opens serving)."""
+    ``Authorization: Bearer KEY`` or ``X-API-Key: KEY`` (the admin key also opens serving).
+
+    A body over ``max_body`` bytes is a 413, one not received within ``body_timeout`` seconds a
+    408 (see :func:`~sameday.serve.requests.read_body`)."""
     batcher = ReadBatcher(client.store) if client.store.batches_reads else None
     metrics = ServerMetrics(client, batcher)
     spec = orjson.dumps(openapi_spec(secured=bool(serving_key or admin_key)))
@@ -91,7 +113,14 @@ def create_app(
             try:
                 response = await handler(request)
             except parse.BadRequest as exc:
-                response = error(400, str(exc), exc.field)
+                response = error(exc.status, str(exc), exc.field)
+            except ClientDisconnect:  # nobody to answer: one line, not a traceback
+                logger.warning(
+                    "%s %s: the client disconnected before sending the whole body; ignored",
+                    request.method,
+                    request.url.path,
+                )
+                response = error(400, "the client disconnected before sending the whole body")
             except UnknownSurface as exc:
                 response = error(404, str(exc), "surface")
             except ValueError as exc:
@@ -102,7 +131,10 @@ def create_app(
         return wrapped
 
     async def body(request: Request) -> Any:
-        raw = await request.body()
+        declared = request.headers.get("content-length")
+        raw = await parse.read_body(
+            request.stream(), declared, limit=max_body, timeout=body_timeout
+        )
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -136,12 +168,25 @@ def create_app(
             ticket = client.track(outcomes)
             if ticket is not None:
                 await ticket.wait_async(EVENTS_TIMEOUT)
+        except EventRejected as exc:  # the log refused some (the others are stored)
+            return error(400, str(exc), _event_field(outcomes, exc))
         except StoreUnavailable as exc:
             return error(503, f"{exc}; resend the same events (they are idempotent by event_id)")
         return JSON({"accepted": len(outcomes)})
 
     async def refresh(request: Request) -> Response:
-        return JSON({"changed": client.refresh(), "fingerprint": client.state.fingerprint})
+        try:
+            changed = client.refresh()
+        except SamedayError as exc:  # e.g. a corrupt metadata file: keep the last good state
+            logger.warning(
+                "POST /v1/admin/refresh: the configuration could not be reloaded: %s", exc
+            )
+            return error(
+                503,
+                f"the configuration could not be reloaded: {exc}; the server keeps serving the "
+                f"one it has (fingerprint {client.state.fingerprint[:12]})",
+            )
+        return JSON({"changed": changed, "fingerprint": client.state.fingerprint})
 
     async def healthz(request: Request) -> Response:
         return JSON({"status": "ok"})
@@ -161,6 +206,10 @@ def create_app(
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         return error(exc.status_code, str(exc.detail), headers=exc.headers)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Starlette answers with this, then re-raises: the traceback goes to the server's log.
+        return error(500, f"internal error ({type(exc).__name__}); the server log has the details")
 
     routes = [
         Route("/v1/recommend/{surface}", guarded(recommend, "recommend"), methods=["GET", "POST"]),
@@ -188,6 +237,6 @@ def create_app(
     return ServingApp(
         fast_recommend(client, serving_keys, observe("recommend"), batcher),
         routes=routes,
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )

@@ -12,6 +12,7 @@ a trailing slash, a mounted root path) goes to the Starlette app unchanged.
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -25,6 +26,7 @@ from sameday.serve.batching import ReadBatcher, served
 from sameday.serve.client import Client
 from sameday.serve.engine import UnknownSurface
 
+logger = logging.getLogger("sameday.serve")
 PREFIX = "/v1/recommend/"
 """Paths under it with one more segment are the hot endpoint."""
 
@@ -101,6 +103,10 @@ def fast_recommend(
             status, body = 404, error_body(404, str(exc), "surface")
         except ValueError as exc:
             status, body = 400, error_body(400, str(exc))
+        except Exception as exc:  # a bug: the API's error shape to the caller, the traceback logged
+            logger.exception("GET %s failed", path)
+            message = f"internal error ({type(exc).__name__}); the server log has the details"
+            status, body = 500, error_body(500, message)
         if status != 401:
             observe(time.perf_counter() - started)
         await send(

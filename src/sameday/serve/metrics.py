@@ -55,6 +55,7 @@ class _ClientCollector(Collector):
                 ("dropped", stats.dropped),
                 ("rejected", stats.rejected),
                 ("failed_flushes", stats.failed_flushes),
+                ("escaped", stats.escaped),
             ):
                 yield CounterMetricFamily(
                     f"sameday_events_{name}", f"Event log: records {name}.", value=value

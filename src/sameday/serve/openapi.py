@@ -12,6 +12,9 @@ from sameday._version import __version__
 from sameday.serve.requests import MAX_BATCH, MAX_EXCLUDE, MAX_ID, MAX_N
 
 _ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID}
+_STORED = {"pattern": "^[^\\u0000]*$"}
+"""What an event log can store: no NUL character (a lone surrogate cannot be sent in JSON)."""
+_STORED_ID = {**_ID, **_STORED}
 _ERROR = {
     "type": "object",
     "properties": {
@@ -107,18 +110,22 @@ _BATCH_BODY = {
 _EVENT = {
     "type": "object",
     "properties": {
-        "event_id": {**_ID, "description": "Unique per event; a resent event is stored once."},
-        "unit": _ID,
-        "name": {**_ID, "description": "The event's name, e.g. click or purchase."},
+        "event_id": {
+            **_STORED_ID,
+            "description": "Unique per event; a resent event is stored once.",
+        },
+        "unit": _STORED_ID,
+        "name": {**_STORED_ID, "description": "The event's name, e.g. click or purchase."},
         "value": {"type": "number", "default": 1},
         "time": {"type": "number", "description": "Seconds since the epoch; default: now."},
         "request_id": {
             "type": ["string", "null"],
             "minLength": 1,
             "maxLength": MAX_ID,
+            **_STORED,
             "description": "The served list the event follows from.",
         },
-        "item": {"type": ["string", "null"], "minLength": 1, "maxLength": MAX_ID},
+        "item": {"type": ["string", "null"], "minLength": 1, "maxLength": MAX_ID, **_STORED},
     },
     "required": ["event_id", "unit", "name"],
 }
@@ -141,6 +148,8 @@ def _responses(ok: str, *codes: int) -> dict[str, Any]:
         400: "Malformed input",
         401: "Missing or wrong API key",
         404: "Unknown surface",
+        408: "The body did not arrive in time (serve.body_timeout)",
+        413: "The body is over the size cap (serve.max_body)",
         503: "Event log unavailable: resend",
     }
     for code in codes:
@@ -187,7 +196,7 @@ def openapi_spec(*, secured: bool = True) -> dict[str, Any]:
                     "parameters": [_SURFACE],
                     "security": _SECURITY,
                     "requestBody": {"required": True, **_json("RecommendRequest")},
-                    "responses": _responses("Recommendation", 400, 401, 404),
+                    "responses": _responses("Recommendation", 400, 401, 404, 408, 413),
                 },
             },
             "/v1/recommend/{surface}/batch": {
@@ -196,7 +205,7 @@ def openapi_spec(*, secured: bool = True) -> dict[str, Any]:
                     "parameters": [_SURFACE],
                     "security": _SECURITY,
                     "requestBody": {"required": True, **_json("BatchRequest")},
-                    "responses": _responses("BatchResponse", 400, 401, 404),
+                    "responses": _responses("BatchResponse", 400, 401, 404, 408, 413),
                 }
             },
             "/v1/events": {
@@ -204,7 +213,7 @@ def openapi_spec(*, secured: bool = True) -> dict[str, Any]:
                     "operationId": "postEvents",
                     "security": _SECURITY,
                     "requestBody": {"required": True, **_json("EventsRequest")},
-                    "responses": _responses("EventsAccepted", 400, 401, 503),
+                    "responses": _responses("EventsAccepted", 400, 401, 408, 413, 503),
                 }
             },
             "/healthz": {"get": {"operationId": "healthz", "responses": _responses("Status")}},

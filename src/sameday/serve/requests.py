@@ -6,26 +6,79 @@ path, and every message says which field was wrong and what was expected.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sameday.events.records import Outcome
+from sameday.events.records import Outcome, outcome_problem
 
 MAX_BATCH = 1000
 MAX_EXCLUDE = 1000
 MAX_ID = 256
 MAX_N = 10_000
+MAX_BODY = 1 << 20
+"""Default cap on a request body, in bytes (1 MiB: 1,000 events of 1 KB; ``serve.max_body``)."""
+BODY_TIMEOUT = 30.0
+"""Default seconds a client has to send a whole body (35 KB/s for a full 1 MiB)."""
 
 
 class BadRequest(ValueError):
-    """Input that cannot be served: answered with 400 and this message."""
+    """Input that cannot be served: answered with ``status`` (400) and this message."""
+
+    status = 400
 
     def __init__(self, message: str, field: str | None = None) -> None:
         self.field = field
         super().__init__(message)
+
+
+class BodyTooLarge(BadRequest):
+    """A body over the cap: 413, said before reading it when ``Content-Length`` tells."""
+
+    status = 413
+
+
+class BodyTooSlow(BadRequest):
+    """A body that did not arrive in time: 408, so a slow client cannot hold a request open."""
+
+    status = 408
+
+
+async def read_body(
+    chunks: AsyncIterator[bytes], declared: str | None, *, limit: int, timeout: float
+) -> bytes:
+    """The request body from ``chunks``, refused as soon as it is known to pass ``limit`` bytes.
+
+    ``declared`` is the ``Content-Length`` header: a length over the cap is refused before a byte
+    is read; a chunked body (no length) is counted as it streams, so memory never holds more
+    than ``limit`` bytes plus one chunk.
+
+    Raises:
+        BodyTooLarge: the body passes ``limit`` bytes.
+        BodyTooSlow: the whole body did not arrive within ``timeout`` seconds.
+    """
+    too_large = (
+        f"the body is larger than the {limit} bytes this server accepts; send fewer events "
+        "or requests per call (or raise serve.max_body)"
+    )
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(too_large)
+    body = bytearray()
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in chunks:
+                body += chunk
+                if len(body) > limit:
+                    raise BodyTooLarge(too_large)
+    except TimeoutError:
+        raise BodyTooSlow(
+            f"the body did not arrive within {timeout:g} s ({len(body)} bytes came); "
+            "send it at once, or in fewer bytes"
+        ) from None
+    return bytes(body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,19 +106,34 @@ def text(value: Any, field: str, *, required: bool = True) -> str | None:
     return result
 
 
-def count(value: Any, field: str = "n") -> int | None:
-    """An optional list length from 1 to ``MAX_N`` (``3.0`` counts as an integer, as in JSON)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if not value.isdigit():
-            raise BadRequest(f"'{field}' must be a positive integer, got {value!r}", field)
-        value = int(value)
+def count(value: Any, field: str = "n") -> int:
+    """A list length from 1 to ``MAX_N`` given in JSON: a JSON integer (``3.0`` counts, JSON has
+    one number type), never a string, a boolean or ``null``."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_N:
-        raise BadRequest(f"'{field}' must be an integer from 1 to {MAX_N}", field)
+        got = "null" if value is None else repr(value)
+        raise BadRequest(f"'{field}' must be an integer from 1 to {MAX_N}, got {got}", field)
     return value
+
+
+def count_text(value: str | None, field: str = "n") -> int | None:
+    """An optional list length from 1 to ``MAX_N`` in a query string: ASCII digits only.
+
+    ``int()`` alone would take ``"٣"`` (any Unicode decimal), ``"+5"``, ``" 5"`` and ``"5_0"``.
+    """
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit()):
+        raise BadRequest(
+            f"'{field}' must be a positive integer in digits 0-9, got {value!r}", field
+        )
+    return count(int(value), field)
+
+
+def optional_count(body: dict[str, Any], field: str = "n") -> int | None:
+    """``body[field]`` read by :func:`count` when present (a ``null`` is refused, not ignored)."""
+    return count(body[field], field) if field in body else None
 
 
 def exclusions(value: Any) -> tuple[str, ...]:
@@ -99,7 +167,7 @@ def recommend_body(body: Any) -> RecommendRequest:
     return RecommendRequest(
         unit=text(body.get("unit"), "unit") or "",
         attributes=attributes(body.get("attributes")),
-        n=count(body.get("n")),
+        n=optional_count(body),
         exclude=exclusions(body.get("exclude")),
         request_id=text(body.get("request_id"), "request_id", required=False),
     )
@@ -111,7 +179,7 @@ def recommend_query(params: Mapping[str, str]) -> RecommendRequest:
     return RecommendRequest(
         unit=text(params.get("unit"), "unit") or "",
         attributes=attrs,
-        n=count(params.get("n")),
+        n=count_text(params.get("n")),
         exclude=exclusions(params.get("exclude")),
         request_id=text(params.get("request_id"), "request_id", required=False),
     )
@@ -130,7 +198,7 @@ def batch_body(body: Any) -> tuple[list[tuple[str, dict[str, Any]]], int | None,
             raise BadRequest(f"requests[{index}] must be an object with 'unit'", "requests")
         unit = text(entry.get("unit"), f"requests[{index}].unit") or ""
         parsed.append((unit, attributes(entry.get("attributes"))))
-    return parsed, count(body.get("n")), exclusions(body.get("exclude"))
+    return parsed, optional_count(body), exclusions(body.get("exclude"))
 
 
 def events_body(body: Any, now: float | None = None) -> list[Outcome]:
@@ -153,15 +221,18 @@ def events_body(body: Any, now: float | None = None) -> list[Outcome]:
                 raise BadRequest(f"{where}.{name} must be a number", f"{where}.{name}")
             if not math.isfinite(number):
                 raise BadRequest(f"{where}.{name} must be finite", f"{where}.{name}")
-        out.append(
-            Outcome(
-                event_id=text(event.get("event_id"), f"{where}.event_id") or "",
-                unit=text(event.get("unit"), f"{where}.unit") or "",
-                name=text(event.get("name"), f"{where}.name") or "",
-                value=float(value),
-                time=float(when),
-                request_id=text(event.get("request_id"), f"{where}.request_id", required=False),
-                item=text(event.get("item"), f"{where}.item", required=False),
-            )
+        outcome = Outcome(
+            event_id=text(event.get("event_id"), f"{where}.event_id") or "",
+            unit=text(event.get("unit"), f"{where}.unit") or "",
+            name=text(event.get("name"), f"{where}.name") or "",
+            value=float(value),
+            time=float(when),
+            request_id=text(event.get("request_id"), f"{where}.request_id", required=False),
+            item=text(event.get("item"), f"{where}.item", required=False),
         )
+        problem = outcome_problem(outcome)  # what no event log can store (a NUL, ...)
+        if problem is not None:
+            name, what = problem
+            raise BadRequest(f"'{where}.{name}' {what}", f"{where}.{name}")
+        out.append(outcome)
     return out
