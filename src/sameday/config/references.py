@@ -10,6 +10,7 @@ from croniter import croniter
 
 from sameday.config._yaml import Located, PathKey
 from sameday.config.loader import Project
+from sameday.config.traffic import conflicts, overlap_message, overlaps
 from sameday.errors import Problem
 from sameday.pipeline.dag import find_cycle
 
@@ -21,6 +22,7 @@ def check_references(project: Project) -> list[Problem]:
     problems += _check_surfaces(project)
     problems += _check_experiments(project)
     problems += _check_layers(project)
+    problems += _check_traffic(project)
     return problems
 
 
@@ -169,24 +171,19 @@ def _check_experiments(project: Project) -> list[Problem]:
 
 def _check_layers(project: Project) -> list[Problem]:
     """Running experiments in one layer must hold disjoint slices of it."""
-    problems: list[Problem] = []
-    running = [
-        e for e in project.experiments.values() if e.phase == "running" and e.layer is not None
+    return [
+        project.sources[("experiment", second.name)].problem(
+            ("layer", "range"), overlap_message(first, second)
+        )
+        for first, second in overlaps(project.experiments.values())
     ]
-    for i, first in enumerate(running):
-        for second in running[i + 1 :]:
-            assert first.layer is not None and second.layer is not None
-            if first.layer.name != second.layer.name:
-                continue
-            (a0, a1), (b0, b1) = first.layer.range, second.layer.range
-            if a0 < b1 and b0 < a1:
-                source = project.sources[("experiment", second.name)]
-                problems.append(
-                    source.problem(
-                        ("layer", "range"),
-                        f"running experiments {first.name!r} {list(first.layer.range)} and "
-                        f"{second.name!r} {list(second.layer.range)} overlap in layer "
-                        f"{first.layer.name!r}: give them disjoint ranges, or stop one",
-                    )
-                )
-    return problems
+
+
+def _check_traffic(project: Project) -> list[Problem]:
+    """Running experiments on one surface must not starve each other (see ``config.traffic``)."""
+    return [
+        project.sources[("experiment", conflict.second.name)].problem(
+            ("surface",), conflict.message()
+        )
+        for conflict in conflicts(project.experiments.values())
+    ]
