@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sameday.config._base import Duration, Key, Name, StrictModel
 
@@ -137,18 +137,26 @@ class Experiment(StrictModel):
     bandit: Bandit | None = None
     winner: Key | None = Field(None, description="The arm that won; required when concluded.")
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Experiment:
-        names = [arm.name for arm in self.arms]
+    @field_validator("arms")
+    @classmethod
+    def _arms(cls, arms: list[Arm]) -> list[Arm]:
+        # A field check, not a model one: it runs (and reports) even when another field fails.
+        names = [arm.name for arm in arms]
         duplicated = sorted({name for name in names if names.count(name) > 1})
         if duplicated:
             raise ValueError(f"arm names must be unique; repeated: {', '.join(duplicated)}")
-        weights = [arm.weight for arm in self.arms]
+        weights = [arm.weight for arm in arms]
         given = [w for w in weights if w is not None]
         if given and len(given) != len(weights):
             raise ValueError("give a weight to every arm or to none")
         if given and abs(sum(given) - 1.0) > 1e-6:
             raise ValueError(f"arm weights must sum to 1, they sum to {sum(given):g}")
+        return arms
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Experiment:
+        names = [arm.name for arm in self.arms]
+        given = [arm.weight for arm in self.arms if arm.weight is not None]
         if given and self.design != "ab":
             raise ValueError(f"arm weights apply to design 'ab' only, not {self.design!r}")
         if self.interleave is not None and self.design != "interleave":

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
 from sameday.config._base import Duration, Key, Name, StrictModel
+from sameday.config._cron import check_cron
 
 
 class Backoff(StrictModel):
@@ -40,10 +42,30 @@ class Resources(StrictModel):
 
 
 class Schedule(StrictModel):
-    """When the pipeline runs: a five-field cron expression, read in ``timezone``."""
+    """When the pipeline runs: a five-field cron expression or a shortcut, read in ``timezone``."""
 
-    cron: str = Field(description="Five-field cron expression, e.g. '0 3 * * *'.")
+    cron: str = Field(
+        description="Five-field cron expression (minute hour day-of-month month day-of-week), "
+        "e.g. '0 3 * * *', or a shortcut: @hourly, @daily, @weekly, @monthly, @yearly."
+    )
     timezone: str = Field("UTC", description="IANA timezone the cron is read in.")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return check_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {value!r}: use an IANA name such as 'UTC', 'Asia/Tokyo' or "
+                "'Europe/Paris'"
+            ) from None
+        return value
 
 
 class Param(StrictModel):
