@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sameday.config._base import Duration, Key, Name, StrictModel
+from sameday.config._base import Duration, Key, Name, PositiveDuration, StrictModel
 
 Phase = Literal["draft", "running", "stopped", "concluded"]
 Design = Literal["ab", "interleave", "bandit"]
@@ -32,7 +32,9 @@ class Layer(StrictModel):
 
     name: Key
     range: tuple[float, float] = Field(
-        (0.0, 1.0), description="[start, end) slice of the layer, within [0, 1]."
+        (0.0, 1.0),
+        strict=False,  # YAML gives a list; a strict tuple would refuse it
+        description="[start, end) slice of the layer, within [0, 1].",
     )
 
     @model_validator(mode="after")
@@ -47,7 +49,8 @@ class Hashing(StrictModel):
     """How units are bucketed (GrowthBook-compatible)."""
 
     attribute: str = Field("unit", description="Request attribute that is hashed.")
-    version: Literal[1, 2] = Field(2, description="GrowthBook hash version.")
+    # An int in [1, 2] rather than Literal[1, 2]: a Literal takes `true` for 1 (True == 1).
+    version: int = Field(2, ge=1, le=2, description="GrowthBook hash version, 1 or 2.")
     seed: str | None = Field(None, description="Hash seed; defaults to the experiment's name.")
     bucket_version: int = Field(
         0,
@@ -110,7 +113,7 @@ class Bandit(StrictModel):
     temperature: float = Field(0.1, gt=0)
     min_share: float = Field(0.0, ge=0, lt=1, description="Least traffic share any arm keeps.")
     warmup_units: int = Field(0, ge=0, description="Exposures served uniformly before learning.")
-    update_interval: Duration = Field(300.0, gt=0, description="How often posteriors refresh.")
+    update_interval: PositiveDuration = Field(300.0, description="How often posteriors refresh.")
     prior_alpha: float = Field(1.0, gt=0)
     prior_beta: float = Field(1.0, gt=0)
 

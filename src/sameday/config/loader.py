@@ -217,12 +217,34 @@ def _read(
     if default_name is not None and "name" not in data:
         data["name"] = default_name
     try:
-        return model.model_validate(data), located, frozenset()
+        return validate_document(model, data), located, frozenset()
     except ValidationError as exc:
         problems.extend(problems_from_validation(located, model, exc))
         failed = frozenset(str(error["loc"][0]) for error in exc.errors() if error["loc"])
         salvaged = _salvage(model, data, failed)
         return (salvaged, located, failed) if salvaged is not None else nothing
+
+
+def validate_document(model: type[M], data: dict[str, Any]) -> M:
+    """Validate one file's content as the JSON Schema reads it.
+
+    Models are strict, and JSON Schema counts ``2.0`` as an integer: whole floats are read as
+    ints first (float fields take ints), so ``retries: 2.0`` passes in the editor and here.
+
+    Raises:
+        ValidationError: with every problem pydantic found.
+    """
+    return model.model_validate(_whole_numbers(data))
+
+
+def _whole_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
 
 
 def _salvage(model: type[M], data: dict[str, Any], failed: frozenset[str]) -> M | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from sameday.config._base import Duration, Key, Name, StrictModel
 from sameday.config._cron import check_cron
@@ -32,6 +34,14 @@ class Retries(StrictModel):
         if isinstance(value, int) and not isinstance(value, bool):
             return {"limit": value}
         return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # The schema admits the shorthand the loader accepts, so editors do not flag it.
+        shorthand = {"type": "integer", "minimum": 0, "maximum": 100, "description": "limit"}
+        return {"anyOf": [shorthand, handler(core_schema)]}
 
 
 class Resources(StrictModel):
@@ -115,7 +125,7 @@ class Job(StrictModel):
 class Pipeline(StrictModel):
     """A pipeline file: jobs, their order, and when they run."""
 
-    name: Name
+    name: Name = Field(json_schema_extra={"maxLength": 52})
     description: str = ""
     schedule: Schedule | None = None
     params: dict[Key, Param] = Field(default_factory=dict)
