@@ -214,3 +214,11 @@ def test_cron_shortcuts_are_accepted(project_dir: Path) -> None:
     (message,) = problems(project_dir)
     assert "schedule.cron: '@dayly' is not a cron shortcut" in message
     assert "did you mean '@daily'?" in message
+
+
+def test_quoted_numbers_are_text_and_the_error_says_so(project_dir: Path) -> None:
+    surface = project_dir / "surfaces" / "home.yaml"
+    edit(surface, "n: 10", 'n: "10"')
+    (message,) = problems(project_dir)
+    assert "home.yaml:7:4: n: Input should be a valid integer (got '10')" in message
+    assert "write numbers and true/false without quotes" in message

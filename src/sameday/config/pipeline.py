@@ -40,7 +40,12 @@ class Retries(StrictModel):
         cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         # The schema admits the shorthand the loader accepts, so editors do not flag it.
-        shorthand = {"type": "integer", "minimum": 0, "maximum": 100, "description": "limit"}
+        shorthand = {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 100,
+            "description": "Shorthand for {limit: N}: retries after the first attempt.",
+        }
         return {"anyOf": [shorthand, handler(core_schema)]}
 
 
