@@ -1,10 +1,11 @@
 """Cron expressions both schedulers read the same way, with errors that name the bad field.
 
-A pipeline's schedule is read by croniter (locally) and by Argo's CronWorkflow controller, which
-uses robfig/cron's standard parser. This accepts what both accept: five fields of numbers, names
-(``jan``, ``mon``), ``*``, ``?`` (days only), ranges, lists and steps, or one of the shortcuts
-both know (``@daily`` and friends). Day-of-week is 0-6 (robfig refuses croniter's 7 for Sunday),
-and a range may not run backwards (croniter wraps ``5-1`` around, robfig refuses it).
+A pipeline's schedule goes to Argo's CronWorkflow controller, which uses robfig/cron's standard
+parser; croniter is the Python parser a local scheduler would use (and the tests' oracle). This
+accepts only what both accept: five fields of numbers, names (``jan``, ``mon``), ``*``, ``?``
+(days only), ranges, lists and steps, or one of the shortcuts both know (``@daily`` and friends).
+Day-of-week is 0-6 (robfig refuses croniter's 7 for Sunday), and a range may not run backwards
+(croniter wraps ``5-1`` around, robfig refuses it).
 """
 
 from __future__ import annotations
