@@ -64,7 +64,7 @@ class Conflict:
         )
 
 
-def running(experiments: Iterable[Experiment]) -> list[Experiment]:
+def _running(experiments: Iterable[Experiment]) -> list[Experiment]:
     """The running experiments, in the order the server tries them (by name)."""
     return sorted((e for e in experiments if e.phase == "running"), key=lambda e: e.name)
 
@@ -74,7 +74,7 @@ def conflicts(experiments: Iterable[Experiment]) -> list[Conflict]:
 
     An experiment with coverage 0 takes no unit and is never starved, so it conflicts with none.
     """
-    tried = [e for e in running(experiments) if e.coverage > 0]
+    tried = [e for e in _running(experiments) if e.coverage > 0]
     found = []
     for index, second in enumerate(tried):
         for first in tried[:index]:
@@ -92,7 +92,7 @@ def overlaps(experiments: Iterable[Experiment]) -> list[tuple[Experiment, Experi
 
     A layer promises that its experiments never share a unit, across surfaces too.
     """
-    order = [e for e in running(experiments) if e.layer is not None]
+    order = [e for e in _running(experiments) if e.layer is not None]
     return [
         (first, second)
         for index, second in enumerate(order)
@@ -119,7 +119,7 @@ def shares(experiments: Iterable[Experiment]) -> dict[str, float]:
     separate layers and experiments without a layer take independent draws. Earlier experiments
     with targeting are counted as if it matched, so for those the share is a lower bound.
     """
-    order = running(experiments)
+    order = _running(experiments)
     out: dict[str, float] = {}
     for index, experiment in enumerate(order):
         taken: dict[str, float] = {}
