@@ -169,8 +169,10 @@ def test_cli_apply_refuses_starving_experiments_and_experiments_shows_shares(
     set_phase(project_dir, "running")
     second_experiment(project_dir, "running")
     args = ["--project", str(project_dir)]
-    result = runner.invoke(main, ["apply", *args])
-    assert result.exit_code != 0 and "Put both in one layer with disjoint slices" in result.output
+    for command in ("validate", "plan", "apply"):
+        result = runner.invoke(main, [command, *args])
+        assert result.exit_code == 1, command
+        assert "Put both in one layer with disjoint slices" in result.output, command
     file = experiment_file(project_dir)
     file.write_text(file.read_text() + "layer: {name: home, range: [0, 0.25]}\n")
     second = project_dir / "experiments" / "second.yaml"
