@@ -93,7 +93,7 @@ LOADER_ONLY = (
     "'bandit' settings need design: bandit",
     "balanced interleaving compares exactly two arms",
     "a concluded experiment names its 'winner' arm",
-    "winner ",
+    "is not an arm (",
     "range must be [start, end) with 0 <= start < end <= 1",
     "a ratio metric needs",
     "a ratio metric takes",
