@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from sameday.config import load_project
-from sameday.config.loader import find_project
+from sameday.config.loader import KINDS, Kind, find_project
 from sameday.errors import ConfigError, ProjectNotFound
 
 
@@ -158,3 +160,85 @@ def test_yaml_no_is_a_string_not_false(project_dir: Path) -> None:
     )
     rule = load_project(project_dir, environ={}).surfaces["home"].rules[0]
     assert rule.when == {"country": "no"}
+
+
+def test_a_key_typo_does_not_hide_a_bad_cron(project_dir: Path) -> None:
+    pipeline = project_dir / "pipelines" / "daily.yaml"
+    edit(pipeline, "name: daily\n", "name: daily\ndescripton: nightly\n")
+    edit(pipeline, 'cron: "0 3 * * *"', 'cron: "0 25 * * *"')
+    edit(pipeline, "timezone: UTC", "timezone: Mars")
+    found = problems(project_dir)
+    assert any("unknown key 'descripton'; did you mean 'description'?" in m for m in found)
+    assert any("schedule.cron: hour 25 is out of range 0-23" in m for m in found)
+    assert any("schedule.timezone: unknown timezone 'Mars'" in m for m in found)
+    assert len(found) == 3
+
+
+def test_a_bad_design_does_not_hide_the_rest_of_the_experiment(project_dir: Path) -> None:
+    file = project_dir / "experiments" / "home-personal.yaml"
+    edit(file, "design: ab", "design: abx")
+    edit(file, "surface: home", "surface: hom")
+    edit(file, "primary: [ctr]", "primary: [ctrr]")
+    edit(file, "    result_set: popular\n", "    result_set: popular\n    weight: 0.6\n")
+    edit(file, "    result_set: personal\n", "    result_set: personal\n    weight: 0.6\n")
+    found = problems(project_dir)
+    assert any("design: Input should be 'ab', 'interleave' or 'bandit'" in m for m in found)
+    assert any("arms: arm weights must sum to 1, they sum to 1.2" in m for m in found)
+    assert any("surface: no surface named 'hom'; did you mean 'home'?" in m for m in found)
+    assert any(
+        "metrics.primary[0]: no metric named 'ctrr'; did you mean 'ctr'?" in m for m in found
+    )
+    assert len(found) == 4
+
+
+def test_objects_with_a_bad_field_still_answer_references(project_dir: Path) -> None:
+    """A surface whose n is wrong still exists: the experiment naming it is not told otherwise,
+    and a bad running experiment is left out of the traffic check rather than guessed at."""
+    edit(project_dir / "surfaces" / "home.yaml", "n: 10", "n: ten")
+    file = project_dir / "experiments" / "home-personal.yaml"
+    edit(file, "phase: draft", "phase: running")
+    second = project_dir / "experiments" / "second.yaml"
+    second.write_text(
+        file.read_text().replace("name: home-personal", "name: second")
+        + "layer: {name: home, range: [0.5, 1], colour: red}\n"
+    )
+    found = problems(project_dir)
+    assert len(found) == 2, found
+    assert any("home.yaml" in m and "n: Input should be a valid integer" in m for m in found)
+    assert any("layer.colour: unknown key 'colour'" in m for m in found)
+
+
+def test_cron_shortcuts_are_accepted(project_dir: Path) -> None:
+    pipeline = project_dir / "pipelines" / "daily.yaml"
+    edit(pipeline, 'cron: "0 3 * * *"', "cron: '@daily'")
+    assert load_project(project_dir, environ={}).pipelines["daily"].schedule is not None
+    edit(pipeline, "cron: '@daily'", "cron: '@dayly'")
+    (message,) = problems(project_dir)
+    assert "schedule.cron: '@dayly' is not a cron shortcut" in message
+    assert "did you mean '@daily'?" in message
+
+
+def test_quoted_numbers_are_text_and_the_error_says_so(project_dir: Path) -> None:
+    surface = project_dir / "surfaces" / "home.yaml"
+    edit(surface, "n: 10", 'n: "10"')
+    (message,) = problems(project_dir)
+    assert "home.yaml:7:4: n: Input should be a valid integer (got '10')" in message
+    assert "write numbers and true/false without quotes" in message
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
+def test_any_one_bad_field_is_reported_without_breaking_the_other_checks(
+    project_dir: Path, kind: Kind[Any]
+) -> None:
+    """Objects built from the rest of a file meet every cross-file check: none may trip on the
+    field that failed (a required one is left unset)."""
+    file = sorted((project_dir / kind.folder).glob("*.yaml"))[0]
+    original = yaml.safe_load(file.read_text())
+    for field in kind.model.model_fields:
+        if field == "name":
+            continue
+        file.write_text(yaml.safe_dump({**original, field: [[1]]}))
+        found = problems(project_dir)
+        assert any(f": {field}" in message for message in found), (field, found)
+    file.write_text(yaml.safe_dump(original))
+    load_project(project_dir, environ={})

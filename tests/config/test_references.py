@@ -58,7 +58,7 @@ jobs:
 """,
     )
     found = messages(project_dir)
-    assert any("schedule.cron: '0 25 * * *' is not a five-field cron" in m for m in found)
+    assert any("schedule.cron: hour 25 is out of range 0-23" in m for m in found)
     assert any("unknown timezone 'Mars/Olympus'" in m for m in found)
 
 

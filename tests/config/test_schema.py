@@ -90,3 +90,23 @@ def test_write_schemas(tmp_path: Path) -> None:
     assert sorted(p.name for p in written) == sorted(
         schema_file_name(kind) for kind in ["project", *FOLDERS.values()]
     )
+
+
+SHORTHANDS: list[tuple[str, dict[str, Any]]] = [
+    ("pipeline", {"jobs": [{"name": "a", "command": "x", "retries": 1}]}),
+    ("pipeline", {"defaults": {"retries": 3}, "jobs": [{"name": "a", "command": "x"}]}),
+    ("pipeline", {"jobs": [{"name": "a", "command": "x", "retries": 2.0, "timeout": "15m"}]}),
+    ("pipeline", {"schedule": {"cron": "@daily"}, "jobs": [{"name": "a", "command": "x"}]}),
+]
+
+
+@pytest.mark.parametrize(("kind", "document"), SHORTHANDS)
+def test_shorthand_forms_the_loader_takes_are_in_the_schema(
+    kind: str, document: dict[str, Any]
+) -> None:
+    assert not list(validator(kind).iter_errors(document))
+
+
+def test_keys_outside_a_maps_key_pattern_are_refused() -> None:
+    document = {"params": {"bad key": {}}, "jobs": [{"name": "a", "command": "x"}]}
+    assert list(validator("pipeline").iter_errors(document))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ from click.testing import CliRunner
 
 from sameday.cli import main
 from sameday.config import load_project
+from sameday.config.experiment import Layer
 from sameday.deploy.apply import ApplyRefused, apply_project, plan_project
 from sameday.deploy.plan import render_plan
 from sameday.metadata import MetadataStore
@@ -130,3 +133,54 @@ def test_cli_plan_apply_experiments(runner: CliRunner, project_dir: Path) -> Non
     assert result.exit_code == 1 and "no live snapshot" in result.output
     result = runner.invoke(main, ["apply", *args])
     assert result.exit_code == 1 and "apply refused, nothing was changed" in result.output
+
+
+def second_experiment(project_dir: Path, phase: str) -> None:
+    text = experiment_file(project_dir).read_text().replace("name: home-personal", "name: second")
+    text = re.sub(r"phase: \w+", f"phase: {phase}", text)
+    (project_dir / "experiments" / "second.yaml").write_text(text)
+
+
+def test_apply_refuses_experiments_that_would_starve(project_dir: Path) -> None:
+    publish_all(project_dir)
+    set_phase(project_dir, "running")
+    second_experiment(project_dir, "draft")
+    project = load_project(project_dir, environ={})
+    # A project assembled in code skips validate: apply checks again.
+    project.experiments["second"] = project.experiments["second"].model_copy(
+        update={"phase": "running"}
+    )
+    with MetadataStore.open(project.url(project.settings.storage.metadata)) as metadata:
+        with pytest.raises(ApplyRefused, match="'second' gets no traffic at all"):
+            apply_project(project, metadata)
+        for name, start, end in (("home-personal", 0.0, 0.6), ("second", 0.5, 1.0)):
+            project.experiments[name] = project.experiments[name].model_copy(
+                update={"layer": Layer(name="home", range=(start, end))}
+            )
+        with pytest.raises(ApplyRefused, match="overlap in layer 'home'"):
+            apply_project(project, metadata)
+        assert metadata.applied() == []
+
+
+def test_cli_apply_refuses_starving_experiments_and_experiments_shows_shares(
+    runner: CliRunner, project_dir: Path
+) -> None:
+    publish_all(project_dir)
+    set_phase(project_dir, "running")
+    second_experiment(project_dir, "running")
+    args = ["--project", str(project_dir)]
+    for command in ("validate", "plan", "apply"):
+        result = runner.invoke(main, [command, *args])
+        assert result.exit_code == 1, command
+        assert "Put both in one layer with disjoint slices" in result.output, command
+    file = experiment_file(project_dir)
+    file.write_text(file.read_text() + "layer: {name: home, range: [0, 0.25]}\n")
+    second = project_dir / "experiments" / "second.yaml"
+    second.write_text(second.read_text() + "layer: {name: home, range: [0.25, 1]}\n")
+    result = runner.invoke(main, ["apply", *args])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["experiments", "--json", *args])
+    shares = {row["name"]: row["share"] for row in json.loads(result.output)}
+    assert shares == {"home-personal": 0.25, "second": 0.75}
+    result = runner.invoke(main, ["experiments", *args])
+    assert "25.0%" in result.output and "75.0%" in result.output

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from tests.conftest import SHARED
 
 from sameday.cli.compile import compile_cmd
+from sameday.config._cron import SHORTCUTS
 from sameday.config.pipeline import Pipeline
 from sameday.config.project import ArgoOrchestrator
 from sameday.errors import NotFound, PipelineError
@@ -119,6 +120,16 @@ def test_a_scheduled_pipeline_gets_a_thin_cron_workflow_referencing_its_template
         },
     }
     assert [m["kind"] for m in _case("minimal")] == ["WorkflowTemplate"]
+
+
+@pytest.mark.parametrize("shortcut", SHORTCUTS)
+def test_cron_shortcuts_pass_through_to_a_valid_cron_workflow(
+    shortcut: str, schema: ArgoSchema
+) -> None:
+    # Argo parses schedules with robfig/cron's standard parser, which knows these shortcuts.
+    manifests = _compile(_pipeline(schedule={"cron": shortcut}))
+    assert manifests[1]["spec"]["schedules"] == [shortcut]
+    assert all(schema.validate(manifest) == [] for manifest in manifests)
 
 
 def test_jobs_become_a_dag_with_depends_expressions_and_publish_tasks() -> None:

@@ -57,9 +57,9 @@ def plan(project_dir: Path | None, as_json: bool) -> None:
 def apply(project_dir: Path | None) -> None:
     """Apply the project files atomically: running servers pick the change up within seconds.
 
-    Refuses (and changes nothing) when two running experiments overlap in a layer slice, when a
-    running experiment's result sets have no live snapshot, or when a change would silently move
-    units between arms.
+    Refuses (and changes nothing) when two running experiments on one surface could draw the same
+    units (the second would be starved), when a running experiment's result sets have no live
+    snapshot, or when a change would silently move units between arms.
     """
     from sameday.deploy.apply import apply_project
     from sameday.deploy.plan import render_plan
@@ -75,21 +75,32 @@ def apply(project_dir: Path | None) -> None:
 @project_option
 @json_option
 def experiments(project_dir: Path | None, as_json: bool) -> None:
-    """List applied experiments with their surface, design, phase and arms."""
+    """List applied experiments with their surface, design, phase, arms and traffic share.
+
+    A running experiment's share is the part of its surface's requests (those matching its
+    targeting) it is served: its layer slice times its coverage, less what experiments tried
+    before it on the same surface take.
+    """
+    from sameday.config.experiment import Experiment
+    from sameday.config.traffic import shares
+
     _, metadata = _open(project_dir)
     with metadata:
-        rows = [
-            {
-                "name": o.name,
-                "surface": o.spec["surface"],
-                "design": o.spec["design"],
-                "phase": o.spec["phase"],
-                "arms": [a["name"] for a in o.spec["arms"]],
-                "winner": o.spec.get("winner"),
-                "applied_at": o.applied_at,
-            }
-            for o in metadata.applied("experiment")
-        ]
+        applied = metadata.applied("experiment")
+    share = shares(Experiment.model_validate(o.spec) for o in applied)
+    rows = [
+        {
+            "name": o.name,
+            "surface": o.spec["surface"],
+            "design": o.spec["design"],
+            "phase": o.spec["phase"],
+            "arms": [a["name"] for a in o.spec["arms"]],
+            "winner": o.spec.get("winner"),
+            "share": share.get(o.name),
+            "applied_at": o.applied_at,
+        }
+        for o in applied
+    ]
     if as_json:
         echo_json(rows)
         return
@@ -99,13 +110,14 @@ def experiments(project_dir: Path | None, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("experiment", "surface", "design", "phase", "arms", "winner")
+    table = Table("experiment", "surface", "design", "phase", "share", "arms", "winner")
     for row in rows:
         table.add_row(
             row["name"],
             row["surface"],
             row["design"],
             row["phase"],
+            "" if row["share"] is None else f"{row['share']:.1%}",
             ", ".join(row["arms"]),
             row["winner"] or "",
         )

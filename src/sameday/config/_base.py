@@ -12,9 +12,14 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w
 
 
 class StrictModel(BaseModel):
-    """Base of every project-file model: unknown keys are errors and values are immutable."""
+    """Base of every project-file model: unknown keys are errors and values are immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    Types are strict, as the JSON Schema is: ``n: "5"`` is a string and ``fail_fast: 1`` a
+    number, not silently coerced, so an editor using the schema and ``sameday validate`` give
+    the same verdict (``tests/config/test_schema_agreement.py`` keeps them in step).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
 
 
 def parse_duration(value: Any) -> Any:
@@ -52,6 +57,26 @@ Duration = Annotated[
     ),
 ]
 """A length of time in seconds, written as a number or with a unit."""
+
+PositiveDuration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    Field(gt=0),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0},
+                # The lookahead asks for a non-zero digit: "0s" and "0.0" are refused.
+                {
+                    "type": "string",
+                    "pattern": r"^\s*(?=[\d.]*[1-9])\d+(\.\d+)?\s*(ms|s|m|h|d|w)?\s*$",
+                },
+            ],
+            "description": "More than zero seconds, or a number with a unit: 500ms, 30s, 15m, 2h.",
+        }
+    ),
+]
+"""A length of time that must be more than zero."""
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 Name = Annotated[

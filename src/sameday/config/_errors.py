@@ -10,6 +10,8 @@ from pydantic import BaseModel, ValidationError
 from sameday.config._yaml import Located, PathKey
 from sameday.errors import Problem
 
+_SCALAR_TYPES = {"int_type", "float_type", "bool_type"}
+
 
 def problems_from_validation(
     located: Located, model: type[BaseModel], exc: ValidationError
@@ -41,6 +43,9 @@ def problems_from_validation(
                 error.get("input"), dict | list
             ):
                 message += f" (got {error.get('input')!r})"
+            if kind in _SCALAR_TYPES and isinstance(error.get("input"), str):
+                # Types are strict (as in the JSON Schema): "5" is text, not a number.
+                message += ": write numbers and true/false without quotes"
             problems.append(located.problem(path, message))
     return problems
 

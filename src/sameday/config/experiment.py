@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from sameday.config._base import Duration, Key, Name, StrictModel
+from sameday.config._base import Duration, Key, Name, PositiveDuration, StrictModel
 
 Phase = Literal["draft", "running", "stopped", "concluded"]
 Design = Literal["ab", "interleave", "bandit"]
@@ -32,7 +32,9 @@ class Layer(StrictModel):
 
     name: Key
     range: tuple[float, float] = Field(
-        (0.0, 1.0), description="[start, end) slice of the layer, within [0, 1]."
+        (0.0, 1.0),
+        strict=False,  # YAML gives a list; a strict tuple would refuse it
+        description="[start, end) slice of the layer, within [0, 1].",
     )
 
     @model_validator(mode="after")
@@ -47,7 +49,8 @@ class Hashing(StrictModel):
     """How units are bucketed (GrowthBook-compatible)."""
 
     attribute: str = Field("unit", description="Request attribute that is hashed.")
-    version: Literal[1, 2] = Field(2, description="GrowthBook hash version.")
+    # An int in [1, 2] rather than Literal[1, 2]: a Literal takes `true` for 1 (True == 1).
+    version: int = Field(2, ge=1, le=2, description="GrowthBook hash version, 1 or 2.")
     seed: str | None = Field(None, description="Hash seed; defaults to the experiment's name.")
     bucket_version: int = Field(
         0,
@@ -110,7 +113,7 @@ class Bandit(StrictModel):
     temperature: float = Field(0.1, gt=0)
     min_share: float = Field(0.0, ge=0, lt=1, description="Least traffic share any arm keeps.")
     warmup_units: int = Field(0, ge=0, description="Exposures served uniformly before learning.")
-    update_interval: Duration = Field(300.0, gt=0, description="How often posteriors refresh.")
+    update_interval: PositiveDuration = Field(300.0, description="How often posteriors refresh.")
     prior_alpha: float = Field(1.0, gt=0)
     prior_beta: float = Field(1.0, gt=0)
 
@@ -137,18 +140,26 @@ class Experiment(StrictModel):
     bandit: Bandit | None = None
     winner: Key | None = Field(None, description="The arm that won; required when concluded.")
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Experiment:
-        names = [arm.name for arm in self.arms]
+    @field_validator("arms")
+    @classmethod
+    def _arms(cls, arms: list[Arm]) -> list[Arm]:
+        # A field check, not a model one: it runs (and reports) even when another field fails.
+        names = [arm.name for arm in arms]
         duplicated = sorted({name for name in names if names.count(name) > 1})
         if duplicated:
             raise ValueError(f"arm names must be unique; repeated: {', '.join(duplicated)}")
-        weights = [arm.weight for arm in self.arms]
+        weights = [arm.weight for arm in arms]
         given = [w for w in weights if w is not None]
         if given and len(given) != len(weights):
             raise ValueError("give a weight to every arm or to none")
         if given and abs(sum(given) - 1.0) > 1e-6:
             raise ValueError(f"arm weights must sum to 1, they sum to {sum(given):g}")
+        return arms
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Experiment:
+        names = [arm.name for arm in self.arms]
+        given = [arm.weight for arm in self.arms if arm.weight is not None]
         if given and self.design != "ab":
             raise ValueError(f"arm weights apply to design 'ab' only, not {self.design!r}")
         if self.interleave is not None and self.design != "interleave":

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from sameday.config._errors import problems_from_validation
 from sameday.config._interpolate import interpolate
@@ -65,6 +65,9 @@ class Project:
     sources: dict[tuple[str, str], Located] = field(default_factory=dict, repr=False)
     broken: set[tuple[str, str]] = field(default_factory=set, repr=False)
     """(kind, file stem) of files that failed to load: references to them are not reported."""
+    partial: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, repr=False)
+    """(kind, name) → top-level fields that failed, for objects built from the rest of their
+    file so cross-file checks still run; only ever set in a load that raises ``ConfigError``."""
 
     @property
     def name(self) -> str:
@@ -131,7 +134,7 @@ def load_project(
     problems: list[Problem] = []
 
     settings_file = root / PROJECT_FILE
-    settings, settings_source = _read(settings_file, ProjectSettings, env, problems, root)
+    settings, settings_source, _ = _read(settings_file, ProjectSettings, env, problems, root)
     project = Project(root=root, settings=settings or ProjectSettings(name="invalid"))
     if settings_source is not None:
         project.sources[("project", project.name)] = settings_source
@@ -143,7 +146,9 @@ def load_project(
         files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
         collection = project.collection(kind.name)
         for file in files:
-            obj, source = _read(file, kind.model, env, problems, root, default_name=file.stem)
+            obj, source, failed = _read(
+                file, kind.model, env, problems, root, default_name=file.stem
+            )
             if obj is None or source is None:
                 project.broken.add((kind.name, file.stem))
                 continue
@@ -160,6 +165,8 @@ def load_project(
                 continue
             collection[name] = obj
             project.sources[(kind.name, name)] = source
+            if failed:
+                project.partial[(kind.name, name)] = failed
 
     problems.extend(check_references(project))
     if problems:
@@ -175,19 +182,25 @@ def _read(
     root: Path,
     *,
     default_name: str | None = None,
-) -> tuple[M | None, Located | None]:
+) -> tuple[M | None, Located | None, frozenset[str]]:
+    """Read, interpolate and validate one file, adding its problems to ``problems``.
+
+    Returns the object (built from its valid fields when some failed), where it was read, and
+    the top-level fields that failed (empty when the object is whole).
+    """
     shown = _relative(file, root)
+    nothing: tuple[None, None, frozenset[str]] = (None, None, frozenset())
     try:
         located = read_yaml(file)
     except FileNotFoundError:
         problems.append(Problem(shown, None, None, "file not found"))
-        return None, None
+        return nothing
     except UnicodeDecodeError as exc:
         problems.append(Problem(shown, None, None, f"not UTF-8 text: {exc.reason}"))
-        return None, None
+        return nothing
     except yaml.YAMLError as exc:
         problems.append(yaml_error_problem(shown, exc))
-        return None, None
+        return nothing
     located.file = shown
     if located.value is None:
         located.value = {}
@@ -195,19 +208,60 @@ def _read(
         problems.append(
             located.problem((), f"expected a mapping of keys, got {type(located.value).__name__}")
         )
-        return None, None
+        return nothing
     missing = interpolate(located, environ)
     if missing:
         problems.extend(missing)
-        return None, None
+        return nothing
     data = dict(located.value)
     if default_name is not None and "name" not in data:
         data["name"] = default_name
     try:
-        return model.model_validate(data), located
+        return validate_document(model, data), located, frozenset()
     except ValidationError as exc:
         problems.extend(problems_from_validation(located, model, exc))
-        return None, None
+        failed = frozenset(str(error["loc"][0]) for error in exc.errors() if error["loc"])
+        salvaged = _salvage(model, data, failed)
+        return (salvaged, located, failed) if salvaged is not None else nothing
+
+
+def validate_document(model: type[M], data: dict[str, Any]) -> M:
+    """Validate one file's content as the JSON Schema reads it.
+
+    Models are strict, and JSON Schema counts ``2.0`` as an integer: whole floats are read as
+    ints first (float fields take ints), so ``retries: 2.0`` passes in the editor and here.
+
+    Raises:
+        ValidationError: with every problem pydantic found.
+    """
+    return model.model_validate(_whole_numbers(data))
+
+
+def _whole_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
+
+
+def _salvage(model: type[M], data: dict[str, Any], failed: frozenset[str]) -> M | None:
+    """The object built from the fields that passed, so checks across files still run on it.
+
+    One bad field must not hide the other problems of a file. The fields in ``failed`` are left
+    unset (required ones) or at their defaults: checks must skip them (``Project.partial``).
+    Without a valid name there is nothing to refer to, hence nothing to build.
+    """
+    if "name" in failed or "name" not in data:
+        return None
+    values = {
+        name: TypeAdapter(info.rebuild_annotation()).validate_python(data[name])
+        for name, info in model.model_fields.items()
+        if name in data and name not in failed
+    }
+    return model.model_construct(**values)
 
 
 def _relative(file: Path, root: Path) -> Path:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from sameday.config._base import Duration, Key, Name, StrictModel
+from sameday.config._cron import check_cron
 
 
 class Backoff(StrictModel):
@@ -31,6 +35,19 @@ class Retries(StrictModel):
             return {"limit": value}
         return value
 
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # The schema admits the shorthand the loader accepts, so editors do not flag it.
+        shorthand = {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 100,
+            "description": "Shorthand for {limit: N}: retries after the first attempt.",
+        }
+        return {"anyOf": [shorthand, handler(core_schema)]}
+
 
 class Resources(StrictModel):
     """Kubernetes-style resource requests and limits (``cpu: "500m"``, ``memory: 2Gi``)."""
@@ -40,10 +57,30 @@ class Resources(StrictModel):
 
 
 class Schedule(StrictModel):
-    """When the pipeline runs: a five-field cron expression, read in ``timezone``."""
+    """When the pipeline runs: a five-field cron expression or a shortcut, read in ``timezone``."""
 
-    cron: str = Field(description="Five-field cron expression, e.g. '0 3 * * *'.")
+    cron: str = Field(
+        description="Five-field cron expression (minute hour day-of-month month day-of-week), "
+        "e.g. '0 3 * * *', or a shortcut: @hourly, @daily, @weekly, @monthly, @yearly."
+    )
     timezone: str = Field("UTC", description="IANA timezone the cron is read in.")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return check_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {value!r}: use an IANA name such as 'UTC', 'Asia/Tokyo' or "
+                "'Europe/Paris'"
+            ) from None
+        return value
 
 
 class Param(StrictModel):
@@ -93,7 +130,7 @@ class Job(StrictModel):
 class Pipeline(StrictModel):
     """A pipeline file: jobs, their order, and when they run."""
 
-    name: Name
+    name: Name = Field(json_schema_extra={"maxLength": 52})
     description: str = ""
     schedule: Schedule | None = None
     params: dict[Key, Param] = Field(default_factory=dict)

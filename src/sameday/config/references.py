@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from croniter import croniter
 
 from sameday.config._yaml import Located, PathKey
+from sameday.config.experiment import Experiment
 from sameday.config.loader import Project
+from sameday.config.traffic import conflicts, overlap_message, overlaps
 from sameday.errors import Problem
 from sameday.pipeline.dag import find_cycle
 
@@ -21,6 +20,7 @@ def check_references(project: Project) -> list[Problem]:
     problems += _check_surfaces(project)
     problems += _check_experiments(project)
     problems += _check_layers(project)
+    problems += _check_traffic(project)
     return problems
 
 
@@ -49,6 +49,8 @@ def _missing(
 def _check_pipelines(project: Project) -> list[Problem]:
     problems: list[Problem] = []
     for name, pipeline in project.pipelines.items():
+        if "jobs" in project.partial.get(("pipeline", name), ()):
+            continue
         source = project.sources[("pipeline", name)]
         seen: dict[str, int] = {}
         for index, job in enumerate(pipeline.jobs):
@@ -96,28 +98,6 @@ def _check_pipelines(project: Project) -> list[Problem]:
                     ("jobs", first, "depends_on"), "dependency cycle: " + " -> ".join(cycle)
                 )
             )
-        if pipeline.schedule is not None:
-            if (
-                not croniter.is_valid(pipeline.schedule.cron)
-                or len(pipeline.schedule.cron.split()) != 5
-            ):
-                problems.append(
-                    source.problem(
-                        ("schedule", "cron"),
-                        f"{pipeline.schedule.cron!r} is not a five-field cron expression "
-                        "(minute hour day-of-month month day-of-week), e.g. '0 3 * * *'",
-                    )
-                )
-            try:
-                ZoneInfo(pipeline.schedule.timezone)
-            except (ZoneInfoNotFoundError, ValueError):
-                problems.append(
-                    source.problem(
-                        ("schedule", "timezone"),
-                        f"unknown timezone {pipeline.schedule.timezone!r}: use an IANA name "
-                        "such as 'UTC', 'Asia/Tokyo' or 'Europe/Paris'",
-                    )
-                )
     return problems
 
 
@@ -126,13 +106,17 @@ def _check_surfaces(project: Project) -> list[Problem]:
     known = project.result_sets
     for name, surface in project.surfaces.items():
         source = project.sources[("surface", name)]
-        if surface.n > surface.max_n:
+        failed = project.partial.get(("surface", name), frozenset())
+        if not failed & {"n", "max_n"} and surface.n > surface.max_n:
             problems.append(
                 source.problem(("n",), f"n ({surface.n}) exceeds max_n ({surface.max_n})")
             )
-        refs: list[tuple[PathKey, str]] = [(("result_set",), surface.result_set)]
-        refs += [(("fallbacks", i), fb) for i, fb in enumerate(surface.fallbacks)]
-        for r, rule in enumerate(surface.rules):
+        refs: list[tuple[PathKey, str]] = []
+        if "result_set" not in failed:
+            refs.append((("result_set",), surface.result_set))
+        if "fallbacks" not in failed:
+            refs += [(("fallbacks", i), fb) for i, fb in enumerate(surface.fallbacks)]
+        for r, rule in enumerate(surface.rules if "rules" not in failed else []):
             refs.append((("rules", r, "result_set"), rule.result_set))
             refs += [(("rules", r, "fallbacks", i), fb) for i, fb in enumerate(rule.fallbacks)]
         for path, ref in refs:
@@ -145,11 +129,12 @@ def _check_experiments(project: Project) -> list[Problem]:
     problems: list[Problem] = []
     for name, experiment in project.experiments.items():
         source = project.sources[("experiment", name)]
-        if experiment.surface not in project.surfaces:
+        failed = project.partial.get(("experiment", name), frozenset())
+        if "surface" not in failed and experiment.surface not in project.surfaces:
             problems += _missing(
                 project, source, ("surface",), "surface", experiment.surface, project.surfaces
             )
-        for a, arm in enumerate(experiment.arms):
+        for a, arm in enumerate(experiment.arms if "arms" not in failed else []):
             arm_refs: list[tuple[PathKey, str]] = [(("arms", a, "result_set"), arm.result_set)]
             fallbacks = arm.fallbacks or []
             arm_refs += [(("arms", a, "fallbacks", i), fb) for i, fb in enumerate(fallbacks)]
@@ -169,24 +154,26 @@ def _check_experiments(project: Project) -> list[Problem]:
 
 def _check_layers(project: Project) -> list[Problem]:
     """Running experiments in one layer must hold disjoint slices of it."""
-    problems: list[Problem] = []
-    running = [
-        e for e in project.experiments.values() if e.phase == "running" and e.layer is not None
+    return [
+        project.sources[("experiment", second.name)].problem(
+            ("layer", "range"), overlap_message(first, second)
+        )
+        for first, second in overlaps(_whole_experiments(project))
     ]
-    for i, first in enumerate(running):
-        for second in running[i + 1 :]:
-            assert first.layer is not None and second.layer is not None
-            if first.layer.name != second.layer.name:
-                continue
-            (a0, a1), (b0, b1) = first.layer.range, second.layer.range
-            if a0 < b1 and b0 < a1:
-                source = project.sources[("experiment", second.name)]
-                problems.append(
-                    source.problem(
-                        ("layer", "range"),
-                        f"running experiments {first.name!r} {list(first.layer.range)} and "
-                        f"{second.name!r} {list(second.layer.range)} overlap in layer "
-                        f"{first.layer.name!r}: give them disjoint ranges, or stop one",
-                    )
-                )
-    return problems
+
+
+def _check_traffic(project: Project) -> list[Problem]:
+    """Running experiments on one surface must not starve each other (see ``config.traffic``)."""
+    return [
+        project.sources[("experiment", conflict.second.name)].problem(
+            ("surface",), conflict.message()
+        )
+        for conflict in conflicts(_whole_experiments(project))
+    ]
+
+
+def _whole_experiments(project: Project) -> list[Experiment]:
+    """Experiments that loaded whole: a failed coverage or layer must not be guessed at."""
+    return [
+        e for name, e in project.experiments.items() if ("experiment", name) not in project.partial
+    ]

@@ -29,7 +29,20 @@ def schemas() -> dict[str, dict[str, Any]]:
     return out
 
 
+def _close_maps(node: Any) -> None:
+    """Maps with a key pattern refuse other keys, as the loader does (pydantic leaves them open)."""
+    if isinstance(node, dict):
+        if "patternProperties" in node and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+        for child in node.values():
+            _close_maps(child)
+    elif isinstance(node, list):
+        for child in node:
+            _close_maps(child)
+
+
 def _finish(schema: dict[str, Any], kind: str) -> dict[str, Any]:
+    _close_maps(schema)
     where = "sameday.yaml" if kind == "project" else f"{kind} file"
     return {
         "$schema": SCHEMA_DIALECT,

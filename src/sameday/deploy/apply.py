@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sameday.config.loader import Project
+from sameday.config.traffic import conflicts, overlap_message, overlaps
 from sameday.deploy.plan import Plan, desired_objects, make_plan
 from sameday.errors import SamedayError
 from sameday.metadata import MetadataStore
@@ -38,6 +39,9 @@ def plan_project(project: Project, metadata: MetadataStore) -> Plan:
     plan = make_plan(applied, desired_objects(project))
     plan.refusals += _missing_snapshots(project, metadata)
     plan.refusals += _unserved_designs(project)
+    experiments = project.experiments.values()
+    plan.refusals += [overlap_message(*pair) for pair in overlaps(experiments)]
+    plan.refusals += [conflict.message() for conflict in conflicts(experiments)]
     return plan
 
 
