@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
+from sameday.analysis.comparisons import Role
 from sameday.analysis.report import ABReport, ab_report, build_report, metric_roles
 from sameday.analysis.stats.summary import ArmSummary
 from sameday.analysis.summaries import Summaries
 from sameday.config import load_project
+from sameday.config.metric import Metric
 from sameday.errors import NotFound
 from tests.analysis._logs import EXPERIMENT, make_project, write_ab_log
 
@@ -105,3 +108,48 @@ def test_unknown_experiment_and_metric(tmp_path: Path) -> None:
     experiment = project.experiments["test"]
     with pytest.raises(NotFound, match="undefined metrics: ctr"):
         metric_roles(experiment, {})
+
+
+def _few_buyers(summaries: dict[str, ArmSummary]) -> Summaries:
+    """500 units per arm, flat CTR, and revenue from an A/A pair with 32 and 24 buyers."""
+    day = 19_700
+    cells = {("ctr", arm, day): ArmSummary.from_proportion(250, 500) for arm in summaries}
+    cells |= {("revenue", arm, day): s for arm, s in summaries.items()}
+    return Summaries(
+        arms=tuple(summaries),
+        days=(day,),
+        metrics=("ctr", "revenue"),
+        units={(arm, day): 500 for arm in summaries},
+        cells=cells,
+    )
+
+
+def test_a_few_buyers_never_stop_a_test_for_harm(tmp_path: Path) -> None:
+    """The delta method read this A/A pair as -68.6% [-112.0%, -25.2%]: "stop for harm"."""
+    project = load_project(make_project(tmp_path, EXPERIMENT))
+    experiment = project.experiments["test"]
+    revenue = Metric(name="revenue", type="mean", event="purchase", guardrail=True)
+    roles: list[tuple[Metric, Role]] = [(project.metrics["ctr"], "primary"), (revenue, "guardrail")]
+    arms = {
+        "control": ArmSummary(
+            n=500, sum=1910.5283547398046, sum_sq=427097.21224845946, n_nonzero=32
+        ),
+        "personal": ArmSummary(
+            n=500, sum=599.8935072971371, sum_sq=31461.176532711437, n_nonzero=24
+        ),
+    }
+    report = ab_report(experiment, roles, _few_buyers(arms))
+    assert report.decision.verdict == "keep running"
+    assert "too few units for a verdict on revenue" in report.decision.line
+    result = report.metrics[1].results[0]
+    assert result.outcome == "flat" and result.shortfall is not None
+    assert "personal 500 (24 non-zero)" in result.shortfall
+    assert math.isnan(result.chance_to_win) and math.isnan(result.expected_loss)
+    assert report.metrics[1].note is not None and "min_nonzero" in report.metrics[1].note
+    for estimate in (result.decision, result.fixed.relative, result.sequential.relative):
+        assert estimate.ci_low >= -1.0
+    # Without the minimum sample the test itself still finds no harm in an A/A pair.
+    lenient = revenue.model_copy(update={"min_nonzero": 0})
+    report = ab_report(experiment, [roles[0], (lenient, "guardrail")], _few_buyers(arms))
+    assert report.decision.verdict == "keep running"
+    assert not math.isnan(report.metrics[1].results[0].chance_to_win)

@@ -8,7 +8,13 @@
    it can be acted on the day it shows).
 3. **ship ARM** — a primary metric is significantly better for ``ARM`` and nothing is worse; with
    several winners, the one with the largest lift on the first winning primary metric.
-4. **keep running** — anything else: no primary metric has left the noise yet.
+4. **keep running** — anything else: no primary metric has left the noise yet, or a metric lacks
+   its minimum sample.
+
+"Significantly" is the test of the absolute lift (the relative interval is Fieller's, which
+excludes zero exactly when that test rejects), and only on a metric whose every compared arm has
+its minimum sample (``min_units``, ``min_nonzero``): below it no rule fires and the chance to win
+is not shown, because a handful of buyers can make any lift look certain.
 """
 
 from __future__ import annotations
@@ -97,12 +103,22 @@ def _guarding(metrics: Sequence[MetricResult]) -> list[MetricResult]:
 
 def _lift(result: ArmResult) -> str:
     e = result.decision
-    return f"{e.point:+.2%} [{e.ci_low:+.2%}, {e.ci_high:+.2%}]"
+    return f"{e.point:+.2%} [{_end(e.ci_low)}, {_end(e.ci_high)}]"
+
+
+def _end(value: float) -> str:
+    """An interval's end; an infinite end (the data cannot bound the ratio) is written ∞."""
+    if math.isinf(value):
+        return "+∞" if value > 0 else "-∞"
+    return f"{value:+.2%}"
 
 
 def _why_running(metrics: Sequence[MetricResult], progress: Progress) -> str:
+    waiting = [m.name for m in metrics if any(r.shortfall for r in m.results)]
     if not any(m.role == "primary" for m in metrics):
         reason = "no primary metric is defined (add metrics.primary to the experiment)"
+    elif waiting:
+        reason = f"too few units for a verdict on {', '.join(waiting)} (see the metric notes)"
     else:
         reason = "no primary metric is conclusive yet"
     if progress.share is None:
