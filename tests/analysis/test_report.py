@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from sameday.analysis.comparisons import Role
+from sameday.analysis.html import to_html
+from sameday.analysis.render import to_text
 from sameday.analysis.report import ABReport, ab_report, build_report, metric_roles
 from sameday.analysis.stats.summary import ArmSummary
 from sameday.analysis.summaries import Summaries
@@ -97,6 +99,8 @@ def test_sample_ratio_mismatch_blocks_the_verdict(tmp_path: Path) -> None:
     assert report.srm.p_value < 1e-20
     assert report.decision.verdict == "invalid: sample ratio mismatch"
     assert report.decision.line.startswith("invalid: sample ratio mismatch")
+    # No verdict may be drawn, so no chance to win is shown either.
+    assert all(math.isnan(r.chance_to_win) for m in report.metrics for r in m.results)
     balanced = ab_report(experiment, ctr, _split(500_300, 499_700))
     assert balanced.srm is not None and not balanced.srm.mismatch
 
@@ -146,6 +150,8 @@ def test_a_few_buyers_never_stop_a_test_for_harm(tmp_path: Path) -> None:
     assert "personal 500 (24 non-zero)" in result.shortfall
     assert math.isnan(result.chance_to_win) and math.isnan(result.expected_loss)
     assert report.metrics[1].note is not None and "min_nonzero" in report.metrics[1].note
+    # The withheld chance to win and expected loss print as "-", never as "nan%".
+    assert "nan" not in to_html(report).lower() and "nan" not in to_text(report).lower()
     for estimate in (result.decision, result.fixed.relative, result.sequential.relative):
         assert estimate.ci_low >= -1.0
     # Without the minimum sample the test itself still finds no harm in an A/A pair.

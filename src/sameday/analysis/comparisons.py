@@ -221,6 +221,23 @@ def _draft(
     )
 
 
+def without_chances(metrics: Sequence[MetricResult]) -> list[MetricResult]:
+    """``metrics`` with every chance to win and expected loss withheld (NaN).
+
+    For a report that may draw no verdict at all (a sample ratio mismatch): a chance to win
+    would read as one.
+    """
+    return [
+        replace(
+            m,
+            results=tuple(
+                replace(r, chance_to_win=math.nan, expected_loss=math.nan) for r in m.results
+            ),
+        )
+        for m in metrics
+    ]
+
+
 def _adjusted(drafts: list[MetricResult], alpha: float) -> list[MetricResult]:
     out = list(drafts)
     for role, correction in CORRECTIONS.items():

@@ -9,6 +9,7 @@ table with a forest plot of the lifts, and the cumulative lift over time per met
 
 from __future__ import annotations
 
+import math
 from html import escape
 from importlib import resources
 
@@ -139,7 +140,7 @@ def _metrics(report: ABReport) -> str:
                 f"<td class='{r.outcome}'>{pct(d.point)}</td>"
                 f"<td>[{pct(d.ci_low)}, {pct(d.ci_high)}]</td>"
                 f"<td>[{pct(f.ci_low)}, {pct(f.ci_high)}]</td>"
-                f"<td>{chance(r.chance_to_win)}</td><td>{r.expected_loss:.3%}</td>"
+                f"<td>{chance(r.chance_to_win)}</td><td>{_loss(r.expected_loss)}</td>"
                 f"<td>{r.p_adjusted:.3g}</td></tr>"
             )
             intervals.append(
@@ -149,7 +150,7 @@ def _metrics(report: ABReport) -> str:
                     low=d.ci_low,
                     high=d.ci_high,
                     tip=f"{metric.name}, {r.arm}: {pct(d.point)} [{pct(d.ci_low)}, "
-                    f"{pct(d.ci_high)}], chance to win {r.chance_to_win:.1%}, "
+                    f"{pct(d.ci_high)}], chance to win {chance(r.chance_to_win)}, "
                     f"adjusted p {r.p_adjusted:.3g}",
                     tone=r.outcome,
                 )
@@ -237,3 +238,8 @@ def _bandit(report: BanditReport) -> str:
         f"<h2>Allocation over time</h2><section><div class='legend'>{legend}</div>"
         f"{stacked_area(report.arms, report.days, report.allocation)}</section>"
     )
+
+
+def _loss(value: float) -> str:
+    """An expected loss, or ``-`` when it is withheld (the metric lacks its minimum sample)."""
+    return f"{value:.3%}" if math.isfinite(value) else "-"

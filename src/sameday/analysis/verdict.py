@@ -1,8 +1,8 @@
 """The one-line verdict of an A/B report, and the order in which its rules apply.
 
 1. **invalid: sample ratio mismatch** — the units per arm are off the configured weights
-   (chi-square p < 0.001). Nothing else is read: a broken assignment or exposure log biases every
-   lift in an unknown direction.
+   (chi-square p < 0.001). Nothing else is read (the report withholds every chance to win): a
+   broken assignment or exposure log biases every lift in an unknown direction.
 2. **stop for harm** — a guardrail or a primary metric is significantly worse in some treatment
    arm (after Holm's correction within its family; always-valid when the plan is sequential, so
    it can be acted on the day it shows).
