@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,9 @@ def test_a_few_buyers_never_stop_a_test_for_harm(tmp_path: Path) -> None:
     assert report.metrics[1].note is not None and "min_nonzero" in report.metrics[1].note
     # The withheld chance to win and expected loss print as "-", never as "nan%".
     assert "nan" not in to_html(report).lower() and "nan" not in to_text(report).lower()
+    # The always-valid band is unbounded above: the chart runs it to its edge, not to "inf".
+    assert math.isinf(report.series[1].points[0].sequential_high)
+    assert re.search(r"\binf\b", to_html(report)) is None
     for estimate in (result.decision, result.fixed.relative, result.sequential.relative):
         assert estimate.ci_low >= -1.0
     # Without the minimum sample the test itself still finds no harm in an A/A pair.

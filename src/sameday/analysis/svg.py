@@ -20,7 +20,7 @@ PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9
 
 @dataclass(frozen=True)
 class Scale:
-    """A linear map from data to pixels."""
+    """A linear map from data to pixels; infinity (an unbounded interval) maps to an edge."""
 
     low: float
     high: float
@@ -28,6 +28,8 @@ class Scale:
     end: float
 
     def __call__(self, value: float) -> float:
+        if math.isinf(value):
+            value = self.high if value > 0 else self.low
         span = self.high - self.low or 1.0
         return self.start + (value - self.low) / span * (self.end - self.start)
 
