@@ -163,3 +163,41 @@ def test_a_few_buyers_never_stop_a_test_for_harm(tmp_path: Path) -> None:
     report = ab_report(experiment, [roles[0], (lenient, "guardrail")], _few_buyers(arms))
     assert report.decision.verdict == "keep running"
     assert not math.isnan(report.metrics[1].results[0].chance_to_win)
+
+
+def test_the_metric_file_sets_the_minimum_sample(tmp_path: Path) -> None:
+    """The strong effect of test_strong_effect_ships, with ctr asking for 3,000 units per arm."""
+    project = make_project(tmp_path, EXPERIMENT)
+    ctr = project / "metrics" / "ctr.yaml"
+    ctr.write_text(ctr.read_text() + "min_units: 3000\n")
+    write_ab_log(
+        project / ".sameday" / "events.db",
+        units=4000,
+        rate={"control": 0.8, "personal": 1.1},
+        seed=1,
+    )
+    report = build_report(load_project(project), "test")
+    assert isinstance(report, ABReport)
+    assert report.decision.verdict == "keep running"
+    assert report.decision.line.startswith("keep running — too few units for a verdict on ctr")
+    result = report.metrics[0].results[0]
+    assert result.fixed.relative.p_value < 0.001 and result.outcome == "flat"
+    assert result.shortfall is not None and "each arm needs 3,000 units" in result.shortfall
+
+
+def test_no_ship_while_a_guardrail_lacks_its_minimum_sample(tmp_path: Path) -> None:
+    """A winning primary metric does not ship while a guardrail cannot yet show harm."""
+    project = make_project(tmp_path, EXPERIMENT)
+    errors = project / "metrics" / "errors.yaml"
+    errors.write_text(errors.read_text() + "min_nonzero: 5000\n")
+    write_ab_log(
+        project / ".sameday" / "events.db",
+        units=4000,
+        rate={"control": 0.8, "personal": 1.1},
+        seed=1,
+    )
+    report = build_report(load_project(project), "test")
+    assert isinstance(report, ABReport)
+    assert report.metrics[0].results[0].outcome == "better"
+    assert report.decision.verdict == "keep running"
+    assert "too few units for a verdict on errors" in report.decision.line

@@ -6,10 +6,11 @@
 2. **stop for harm** — a guardrail or a primary metric is significantly worse in some treatment
    arm (after Holm's correction within its family; always-valid when the plan is sequential, so
    it can be acted on the day it shows).
-3. **ship ARM** — a primary metric is significantly better for ``ARM`` and nothing is worse; with
+3. **keep running** while a primary metric or a guardrail lacks its minimum sample: a guardrail
+   that cannot show harm yet cannot clear a winner either.
+4. **ship ARM** — a primary metric is significantly better for ``ARM`` and nothing is worse; with
    several winners, the one with the largest lift on the first winning primary metric.
-4. **keep running** — anything else: no primary metric has left the noise yet, or a metric lacks
-   its minimum sample.
+5. **keep running** — anything else: no primary metric has left the noise yet.
 
 "Significantly" is the test of the absolute lift (the relative interval is Fieller's, which
 excludes zero exactly when that test rejects), and only on a metric whose every compared arm has
@@ -79,6 +80,14 @@ def decide(
                     f"stop for harm — {result.arm} makes {metric.name} worse: "
                     f"{_lift(result)} (adjusted p = {result.p_adjusted:.2g})",
                 )
+    waiting = [m.name for m in _guarding(metrics) if any(r.shortfall for r in m.results)]
+    if waiting:
+        return Decision(
+            "keep running",
+            None,
+            f"keep running — too few units for a verdict on {', '.join(waiting)} (see the "
+            f"metric notes){_progress(progress)}",
+        )
     for metric in metrics:
         if metric.role != "primary":
             continue
@@ -114,16 +123,18 @@ def _end(value: float) -> str:
 
 
 def _why_running(metrics: Sequence[MetricResult], progress: Progress) -> str:
-    waiting = [m.name for m in metrics if any(r.shortfall for r in m.results)]
     if not any(m.role == "primary" for m in metrics):
         reason = "no primary metric is defined (add metrics.primary to the experiment)"
-    elif waiting:
-        reason = f"too few units for a verdict on {', '.join(waiting)} (see the metric notes)"
     else:
         reason = "no primary metric is conclusive yet"
-    if progress.share is None:
-        return reason
-    if progress.share >= 1:
+    if progress.share is not None and progress.share >= 1:
         return f"{reason}; the planned sample is reached: the effect is likely below the MDE"
+    return reason + _progress(progress)
+
+
+def _progress(progress: Progress) -> str:
+    """``; N% of the planned sample, about D more days`` (empty without a plan or past it)."""
+    if progress.share is None or progress.share >= 1:
+        return ""
     left = "" if progress.days_left is None else f", about {progress.days_left} more days"
-    return f"{reason}; {progress.share:.0%} of the planned sample{left}"
+    return f"; {progress.share:.0%} of the planned sample{left}"
