@@ -36,6 +36,9 @@ def test_ends_are_where_the_inverted_test_reaches_its_critical_value() -> None:
     inside = (low + high) / 2
     assert np.all(_statistic(inside, d, vd, b, vb, c) < 1.96)
     assert np.all((low <= d / b) & (d / b <= high))
+    # diff / |base| for a negative base: the same interval as for -base, whose covariance is -cov.
+    flipped = fieller_arrays(d, vd, -b, vb, -c, 1.96, lower=-math.inf)
+    assert flipped[0] == pytest.approx(low) and flipped[1] == pytest.approx(high)
 
 
 def test_unbounded_when_the_control_cannot_be_told_from_zero() -> None:

@@ -155,7 +155,8 @@ def test_intervals_cover_a_known_effect(kind: str) -> None:
     lift = lift_arrays(mean_a, var_a, n, mean_b, var_b, n)
     low, high, _ = t_interval(lift.absolute, lift.se_absolute, lift.df, 0.05)
     assert np.mean((low <= truth_abs) & (truth_abs <= high)) >= 0.93
-    low, high, _ = t_interval(lift.relative, lift.se_relative, lift.df, 0.05)
+    # The relative interval the report shows: Fieller's.
+    low, high = relative_interval_arrays(lift, special.stdtrit(lift.df, 0.975))
     assert np.mean((low <= truth_rel) & (truth_rel <= high)) >= 0.93
 
 
@@ -176,6 +177,9 @@ def test_negative_control_mean_uses_its_magnitude() -> None:
     a = ArmSummary.from_values([-2.0, -1.0, -3.0, -2.0])
     b = ArmSummary.from_values([-1.0, -1.5, -0.5, -1.0])
     assert compare_means(a, b).relative.point == pytest.approx(0.5)
+    rel = compare_means(a, b, nonnegative=False).relative
+    assert rel.ci_low < 0.5 < rel.ci_high
+    assert (rel.ci_low > 0) == (rel.p_value < 0.05)
 
 
 def test_bad_inputs_are_refused() -> None:

@@ -56,9 +56,9 @@ def fieller_arrays(
     d, vd = _f(diff), _f(var_diff)
     b, vb, c = _f(base), _f(var_base), _f(cov)
     q2 = _f(multiplier) ** 2
-    # diff / |base| = (sign(base)·diff) / |base|: orient so that the denominator is positive.
+    # diff / |base|: a negative base enters as -base, whose covariance with diff is -cov.
     sign = np.where(b < 0, -1.0, 1.0)
-    d, c, b = sign * d, sign * c, np.abs(b)
+    c, b = sign * c, np.abs(b)
     a = b**2 - q2 * vb
     h = d * b - q2 * c
     disc = np.maximum(h**2 - a * (d**2 - q2 * vd), 0.0)
