@@ -272,12 +272,14 @@ def from_lift(
         cov=float(lift.cov_base),
         lower=-1.0 if nonnegative else -math.inf,
     )
-    low, high = ratio.interval(float(special.stdtrit(df, 1 - alpha / 2)))
+    low, high = relative_interval_arrays(
+        lift, special.stdtrit(df, 1 - alpha / 2), lower=ratio.lower
+    )
     relative = Estimate(
         point=float(lift.relative),
         se=float(lift.se_relative),
-        ci_low=low,
-        ci_high=high,
+        ci_low=float(low),
+        ci_high=float(high),
         p_value=_defined(absolute.p_value, float(lift.relative)),
         df=df,
         alpha=alpha,
