@@ -6,10 +6,15 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from sameday.analysis.stats.fieller import fieller_arrays
 from sameday.analysis.stats.frequentist import compare_means, compare_proportions
-from sameday.analysis.stats.sequential import sequential_comparison
+from sameday.analysis.stats.sequential import (
+    DEFAULT_N_STAR,
+    halfwidth_arrays,
+    sequential_comparison,
+)
 from sameday.analysis.stats.summary import ArmSummary
 
 # An A/A pair from the heavy-tailed simulation (5% buyers × lognormal(3, 1.5), 500 units per arm)
@@ -66,8 +71,10 @@ def test_a_few_buyers_are_not_evidence_of_harm() -> None:
     fixed = compare_means(*FEW_BUYERS)
     always = sequential_comparison(fixed, n_star=2000)
     assert fixed.relative.p_value > 0.05 and always.relative.p_value > 0.05
-    # The always-valid sequence cannot bound the ratio yet: it says so instead of inventing a width.
-    assert (always.relative.ci_low, always.relative.ci_high) == (-1.0, math.inf)
+    # The always-valid sequence cannot bound the ratio above yet: it says so instead of
+    # inventing a width.
+    rel = always.relative
+    assert rel.ci_high == math.inf and -1.0 <= rel.ci_low < rel.point
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -90,3 +97,37 @@ def test_proportions_large_sample_matches_the_delta_method() -> None:
     delta_half = 1.96 * rel.se
     assert rel.ci_low == pytest.approx(rel.point - delta_half, abs=2e-3)
     assert rel.ci_high == pytest.approx(rel.point + delta_half, abs=2e-3)
+
+
+def test_a_clear_gain_over_a_control_near_zero_is_bounded_below() -> None:
+    """The control cannot be told from zero, the treatment clearly beats it: the ratio's set is
+    two rays, and within the metric's range (>= -100%) only the upper one remains, above zero."""
+    control = ArmSummary(n=500, sum=50.0, sum_sq=2000.0, n_nonzero=5)
+    treatment = ArmSummary(n=500, sum=1500.0, sum_sq=60_000.0, n_nonzero=60)
+    fixed = compare_means(control, treatment)
+    always = sequential_comparison(fixed, n_star=DEFAULT_N_STAR)
+    multipliers = (
+        stats.t.ppf(0.975, fixed.relative.df),
+        float(halfwidth_arrays(1.0, 1000, n_star=DEFAULT_N_STAR, alpha=0.05)),
+    )
+    for comparison, q in zip((fixed, always), multipliers, strict=True):
+        rel, ratio = comparison.relative, comparison.ratio
+        assert rel.p_value < 0.05
+        assert 0 < rel.ci_low < rel.point and rel.ci_high == math.inf
+        # The lower end is where the inverted test reaches its critical value.
+        low = np.array(rel.ci_low)
+        at_low = _statistic(low, ratio.diff, ratio.var_diff, ratio.base, ratio.var_base, ratio.cov)
+        assert float(at_low) == pytest.approx(q)
+
+
+def test_interval_excludes_zero_exactly_when_the_test_rejects_for_non_negative_means() -> None:
+    """Random non-negative arm means, many with a control indistinguishable from zero."""
+    rng = np.random.default_rng(9)
+    m_a, m_b = rng.uniform(0, 1, 5000), rng.uniform(0, 3, 5000)
+    v_a, v_b = rng.uniform(0.01, 1, 5000), rng.uniform(0.01, 1, 5000)
+    d, vd, b, vb, c = m_b - m_a, v_a + v_b, m_a, v_a, -v_a
+    low, high = fieller_arrays(d, vd, b, vb, c, 1.96)
+    assert np.mean(np.isinf(high)) > 0.3  # the unbounded cases are well represented
+    rejects = _statistic(np.zeros(5000), d, vd, b, vb, c) > 1.96
+    assert np.array_equal((low > 0) | (high < 0), rejects)
+    assert np.all(low >= -1.0) and np.all((low <= d / b) & (d / b <= high))

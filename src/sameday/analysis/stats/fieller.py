@@ -14,7 +14,11 @@ Fieller (1954) inverts the test of ``D - L·b = 0`` instead. The interval holds 
   exactly when the absolute one does, so one test decides, and it is the test whose error rate
   holds (the difference of two arms drawn from one distribution is symmetric, however skewed);
 - when ``b`` cannot be told from 0 at this level (``b² <= q²·var b``) no finite interval covers
-  the ratio: both ends are infinite, which is what the data say;
+  the ratio, and the upper end is infinite, which is what the data say. The set is then either
+  every ``L`` or two rays, ``L <= r1`` and ``L >= r2``; when the metric's range cuts the lower ray
+  away (a clear gain of a non-negative metric over a control near zero) the interval is
+  ``[r2, inf)`` and still excludes 0 exactly when the test rejects; otherwise it is the hull,
+  the whole range;
 - the interval is cut to the metric's possible range: the relative lift of a metric that cannot
   be negative is at least -100% (``lower = -1``).
 
@@ -50,8 +54,8 @@ def fieller_arrays(
         lower: the smallest relative lift the metric allows (``-inf``: none).
 
     Returns:
-        The low and high ends; infinite when ``base`` is not distinguishable from zero, NaN when
-        ``base`` is exactly zero or an input is NaN.
+        The low and high ends; the high end is infinite when ``base`` is not distinguishable
+        from zero; NaN when ``base`` is exactly zero or an input is NaN.
     """
     d, vd = _f(diff), _f(var_diff)
     b, vb, c = _f(base), _f(var_base), _f(cov)
@@ -61,10 +65,18 @@ def fieller_arrays(
     c, b = sign * c, np.abs(b)
     a = b**2 - q2 * vb
     h = d * b - q2 * c
-    disc = np.maximum(h**2 - a * (d**2 - q2 * vd), 0.0)
+    disc = h**2 - a * (d**2 - q2 * vd)
     with np.errstate(divide="ignore", invalid="ignore"):
-        low = np.where(a > 0, (h - np.sqrt(disc)) / a, -np.inf)
-        high = np.where(a > 0, (h + np.sqrt(disc)) / a, np.inf)
+        root = np.sqrt(np.maximum(disc, 0.0))
+        first, second = (h - root) / a, (h + root) / a
+    r1, r2 = np.minimum(first, second), np.maximum(first, second)
+    # a > 0: the interval [r1, r2]. a < 0 with real roots: two rays, (-inf, r1] and [r2, inf);
+    # when the lower ray lies wholly below the metric's range only [r2, inf) is left, otherwise
+    # the hull of what is left is the whole range. a < 0 without real roots (or a = 0): every L.
+    rays = (a < 0) & (disc >= 0)
+    upper_ray_only = rays & (r1 < lower)
+    low = np.where(a > 0, r1, np.where(upper_ray_only, r2, -np.inf))
+    high = np.where(a > 0, r2, np.inf)
     undefined = (b == 0) | np.isnan(d + vd + b + vb + c + q2)
     low = np.where(undefined, np.nan, np.maximum(low, lower))
     high = np.where(undefined, np.nan, np.maximum(high, lower))
