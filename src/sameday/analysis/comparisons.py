@@ -10,8 +10,9 @@ For every metric and every treatment arm the report computes, from the arms' sum
   Holm over guardrails x arms, Benjamini–Hochberg over secondary metrics x arms.
 
 Decisions use the **relative** lift, the number the report leads with, so that "significant"
-always means "the interval shown excludes zero". Its interval is Fieller's and its p-value the
-absolute lift's (see :mod:`~sameday.analysis.stats.fieller`), cut to the metric's range.
+means "the interval shown excludes zero". Its interval is Fieller's and its p-value the absolute
+lift's (see :mod:`~sameday.analysis.stats.fieller`), cut to the metric's range. (One exception:
+a metric that may be negative, whose control cannot be told from zero, gets the whole line.)
 
 No verdict is drawn on a metric until every compared arm has the metric's minimum sample:
 ``min_units`` units and ``min_nonzero`` of them with a non-zero value. Below it the normal
