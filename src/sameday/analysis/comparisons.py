@@ -123,22 +123,25 @@ def shortfall(metric: Metric, arms: dict[str, ArmSummary]) -> str | None:
     Each arm needs ``metric.min_units`` units, ``metric.min_nonzero`` of them with a non-zero
     value; an arm whose summary did not count its non-zero units is judged on units alone.
     """
-    short = [
-        f"{arm} {s.n:,} ({_nonzero(s)} non-zero)"
-        for arm, s in arms.items()
-        if s.n < metric.min_units or (s.n_nonzero is not None and s.n_nonzero < metric.min_nonzero)
-    ]
-    if not short:
+    lacking = _lacking(metric, arms)
+    if not lacking:
         return None
     return (
-        f"too few units for a verdict: {', '.join(short)}; each arm needs "
-        f"{metric.min_units:,} units and {metric.min_nonzero:,} with a non-zero value "
-        "(min_units, min_nonzero in the metric's file)"
+        f"too few units for a verdict: {', '.join(lacking)} (each arm needs "
+        f"{metric.min_units:,} units, {metric.min_nonzero:,} of them non-zero: min_units and "
+        "min_nonzero in the metric's file)"
     )
 
 
-def _nonzero(summary: ArmSummary) -> str:
-    return "?" if summary.n_nonzero is None else f"{summary.n_nonzero:,}"
+def _lacking(metric: Metric, arms: dict[str, ArmSummary]) -> list[str]:
+    """What each arm lacks, shortly: ``control 80/100 units``, ``personal 24/30 non-zero``."""
+    out: list[str] = []
+    for arm, s in arms.items():
+        if s.n < metric.min_units:
+            out.append(f"{arm} {s.n:,}/{metric.min_units:,} units")
+        if s.n_nonzero is not None and s.n_nonzero < metric.min_nonzero:
+            out.append(f"{arm} {s.n_nonzero:,}/{metric.min_nonzero:,} non-zero")
+    return out
 
 
 def arm_value(method: str, summary: ArmSummary) -> float:
@@ -184,6 +187,7 @@ def _draft(
     higher = metric.direction == "increase"
     results: list[ArmResult] = []
     notes: list[str] = []
+    lacking: list[str] = []
     for arm in treatments:
         try:
             fixed = compare(
@@ -194,9 +198,9 @@ def _draft(
         except StatsInputError as exc:
             notes.append(f"{arm}: {exc}")
             continue
-        missing = shortfall(metric, {control: totals[control], arm: totals[arm]})
-        if missing:
-            notes.append(f"{arm}: {missing}")
+        pair = {control: totals[control], arm: totals[arm]}
+        missing = shortfall(metric, pair)
+        lacking += _lacking(metric, pair)
         results.append(
             ArmResult(
                 arm=arm,
@@ -218,8 +222,13 @@ def _draft(
         direction=metric.direction,
         values=values,
         results=tuple(results),
-        note="; ".join(notes) or None,
+        note="; ".join(notes + _no_verdict(lacking)) or None,
     )
+
+
+def _no_verdict(lacking: list[str]) -> list[str]:
+    """The metric's note on its minimum sample: every arm's shortfall, once."""
+    return [f"no verdict yet: {', '.join(dict.fromkeys(lacking))}"] if lacking else []
 
 
 def without_chances(metrics: Sequence[MetricResult]) -> list[MetricResult]:
