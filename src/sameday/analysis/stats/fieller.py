@@ -4,7 +4,7 @@ The relative lift is a ratio, ``L = D / b``: the absolute lift ``D`` over the co
 ``b``. The delta method's ``L ± q·se(L)`` is symmetric around the point, but ``1/b`` is not: when
 the control's value is itself uncertain (few units, heavy tails) that interval falls below -100% on
 a metric that cannot be negative, and its test is not the test of ``D``. On 5% buyers × lognormal
-revenue it rejected the null in 15% of A/A tests at 500 units per arm (``docs/analysis.md``).
+revenue it rejected the null in 14.6% of A/A tests at 500 units per arm (``docs/analysis.md``).
 
 Fieller (1954) inverts the test of ``D - L·b = 0`` instead. The interval holds every ``L`` with
 ``|D - L·b| <= q·sqrt(var D - 2L·cov(D, b) + L²·var b)``, that is the ``L`` between the roots of
