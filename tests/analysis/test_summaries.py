@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sameday.analysis.source import EventQuery, open_events
-from sameday.analysis.summaries import summarise
+from sameday.analysis.summaries import Summaries, summarise
 from sameday.config.metric import Metric
 from sameday.errors import ConfigError, StoreUnavailable
 from sameday.events import EventSink, Exposure, Outcome, PostgresSink, SQLiteSink
@@ -96,6 +96,10 @@ def test_windows_caps_ratio_and_covariate(tmp_path: Path) -> None:
     assert s.total("revenue", "control").sum == 60.0
     assert s.total("revenue", "control").sum_sq == 3600.0
     assert s.total("revenue", "personal").sum == 10.0
+    # Units with a non-zero value: u1's capped 60 and u3's 10; u2 and u4 bought nothing.
+    assert [s.total("revenue", arm).n_nonzero for arm in s.arms] == [1, 1]
+    assert [s.total("clicks", arm).n_nonzero for arm in s.arms] == [1, 1]
+    assert platform_nonzero(s) == 1
     ratio_a, ratio_b = s.total("per-list", "control"), s.total("per-list", "personal")
     assert (ratio_a.sum, ratio_a.sum_x) == (2.0, 2.0)
     assert (ratio_b.sum, ratio_b.sum_x, ratio_b.sum_xy) == (2.0, 3.0, 4.0)
@@ -103,6 +107,11 @@ def test_windows_caps_ratio_and_covariate(tmp_path: Path) -> None:
     assert platform[("ctr", "control", "ios")].n == 1
     assert platform[("ctr", "personal", "web")].sum == 0.0
     assert s.by_dimension["surface"][("ctr", "control", "home")].n == 2
+
+
+def platform_nonzero(s: Summaries) -> int | None:
+    """Buyers among the control's iOS units (u1): dimension summaries count them too."""
+    return s.by_dimension["platform"][("revenue", "control", "ios")].n_nonzero
 
 
 def test_daily_partials_add_up(tmp_path: Path) -> None:

@@ -10,7 +10,15 @@ For every metric and every treatment arm the report computes, from the arms' sum
   Holm over guardrails x arms, Benjamini–Hochberg over secondary metrics x arms.
 
 Decisions use the **relative** lift, the number the report leads with, so that "significant"
-always means "the interval shown excludes zero".
+means "the interval shown excludes zero". Its interval is Fieller's and its p-value the absolute
+lift's (see :mod:`~sameday.analysis.stats.fieller`), cut to the metric's range. (One exception:
+a metric that may be negative, whose control cannot be told from zero, gets the whole line.)
+
+No verdict is drawn on a metric until every compared arm has the metric's minimum sample:
+``min_units`` units and ``min_nonzero`` of them with a non-zero value. Below it the normal
+approximation has nothing to stand on (a revenue metric with a handful of buyers), so the
+comparison stays ``flat``, its chance to win is not shown (NaN), and ``shortfall`` says what is
+missing.
 """
 
 from __future__ import annotations
@@ -58,7 +66,9 @@ class ArmResult:
 
     ``decision`` is the relative-lift estimate the verdict reads (sequential or fixed), and
     ``p_adjusted`` its p-value after the family's correction; ``outcome`` is ``better``/``worse``
-    (in the metric's direction) when ``p_adjusted < alpha``, else ``flat``.
+    (in the metric's direction) when ``p_adjusted < alpha`` and the minimum sample is met, else
+    ``flat``. ``shortfall`` says why no verdict may be drawn yet (``None``: it may); then
+    ``chance_to_win`` and ``expected_loss`` are NaN.
     """
 
     arm: str
@@ -69,6 +79,7 @@ class ArmResult:
     expected_loss: float
     p_adjusted: float
     outcome: Outcome
+    shortfall: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,15 +96,52 @@ class MetricResult:
     note: str | None = None
 
 
-def compare(method: str, control: ArmSummary, treatment: ArmSummary, alpha: float) -> Comparison:
-    """The fixed-horizon comparison for ``method`` (see :attr:`MetricColumns.kind`)."""
+def compare(
+    method: str,
+    control: ArmSummary,
+    treatment: ArmSummary,
+    alpha: float,
+    *,
+    nonnegative: bool = True,
+) -> Comparison:
+    """The fixed-horizon comparison for ``method`` (see :attr:`MetricColumns.kind`).
+
+    ``nonnegative``: the metric's values cannot be negative (relative lifts are >= -100%).
+    """
     if method == "ratio":
-        return compare_ratios(control, treatment, alpha=alpha)
+        return compare_ratios(control, treatment, alpha=alpha, nonnegative=nonnegative)
     if method == "cuped":
-        return compare_cuped(control, treatment, alpha=alpha)
+        return compare_cuped(control, treatment, alpha=alpha, nonnegative=nonnegative)
     if method == "proportion":
         return compare_proportions(control, treatment, alpha=alpha)
-    return compare_means(control, treatment, alpha=alpha)
+    return compare_means(control, treatment, alpha=alpha, nonnegative=nonnegative)
+
+
+def shortfall(metric: Metric, arms: dict[str, ArmSummary]) -> str | None:
+    """Why ``metric``'s minimum sample is not met yet in ``arms`` (``None``: it is).
+
+    Each arm needs ``metric.min_units`` units, ``metric.min_nonzero`` of them with a non-zero
+    value; an arm whose summary did not count its non-zero units is judged on units alone.
+    """
+    lacking = _lacking(metric, arms)
+    if not lacking:
+        return None
+    return (
+        f"too few units for a verdict: {', '.join(lacking)} (each arm needs "
+        f"{metric.min_units:,} units, {metric.min_nonzero:,} of them non-zero: min_units and "
+        "min_nonzero in the metric's file)"
+    )
+
+
+def _lacking(metric: Metric, arms: dict[str, ArmSummary]) -> list[str]:
+    """What each arm lacks, shortly: ``control 80/100 units``, ``personal 24/30 non-zero``."""
+    out: list[str] = []
+    for arm, s in arms.items():
+        if s.n < metric.min_units:
+            out.append(f"{arm} {s.n:,}/{metric.min_units:,} units")
+        if s.n_nonzero is not None and s.n_nonzero < metric.min_nonzero:
+            out.append(f"{arm} {s.n_nonzero:,}/{metric.min_nonzero:,} non-zero")
+    return out
 
 
 def arm_value(method: str, summary: ArmSummary) -> float:
@@ -139,25 +187,31 @@ def _draft(
     higher = metric.direction == "increase"
     results: list[ArmResult] = []
     notes: list[str] = []
+    lacking: list[str] = []
     for arm in treatments:
         try:
-            fixed = compare(method, totals[control], totals[arm], alpha)
+            fixed = compare(
+                method, totals[control], totals[arm], alpha, nonnegative=metric.nonnegative
+            )
             always = sequential_comparison(fixed, n_star=n_star)
             view = bayesian_view(fixed, higher_is_better=higher).relative
         except StatsInputError as exc:
             notes.append(f"{arm}: {exc}")
             continue
-        decision = always.relative if sequential else fixed.relative
+        pair = {control: totals[control], arm: totals[arm]}
+        missing = shortfall(metric, pair)
+        lacking += _lacking(metric, pair)
         results.append(
             ArmResult(
                 arm=arm,
                 fixed=fixed,
                 sequential=always,
-                decision=decision,
-                chance_to_win=view.chance_to_win,
-                expected_loss=view.expected_loss,
+                decision=always.relative if sequential else fixed.relative,
+                chance_to_win=math.nan if missing else view.chance_to_win,
+                expected_loss=math.nan if missing else view.expected_loss,
                 p_adjusted=math.nan,
                 outcome="flat",
+                shortfall=missing,
             )
         )
     return MetricResult(
@@ -168,8 +222,30 @@ def _draft(
         direction=metric.direction,
         values=values,
         results=tuple(results),
-        note="; ".join(notes) or None,
+        note="; ".join(notes + _no_verdict(lacking)) or None,
     )
+
+
+def _no_verdict(lacking: list[str]) -> list[str]:
+    """The metric's note on its minimum sample: every arm's shortfall, once."""
+    return [f"no verdict yet: {', '.join(dict.fromkeys(lacking))}"] if lacking else []
+
+
+def without_chances(metrics: Sequence[MetricResult]) -> list[MetricResult]:
+    """``metrics`` with every chance to win and expected loss withheld (NaN).
+
+    For a report that may draw no verdict at all (a sample ratio mismatch): a chance to win
+    would read as one.
+    """
+    return [
+        replace(
+            m,
+            results=tuple(
+                replace(r, chance_to_win=math.nan, expected_loss=math.nan) for r in m.results
+            ),
+        )
+        for m in metrics
+    ]
 
 
 def _adjusted(drafts: list[MetricResult], alpha: float) -> list[MetricResult]:
@@ -196,7 +272,7 @@ def _p(value: float) -> float:
 
 
 def _outcome(result: ArmResult, metric: MetricResult, p: float, alpha: float) -> Outcome:
-    if p >= alpha or math.isnan(result.decision.point):
+    if p >= alpha or math.isnan(result.decision.point) or result.shortfall is not None:
         return "flat"
     up = result.decision.point > 0
     return "better" if up == (metric.direction == "increase") else "worse"

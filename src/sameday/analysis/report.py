@@ -16,7 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sameday.analysis.bandit_report import BanditReport, bandit_report
-from sameday.analysis.comparisons import MetricResult, Role, analyse_metrics, arm_value
+from sameday.analysis.comparisons import (
+    MetricResult,
+    Role,
+    analyse_metrics,
+    arm_value,
+    without_chances,
+)
 from sameday.analysis.interleaving_report import InterleavingReport, interleaving_report
 from sameday.analysis.metrics import columns
 from sameday.analysis.phases import CURRENT, Scope, Selection
@@ -188,6 +194,8 @@ def ab_report(
         sequential=sequential,
         n_star=n_star,
     )
+    if srm is not None and srm.mismatch:
+        results = without_chances(results)
     series = lift_series(
         summaries,
         [m for m, _ in roles],

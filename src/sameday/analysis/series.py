@@ -68,7 +68,7 @@ def lift_series(
                 summaries.days, base, summaries.cumulative(name, arm), strict=True
             ):
                 try:
-                    fixed = compare(col.kind, a, b, alpha)
+                    fixed = compare(col.kind, a, b, alpha, nonnegative=col.metric.nonnegative)
                     always = sequential_comparison(fixed, n_star=n_star)
                 except StatsInputError:
                     continue

@@ -1,12 +1,12 @@
 """Per-arm, per-day and per-dimension summary statistics of an experiment's metrics.
 
-Everything a report computes comes from these sums (``n``, ``Σy``, ``Σy²``, ``Σx``, ``Σx²``,
-``Σxy`` per metric), computed by DuckDB in one aggregation over ``unit_values`` (see
-:mod:`sameday.analysis.metrics`). Days are cohorts of first exposure, so the per-day partials are
-disjoint sets of units and **add up**: the cumulative summary up to day ``d`` is the sum of the
-partials up to ``d`` (the time series of the report), and the total is the sum of all of them. A
-day's partial stops changing once its units' attribution windows have closed, which is what lets a
-caller keep old partials and recompute only the open days.
+Everything a report computes comes from these sums (``n``, ``Σy``, ``Σy²``, ``Σx``, ``Σx²``, ``Σxy``
+per metric, and the count of units whose ``y`` is not zero), computed by DuckDB in one aggregation
+over ``unit_values`` (see :mod:`sameday.analysis.metrics`). Days are cohorts of first exposure, so
+the per-day partials are disjoint sets of units and **add up**: the cumulative summary up to day
+``d`` is the sum of the partials up to ``d`` (the time series of the report), and the total is the
+sum of all of them. A day's partial stops changing once its units' attribution windows have closed,
+which is what lets a caller keep old partials and recompute only the open days.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ class Summaries:
     def empty(self, metric: str) -> ArmSummary:
         """The summary of no units for ``metric`` (with x sums when the metric has them)."""
         if metric in self.with_x:
-            return ArmSummary(0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        return ArmSummary(0, 0.0, 0.0)
+            return ArmSummary(0, 0.0, 0.0, 0.0, 0.0, 0.0, n_nonzero=0)
+        return ArmSummary(0, 0.0, 0.0, n_nonzero=0)
 
     def unit_counts(self) -> list[int]:
         """Units per arm, over all days, in :attr:`arms` order."""
@@ -182,7 +182,7 @@ def _sum_list(cols: Sequence[MetricColumns]) -> str:
     parts: list[str] = []
     for col in cols:
         y, x = col.y, col.x
-        parts += [f"sum({y})", f"sum({y} * {y})"]
+        parts += [f"count_if({y} <> 0)", f"sum({y})", f"sum({y} * {y})"]
         if x is not None:
             parts += [f"sum({x})", f"sum({x} * {x})", f"sum({x} * {y})"]
     return "".join(f", {p}" for p in parts)
@@ -192,11 +192,12 @@ def _unpack(cols: Sequence[MetricColumns], n: int, stats: Sequence[float]) -> li
     out: list[ArmSummary] = []
     i = 0
     for col in cols:
+        nonzero = int(stats[i])
         if col.x is None:
-            out.append(ArmSummary(n, float(stats[i]), float(stats[i + 1])))
-            i += 2
+            out.append(ArmSummary(n, float(stats[i + 1]), float(stats[i + 2]), n_nonzero=nonzero))
+            i += 3
         else:
-            s_y, s_yy, s_x, s_xx, s_xy = (float(v) for v in stats[i : i + 5])
-            out.append(ArmSummary(n, s_y, s_yy, s_x, s_xx, s_xy))
-            i += 5
+            s_y, s_yy, s_x, s_xx, s_xy = (float(v) for v in stats[i + 1 : i + 6])
+            out.append(ArmSummary(n, s_y, s_yy, s_x, s_xx, s_xy, n_nonzero=nonzero))
+            i += 6
     return out

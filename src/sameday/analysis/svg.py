@@ -36,7 +36,7 @@ WIDE, NARROW = 720, 360
 
 @dataclass(frozen=True)
 class Scale:
-    """A linear map from data to pixels."""
+    """A linear map from data to pixels; infinity (an unbounded interval) maps to an edge."""
 
     low: float
     high: float
@@ -44,6 +44,8 @@ class Scale:
     end: float
 
     def __call__(self, value: float) -> float:
+        if math.isinf(value):
+            value = self.high if value > 0 else self.low
         span = self.high - self.low or 1.0
         return self.start + (value - self.low) / span * (self.end - self.start)
 

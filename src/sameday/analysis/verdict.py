@@ -1,14 +1,21 @@
 """The one-line verdict of an A/B report, and the order in which its rules apply.
 
 1. **invalid: sample ratio mismatch** — the units per arm are off the configured weights
-   (chi-square p < 0.001). Nothing else is read: a broken assignment or exposure log biases every
-   lift in an unknown direction.
+   (chi-square p < 0.001). Nothing else is read (the report withholds every chance to win): a
+   broken assignment or exposure log biases every lift in an unknown direction.
 2. **stop for harm** — a guardrail or a primary metric is significantly worse in some treatment
    arm (after Holm's correction within its family; always-valid when the plan is sequential, so
    it can be acted on the day it shows).
-3. **ship ARM** — a primary metric is significantly better for ``ARM`` and nothing is worse; with
+3. **keep running** while a primary metric or a guardrail lacks its minimum sample: a guardrail
+   that cannot show harm yet cannot clear a winner either.
+4. **ship ARM** — a primary metric is significantly better for ``ARM`` and nothing is worse; with
    several winners, the one with the largest lift on the first winning primary metric.
-4. **keep running** — anything else: no primary metric has left the noise yet.
+5. **keep running** — anything else: no primary metric has left the noise yet.
+
+"Significantly" is the test of the absolute lift (the relative interval is Fieller's, which
+excludes zero exactly when that test rejects), and only on a metric whose every compared arm has
+its minimum sample (``min_units``, ``min_nonzero``): below it no rule fires and the chance to win
+is not shown, because a handful of buyers can make any lift look certain.
 """
 
 from __future__ import annotations
@@ -73,6 +80,14 @@ def decide(
                     f"stop for harm — {result.arm} makes {metric.name} worse: "
                     f"{_lift(result)} (adjusted p = {result.p_adjusted:.2g})",
                 )
+    waiting = [m.name for m in _guarding(metrics) if any(r.shortfall for r in m.results)]
+    if waiting:
+        return Decision(
+            "keep running",
+            None,
+            f"keep running — too few units for a verdict on {', '.join(waiting)} (see the "
+            f"metric notes){_progress(progress)}",
+        )
     for metric in metrics:
         if metric.role != "primary":
             continue
@@ -97,7 +112,14 @@ def _guarding(metrics: Sequence[MetricResult]) -> list[MetricResult]:
 
 def _lift(result: ArmResult) -> str:
     e = result.decision
-    return f"{e.point:+.2%} [{e.ci_low:+.2%}, {e.ci_high:+.2%}]"
+    return f"{e.point:+.2%} [{_end(e.ci_low)}, {_end(e.ci_high)}]"
+
+
+def _end(value: float) -> str:
+    """An interval's end; an infinite end (the data cannot bound the ratio) is written ∞."""
+    if math.isinf(value):
+        return "+∞" if value > 0 else "-∞"
+    return f"{value:+.2%}"
 
 
 def _why_running(metrics: Sequence[MetricResult], progress: Progress) -> str:
@@ -105,9 +127,14 @@ def _why_running(metrics: Sequence[MetricResult], progress: Progress) -> str:
         reason = "no primary metric is defined (add metrics.primary to the experiment)"
     else:
         reason = "no primary metric is conclusive yet"
-    if progress.share is None:
-        return reason
-    if progress.share >= 1:
+    if progress.share is not None and progress.share >= 1:
         return f"{reason}; the planned sample is reached: the effect is likely below the MDE"
+    return reason + _progress(progress)
+
+
+def _progress(progress: Progress) -> str:
+    """``; N% of the planned sample, about D more days`` (empty without a plan or past it)."""
+    if progress.share is None or progress.share >= 1:
+        return ""
     left = "" if progress.days_left is None else f", about {progress.days_left} more days"
-    return f"{reason}; {progress.share:.0%} of the planned sample{left}"
+    return f"; {progress.share:.0%} of the planned sample{left}"

@@ -37,6 +37,20 @@ class Metric(StrictModel):
     covariate: Key | None = Field(
         None, description="Pre-exposure event used for CUPED variance reduction."
     )
+    min_units: int = Field(
+        100, ge=2, description="Units every arm needs before the report draws a verdict on it."
+    )
+    min_nonzero: int = Field(
+        30,
+        ge=0,
+        description="Units with a non-zero value (conversions, buyers) every arm needs before "
+        "the report draws a verdict on it.",
+    )
+    nonnegative: bool = Field(
+        True,
+        description="Values are never negative (counts, amounts): relative lifts are at least "
+        "-100%. Set false when event values can be negative.",
+    )
 
     @model_validator(mode="after")
     def _fields_for_type(self) -> Metric:

@@ -64,3 +64,40 @@ def _arms(
     var_a = (sq_a - sum_a**2 / units) / (units - ddof)
     var_b = (sq_b - sum_b**2 / units) / (units - ddof)
     return Arms(units, mean_a, var_a, mean_b, var_b)
+
+
+@dataclass(frozen=True)
+class Heavy:
+    """Cumulative per-look sums of one arm of a zero-inflated metric, shape ``(tests, looks)``."""
+
+    n: npt.NDArray[np.int_]
+    nonzero: npt.NDArray[np.int_]
+    total: Array
+    total_sq: Array
+
+
+def heavy_looks(
+    rng: np.random.Generator,
+    tests: int,
+    looks: int,
+    m: int,
+    *,
+    buyers: float = 0.05,
+    sigma: float = 1.5,
+    lift: float = 0.0,
+) -> Heavy:
+    """Revenue per unit: a buyer with probability ``buyers``, spending ``lognormal(3, sigma)``.
+
+    ``m`` units per look; ``lift`` scales every amount by ``1 + lift`` (a relative lift of the
+    mean). Only the buyers' amounts are drawn, so a million units cost what 50,000 do.
+    """
+    k = rng.binomial(m, buyers, size=(tests, looks))
+    amounts = rng.lognormal(3.0, sigma, size=int(k.sum())) * (1 + lift)
+    ends = np.cumsum(k.ravel())
+    starts = ends - k.ravel()
+    csum = np.concatenate([[0.0], np.cumsum(amounts)])
+    csq = np.concatenate([[0.0], np.cumsum(amounts**2)])
+    total = (csum[ends] - csum[starts]).reshape(k.shape)
+    total_sq = (csq[ends] - csq[starts]).reshape(k.shape)
+    n = np.broadcast_to(np.arange(1, looks + 1) * m, k.shape)
+    return Heavy(n, np.cumsum(k, axis=1), np.cumsum(total, axis=1), np.cumsum(total_sq, axis=1))

@@ -6,13 +6,15 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import special, stats
 
 from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.frequentist import (
+    Comparison,
     compare_means,
     compare_proportions,
     lift_arrays,
+    relative_interval_arrays,
     t_interval,
 )
 from sameday.analysis.stats.summary import ArmSummary
@@ -23,13 +25,27 @@ CONTROL = ArmSummary(n=3407, sum=1396.87, sum_sq=52377.9767)
 TREATMENT = ArmSummary(n=3461, sum=2422.7, sum_sq=134698.29)
 
 
+def _fieller_by_search(result: Comparison, q: float) -> tuple[float, float]:
+    """Fieller's interval by brute force: the lifts L where |D - L·b| / se(D - L·b) <= q."""
+    ratio = result.ratio
+    grid = np.linspace(-0.99, 3.0, 400_001)
+    sd = np.sqrt(ratio.var_diff - 2 * grid * ratio.cov + grid**2 * ratio.var_base)
+    inside = grid[np.abs(ratio.diff - grid * ratio.base) / sd <= q]
+    return float(inside.min()), float(inside.max())
+
+
 def test_golden_relative_lift_of_means() -> None:
-    rel = compare_means(CONTROL, TREATMENT).relative
+    """GrowthBook's vector pins the point and the delta-method standard error (its interval is
+    point ± t·se); the interval shown is Fieller's and the p-value the absolute lift's."""
+    result = compare_means(CONTROL, TREATMENT)
+    rel = result.relative
     assert rel.point == pytest.approx(0.70732, abs=TOL)
-    assert rel.ci_low == pytest.approx(-0.03526, abs=TOL)
-    assert rel.ci_high == pytest.approx(1.44989, abs=TOL)
-    assert rel.p_value == pytest.approx(0.06191, abs=TOL)
-    assert not rel.significant
+    t = stats.t.ppf(0.975, rel.df)
+    assert rel.point - t * rel.se == pytest.approx(-0.03526, abs=TOL)
+    assert rel.point + t * rel.se == pytest.approx(1.44989, abs=TOL)
+    assert (rel.ci_low, rel.ci_high) == pytest.approx(_fieller_by_search(result, t), abs=2e-5)
+    assert rel.p_value == result.absolute.p_value == pytest.approx(0.02016, abs=TOL)
+    assert rel.significant and rel.ci_low > 0
 
 
 def test_golden_absolute_lift_of_means() -> None:
@@ -52,9 +68,11 @@ def test_golden_relative_lift_of_proportions() -> None:
     )
     rel = result.relative
     assert rel.point == pytest.approx(0.06667, abs=TOL)
-    assert rel.ci_low == pytest.approx(-0.47767, abs=TOL)
-    assert rel.ci_high == pytest.approx(0.61101, abs=TOL)
-    assert rel.p_value == pytest.approx(0.80707, abs=TOL)
+    t = stats.t.ppf(0.975, rel.df)
+    assert rel.point - t * rel.se == pytest.approx(-0.47767, abs=TOL)
+    assert rel.point + t * rel.se == pytest.approx(0.61101, abs=TOL)
+    assert (rel.ci_low, rel.ci_high) == pytest.approx(_fieller_by_search(result, t), abs=2e-5)
+    assert rel.p_value == result.absolute.p_value
     assert result.method == "proportion"
 
 
@@ -86,11 +104,12 @@ def test_vectorised_kernel_matches_the_public_function() -> None:
     mean = np.array([[a.mean, b.mean] for a, b in pairs])
     var = np.array([[a.variance() / a.n, b.variance() / b.n] for a, b in pairs])
     lift = lift_arrays(mean[:, 0], var[:, 0], 40, mean[:, 1], var[:, 1], 40)
-    low, high, p = t_interval(lift.relative, lift.se_relative, lift.df, 0.05)
+    _, _, p = t_interval(lift.absolute, lift.se_absolute, lift.df, 0.05)
+    low, high = relative_interval_arrays(lift, special.stdtrit(lift.df, 0.975))
     for i, (a, b) in enumerate(pairs):
         rel = compare_means(a, b).relative
-        assert (rel.point, rel.ci_low, rel.ci_high, rel.p_value) == pytest.approx(
-            (lift.relative[i], low[i], high[i], p[i])
+        assert (rel.point, rel.se, rel.ci_low, rel.ci_high, rel.p_value) == pytest.approx(
+            (lift.relative[i], lift.se_relative[i], low[i], high[i], p[i])
         )
 
 
@@ -136,7 +155,8 @@ def test_intervals_cover_a_known_effect(kind: str) -> None:
     lift = lift_arrays(mean_a, var_a, n, mean_b, var_b, n)
     low, high, _ = t_interval(lift.absolute, lift.se_absolute, lift.df, 0.05)
     assert np.mean((low <= truth_abs) & (truth_abs <= high)) >= 0.93
-    low, high, _ = t_interval(lift.relative, lift.se_relative, lift.df, 0.05)
+    # The relative interval the report shows: Fieller's.
+    low, high = relative_interval_arrays(lift, special.stdtrit(lift.df, 0.975))
     assert np.mean((low <= truth_rel) & (truth_rel <= high)) >= 0.93
 
 
@@ -157,6 +177,9 @@ def test_negative_control_mean_uses_its_magnitude() -> None:
     a = ArmSummary.from_values([-2.0, -1.0, -3.0, -2.0])
     b = ArmSummary.from_values([-1.0, -1.5, -0.5, -1.0])
     assert compare_means(a, b).relative.point == pytest.approx(0.5)
+    rel = compare_means(a, b, nonnegative=False).relative
+    assert rel.ci_low < 0.5 < rel.ci_high
+    assert (rel.ci_low > 0) == (rel.p_value < 0.05)
 
 
 def test_bad_inputs_are_refused() -> None:

@@ -9,7 +9,12 @@ import pytest
 from scipy import stats
 
 from sameday.analysis.stats.errors import StatsInputError
-from sameday.analysis.stats.frequentist import compare_means, lift_arrays, t_interval
+from sameday.analysis.stats.frequentist import (
+    compare_means,
+    lift_arrays,
+    relative_interval_arrays,
+    t_interval,
+)
 from sameday.analysis.stats.sequential import (
     DEFAULT_N_STAR,
     halfwidth_arrays,
@@ -120,9 +125,10 @@ def test_sequential_intervals_cover_a_known_effect_at_every_look() -> None:
     covered = np.abs(lift.absolute - effect) <= half
     assert covered.all(axis=1).mean() >= 0.95
     assert covered[:, -1].mean() >= 0.93
-    # Relative lift: 0.3 / 5.0.
-    half_rel = halfwidth_arrays(lift.se_relative, 2 * arms.n, n_star=LOOKS * m * 2, alpha=0.05)
-    assert (np.abs(lift.relative - effect / 5.0) <= half_rel).all(axis=1).mean() >= 0.93
+    # Relative lift, 0.3 / 5.0: Fieller's interval with the sequence's multiplier.
+    q = halfwidth_arrays(1.0, 2 * arms.n, n_star=LOOKS * m * 2, alpha=0.05)
+    low, high = relative_interval_arrays(lift, q)
+    assert ((low <= effect / 5.0) & (high >= effect / 5.0)).all(axis=1).mean() >= 0.95
 
 
 def test_bad_tuning_is_refused() -> None:

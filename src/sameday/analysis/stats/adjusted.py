@@ -38,16 +38,19 @@ def ratio(summary: ArmSummary) -> tuple[float, float]:
 
 
 def compare_ratios(
-    control: ArmSummary, treatment: ArmSummary, *, alpha: float = 0.05
+    control: ArmSummary, treatment: ArmSummary, *, alpha: float = 0.05, nonnegative: bool = True
 ) -> Comparison:
-    """Welch test on a ratio metric: ``y`` is the numerator, ``x`` the denominator, per unit."""
+    """Welch test on a ratio metric: ``y`` is the numerator, ``x`` the denominator, per unit.
+
+    ``nonnegative``: the ratio cannot be negative, so its relative lift is >= -100%.
+    """
     check_alpha(alpha)
     _require_x(control, "control", 2)
     _require_x(treatment, "treatment", 2)
     r_a, v_a = ratio(control)
     r_b, v_b = ratio(treatment)
     lift = lift_arrays(r_a, v_a, control.n, r_b, v_b, treatment.n)
-    return from_lift("ratio", control, treatment, (r_a, r_b), lift, alpha)
+    return from_lift("ratio", control, treatment, (r_a, r_b), lift, alpha, nonnegative=nonnegative)
 
 
 def pooled_theta(control: ArmSummary, treatment: ArmSummary) -> float:
@@ -66,6 +69,7 @@ def compare_cuped(
     *,
     alpha: float = 0.05,
     theta: float | None = None,
+    nonnegative: bool = True,
 ) -> Comparison:
     """Welch test on CUPED-adjusted means; ``x`` is the pre-exposure covariate.
 
@@ -73,6 +77,7 @@ def compare_cuped(
         control, treatment: arm summaries with ``sum_x``, ``sum_x_sq`` and ``sum_xy``.
         alpha: level of the intervals.
         theta: the adjustment coefficient; by default :func:`pooled_theta`.
+        nonnegative: the metric's values cannot be negative (its relative lift is >= -100%).
 
     Returns:
         A comparison whose ``control`` and ``treatment`` are the unadjusted means, whose lifts
@@ -98,7 +103,15 @@ def compare_cuped(
     )
     unadjusted = var_y_a + treatment.variance() / treatment.n
     reduction = 1 - float(lift.se_absolute) ** 2 / unadjusted if unadjusted > 0 else 0.0
-    result = from_lift("cuped", control, treatment, (control.mean, treatment.mean), lift, alpha)
+    result = from_lift(
+        "cuped",
+        control,
+        treatment,
+        (control.mean, treatment.mean),
+        lift,
+        alpha,
+        nonnegative=nonnegative,
+    )
     return replace(result, theta=coef, variance_reduction=reduction)
 
 

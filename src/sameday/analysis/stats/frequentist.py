@@ -4,10 +4,13 @@ Every comparison reduces an arm to an estimate (a mean, a proportion, a ratio, a
 mean) and the variance of that estimate, then calls one vectorised kernel, :func:`lift_arrays`:
 
 - absolute lift ``d = m_B - m_A`` with variance ``v_A + v_B``;
-- relative lift ``d / |b|`` (``b`` the control's unadjusted value) by the delta method,
-  ``var = var(d)/b² + d²·var(b)/b⁴ + 2·d·cov(m_A, b)/b³``;
+- relative lift ``d / |b|`` (``b`` the control's unadjusted value), its standard error by the
+  delta method, ``var = var(d)/b² + d²·var(b)/b⁴ + 2·d·cov(m_A, b)/b³`` (what the Bayesian view
+  reads), and its interval by Fieller's method (:mod:`~sameday.analysis.stats.fieller`), cut to
+  the metric's range: the relative lift's p-value is the absolute lift's, so the test that
+  decides is the one that holds its error rate on skewed metrics;
 - Welch–Satterthwaite degrees of freedom ``(v_A + v_B)² / (v_A²/(n_A-1) + v_B²/(n_B-1))``, used for
-  the t quantile of both intervals and both p-values.
+  the t quantile of both intervals and the p-value.
 
 Proportions use ``p(1-p)`` as the per-unit variance, as GrowthBook does. Ratio metrics (``Σy/Σx``
 per arm) and CUPED live in :mod:`~sameday.analysis.stats.adjusted`. The kernel broadcasts over
@@ -16,6 +19,7 @@ arrays, so a whole time series (or ten thousand simulated tests) is one call.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +29,7 @@ from scipy import special
 
 from sameday.analysis.stats._types import FloatArray
 from sameday.analysis.stats.errors import check_alpha
+from sameday.analysis.stats.fieller import fieller_arrays
 from sameday.analysis.stats.summary import ArmSummary
 
 Method = Literal["mean", "proportion", "ratio", "cuped"]
@@ -53,12 +58,43 @@ class Estimate:
 
 
 @dataclass(frozen=True)
+class RatioParts:
+    """The relative lift as the ratio ``diff / |base|``, with what its interval is built from.
+
+    ``cov`` is the covariance of ``diff`` and ``base``; ``lower`` is the smallest relative lift
+    the metric allows (-1 when its values cannot be negative, else ``-inf``). A sequential
+    comparison rebuilds the interval from these with its own multiplier.
+    """
+
+    diff: float
+    var_diff: float
+    base: float
+    var_base: float
+    cov: float
+    lower: float
+
+    def interval(self, multiplier: float) -> tuple[float, float]:
+        """Fieller's interval of the relative lift for the critical value ``multiplier``."""
+        low, high = fieller_arrays(
+            self.diff,
+            self.var_diff,
+            self.base,
+            self.var_base,
+            self.cov,
+            multiplier,
+            lower=self.lower,
+        )
+        return float(low), float(high)
+
+
+@dataclass(frozen=True)
 class Comparison:
     """Treatment against control for one metric: what a report row needs.
 
     ``control`` and ``treatment`` are the arms' unadjusted values (mean, proportion or ratio).
     For CUPED, ``theta`` is the pooled adjustment coefficient and ``variance_reduction`` the
-    share of the absolute lift's variance that the covariate removed.
+    share of the absolute lift's variance that the covariate removed. ``relative`` has the delta
+    method's standard error, Fieller's interval (``ratio``) and the absolute lift's p-value.
     """
 
     method: Method
@@ -68,6 +104,7 @@ class Comparison:
     n_treatment: int
     absolute: Estimate
     relative: Estimate
+    ratio: RatioParts
     sequential: bool = False
     theta: float | None = None
     variance_reduction: float | None = None
@@ -75,13 +112,20 @@ class Comparison:
 
 @dataclass(frozen=True)
 class LiftArrays:
-    """Output of :func:`lift_arrays`: absolute and relative lift with their standard errors."""
+    """Output of :func:`lift_arrays`: absolute and relative lift with their standard errors.
+
+    ``base``, ``var_base`` and ``cov_base`` (the covariance of the absolute lift and ``base``)
+    are the relative lift's denominator, for :func:`relative_interval_arrays`.
+    """
 
     absolute: FloatArray
     se_absolute: FloatArray
     relative: FloatArray
     se_relative: FloatArray
     df: FloatArray
+    base: FloatArray
+    var_base: FloatArray
+    cov_base: FloatArray
 
 
 def lift_arrays(
@@ -129,6 +173,29 @@ def lift_arrays(
         relative=relative,
         se_relative=np.sqrt(var_rel),
         df=df,
+        base=denom,
+        var_base=v_denom,
+        # cov(m_B - m_A, base) = -cov(m_A, base): the treatment arm is independent of the base.
+        cov_base=-c_denom,
+    )
+
+
+def relative_interval_arrays(
+    lift: LiftArrays, multiplier: npt.ArrayLike, *, lower: float = -1.0
+) -> tuple[FloatArray, FloatArray]:
+    """Fieller's interval of the relative lift for the critical value ``multiplier``.
+
+    ``lower`` is the smallest relative lift the metric allows (-1: its values cannot be negative;
+    ``-inf``: no bound). See :mod:`~sameday.analysis.stats.fieller`.
+    """
+    return fieller_arrays(
+        lift.absolute,
+        lift.se_absolute**2,
+        lift.base,
+        lift.var_base,
+        lift.cov_base,
+        multiplier,
+        lower=lower,
     )
 
 
@@ -149,19 +216,22 @@ def t_interval(
     return x - quantile * s, x + quantile * s, p_value
 
 
-def compare_means(control: ArmSummary, treatment: ArmSummary, *, alpha: float = 0.05) -> Comparison:
+def compare_means(
+    control: ArmSummary, treatment: ArmSummary, *, alpha: float = 0.05, nonnegative: bool = True
+) -> Comparison:
     """Welch t-test on per-unit means (sample variances with ``n - 1``).
 
     The absolute p-value equals ``scipy.stats.ttest_ind_from_stats(..., equal_var=False)``.
+    ``nonnegative``: the metric's values cannot be negative, so its relative lift is >= -100%.
     """
-    return _compare("mean", control, treatment, ddof=1, alpha=alpha)
+    return _compare("mean", control, treatment, ddof=1, alpha=alpha, nonnegative=nonnegative)
 
 
 def compare_proportions(
     control: ArmSummary, treatment: ArmSummary, *, alpha: float = 0.05
 ) -> Comparison:
     """Welch test on conversion rates, with ``p(1-p)`` as each arm's per-unit variance."""
-    return _compare("proportion", control, treatment, ddof=0, alpha=alpha)
+    return _compare("proportion", control, treatment, ddof=0, alpha=alpha, nonnegative=True)
 
 
 def estimate(point: float, se: float, df: float, alpha: float) -> Estimate:
@@ -185,22 +255,60 @@ def from_lift(
     values: tuple[float, float],
     lift: LiftArrays,
     alpha: float,
+    *,
+    nonnegative: bool,
 ) -> Comparison:
-    """Package the kernel's output as a :class:`Comparison` (``values``: control, treatment)."""
+    """Package the kernel's output as a :class:`Comparison` (``values``: control, treatment).
+
+    ``nonnegative``: the metric's values cannot be negative (its relative lift is >= -100%).
+    """
     df = float(lift.df)
+    absolute = estimate(float(lift.absolute), float(lift.se_absolute), df, alpha)
+    ratio = RatioParts(
+        diff=absolute.point,
+        var_diff=absolute.se**2,
+        base=float(lift.base),
+        var_base=float(lift.var_base),
+        cov=float(lift.cov_base),
+        lower=-1.0 if nonnegative else -math.inf,
+    )
+    low, high = relative_interval_arrays(
+        lift, special.stdtrit(df, 1 - alpha / 2), lower=ratio.lower
+    )
+    relative = Estimate(
+        point=float(lift.relative),
+        se=float(lift.se_relative),
+        ci_low=float(low),
+        ci_high=float(high),
+        p_value=_defined(absolute.p_value, float(lift.relative)),
+        df=df,
+        alpha=alpha,
+    )
     return Comparison(
         method=method,
         control=values[0],
         treatment=values[1],
         n_control=control.n,
         n_treatment=treatment.n,
-        absolute=estimate(float(lift.absolute), float(lift.se_absolute), df, alpha),
-        relative=estimate(float(lift.relative), float(lift.se_relative), df, alpha),
+        absolute=absolute,
+        relative=relative,
+        ratio=ratio,
     )
 
 
+def _defined(p_value: float, relative: float) -> float:
+    """The relative lift's p-value: the absolute one, undefined where the relative lift is."""
+    return math.nan if math.isnan(relative) else p_value
+
+
 def _compare(
-    method: Method, control: ArmSummary, treatment: ArmSummary, *, ddof: int, alpha: float
+    method: Method,
+    control: ArmSummary,
+    treatment: ArmSummary,
+    *,
+    ddof: int,
+    alpha: float,
+    nonnegative: bool,
 ) -> Comparison:
     check_alpha(alpha)
     control.require(2, "control")
@@ -213,7 +321,15 @@ def _compare(
         treatment.variance(ddof) / treatment.n,
         treatment.n,
     )
-    return from_lift(method, control, treatment, (control.mean, treatment.mean), lift, alpha)
+    return from_lift(
+        method,
+        control,
+        treatment,
+        (control.mean, treatment.mean),
+        lift,
+        alpha,
+        nonnegative=nonnegative,
+    )
 
 
 def _f(value: npt.ArrayLike) -> FloatArray:

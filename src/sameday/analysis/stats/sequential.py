@@ -1,10 +1,12 @@
 """Always-valid inference: intervals and p-values that stay honest however often you look.
 
 A fixed-horizon interval is valid only if it is read once, at the planned sample size. Reading it
-every day and stopping at the first "significant" day inflates false positives (30 looks at
-alpha 0.05 give roughly 0.15-0.2). The asymptotic confidence sequence of Waudby-Smith, Arnold, Wu,
-Ramdas et al. (2021, arXiv:2103.06476), as used by GrowthBook, covers the true lift *at every
-sample size at once* with probability ``1 - alpha``, so the report may be read at any time.
+every day and stopping at the first "significant" day inflates false positives: 30 equally spaced
+looks at alpha 0.05 reject in 0.28 of A/A tests, for a normal metric (0.279) and a conversion rate
+(0.281) alike (20,000 simulated tests each, ``benchmarks/aa_heavy_tails.py``). The asymptotic
+confidence sequence of Waudby-Smith, Arnold, Wu, Ramdas et al. (2021, arXiv:2103.06476), as used by
+GrowthBook, covers the true lift *at every sample size at once* with probability ``1 - alpha``, so
+the report may be read at any time.
 
 With ``n = n_A + n_B`` units so far and a tuning size ``N*`` (where the sequence is tightest):
 
@@ -91,14 +93,25 @@ def sequential_estimate(
 
 
 def sequential_comparison(comparison: Comparison, *, n_star: float = DEFAULT_N_STAR) -> Comparison:
-    """The same comparison with always-valid intervals and p-values (``n = n_A + n_B``)."""
+    """The same comparison with always-valid intervals and p-values (``n = n_A + n_B``).
+
+    The relative lift gets Fieller's interval with the sequence's multiplier and the absolute
+    lift's always-valid p-value, so it excludes 0 exactly when the absolute sequence does.
+    """
     n = comparison.n_control + comparison.n_treatment
-    return replace(
-        comparison,
-        absolute=sequential_estimate(comparison.absolute, n, n_star=n_star),
-        relative=sequential_estimate(comparison.relative, n, n_star=n_star),
-        sequential=True,
+    absolute = sequential_estimate(comparison.absolute, n, n_star=n_star)
+    fixed = comparison.relative
+    low, high = comparison.ratio.interval(
+        float(halfwidth_arrays(1.0, n, n_star=n_star, alpha=fixed.alpha))
     )
+    relative = replace(
+        fixed,
+        ci_low=low,
+        ci_high=high,
+        p_value=math.nan if math.isnan(fixed.point) else absolute.p_value,
+        df=math.inf,
+    )
+    return replace(comparison, absolute=absolute, relative=relative, sequential=True)
 
 
 def tuning_from_plan(per_arm_sample_size: float, arms_compared: int = 2) -> float:

@@ -5,6 +5,10 @@ sum of the per-unit metric ``y`` and of its squares. A second per-unit quantity 
 for a ratio metric it is the denominator (``y`` being the numerator), for CUPED it is the
 pre-exposure covariate. With it come the sum of ``x``, of ``x²`` and the cross-product ``Σxy``.
 
+One count rides along: ``n_nonzero``, the units whose ``y`` is not zero (the buyers of a revenue
+metric, the converters of a proportion). On a zero-inflated metric it, not ``n``, says whether the
+normal approximation has anything to stand on, so the report's minimum sample checks it.
+
 These sums are what a database can compute in one pass (and add up across days), and every
 estimator in this package needs nothing more. Summaries are therefore additive: ``a + b`` combines
 two disjoint sets of units, which is how daily summaries become cumulative ones.
@@ -29,7 +33,8 @@ class ArmSummary:
     """Per-arm sums: ``n`` units, ``Σy``, ``Σy²`` and optionally ``Σx``, ``Σx²``, ``Σxy``.
 
     For a proportion metric ``y`` is 0 or 1 per unit, so ``sum_sq == sum`` (see
-    :meth:`from_proportion`).
+    :meth:`from_proportion`). ``n_nonzero`` counts the units with ``y != 0`` (``None``: not
+    counted).
     """
 
     n: int
@@ -38,10 +43,16 @@ class ArmSummary:
     sum_x: float | None = None
     sum_x_sq: float | None = None
     sum_xy: float | None = None
+    n_nonzero: int | None = None
 
     def __post_init__(self) -> None:
         if self.n < 0:
             raise StatsInputError(f"n must be a count of units (>= 0), got {self.n}")
+        if self.n_nonzero is not None and not 0 <= self.n_nonzero <= self.n:
+            raise StatsInputError(
+                f"n_nonzero counts units with a non-zero value: it must be within [0, n={self.n}], "
+                f"got {self.n_nonzero}"
+            )
         _check_square("y", self.n, self.sum, self.sum_sq)
         given = [v is not None for v in (self.sum_x, self.sum_x_sq, self.sum_xy)]
         if any(given) and not all(given):
@@ -57,14 +68,17 @@ class ArmSummary:
         """The summary of ``n`` units of which ``successes`` converted (``y`` is 0 or 1)."""
         if not 0 <= successes <= n:
             raise StatsInputError(f"successes must be within [0, n={n}], got {successes}")
-        return cls(n=n, sum=float(successes), sum_sq=float(successes))
+        return cls(n=n, sum=float(successes), sum_sq=float(successes), n_nonzero=successes)
 
     @classmethod
     def from_values(cls, y: npt.ArrayLike, x: npt.ArrayLike | None = None) -> ArmSummary:
         """Summarise raw per-unit values (tests, notebooks); ``x`` is the optional second value."""
         ys = np.asarray(y, dtype=np.float64)
+        nonzero = int(np.count_nonzero(ys))
         if x is None:
-            return cls(n=int(ys.size), sum=float(ys.sum()), sum_sq=float(ys @ ys))
+            return cls(
+                n=int(ys.size), sum=float(ys.sum()), sum_sq=float(ys @ ys), n_nonzero=nonzero
+            )
         xs = np.asarray(x, dtype=np.float64)
         if xs.shape != ys.shape:
             raise StatsInputError(
@@ -77,14 +91,25 @@ class ArmSummary:
             sum_x=float(xs.sum()),
             sum_x_sq=float(xs @ xs),
             sum_xy=float(xs @ ys),
+            n_nonzero=nonzero,
         )
 
     def __add__(self, other: ArmSummary) -> ArmSummary:
         """Combine two disjoint groups of units (for example two days of the same arm)."""
         if (self.sum_x is None) != (other.sum_x is None):
             raise StatsInputError("cannot add a summary with x sums to one without them")
+        nonzero = (
+            None
+            if self.n_nonzero is None or other.n_nonzero is None
+            else self.n_nonzero + other.n_nonzero
+        )
         if self.sum_x is None or other.sum_x is None:
-            return ArmSummary(self.n + other.n, self.sum + other.sum, self.sum_sq + other.sum_sq)
+            return ArmSummary(
+                self.n + other.n,
+                self.sum + other.sum,
+                self.sum_sq + other.sum_sq,
+                n_nonzero=nonzero,
+            )
         return ArmSummary(
             n=self.n + other.n,
             sum=self.sum + other.sum,
@@ -92,6 +117,7 @@ class ArmSummary:
             sum_x=self.sum_x + other.sum_x,
             sum_x_sq=_req(self.sum_x_sq) + _req(other.sum_x_sq),
             sum_xy=_req(self.sum_xy) + _req(other.sum_xy),
+            n_nonzero=nonzero,
         )
 
     @property
