@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
+from sameday import urls
 from sameday.config._base import Duration, Name, StrictModel
 
 
@@ -33,6 +34,16 @@ class Storage(StrictModel):
         ".sameday/artifacts",
         description="Folder (or fsspec URL) for run artifacts and compiled bundles.",
     )
+
+    @field_validator("metadata", "serving", "events")
+    @classmethod
+    def _known_url(cls, url: str, info: ValidationInfo) -> str:
+        """A mistyped scheme or port fails at ``sameday validate``, not at the first publish;
+        the message shows the URL without its password (see :mod:`sameday.urls`)."""
+        problem = urls.check(str(info.field_name), url)
+        if problem is not None:
+            raise ValueError(problem)
+        return url
 
 
 class LocalOrchestrator(StrictModel):
