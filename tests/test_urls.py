@@ -3,6 +3,7 @@ backend factories use both, so a URL given in code fails as it does in ``sameday
 
 from __future__ import annotations
 
+import logging
 import traceback
 
 import pytest
@@ -11,7 +12,7 @@ from sameday.errors import ConfigError, MetadataError
 from sameday.events.sink import open_sink
 from sameday.metadata.store import MetadataStore
 from sameday.store.factory import open_store
-from sameday.urls import check, redact, scrub
+from sameday.urls import check, redact, scrub, scrub_logs
 
 SECRET = "TOPSECRET"
 
@@ -87,3 +88,40 @@ def test_the_metadata_store_refuses_a_bad_url_without_the_password() -> None:
     with pytest.raises(MetadataError, match="did you mean postgresql") as caught:
         MetadataStore.open(f"postgresq://postgres:{SECRET}@127.0.0.1:5432/x")
     assert SECRET not in chain(caught.value)
+
+
+def test_server_logs_show_no_password(caplog: pytest.LogCaptureFixture) -> None:
+    scrub_logs()
+    dsn = f"postgresql://app:{SECRET}@db/x"
+    try:
+        raise RuntimeError(f'missing "=" after "{dsn}" in connection info string')
+    except RuntimeError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application (%s)", dsn)
+    assert "Exception in ASGI application" in caplog.text
+    assert "connection info string" in caplog.text
+    assert SECRET not in caplog.text
+
+
+def with_password(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    user, _, host = rest.rpartition("@")
+    if user:
+        return f"{scheme}://{user}:{SECRET}@{host}"
+    return f"{scheme}://:{SECRET}@{rest}"
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_reprs_of_open_stores_show_no_password(postgres_url: str, redis_url: str) -> None:
+    """The servers here need no password and ignore the one given (trust auth, no requirepass)."""
+    meta = MetadataStore.open(with_password(postgres_url))
+    store = open_store(with_password(redis_url))
+    sink = open_sink(with_password(postgres_url))
+    try:
+        for opened in (meta, store, sink):
+            assert SECRET not in repr(opened)
+        assert SECRET not in meta.url
+    finally:
+        meta.close()
+        store.close()
+        sink.close()

@@ -10,7 +10,9 @@ the same words.
 from __future__ import annotations
 
 import difflib
+import logging
 import re
+import traceback
 from urllib.parse import parse_qsl, urlsplit
 
 HIDDEN = "***"
@@ -68,6 +70,31 @@ def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
         if len(secret) >= 4:  # a one-letter "secret" would blank out ordinary words
             text = text.replace(secret, HIDDEN)
     return text
+
+
+class ScrubFilter(logging.Filter):
+    """A logging filter that scrubs credentials from a record's message and traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = scrub("".join(traceback.format_exception(*record.exc_info))).rstrip()
+        return True
+
+
+SERVER_LOGGERS = ("uvicorn.error", "uvicorn.asgi", "sameday")
+"""Loggers whose records may carry a driver's error text: uvicorn logs unexpected exceptions of
+the app on ``uvicorn.error``, with their traceback."""
+
+
+def scrub_logs(names: tuple[str, ...] = SERVER_LOGGERS) -> None:
+    """Put a :class:`ScrubFilter` on each named logger (once), so a server's log shows no
+    password even when an unexpected error quotes a DSN."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ScrubFilter) for f in logger.filters):
+            logger.addFilter(ScrubFilter())
 
 
 def check(kind: str, url: str) -> str | None:

@@ -95,6 +95,7 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
     from sameday.config import load_project
     from sameday.serve.app import create_app
     from sameday.serve.client import Client
+    from sameday.urls import scrub_logs
 
     project = load_project(project_dir)
     settings = project.settings.serve
@@ -102,6 +103,7 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
     keys = settings.api_keys
     check_bind(bind, keys.serving, keys.admin)
     listen = port or settings.port
+    scrub_logs()
     _check_free(bind, listen)
     client = Client.from_project(project.root)
     app = create_app(client, serving_key=keys.serving or None, admin_key=keys.admin or None)
