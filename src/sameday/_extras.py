@@ -17,8 +17,6 @@ OPTIONAL: dict[str, str] = {
     "redis": "redis",
     "psycopg": "postgres",
     "jsonschema": "argo",
-    "implicit": "demo",
-    "threadpoolctl": "demo",
 }
 """Third-party modules that are not base dependencies, and the extra that installs each."""
 
