@@ -128,3 +128,36 @@ def test_an_unreachable_server_is_reported_without_the_password(
     assert result.exit_code == 1
     assert "Traceback" not in shown
     assert "127.0.0.1" in shown  # the message still says which server
+
+
+def test_report_events_option_with_a_bad_url_hides_the_password(
+    runner: CliRunner, project_dir: Path
+) -> None:
+    url = f"postgresq://postgres:{SECRET}@127.0.0.1:5432/x"
+    result = run(runner, project_dir, "report", "home-personal", "--events", url)
+    shown = everything_shown(result)
+    assert result.exit_code == 1
+    assert SECRET not in shown
+    assert "cannot analyse the event log 'postgresq://postgres:***@127.0.0.1:5432/x'" in shown
+
+
+def test_an_unexpected_error_prints_its_traceback_without_the_password(
+    runner: CliRunner, project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A driver error sameday does not translate (a bug) still reaches the user as a traceback,
+    for the report, but scrubbed like every other message."""
+    import sameday.config
+
+    def broken(*args: object, **kwargs: object) -> None:
+        try:
+            raise OSError(f'missing "=" after "postgresql://app:{SECRET}@db/x" in conninfo')
+        except OSError as exc:
+            raise RuntimeError(f"driver failed with password={SECRET}") from exc
+
+    monkeypatch.setattr(sameday.config, "load_project", broken)
+    result = run(runner, project_dir, "validate")
+    shown = everything_shown(result)
+    assert result.exit_code == 1
+    assert SECRET not in shown
+    assert "Traceback" in shown and "postgresql://app:***@db/x" in shown
+    assert "error: unexpected RuntimeError; this is a bug in sameday" in shown
