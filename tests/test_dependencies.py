@@ -252,3 +252,17 @@ def test_publish_to_redis_without_redis_is_one_line(  # type: ignore[no-untyped-
     assert "Traceback" not in result.output
     (line,) = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert "pip install 'sameday[redis]'" in line
+
+
+@pytest.mark.parametrize("library", ["implicit", "threadpoolctl"])
+def test_the_demo_without_its_extra_says_so_before_starting(  # type: ignore[no-untyped-def]
+    without, tmp_path: Path, library: str
+) -> None:
+    from sameday.demo import DemoSettings, run_demo
+
+    without(library)
+    folder = tmp_path / "demo"
+    with pytest.raises(MissingDependency) as caught:
+        run_demo(DemoSettings(folder=folder), observer=None)  # type: ignore[arg-type]
+    one_line_naming(caught.value, "demo")
+    assert not folder.exists()  # nothing was started

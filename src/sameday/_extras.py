@@ -17,6 +17,8 @@ OPTIONAL: dict[str, str] = {
     "redis": "redis",
     "psycopg": "postgres",
     "jsonschema": "argo",
+    "implicit": "demo",
+    "threadpoolctl": "demo",
 }
 """Third-party modules that are not base dependencies, and the extra that installs each."""
 
