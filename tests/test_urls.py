@@ -125,3 +125,9 @@ def test_reprs_of_open_stores_show_no_password(postgres_url: str, redis_url: str
         meta.close()
         store.close()
         sink.close()
+
+
+def test_open_store_refuses_a_redis_option_it_cannot_read_without_the_password() -> None:
+    with pytest.raises(ConfigError, match="socket_timeout") as caught:
+        open_store(f"redis://:{SECRET}@127.0.0.1:6379/0?socket_timeout=soon")
+    assert SECRET not in chain(caught.value)

@@ -45,4 +45,8 @@ def open_store(url: str) -> ServingStore:
         return MemoryStore()
     with extra("redis", f"the serving store {urls.redact(url)}"):
         from sameday.store.redis import RedisStore
-    return RedisStore(url)
+    try:
+        return RedisStore(url)
+    except ValueError as exc:  # redis-py refuses an option of the URL (?socket_timeout=soon)
+        message = f"unsupported serving store URL {urls.redact(url)!r}: {urls.scrub(str(exc))}"
+        raise ConfigError([Problem(None, None, None, message, field="storage.serving")]) from exc
