@@ -51,3 +51,17 @@ def test_an_interpolated_storage_url_is_shown_without_its_password(project_dir: 
 def test_a_valid_interpolated_value_is_used(project_dir: Path) -> None:
     settings_with(project_dir, "port: 8000", "port: ${PORT}")
     assert load_project(project_dir, environ={"PORT": "8123"}).settings.serve.port == 8123
+
+
+def test_the_settings_repr_hides_passwords_and_keys(project_dir: Path) -> None:
+    settings_with(project_dir, "metadata: sqlite:///.sameday/metadata.db", "metadata: ${DB_URL}")
+    environ = {
+        "DB_URL": f"postgresql+psycopg://app:{SECRET}@db/x",
+        "SAMEDAY_ADMIN_KEY": SECRET + "-admin",
+        "SAMEDAY_SERVING_KEY": SECRET + "-serving",
+    }
+    settings = load_project(project_dir, environ=environ).settings
+    for shown in (repr(settings), str(settings), repr(settings.storage), repr(settings.serve)):
+        assert SECRET not in shown
+    assert "postgresql+psycopg://app:***@db/x" in repr(settings.storage)
+    assert settings.serve.api_keys.admin == SECRET + "-admin"  # the value itself is intact

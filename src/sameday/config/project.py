@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -45,6 +46,11 @@ class Storage(StrictModel):
             raise ValueError(problem)
         return url
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """Reprs (and logs of them) show each URL without its password."""
+        for name, value in super().__repr_args__():
+            yield name, urls.redact(value) if isinstance(value, str) else value
+
 
 class LocalOrchestrator(StrictModel):
     """Settings of the local runner (``sameday run``)."""
@@ -78,6 +84,11 @@ class ApiKeys(StrictModel):
 
     serving: str | None = Field(None, description="Key for recommend and events endpoints.")
     admin: str | None = Field(None, description="Key for endpoints that change state.")
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """Reprs show whether a key is set, never the key."""
+        for name, value in super().__repr_args__():
+            yield name, urls.HIDDEN if value else value
 
 
 class ServeSettings(StrictModel):
