@@ -11,6 +11,13 @@ from sameday import urls
 from sameday.config._base import Duration, Name, StrictModel
 
 
+def _url_schema(kind: str) -> dict[str, Any]:
+    """A JSON Schema ``pattern`` so editors flag a mistyped scheme as the loader does; a value
+    with ``${VAR}`` is left to the loader, which checks it once interpolated."""
+    schemes = "|".join(scheme.replace("+", "\\+") for scheme in urls.SCHEMES[kind])
+    return {"pattern": f"^(?:.*\\$\\{{.*|(?:{schemes})://.*)$"}
+
+
 class Storage(StrictModel):
     """Where sameday keeps its data. Relative SQLite paths and folders are taken from the project.
 
@@ -19,15 +26,18 @@ class Storage(StrictModel):
 
     metadata: str = Field(
         "sqlite:///.sameday/metadata.db",
+        json_schema_extra=_url_schema("metadata"),
         description="SQLAlchemy URL of the metadata database (runs, snapshots, experiments). "
         "sqlite:///relative/path.db or postgresql+psycopg://user@host/db.",
     )
     serving: str = Field(
         "sqlite:///.sameday/serving.db",
+        json_schema_extra=_url_schema("serving"),
         description="Serving store for published lists: sqlite:///path.db or redis://host:6379/0.",
     )
     events: str = Field(
         "sqlite:///.sameday/events.db",
+        json_schema_extra=_url_schema("events"),
         description="Event log for exposures and outcomes: sqlite:///path.db or "
         "postgresql+psycopg://user@host/db.",
     )
