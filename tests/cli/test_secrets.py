@@ -58,6 +58,7 @@ COMMANDS = {
     "report": ("report", "home-personal"),
     "serve": ("serve",),
     "runs": ("runs",),
+    "apply": ("apply",),
 }
 
 BAD_SCHEMES = [
@@ -111,6 +112,7 @@ def test_validate_refuses_an_unparseable_storage_url_without_the_password(
 UNREACHABLE = [
     ("metadata", f"postgresql+psycopg://postgres:{SECRET}@127.0.0.1:{CLOSED_PORT}/x", "publish"),
     ("metadata", f"postgresql+psycopg://postgres:{SECRET}@127.0.0.1:{CLOSED_PORT}/x", "runs"),
+    ("metadata", f"postgresql+psycopg://postgres:{SECRET}@127.0.0.1:{CLOSED_PORT}/x", "apply"),
     ("serving", f"redis://:{SECRET}@127.0.0.1:{CLOSED_PORT}/0", "publish"),
     ("events", f"postgresql://postgres:{SECRET}@127.0.0.1:{CLOSED_PORT}/x", "report"),
 ]
