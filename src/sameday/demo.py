@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from sameday._extras import extra
 from sameday.errors import SamedayError
 from sameday.sim.quickstart import PowerComparison, TestResult
 
@@ -126,8 +127,14 @@ def run_demo(settings: DemoSettings, observer: Observer) -> DemoResult:
 
     Raises:
         DemoError: a command failed (its output is in the message), or the server did not start.
+        MissingDependency: the ``demo`` extra is not installed (checked before anything runs:
+            the training job would otherwise fail a minute in, with a traceback in its log).
     """
     from sameday.sim.quickstart import grade_tests, read_offline
+
+    with extra("demo", "sameday demo (its ALS and item-kNN training job)"):
+        import implicit  # noqa: F401
+        import threadpoolctl  # noqa: F401
 
     timings: dict[str, float] = {}
     folder = prepare_folder(settings.folder)

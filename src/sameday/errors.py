@@ -14,6 +14,7 @@
      ├── StoreUnavailable (ConnectionError) a backend could not be reached
      │    └ events.errors.EventsUnavailable  events not committed: resend them
      ├── NotFound (LookupError)           a named run, snapshot or experiment does not exist
+     ├── MissingDependency (ImportError)  an optional extra is not installed; names it
      │    └ serve.engine.UnknownSurface
      └ raised next to their cause, each also a builtin:
           store.base.VersionInUse (ValueError)          a snapshot version exists or is live
@@ -125,3 +126,10 @@ class StoreUnavailable(SamedayError, ConnectionError):
 
 class NotFound(SamedayError, LookupError):
     """A named thing (run, snapshot, experiment, result set) does not exist."""
+
+
+class MissingDependency(SamedayError, ImportError):
+    """A feature needs an optional extra that is not installed; the message names the extra.
+
+    Raised by :func:`sameday._extras.extra` around the lazy import of a backend.
+    """

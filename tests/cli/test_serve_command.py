@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from sameday.cli import main
@@ -26,4 +27,31 @@ def test_serve_refuses_a_public_address_without_api_keys(
 ) -> None:
     result = runner.invoke(main, ["serve", "--project", str(project_dir), "--host", "0.0.0.0"])
     assert result.exit_code == 2
-    assert "refusing to listen on 0.0.0.0 with no API key" in result.output
+    assert "refusing to listen on 0.0.0.0 without serve.api_keys.serving" in result.output
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"SAMEDAY_SERVING_KEY": "s-key"}, ["serve.api_keys.admin (SAMEDAY_ADMIN_KEY)"]),
+        ({"SAMEDAY_ADMIN_KEY": "a-key"}, ["serve.api_keys.serving (SAMEDAY_SERVING_KEY)"]),
+        (
+            {},
+            [
+                "serve.api_keys.serving (SAMEDAY_SERVING_KEY)",
+                "serve.api_keys.admin (SAMEDAY_ADMIN_KEY)",
+            ],
+        ),
+    ],
+)
+def test_a_public_bind_needs_both_keys_and_says_which_is_missing(
+    runner: CliRunner, project_dir: Path, env: dict[str, str], missing: list[str]
+) -> None:
+    env = {"SAMEDAY_SERVING_KEY": "", "SAMEDAY_ADMIN_KEY": "", **env}
+    args = ["serve", "--project", str(project_dir), "--host", "0.0.0.0"]
+    result = runner.invoke(main, args, env=env)
+    assert result.exit_code == 2
+    assert "refusing to listen on 0.0.0.0" in result.output
+    for setting in missing:
+        assert setting in result.output
+    assert "s-key" not in result.output and "a-key" not in result.output

@@ -143,3 +143,43 @@ def test_health_metrics_and_openapi(http: TestClient) -> None:
     spec = http.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.1")
     assert "/v1/recommend/{surface}" in spec["paths"]
+
+
+ADMIN_OFF = "admin endpoints are off"
+
+
+@pytest.mark.parametrize(
+    ("serving_key", "admin_key"), [(None, None), ("serve-key", None), (None, "admin-key")]
+)
+def test_the_admin_endpoint_is_closed_unless_its_key_is_configured_and_given(
+    client: Client, serving_key: str | None, admin_key: str | None
+) -> None:
+    app = create_app(client, serving_key=serving_key, admin_key=admin_key)
+    with TestClient(app) as http:
+        for headers in ({}, {"X-API-Key": "serve-key"}, {"Authorization": "Bearer wrong"}):
+            answer = http.post("/v1/admin/refresh", headers=headers)
+            assert answer.status_code in {401, 403}
+            message = answer.json()["error"]["message"]
+            if admin_key is None:
+                assert answer.status_code == 403
+                assert ADMIN_OFF in message and "SAMEDAY_ADMIN_KEY" in message
+        if admin_key is not None:
+            given = http.post("/v1/admin/refresh", headers={"Authorization": "Bearer admin-key"})
+            assert given.status_code == 200
+
+
+def test_metrics_need_the_serving_key_once_one_is_set(client: Client) -> None:
+    path = "/metrics"
+    with TestClient(create_app(client, serving_key="serve-key", admin_key="admin-key")) as http:
+        assert http.get(path).status_code == 401
+        assert http.get(path, headers={"X-API-Key": "wrong"}).status_code == 401
+        assert http.get(path, headers={"X-API-Key": "serve-key"}).status_code == 200
+        assert http.get(path, headers={"Authorization": "Bearer admin-key"}).status_code == 200
+    with TestClient(create_app(client)) as http:  # no key configured: a local server
+        assert http.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/openapi.json"])
+def test_probes_and_the_api_description_stay_open_with_keys_set(client: Client, path: str) -> None:
+    with TestClient(create_app(client, serving_key="serve-key", admin_key="admin-key")) as http:
+        assert http.get(path).status_code == 200

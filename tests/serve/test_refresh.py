@@ -29,8 +29,9 @@ def test_a_corrupt_metadata_file_on_refresh_is_a_json_503(
     with Client.from_project(project_dir, refresh_interval=0, update_bandits=False) as client:
         before = client.state.fingerprint
         corrupt(project_dir / ".sameday" / "metadata.db")
-        with TestClient(create_app(client), raise_server_exceptions=False) as http:
-            answer = http.post("/v1/admin/refresh")
+        app = create_app(client, admin_key="admin-key")
+        with TestClient(app, raise_server_exceptions=False) as http:
+            answer = http.post("/v1/admin/refresh", headers={"Authorization": "Bearer admin-key"})
             assert answer.status_code == 503
             assert answer.headers["content-type"] == "application/json"
             error = answer.json()["error"]

@@ -30,7 +30,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from sameday._extras import extra
 from sameday.errors import ConfigError, Problem, StoreUnavailable
+from sameday.urls import redact
 
 BATCH_ROWS = 200_000
 """Rows fetched from SQLite or PostgreSQL per Arrow batch: bounds the Python objects alive."""
@@ -135,7 +137,7 @@ def open_events(
                         line=None,
                         column=None,
                         field="storage.events",
-                        message=f"cannot analyse the event log {url!r}: expected "
+                        message=f"cannot analyse the event log {redact(url)!r}: expected "
                         "sqlite:///path/events.db, postgresql://user@host/db or "
                         "parquet:///folder",
                     )
@@ -191,7 +193,8 @@ def _load_sqlite(con: duckdb.DuckDBPyConnection, path: Path, query: EventQuery) 
 
 
 def _load_postgres(con: duckdb.DuckDBPyConnection, conninfo: str, query: EventQuery) -> None:
-    import psycopg
+    with extra("postgres", "reading the PostgreSQL event log"):
+        import psycopg
 
     dims = [f"extra->>'{d}'" for d in query.dimensions]
     sql = _exposure_sql(query, dims, "%s").replace("items, teams", "items::text, teams::text")

@@ -25,18 +25,26 @@ from sameday.cli import (
 )
 from sameday.cli import compile as compile_cli
 from sameday.cli import demo as demo_cli
+from sameday.cli._common import render_crash, render_error
 from sameday.errors import SamedayError
 
 
 class SamedayGroup(click.Group):
-    """A click group that turns sameday errors into a message and an exit code, not a traceback."""
+    """A click group that turns sameday errors into a message and an exit code, not a traceback.
+
+    Anything else is a bug: its traceback is still printed, with credentials scrubbed."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SamedayError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
+            click.secho(render_error(exc), fg="red", err=True)
             ctx.exit(exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            click.secho(render_crash(exc), fg="red", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=SamedayGroup, context_settings={"help_option_names": ["-h", "--help"]})

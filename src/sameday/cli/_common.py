@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import orjson
+
+from sameday.urls import scrub
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,4 +40,23 @@ def echo_json(value: Any) -> None:
             value, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
         ).decode()
         + "\n"
+    )
+
+
+def render_error(exc: BaseException) -> str:
+    """The one line a user sees for a sameday error, credentials scrubbed.
+
+    Driver messages wrapped into sameday errors (psycopg, redis-py) can quote a whole DSN, so the
+    text passes through :func:`sameday.urls.scrub` however it was built.
+    """
+    return f"error: {scrub(str(exc))}"
+
+
+def render_crash(exc: BaseException) -> str:
+    """The traceback of an error sameday did not expect, credentials scrubbed, and what to do."""
+    text = "".join(traceback.format_exception(exc))
+    return (
+        scrub(text)
+        + f"error: unexpected {type(exc).__name__}; this is a bug in sameday: please report it "
+        "with the traceback above"
     )

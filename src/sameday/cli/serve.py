@@ -14,9 +14,38 @@ from sameday.errors import SamedayError
 
 
 class UnsafeBind(SamedayError, ValueError):
-    """Refusing to listen beyond localhost without an API key."""
+    """Refusing to listen beyond localhost without both API keys."""
 
     exit_code = 2
+
+
+KEY_SETTINGS = {
+    "serving": "serve.api_keys.serving (SAMEDAY_SERVING_KEY)",
+    "admin": "serve.api_keys.admin (SAMEDAY_ADMIN_KEY)",
+}
+"""Each API key's setting, and the variable the scaffolded sameday.yaml reads it from."""
+
+
+def check_bind(host: str, serving_key: str | None, admin_key: str | None) -> None:
+    """Refuse a public (non-loopback) address unless both keys are set: a server others can reach
+    must neither serve nor log for anyone, nor let anyone reload it.
+
+    Raises:
+        UnsafeBind: naming each missing key's setting and environment variable.
+    """
+    if _is_loopback(host):
+        return
+    missing = [
+        KEY_SETTINGS[name]
+        for name, key in (("serving", serving_key), ("admin", admin_key))
+        if not key
+    ]
+    if missing:
+        raise UnsafeBind(
+            f"refusing to listen on {host} without {' and '.join(missing)}: set "
+            f"{'them' if len(missing) > 1 else 'it'} in sameday.yaml as ${{ENV_VAR}} and export "
+            "the variable, or listen on 127.0.0.1"
+        )
 
 
 class PortInUse(SamedayError, OSError):
@@ -59,7 +88,7 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
     """Serve recommendations over HTTP (GET/POST /v1/recommend/SURFACE, POST /v1/events).
 
     Picks up `sameday apply` and newly published snapshots within serve.refresh_interval, with
-    no restart. With no API key configured it listens on localhost only.
+    no restart. Listening beyond localhost needs both API keys (serving and admin).
     """
     import uvicorn
 
@@ -67,17 +96,15 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
     from sameday.serve.app import create_app
     from sameday.serve.client import Client
     from sameday.serve.server import server_config
+    from sameday.urls import scrub_logs
 
     project = load_project(project_dir)
     settings = project.settings.serve
     bind = host or settings.host
     keys = settings.api_keys
-    if not (keys.serving or keys.admin) and not _is_loopback(bind):
-        raise UnsafeBind(
-            f"refusing to listen on {bind} with no API key: set serve.api_keys.serving and "
-            "serve.api_keys.admin in sameday.yaml (as ${ENV_VAR}s), or listen on 127.0.0.1"
-        )
+    check_bind(bind, keys.serving, keys.admin)
     listen = port or settings.port
+    scrub_logs()
     _check_free(bind, listen)
     client = Client.from_project(project.root)
     app = create_app(

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sameday.config._interpolate import conceal
 from sameday.config._yaml import Located, PathKey
 from sameday.errors import Problem
 
@@ -39,14 +40,15 @@ def problems_from_validation(
             message = str(error["msg"])
             if message.startswith("Value error, "):
                 message = message[len("Value error, ") :]
+            given = error.get("input")
             if kind not in {"value_error", "assertion_error"} and not isinstance(
-                error.get("input"), dict | list
+                given, dict | list
             ):
-                message += f" (got {error.get('input')!r})"
-            if kind in _SCALAR_TYPES and isinstance(error.get("input"), str):
+                message += f" (got {located.templates.get(path, given)!r})"
+            if kind in _SCALAR_TYPES and isinstance(given, str):
                 # Types are strict (as in the JSON Schema): "5" is text, not a number.
                 message += ": write numbers and true/false without quotes"
-            problems.append(located.problem(path, message))
+            problems.append(located.problem(path, conceal(located, path, message, given)))
     return problems
 
 

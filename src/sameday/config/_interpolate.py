@@ -3,6 +3,10 @@
 ``${VAR}`` is replaced by the variable's value; ``${VAR:-fallback}`` uses ``fallback`` when
 the variable is unset or empty; ``$${`` writes a literal ``${``. A missing variable without a
 fallback is a located error, not an empty string.
+
+Interpolated values are often secrets, so error messages never show them: the text as written
+(``${DB_PASSWORD}``) is kept in ``Located.templates`` and :func:`conceal` puts it back in place
+of the value.
 """
 
 from __future__ import annotations
@@ -43,8 +47,11 @@ def interpolate(located: Located, environ: Mapping[str, str]) -> list[Problem]:
         return _PATTERN.sub(replace, text)
 
     def walk(value: Any, path: PathKey) -> Any:
-        if isinstance(value, str):
-            return substitute(value, path) if "$" in value else value
+        if isinstance(value, str) and "$" in value:
+            result = substitute(value, path)
+            if result != value:
+                located.templates[path] = value
+            return result
         if isinstance(value, dict):
             for key in list(value):
                 value[key] = walk(value[key], (*path, key))
@@ -55,3 +62,16 @@ def interpolate(located: Located, environ: Mapping[str, str]) -> list[Problem]:
 
     located.value = walk(located.value, ())
     return problems
+
+
+def conceal(located: Located, path: PathKey, message: str, value: Any) -> str:
+    """``message`` about the node at ``path`` with its interpolated ``value`` replaced by the
+    text as written, so a validation error never shows what came from the environment.
+
+    Values shorter than four characters are left alone: replacing them would garble ordinary
+    words, and the ``(got …)`` part of a message is built from ``located.templates`` instead.
+    """
+    template = located.templates.get(path)
+    if template is None or not isinstance(value, str) or len(value) < 4:
+        return message
+    return message.replace(value, template)

@@ -27,6 +27,8 @@ class Located:
     file: Path
     positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     key_positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    templates: dict[PathKey, str] = field(default_factory=dict)
+    """The text as written of each value ``${VAR}`` interpolation changed: errors show it."""
 
     def position(self, path: PathKey, *, key: bool = False) -> tuple[int | None, int | None]:
         """Line and column of the node at ``path``, or of its nearest located ancestor."""

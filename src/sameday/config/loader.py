@@ -9,6 +9,7 @@ its model and then checks references between files. Every problem of the run is 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,7 +218,7 @@ def _read(
     if default_name is not None and "name" not in data:
         data["name"] = default_name
     try:
-        return validate_document(model, data), located, frozenset()
+        return _validate_interpolated(model, data, located), located, frozenset()
     except ValidationError as exc:
         problems.extend(problems_from_validation(located, model, exc))
         failed = frozenset(str(error["loc"][0]) for error in exc.errors() if error["loc"])
@@ -235,6 +236,51 @@ def validate_document(model: type[M], data: dict[str, Any]) -> M:
         ValidationError: with every problem pydantic found.
     """
     return model.model_validate(_whole_numbers(data))
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _validate_interpolated(model: type[M], data: dict[str, Any], located: Located) -> M:
+    """:func:`validate_document`, reading a number or boolean field set by ``${VAR}`` as one.
+
+    The environment only holds text, so ``port: ${PORT}`` arrives as ``"8000"``; the strict
+    models refuse text where a number belongs. Only fields whose whole value was interpolated
+    are converted, and only where the model asked for a number or a boolean, so ``n: "5"``
+    written in the file stays an error and a numeric password stays text.
+    """
+    try:
+        return validate_document(model, data)
+    except ValidationError as exc:
+        converted = False
+        for error in exc.errors():
+            path = tuple(error["loc"])
+            text = error.get("input")
+            if path not in located.templates or not isinstance(text, str):
+                continue
+            value = _scalar(error["type"], text.strip())
+            if value is not None:
+                _set(data, path, value)
+                converted = True
+        if not converted:
+            raise
+    return validate_document(model, data)
+
+
+def _scalar(kind: str, text: str) -> int | float | bool | None:
+    """``text`` as the number or boolean a strict field of ``kind`` wants, or ``None``."""
+    if kind == "bool_type" and text.lower() in {"true", "false"}:
+        return text.lower() == "true"
+    if kind in {"int_type", "float_type"} and _NUMBER.fullmatch(text):
+        number = float(text)
+        return int(number) if number.is_integer() and kind == "int_type" else number
+    return None
+
+
+def _set(data: Any, path: tuple[Any, ...], value: Any) -> None:
+    for key in path[:-1]:
+        data = data[key]
+    data[path[-1]] = value
 
 
 def _whole_numbers(value: Any) -> Any:

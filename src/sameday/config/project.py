@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
-from sameday.config._base import Duration, Name, StrictModel
+from sameday import urls
+from sameday.config._base import Duration, Name, PositiveDuration, StrictModel
+
+
+def _url_schema(kind: str) -> dict[str, Any]:
+    """A JSON Schema ``pattern`` so editors flag a mistyped scheme as the loader does; a value
+    with ``${VAR}`` is left to the loader, which checks it once interpolated."""
+    schemes = "|".join(scheme.replace("+", "\\+") for scheme in urls.SCHEMES[kind])
+    return {"pattern": f"^(?:.*\\$\\{{.*|(?:{schemes})://.*)$"}
 
 
 class Storage(StrictModel):
@@ -17,15 +26,18 @@ class Storage(StrictModel):
 
     metadata: str = Field(
         "sqlite:///.sameday/metadata.db",
+        json_schema_extra=_url_schema("metadata"),
         description="SQLAlchemy URL of the metadata database (runs, snapshots, experiments). "
         "sqlite:///relative/path.db or postgresql+psycopg://user@host/db.",
     )
     serving: str = Field(
         "sqlite:///.sameday/serving.db",
+        json_schema_extra=_url_schema("serving"),
         description="Serving store for published lists: sqlite:///path.db or redis://host:6379/0.",
     )
     events: str = Field(
         "sqlite:///.sameday/events.db",
+        json_schema_extra=_url_schema("events"),
         description="Event log for exposures and outcomes: sqlite:///path.db or "
         "postgresql+psycopg://user@host/db.",
     )
@@ -33,6 +45,21 @@ class Storage(StrictModel):
         ".sameday/artifacts",
         description="Folder (or fsspec URL) for run artifacts and compiled bundles.",
     )
+
+    @field_validator("metadata", "serving", "events")
+    @classmethod
+    def _known_url(cls, url: str, info: ValidationInfo) -> str:
+        """A mistyped scheme or port fails at ``sameday validate``, not at the first publish;
+        the message shows the URL without its password (see :mod:`sameday.urls`)."""
+        problem = urls.check(str(info.field_name), url)
+        if problem is not None:
+            raise ValueError(problem)
+        return url
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """Reprs (and logs of them) show each URL without its password."""
+        for name, value in super().__repr_args__():
+            yield name, urls.redact(value) if isinstance(value, str) else value
 
 
 class LocalOrchestrator(StrictModel):
@@ -68,6 +95,11 @@ class ApiKeys(StrictModel):
     serving: str | None = Field(None, description="Key for recommend and events endpoints.")
     admin: str | None = Field(None, description="Key for endpoints that change state.")
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """Reprs show whether a key is set, never the key."""
+        for name, value in super().__repr_args__():
+            yield name, urls.HIDDEN if value else value
+
 
 class ServeSettings(StrictModel):
     """Settings of ``sameday serve``."""
@@ -81,8 +113,8 @@ class ServeSettings(StrictModel):
     max_body: int = Field(
         1 << 20, ge=1024, description="Largest request body accepted, in bytes (else 413)."
     )
-    body_timeout: Duration = Field(
-        30.0, gt=0, description="Time a client has to send a whole request body (else 408)."
+    body_timeout: PositiveDuration = Field(
+        30.0, description="Time a client has to send a whole request body (else 408)."
     )
 
 

@@ -23,7 +23,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from sameday import urls
 from sameday._closing import Closing
+from sameday._extras import extra
 from sameday.errors import ConfigError, Problem
 from sameday.events.records import Exposure, Outcome
 
@@ -89,32 +91,34 @@ def open_sink(url: str) -> EventSink:
     (``Project.url``).
 
     Raises:
-        ConfigError: the URL names no known backend.
+        ConfigError: the URL names no known backend or does not parse (shown without its
+            password).
+        MissingDependency: a PostgreSQL URL, and psycopg is not installed.
         StoreUnavailable: the SQLite file cannot be created or opened.
     """
-    scheme, sep, rest = url.partition("://")
+    problem = urls.check("events", url)
+    if problem is not None:
+        raise ConfigError(
+            [
+                Problem(
+                    None,
+                    None,
+                    None,
+                    f"unsupported event log URL: {problem}",
+                    field="storage.events",
+                )
+            ]
+        )
+    scheme, _, rest = url.partition("://")
     scheme = scheme.lower()
-    if sep and scheme == "sqlite" and rest.startswith("/") and len(rest) > 1:
+    if scheme == "sqlite":
         from sameday.events.sqlite import SQLiteSink
 
         return SQLiteSink(Path(rest[1:]))
-    if sep and scheme in {"postgresql", "postgresql+psycopg", "postgres"}:
-        from sameday.events.postgres import PostgresSink
-
-        return PostgresSink(url)
-    if sep and scheme == "memory":
+    if scheme == "memory":
         from sameday.events.memory import MemorySink
 
         return MemorySink()
-    raise ConfigError(
-        [
-            Problem(
-                path=None,
-                line=None,
-                column=None,
-                field="storage.events",
-                message=f"unsupported event log URL {url!r}: expected sqlite:///path/events.db, "
-                "postgresql+psycopg://user@host:5432/db or memory://",
-            )
-        ]
-    )
+    with extra("postgres", f"the event log {urls.redact(url)}"):
+        from sameday.events.postgres import PostgresSink
+    return PostgresSink(url)

@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
+from sameday import urls
+from sameday._extras import extra
 from sameday.errors import MetadataError, StoreUnavailable
 
 BUSY_TIMEOUT = 30.0
@@ -34,20 +36,27 @@ WRITE = "sameday_write"
 
 
 def parse_url(url: str) -> sa.URL:
-    """The SQLAlchemy URL of ``url``, or ``MetadataError`` saying what a valid one looks like."""
+    """The SQLAlchemy URL of ``url``, or ``MetadataError`` saying what a valid one looks like.
+
+    ``sqlite://`` (in memory) is accepted here though not in ``sameday.yaml``: tests use it.
+    """
+    problem = None if url == "sqlite://" else urls.check("metadata", url)
+    if problem is not None:
+        raise MetadataError(f"invalid metadata database URL: {problem}")
     try:
         return sa.make_url(url)
     except sa.exc.ArgumentError as exc:
         raise MetadataError(
-            f"invalid metadata database URL {url!r}: expected sqlite:///path/to/file.db or "
-            "postgresql+psycopg://user@host:5432/dbname"
+            f"invalid metadata database URL {urls.redact(url)!r}: expected "
+            "sqlite:///path/to/file.db or postgresql+psycopg://user@host:5432/dbname"
         ) from exc
 
 
 def redact(url: str | sa.URL) -> str:
     """``url`` with its password replaced by ``***``, fit for messages and logs."""
-    parsed = url if isinstance(url, sa.URL) else parse_url(url)
-    return parsed.render_as_string(hide_password=True)
+    if isinstance(url, sa.URL):
+        return url.render_as_string(hide_password=True)
+    return urls.redact(url)
 
 
 def is_sqlite(url: sa.URL) -> bool:
@@ -76,7 +85,7 @@ def create_engine(url: sa.URL, *, foreign_keys: bool = True) -> sa.Engine:
 
     Raises:
         StoreUnavailable: the folder of a SQLite file cannot be created.
-        MetadataError: the URL names a driver that is not installed.
+        MissingDependency: the URL names a driver that is not installed.
     """
     kwargs: dict[str, Any] = {}
     if is_sqlite(url):
@@ -93,13 +102,8 @@ def create_engine(url: sa.URL, *, foreign_keys: bool = True) -> sa.Engine:
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT, "check_same_thread": False}
     elif url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
-    try:
+    with extra("postgres", f"the metadata database {redact(url)}"):
         engine = sa.create_engine(url, **kwargs)
-    except ImportError as exc:
-        raise MetadataError(
-            f"the driver for {redact(url)} is not installed ({exc}): for PostgreSQL, "
-            "pip install 'sameday[postgres]'"
-        ) from exc
     if is_sqlite(url):
         _tune_sqlite(engine, foreign_keys=foreign_keys, memory=sqlite_file(url) is None)
     return engine

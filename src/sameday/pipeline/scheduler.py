@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from sameday.errors import ConfigError, MissingDependency
 from sameday.metadata.records import AttemptStatus
 from sameday.pipeline.dag import downstream
 from sameday.pipeline.events import JobChanged, JobOutput, RunEvent
@@ -49,12 +50,17 @@ class Settings:
 
 @dataclass(frozen=True)
 class AttemptEnded:
-    """Posted by a worker thread when an attempt is over; ``error`` when it could not run."""
+    """Posted by a worker thread when an attempt is over; ``error`` when it could not run.
+
+    ``retriable`` is false when another attempt would fail the same way: publishing needs an
+    extra that is not installed, or the storage settings are wrong.
+    """
 
     job: str
     attempt: int
     result: ProcessResult | None
     error: str | None
+    retriable: bool = True
 
 
 def backoff(job: PlannedJob, attempt: int) -> float:
@@ -186,6 +192,7 @@ class Scheduler:
         """Worker thread: run one attempt, publish its outputs, post the outcome."""
         result: ProcessResult | None = None
         error = None
+        retriable = True
         try:
             result = process.run(job.timeout)
             publisher = self.settings.publisher
@@ -194,9 +201,11 @@ class Scheduler:
                     if output.publish is not None:
                         source = self.settings.root / Path(output.path).expanduser()
                         publisher(output.publish, source, self.run_id)
+        except (MissingDependency, ConfigError) as exc:
+            error, retriable = f"{type(exc).__name__}: {exc}", False
         except Exception as exc:  # a worker must always report back, whatever went wrong
             error = f"{type(exc).__name__}: {exc}"
-        self._messages.put(AttemptEnded(job.name, attempt, result, error))
+        self._messages.put(AttemptEnded(job.name, attempt, result, error, retriable))
 
     def _finish(self, ended: AttemptEnded) -> None:
         del self.running[ended.job]
@@ -213,7 +222,8 @@ class Scheduler:
                     if not deps and self.status[name] == "pending":
                         self.ready.append(name)
             return
-        if status != "cancelled" and ended.attempt <= job.retries.limit and not self._halted:
+        retry = ended.retriable and status != "cancelled" and not self._halted
+        if retry and ended.attempt <= job.retries.limit:
             delay = backoff(job, ended.attempt)
             self.due[ended.job] = time.monotonic() + delay
             self.status[ended.job] = "retrying"

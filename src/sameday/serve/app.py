@@ -37,6 +37,11 @@ from sameday.serve.openapi import openapi_spec
 Handler = Callable[[Request], Awaitable[Response]]
 EVENTS_TIMEOUT = 5.0
 logger = logging.getLogger("sameday.serve")
+ADMIN_OFF = (
+    "admin endpoints are off: set serve.api_keys.admin in sameday.yaml (as "
+    "${SAMEDAY_ADMIN_KEY}) and send it as 'Authorization: Bearer KEY'"
+)
+WRONG_KEY = "missing or wrong API key: send 'Authorization: Bearer KEY'"
 
 
 class JSON(Response):
@@ -89,8 +94,15 @@ def create_app(
     """The HTTP app over ``client``. With a key set, requests must carry it as
     ``Authorization: Bearer KEY`` or ``X-API-Key: KEY`` (the admin key also opens serving).
 
+    Which endpoint needs which key (docs/serving.md, "Keys, health and metrics"): admin endpoints
+    are closed unless ``admin_key`` is set and given; recommend, events and ``/metrics`` (it names
+    surfaces, experiments and traffic) need the serving or admin key once either is set.
+    ``/healthz`` and ``/readyz`` are open for load balancers and probes, and ``/openapi.json``
+    for client generators and fuzzers: it is the same for every server of this version.
+
     A body over ``max_body`` bytes is a 413, one not received within ``body_timeout`` seconds a
-    408 (see :func:`~sameday.serve.requests.read_body`)."""
+    408 (see :func:`~sameday.serve.requests.read_body`).
+    """
     batcher = ReadBatcher(client.store) if client.store.batches_reads else None
     metrics = ServerMetrics(client, batcher)
     spec = orjson.dumps(openapi_spec(secured=bool(serving_key or admin_key)))
@@ -101,15 +113,24 @@ def create_app(
 
     serving_keys = tuple(key for key in (serving_key, admin_key) if key)
 
+    def keyed(handler: Handler, keys: tuple[str, ...]) -> Handler:
+        async def wrapped(request: Request) -> Response:
+            if keys and not allowed(request, keys):
+                return error(401, WRONG_KEY)
+            return await handler(request)
+
+        return wrapped
+
     def guarded(handler: Handler, endpoint: str, *, admin: bool = False) -> Handler:
-        candidates = (admin_key,) if admin else (serving_key, admin_key)
-        keys = tuple(key for key in candidates if key)
+        keys = ((admin_key,) if admin_key else ()) if admin else serving_keys
         timer = observe(endpoint)
 
         async def wrapped(request: Request) -> Response:
             started = time.perf_counter()
+            if admin and not keys:
+                return error(403, ADMIN_OFF)
             if keys and not allowed(request, keys):
-                return error(401, "missing or wrong API key: send 'Authorization: Bearer KEY'")
+                return error(401, WRONG_KEY)
             try:
                 response = await handler(request)
             except parse.BadRequest as exc:
@@ -222,7 +243,7 @@ def create_app(
         Route("/v1/admin/refresh", guarded(refresh, "refresh", admin=True), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", prometheus, methods=["GET"]),
+        Route("/metrics", keyed(prometheus, serving_keys), methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from sameday import urls
+from sameday._extras import extra
+from sameday.errors import ConfigError, Problem
 from sameday.store.base import ServingStore
-
-SCHEMES = ("sqlite:///", "redis://", "rediss://", "unix://", "memory://")
-"""URL prefixes ``open_store`` understands."""
 
 
 def open_store(url: str) -> ServingStore:
@@ -16,22 +16,37 @@ def open_store(url: str) -> ServingStore:
     never loads redis-py.
 
     Raises:
-        ValueError: the URL has none of the supported schemes.
+        ConfigError: the URL has none of the supported schemes, or does not parse (the message
+            shows it without its password).
+        MissingDependency: a Redis URL, and redis-py is not installed.
         StoreUnavailable: the store cannot be opened or reached.
     """
-    if url.startswith("sqlite:///"):
+    problem = urls.check("serving", url)
+    if problem is not None:
+        raise ConfigError(
+            [
+                Problem(
+                    None,
+                    None,
+                    None,
+                    f"unsupported serving store URL: {problem}",
+                    field="storage.serving",
+                )
+            ]
+        )
+    scheme = url.partition("://")[0].lower()
+    if scheme == "sqlite":
         from sameday.store.sqlite import SQLiteStore
 
         return SQLiteStore.from_url(url)
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        from sameday.store.redis import RedisStore
-
-        return RedisStore(url)
-    if url.startswith("memory://"):
+    if scheme == "memory":
         from sameday.store.memory import MemoryStore
 
         return MemoryStore()
-    raise ValueError(
-        f"unsupported serving store URL {url!r}: use sqlite:///path/to/serving.db or "
-        "redis://host:6379/0 (storage.serving in sameday.yaml)"
-    )
+    with extra("redis", f"the serving store {urls.redact(url)}"):
+        from sameday.store.redis import RedisStore
+    try:
+        return RedisStore(url)
+    except ValueError as exc:  # redis-py refuses an option of the URL (?socket_timeout=soon)
+        message = f"unsupported serving store URL {urls.redact(url)!r}: {urls.scrub(str(exc))}"
+        raise ConfigError([Problem(None, None, None, message, field="storage.serving")]) from exc
