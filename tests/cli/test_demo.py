@@ -124,5 +124,6 @@ def test_the_summary_grades_each_test_and_never_prints_nan(tmp_path: Path) -> No
     assert f"Report: {tmp_path / 'reports' / 'home-als.html'}" in text
     assert "8,000 requests, 640 clicks; pipeline 1.2s, serve 2.5s; total 9.9s." in text
     wrong = io.StringIO()
-    _summary(Console(file=wrong, width=200), result_with(tmp_path, low=-0.3, grade="wrong"), 1.0)
-    assert "wrong" in wrong.getvalue()
+    _summary(Console(file=wrong, width=200), result_with(tmp_path, low=math.nan, grade="wrong"), 1)
+    assert "wrong" in wrong.getvalue() and "+12.0% [-, +20.0%]" in wrong.getvalue()
+    assert "nan" not in wrong.getvalue().lower()

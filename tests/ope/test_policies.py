@@ -60,12 +60,18 @@ def test_bernoulli_ts_priors_must_pair_up(tmp_path: Path) -> None:
 
 def test_a_result_set_serves_its_list_for_each_unit_and_position() -> None:
     store = MemoryStore()
-    load_lists(store, "personal", "v1", {"u1": ["b", "a"], "u2": ["c"]})
-    data = logged(["a", "b", "c", "a"], [1, 2, 1, 2], units=["u1", "u1", "u2", "u3"])
+    load_lists(store, "personal", "v1", {"u1": ["b", "a", "zz"], "u2": ["c"]})
+    data = logged(
+        ["a", "b", "c", "a", "a", "b"],
+        [1, 2, 1, 2, 3, 2],
+        units=["u1", "u1", "u2", "u3", "u1", "u2"],
+    )
     dist = ResultSet(store, "personal").action_dist(data)
     assert dist.tolist() == [
         [0, 1, 0],  # u1 position 1: b
         [1, 0, 0],  # u1 position 2: a
         [0, 0, 1],  # u2 position 1: c
         [0, 0, 0],  # u3 has no list: the candidate shows nothing there
+        [0, 0, 0],  # u1 position 3: zz, an item the log never shows
+        [0, 0, 0],  # u2's list is one item long
     ]
