@@ -17,6 +17,7 @@ from sameday.cli import main
 from sameday.cli.demo import RichObserver, _summary
 from sameday.demo import DemoResult, DemoSettings
 from sameday.sim import quickstart
+from sameday.sim.grading import Grade
 
 
 def test_options_are_checked_before_anything_runs(runner: CliRunner, tmp_path: Path) -> None:
@@ -61,7 +62,7 @@ def test_each_stage_is_a_row_finished_when_the_next_starts() -> None:
     assert (second.completed, second.total, second.finished) == (1, 1, True)
 
 
-def result_with(tmp_path: Path, *, low: float, grade: str) -> DemoResult:
+def result_with(tmp_path: Path, *, low: float, grade: Grade) -> DemoResult:
     tests = (
         quickstart.TestResult(
             "home-als",

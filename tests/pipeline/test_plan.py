@@ -15,7 +15,7 @@ def pipeline(jobs: list[dict[str, Any]], **fields: Any) -> Pipeline:
     return Pipeline.model_validate({"name": "p", "jobs": jobs, **fields})
 
 
-DIAMOND = [
+DIAMOND: list[dict[str, Any]] = [
     {"name": "report", "command": "r", "depends_on": ["train", "score"]},
     {"name": "train", "command": "t", "depends_on": ["extract"]},
     {"name": "score", "command": "s", "depends_on": ["extract"]},
