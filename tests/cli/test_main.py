@@ -1,0 +1,111 @@
+"""``sameday`` itself (``sameday/cli/__init__.py``): commands, error rendering, exit codes."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import sameday.cli
+from sameday import __version__
+from sameday.cli import SamedayGroup, main
+from sameday.errors import NotFound
+
+
+def command_modules() -> list[str]:
+    return [
+        name
+        for _, name, _ in pkgutil.iter_modules(sameday.cli.__path__)
+        if not name.startswith("_")
+    ]
+
+
+@pytest.mark.parametrize("module", command_modules())
+def test_every_command_module_is_registered(module: str) -> None:
+    commands = importlib.import_module(f"sameday.cli.{module}").COMMANDS
+    assert commands, f"sameday.cli.{module} defines no COMMANDS"
+    for command in commands:
+        assert main.commands.get(command.name or "") is command
+
+
+def test_a_sameday_error_is_one_line_on_stderr_and_exit_1(
+    runner: CliRunner, project_dir: Path
+) -> None:
+    result = runner.invoke(main, ["compile", "nightly", "--project", str(project_dir)])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: no pipeline 'nightly' in ")
+    assert "(available: daily)" in result.stderr
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)  # rendered, not raised
+
+
+def test_an_error_class_sets_the_exit_code(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["ope", "--format", "obd"])
+    assert result.exit_code == 2  # OPEUsageError.exit_code
+    assert result.stderr == "error: --format obd needs --logs PATH to an OBD all.csv file\n"
+
+
+def test_the_group_renders_any_sameday_error_with_its_exit_code(runner: CliRunner) -> None:
+    class Teapot(NotFound):
+        exit_code = 42
+
+    @click.group(cls=SamedayGroup)
+    def cli() -> None:
+        """A group."""
+
+    @cli.command()
+    def brew() -> None:
+        """A command."""
+        raise Teapot("no tea here: put the kettle on")
+
+    @cli.command()
+    def crash() -> None:
+        """A command with a bug."""
+        raise KeyError("bug")
+
+    result = runner.invoke(cli, ["brew"])
+    assert (result.exit_code, result.stderr) == (42, "error: no tea here: put the kettle on\n")
+    crashed = runner.invoke(cli, ["crash"])
+    assert isinstance(crashed.exception, KeyError)  # bugs are not dressed up as user errors
+
+
+def test_the_project_is_found_from_the_current_folder_or_a_parent(
+    runner: CliRunner, project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project_dir / "surfaces")
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "Project 'proj' is valid" in result.output
+
+
+def test_no_project_says_how_to_make_one(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    for args in (["validate"], ["runs", "--project", str(tmp_path / "missing")]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 1
+        assert result.stderr.startswith("error: no sameday.yaml in ")
+        assert "run 'sameday init'" in result.stderr and "--project DIR" in result.stderr
+
+
+def test_project_must_be_a_folder(runner: CliRunner, project_dir: Path) -> None:
+    result = runner.invoke(main, ["validate", "--project", str(project_dir / "sameday.yaml")])
+    assert result.exit_code == 2
+    assert "is a file" in result.stderr
+
+
+def test_version_help_and_usage_errors(runner: CliRunner) -> None:
+    for flag in ("--version", "-V"):
+        assert runner.invoke(main, [flag]).output == f"sameday, version {__version__}\n"
+    helped = runner.invoke(main, ["-h"])
+    assert helped.exit_code == 0 and "sameday init my-project" in helped.output
+    unknown = runner.invoke(main, ["deploy"])
+    assert unknown.exit_code == 2 and "No such command 'deploy'" in unknown.stderr
