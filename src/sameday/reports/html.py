@@ -1,7 +1,7 @@
 """The HTML report: one self-contained page that works offline.
 
 Styles and the tooltip script are inlined from ``assets/``, charts are inline SVG
-(:mod:`sameday.analysis.svg`), and the page references nothing outside itself — no CDN, no fonts,
+(:mod:`sameday.reports.svg`), and the page references nothing outside itself — no CDN, no fonts,
 no images — so it can be mailed, attached to a pull request or opened on a plane. An A/B page
 shows the verdict, the sample-ratio check, progress toward the planned sample, the per-metric
 table with a forest plot of the lifts, and the cumulative lift over time per metric and arm.
@@ -14,12 +14,12 @@ from html import escape
 from importlib import resources
 
 from sameday.analysis.bandit_report import BanditReport
-from sameday.analysis.glossary import glossary
 from sameday.analysis.interleaving_report import InterleavingReport
-from sameday.analysis.render import days, interval, num, pct, share
 from sameday.analysis.report import ABReport, Report
-from sameday.analysis.svg import PALETTE, Interval, forest, lift_chart, share_bars, stacked_area
 from sameday.analysis.verdict import chance
+from sameday.reports.glossary import glossary
+from sameday.reports.svg import PALETTE, Interval, forest, lift_chart, share_bars, stacked_area
+from sameday.reports.text import days, interval, num, pct, share
 
 _TONE = {
     "ship": "ship",
@@ -37,7 +37,7 @@ def to_html(report: Report) -> str:
         body = _interleaving(report)
     else:
         body = _bandit(report)
-    assets = resources.files("sameday.analysis") / "assets"
+    assets = resources.files("sameday.reports") / "assets"
     css = (assets / "report.css").read_text(encoding="utf-8")
     script = (assets / "report.js").read_text(encoding="utf-8")
     title = escape(f"{report.experiment} — sameday report")

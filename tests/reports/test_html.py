@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from sameday.analysis.html import to_html
-from sameday.analysis.render import to_dict, to_text
 from sameday.analysis.report import Report, build_report
 from sameday.config import load_project
 from sameday.events import Exposure, SQLiteSink
+from sameday.reports.html import to_html
+from sameday.reports.text import to_dict, to_text
 from tests.analysis._logs import EXPERIMENT, START, make_project, write_ab_log
 
 ARMS = """arms:
