@@ -74,7 +74,8 @@ def report(
     from sameday.analysis.phases import Selection, parse_time
     from sameday.analysis.report import build_report
     from sameday.config import load_project
-    from sameday.reports.text import to_dict, to_text
+    from sameday.reports.data import to_dict
+    from sameday.reports.text import to_text
 
     times: dict[str, float | None] = {}
     for option, value in (("since", since), ("until", until)):

@@ -1,107 +1,101 @@
-"""A report as JSON-ready data and as the terminal table ``sameday report`` prints.
+"""A report as the plain text ``sameday report`` prints, whole or one part at a time.
 
-The JSON form is the dataclasses as they are (every number of the report, with NaN and infinity
-as ``null``) plus the derived flags a script wants (``srm.mismatch``, ``srm.observed_shares``).
-The text form leads with the verdict line, then the sample-ratio check, the per-metric table
-(relative lift with the interval the verdict reads, the fixed-horizon interval, chance to win,
-adjusted p-value) and progress toward the planned sample.
+The text leads with the experiment and the verdict line, says which phase it covers, then shows
+the design's parts: for an A/B test the sample-ratio check, the per-metric table (relative lift
+with the interval the verdict reads, the fixed-horizon interval, chance to win, adjusted p-value)
+and progress toward the planned sample; for an interleaving test the preference table; for a
+bandit the posteriors and the regret. Warnings come last. Each part is a public function that
+returns its lines (ending in a newline, or ``""`` when it has nothing to say), so a caller can
+print one part alone; :func:`to_text` is the parts in that order.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import io
-import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Sequence
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 
 from sameday.analysis.bandit_report import BanditReport
 from sameday.analysis.interleaving_report import InterleavingReport
 from sameday.analysis.report import ABReport, Report
 from sameday.analysis.verdict import chance
+from sameday.reports.format import days, interval, num, pct, share
+
+WIDTH = 150
+"""Columns of the text unless a caller says otherwise; longer lines wrap."""
 
 
-def to_dict(report: Report) -> dict[str, Any]:
-    """``report`` as plain data: dicts, lists, strings, numbers and ``None``."""
-    data: dict[str, Any] = _clean(dataclasses.asdict(report))
-    if isinstance(report, ABReport) and report.srm is not None:
-        data["srm"]["mismatch"] = report.srm.mismatch
-        data["srm"]["observed_shares"] = list(report.srm.observed_shares)
-    data["verdict"] = report.decision.verdict
-    if report.scope is not None:
-        data["scope"]["line"] = report.scope.line
-    return data
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
-
-
-def to_text(report: Report, *, width: int = 150) -> str:
+def to_text(report: Report, *, width: int = WIDTH) -> str:
     """``report`` as the plain-text tables the terminal shows."""
+    head = _printed(width, f"{report.experiment} ({report.design})")
+    scope = "" if report.scope is None else _printed(width, f"Analysed: {report.scope.line}")
+    if isinstance(report, ABReport):
+        body = (
+            srm_block(report, width=width)
+            + metric_table(report, width=width)
+            + progress_block(report, width=width)
+        )
+    elif isinstance(report, InterleavingReport):
+        body = interleaving_block(report, width=width)
+    else:
+        body = bandit_block(report, width=width)
+    return (
+        head
+        + verdict_banner(report, width=width)
+        + scope
+        + body
+        + warnings_block(report, width=width)
+    )
+
+
+def _printed(width: int, *renderables: RenderableType) -> str:
+    """What a console ``width`` columns wide, without colour, prints for ``renderables``."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system=None, highlight=False)
-    console.print(f"{report.experiment} ({report.design})")
-    console.print(report.decision.line)
-    if report.scope is not None:
-        console.print(f"Analysed: {report.scope.line}")
-    if isinstance(report, ABReport):
-        _ab(console, report)
-    elif isinstance(report, InterleavingReport):
-        _interleaving(console, report)
-    elif isinstance(report, BanditReport):
-        _bandit(console, report)
-    if not isinstance(report, ABReport) and report.scope is not None:
-        for note in report.scope.notes:
-            console.print(f"warning: {note}")
+    for renderable in renderables:
+        console.print(renderable)
     return buffer.getvalue()
 
 
-def pct(value: float, digits: int = 2) -> str:
-    """A signed percentage, or ``-`` when undefined."""
-    return "-" if not math.isfinite(value) else f"{value:+.{digits}%}"
+def verdict_banner(report: Report, *, width: int = WIDTH) -> str:
+    """The verdict line: what to do, and the number it rests on."""
+    return _printed(width, report.decision.line)
 
 
-def share(value: float, digits: int = 1) -> str:
-    """A percentage (a share, a rate), or ``-`` when undefined (no units, no impressions)."""
-    return "-" if not math.isfinite(value) else f"{value:.{digits}%}"
+def warnings_block(report: Report, *, width: int = WIDTH) -> str:
+    """One ``warning:`` line per thing the reader must know before trusting the numbers.
+
+    An A/B report's warnings include its scope's notes (other phases left out); the other designs
+    warn with their scope's notes alone.
+    """
+    if isinstance(report, ABReport):
+        warnings: Sequence[str] = report.warnings
+    else:
+        warnings = [] if report.scope is None else report.scope.notes
+    return _printed(width, *(f"warning: {warning}" for warning in warnings))
 
 
-def num(value: float, spec: str = ".4g") -> str:
-    """A number in ``spec``, or ``-`` when undefined: a report never prints ``nan``."""
-    return "-" if not math.isfinite(value) else f"{value:{spec}}"
-
-
-def days(n: int, *, more: bool = False) -> str:
-    """``1 day``, ``3 days``; with ``more``: ``1 more day``, ``3 more days``."""
-    return f"{n}{' more' if more else ''} {'day' if n == 1 else 'days'}"
-
-
-def interval(low: float, high: float, fmt: Callable[[float], str]) -> str:
-    """``[low, high]``, or ``-`` when either end is undefined."""
-    return "-" if not (math.isfinite(low) and math.isfinite(high)) else f"[{fmt(low)}, {fmt(high)}]"
-
-
-def _ab(console: Console, report: ABReport) -> None:
-    if report.srm is not None:
-        shares = ", ".join(
-            f"{arm} {n:,} ({share(observed, 2)})"
-            for arm, n, observed in zip(
-                report.arms, report.srm.observed, report.srm.observed_shares, strict=True
-            )
+def srm_block(report: ABReport, *, width: int = WIDTH) -> str:
+    """The sample-ratio line: units per arm, their shares and the test's p-value."""
+    if report.srm is None:
+        return ""
+    shares = ", ".join(
+        f"{arm} {n:,} ({share(observed, 2)})"
+        for arm, n, observed in zip(
+            report.arms, report.srm.observed, report.srm.observed_shares, strict=True
         )
-        state = "MISMATCH" if report.srm.mismatch else "ok"
-        console.print(f"Sample ratio: {state} — {shares}; p = {num(report.srm.p_value, '.3g')}")
+    )
+    state = "MISMATCH" if report.srm.mismatch else "ok"
+    return _printed(
+        width, f"Sample ratio: {state} — {shares}; p = {num(report.srm.p_value, '.3g')}"
+    )
+
+
+def metric_table(report: ABReport, *, width: int = WIDTH) -> str:
+    """The per-metric table: one row per metric and treatment arm."""
     kind = "always-valid" if report.sequential else "fixed"
     table = Table(box=box.SIMPLE_HEAD, caption=f"lift: relative; interval: {kind}")
     for header in (
@@ -140,26 +134,27 @@ def _ab(console: Console, report: ABReport) -> None:
             )
         if metric.note:
             table.add_row(metric.name, metric.role, "", "", "", "", metric.note, "", "", "", "")
-    console.print(table)
+    return _printed(width, table)
+
+
+def progress_block(report: ABReport, *, width: int = WIDTH) -> str:
+    """Progress toward the planned sample (once the plan can size it), then the plan itself."""
     p = report.progress
+    lines = []
     if p.share is not None:
         left = "" if p.days_left is None else f", about {days(p.days_left, more=True)}"
         if p.share >= 1:
             left = ", the planned sample is reached"
-        console.print(
+        lines.append(
             f"Progress: {p.share:.0%} of the planned {p.planned_per_arm:,} units per arm "
             f"(smallest arm {p.smallest_arm:,}, {p.daily_units:,.0f} units a day{left})"
         )
-    console.print(f"Plan: {p.basis}")
-    for warning in report.warnings:
-        console.print(f"warning: {warning}")
+    lines.append(f"Plan: {p.basis}")
+    return _printed(width, *lines)
 
 
-def _interleaving(console: Console, report: InterleavingReport) -> None:
-    console.print(
-        f"{report.impressions:,} impressions ({report.clicked_impressions:,} with credited "
-        f"clicks) from {report.units:,} units"
-    )
+def interleaving_block(report: InterleavingReport, *, width: int = WIDTH) -> str:
+    """The impressions behind an interleaving test and its preference table, one row a pair."""
     table = Table(box=box.SIMPLE_HEAD)
     for header in (
         "pair",
@@ -184,10 +179,16 @@ def _interleaving(console: Console, report: InterleavingReport) -> None:
             "-" if users is None else interval(users.ci_low, users.ci_high, share),
             num(pair.p_adjusted, ".3g"),
         )
-    console.print(table)
+    return _printed(
+        width,
+        f"{report.impressions:,} impressions ({report.clicked_impressions:,} with credited "
+        f"clicks) from {report.units:,} units",
+        table,
+    )
 
 
-def _bandit(console: Console, report: BanditReport) -> None:
+def bandit_block(report: BanditReport, *, width: int = WIDTH) -> str:
+    """A bandit's posterior per arm and its estimated regret."""
     table = Table(box=box.SIMPLE_HEAD)
     for header in ("arm", "pulls", "rewards", "rate", "interval", "P(best)", "share"):
         table.add_column(header, justify="left" if header == "arm" else "right")
@@ -201,8 +202,9 @@ def _bandit(console: Console, report: BanditReport) -> None:
             share(arm.probability_best),
             share(arm.allocation),
         )
-    console.print(table)
-    console.print(
+    return _printed(
+        width,
+        table,
         f"Estimated regret: {report.summary.regret:,.1f} rewards (plug-in), "
-        f"{report.summary.expected_regret:,.1f} in posterior expectation"
+        f"{report.summary.expected_regret:,.1f} in posterior expectation",
     )
