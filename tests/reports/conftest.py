@@ -1,4 +1,4 @@
-"""One seeded report of each design, built once per module: the renderers' tests only read them."""
+"""One seeded report of each design, built once: the renderers' tests only read them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.analysis._logs import DAY, EXPERIMENT, START, make_project, write_ab_
 from tests.analysis.test_designs import ARMS, _interleaved
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ab_report(tmp_path_factory: pytest.TempPathFactory) -> ABReport:
     """A week of a two-arm A/B test where ``personal`` clearly wins on ctr."""
     project = make_project(tmp_path_factory.mktemp("ab"), EXPERIMENT)
@@ -29,7 +29,7 @@ def ab_report(tmp_path_factory: pytest.TempPathFactory) -> ABReport:
     return report
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def phased_report(tmp_path_factory: pytest.TempPathFactory) -> ABReport:
     """Phase 1 of an A/B test after a bucket-version bump: it warns about phase 0."""
     project = make_project(
@@ -52,7 +52,7 @@ def phased_report(tmp_path_factory: pytest.TempPathFactory) -> ABReport:
     return report
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def interleaving_report(tmp_path_factory: pytest.TempPathFactory) -> InterleavingReport:
     """An interleaving test whose users prefer ``personal``."""
     project = make_project(
@@ -64,7 +64,7 @@ def interleaving_report(tmp_path_factory: pytest.TempPathFactory) -> Interleavin
     return report
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def bandit_report(tmp_path_factory: pytest.TempPathFactory) -> BanditReport:
     """Three days of a two-arm bandit where ``personal`` earns more rewards."""
     project = make_project(
