@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 
 from sameday.analysis.bandit_report import BanditReport
-from sameday.analysis.html import to_html
 from sameday.analysis.interleaving_report import InterleavingReport
-from sameday.analysis.render import to_dict, to_text
 from sameday.analysis.report import build_report
 from sameday.config import load_project
 from sameday.events import Exposure, Outcome, SQLiteSink
+from sameday.reports.data import to_dict
+from sameday.reports.html import to_html
+from sameday.reports.text import to_text
 from tests.analysis._logs import DAY, START, make_project
 
 ARMS = """arms:

@@ -8,7 +8,6 @@ import pytest
 
 from sameday.analysis.bandit_report import BanditReport
 from sameday.analysis.phases import Selection, parse_time, phase_number
-from sameday.analysis.render import to_text
 from sameday.analysis.report import ABReport, build_report
 from sameday.analysis.summaries import summarise
 from sameday.config import load_project
@@ -16,6 +15,7 @@ from sameday.config.experiment import Experiment
 from sameday.config.metric import Metric
 from sameday.errors import NotFound
 from sameday.events import EventSink, Exposure, Outcome, PostgresSink, SQLiteSink
+from sameday.reports.text import to_text
 from tests.analysis._logs import DAY, EXPERIMENT, START, make_project, write_ab_log
 
 CLICKS = [Metric(name="clicks", type="count", event="click")]

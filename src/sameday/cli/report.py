@@ -72,9 +72,10 @@ def report(
     for a page to share.
     """
     from sameday.analysis.phases import Selection, parse_time
-    from sameday.analysis.render import to_dict, to_text
     from sameday.analysis.report import build_report
     from sameday.config import load_project
+    from sameday.reports.data import to_dict
+    from sameday.reports.text import to_text
 
     times: dict[str, float | None] = {}
     for option, value in (("since", since), ("until", until)):
@@ -98,7 +99,7 @@ def report(
 
         output.write_bytes(orjson.dumps(to_dict(result), option=orjson.OPT_INDENT_2))
     elif fmt == "html":
-        from sameday.analysis.html import to_html
+        from sameday.reports.html import to_html
 
         target = output or Path(f"{experiment}.html")
         target.write_text(to_html(result), encoding="utf-8")

@@ -79,11 +79,11 @@ def grade_tests(
     folder: Path, model_name: str, *, on_step: Callable[[], None] | None = None
 ) -> tuple[tuple[TestResult, ...], PowerComparison | None, tuple[Path, ...]]:
     """Reports, truth and grades for both tests of the quickstart in ``folder``."""
-    from sameday.analysis.html import to_html
     from sameday.analysis.interleaving_report import InterleavingReport
-    from sameday.analysis.render import to_text
     from sameday.analysis.report import ABReport, build_report
     from sameday.config import load_project
+    from sameday.reports.html import to_html
+    from sameday.reports.text import to_text
 
     project = load_project(folder)
     n = project.surfaces[SURFACE].n

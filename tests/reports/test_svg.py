@@ -8,7 +8,7 @@ import re
 import pytest
 
 from sameday.analysis.series import LiftSeries, SeriesPoint
-from sameday.analysis.svg import (
+from sameday.reports.svg import (
     NARROW,
     WIDE,
     Interval,

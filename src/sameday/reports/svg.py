@@ -26,8 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from sameday.analysis.render import pct, share
 from sameday.analysis.series import LiftSeries, SeriesPoint
+from sameday.reports.format import pct, share
 
 PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d")
 WIDE, NARROW = 720, 360

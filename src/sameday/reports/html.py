@@ -1,25 +1,33 @@
-"""The HTML report: one self-contained page that works offline.
+"""A report as HTML: one self-contained page that works offline, or one part of it.
 
 Styles and the tooltip script are inlined from ``assets/``, charts are inline SVG
-(:mod:`sameday.analysis.svg`), and the page references nothing outside itself — no CDN, no fonts,
+(:mod:`sameday.reports.svg`), and the page references nothing outside itself — no CDN, no fonts,
 no images — so it can be mailed, attached to a pull request or opened on a plane. An A/B page
 shows the verdict, the sample-ratio check, progress toward the planned sample, the per-metric
 table with a forest plot of the lifts, and the cumulative lift over time per metric and arm.
+
+Each part of the page is a public function that returns an HTML fragment (no document around
+it), so that another page — a dashboard — can embed one part: :func:`verdict_banner`,
+:func:`warnings_block`, :func:`srm_block`, :func:`progress_block`, :func:`metric_table`,
+:func:`lift_chart`, :func:`interleaving_block` and :func:`bandit_block`. The fragments rely on
+:func:`stylesheet`, and their tooltips on :func:`tooltip_script`; :func:`to_html` is the parts in
+order between the page's head and its glossary.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from html import escape
 from importlib import resources
 
 from sameday.analysis.bandit_report import BanditReport
-from sameday.analysis.glossary import glossary
 from sameday.analysis.interleaving_report import InterleavingReport
-from sameday.analysis.render import days, interval, num, pct, share
 from sameday.analysis.report import ABReport, Report
-from sameday.analysis.svg import PALETTE, Interval, forest, lift_chart, share_bars, stacked_area
 from sameday.analysis.verdict import chance
+from sameday.reports import svg
+from sameday.reports.format import days, interval, num, pct, share
+from sameday.reports.glossary import glossary
 
 _TONE = {
     "ship": "ship",
@@ -30,72 +38,101 @@ _TONE = {
 
 
 def to_html(report: Report) -> str:
-    """``report`` as a complete HTML document."""
+    """``report`` as a complete HTML document: the parts below, in order, in one page."""
     if isinstance(report, ABReport):
-        body = _ab(report)
+        body = (
+            _context(report)
+            + warnings_block(report)
+            + srm_block(report)
+            + progress_block(report)
+            + metric_table(report)
+            + lift_chart(report)
+        )
     elif isinstance(report, InterleavingReport):
-        body = _interleaving(report)
+        body = warnings_block(report) + interleaving_block(report)
     else:
-        body = _bandit(report)
-    assets = resources.files("sameday.analysis") / "assets"
-    css = (assets / "report.css").read_text(encoding="utf-8")
-    script = (assets / "report.js").read_text(encoding="utf-8")
+        body = warnings_block(report) + bandit_block(report)
     title = escape(f"{report.experiment} — sameday report")
-    tone = _TONE[report.decision.verdict]
+    scope = (
+        ""
+        if report.scope is None
+        else f'<p class="muted">Analysed: {escape(report.scope.line)}</p>'
+    )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{title}</title><style>{css}</style></head><body><main>"
+        f"<title>{title}</title><style>{stylesheet()}</style></head><body><main>"
         f"<h1>{escape(report.experiment)}</h1>"
         f'<div class="muted">{escape(report.design)} · generated {escape(report.generated)}</div>'
-        f'<div class="verdict {tone}">{escape(report.decision.line)}</div>'
-        f"{_scope(report)}{body}{glossary(report.design)}</main>"
-        f'<div id="tip"></div><script>{script}</script></body></html>'
+        f"{verdict_banner(report)}{scope}{body}{glossary(report.design)}</main>"
+        f'<div id="tip"></div><script>{tooltip_script()}</script></body></html>'
     )
 
 
-def _scope(report: Report) -> str:
-    """Which phase the page covers; an A/B page lists the scope's notes among its warnings."""
-    if report.scope is None:
+def stylesheet() -> str:
+    """The CSS every part relies on (tones, tables, the wide and narrow charts), to inline."""
+    return (resources.files("sameday.reports") / "assets" / "report.css").read_text(
+        encoding="utf-8"
+    )
+
+
+def tooltip_script() -> str:
+    """The script that shows a mark's ``data-tip`` on hover; it needs ``<div id="tip">``."""
+    return (resources.files("sameday.reports") / "assets" / "report.js").read_text(encoding="utf-8")
+
+
+def verdict_banner(report: Report) -> str:
+    """The verdict line, coloured by what it says (ship, keep running, harm, invalid)."""
+    tone = _TONE[report.decision.verdict]
+    return f'<div class="verdict {tone}">{escape(report.decision.line)}</div>'
+
+
+def warnings_block(report: Report) -> str:
+    """What the reader must know before trusting the numbers, one highlighted paragraph each.
+
+    An A/B report's warnings include its scope's notes (other phases left out); the other designs
+    warn with their scope's notes alone.
+    """
+    if isinstance(report, ABReport):
+        warnings: Sequence[str] = report.warnings
+    else:
+        warnings = [] if report.scope is None else report.scope.notes
+    return "".join(f'<p class="verdict invalid">{escape(w)}</p>' for w in warnings)
+
+
+def _context(report: ABReport) -> str:
+    """When the units came, which arm is the control, which intervals the page shows."""
+    if not report.first_day:
         return ""
-    out = f'<p class="muted">Analysed: {escape(report.scope.line)}</p>'
-    if not isinstance(report, ABReport):
-        out += "".join(f'<p class="verdict invalid">{escape(n)}</p>' for n in report.scope.notes)
-    return out
+    return (
+        f'<div class="muted">Units first exposed {report.first_day} to {report.last_day}; '
+        f"control: {escape(report.control)}; "
+        f"{'always-valid (sequential)' if report.sequential else 'fixed-horizon'} intervals "
+        f"at alpha {report.alpha:g}</div>"
+    )
 
 
-def _ab(report: ABReport) -> str:
-    parts = []
-    if report.first_day:
-        parts.append(
-            f'<div class="muted">Units first exposed {report.first_day} to {report.last_day}; '
-            f"control: {escape(report.control)}; "
-            f"{'always-valid (sequential)' if report.sequential else 'fixed-horizon'} intervals "
-            f"at alpha {report.alpha:g}</div>"
-        )
-    for warning in report.warnings:
-        parts.append(f'<p class="verdict invalid">{escape(warning)}</p>')
-    parts.append(_srm(report))
-    parts.append(_progress(report))
-    parts.append(_metrics(report))
-    parts.append("<h2>Cumulative lift over time</h2><section>")
-    parts.append(
+def lift_chart(report: ABReport) -> str:
+    """The cumulative lift over time of each metric and arm, with both intervals as bands."""
+    parts = [
+        "<h2>Cumulative lift over time</h2><section>",
         '<div class="legend muted"><span><i style="background:#1f4f85"></i>relative lift</span>'
         '<span><i style="background:#4c78a8;opacity:.25"></i>always-valid interval</span>'
-        '<span><i style="border-top:1px dashed #4c78a8;height:0"></i>fixed interval</span></div>'
-    )
+        '<span><i style="border-top:1px dashed #4c78a8;height:0"></i>fixed interval</span></div>',
+    ]
     for series in report.series:
         parts.append(
             f"<h3>{escape(series.metric)}: {escape(series.arm)} vs {escape(report.control)}</h3>"
         )
-        parts.append(lift_chart(series, report.control))
+        parts.append(svg.lift_chart(series, report.control))
     if not report.series:
         parts.append("<p class='muted'>No units yet.</p>")
     parts.append("</section>")
     return "".join(parts)
 
 
-def _srm(report: ABReport) -> str:
+def srm_block(report: ABReport) -> str:
+    """The sample-ratio check: the chi-square test and observed against planned shares."""
     srm = report.srm
     if srm is None:
         return "<h2>Sample ratio</h2><section><p class='muted'>No units yet.</p></section>"
@@ -104,12 +141,13 @@ def _srm(report: ABReport) -> str:
         "<h2>Sample ratio</h2><section>"
         f"<p>{escape(state)}: chi-square {num(srm.chi2, '.3g')} with {srm.df} df, "
         f"p = {num(srm.p_value, '.3g')} (alarm below {srm.threshold:g}).</p>"
-        + share_bars(report.arms, srm.observed_shares, srm.weights)
+        + svg.share_bars(report.arms, srm.observed_shares, srm.weights)
         + "</section>"
     )
 
 
-def _progress(report: ABReport) -> str:
+def progress_block(report: ABReport) -> str:
+    """Progress toward the planned sample, as a bar and a sentence, and the plan behind it."""
     p = report.progress
     if p.share is None or p.planned_per_arm is None:
         return f"<h2>Progress</h2><section><p class='muted'>{escape(p.basis)}</p></section>"
@@ -128,14 +166,15 @@ def _progress(report: ABReport) -> str:
     )
 
 
-def _metrics(report: ABReport) -> str:
+def metric_table(report: ABReport) -> str:
+    """The per-metric table and a forest plot of its lifts with the intervals the verdict reads."""
     head = (
         "<tr><th>metric</th><th class='l'>role</th><th class='l'>arm</th><th>units</th>"
         "<th>value</th><th>lift</th><th>interval</th><th>fixed interval</th>"
         "<th>chance to win</th><th>expected loss</th><th>adj. p</th></tr>"
     )
     rows: list[str] = []
-    intervals: list[Interval] = []
+    intervals: list[svg.Interval] = []
     for metric in report.metrics:
         control = metric.values[0]
         rows.append(
@@ -158,7 +197,7 @@ def _metrics(report: ABReport) -> str:
                 f"<td>{num(r.p_adjusted, '.3g')}</td></tr>"
             )
             intervals.append(
-                Interval(
+                svg.Interval(
                     label=f"{metric.name} · {r.arm}",
                     point=d.point,
                     low=d.ci_low,
@@ -186,13 +225,14 @@ def _metrics(report: ABReport) -> str:
         + head
         + "".join(rows)
         + "</table></div><h3>Relative lift with the interval the verdict reads</h3>"
-        + forest(intervals, title="Relative lift per metric and arm", sentence=sentence)
+        + svg.forest(intervals, title="Relative lift per metric and arm", sentence=sentence)
         + "</section>"
     )
 
 
-def _interleaving(report: InterleavingReport) -> str:
-    rows: list[Interval] = []
+def interleaving_block(report: InterleavingReport) -> str:
+    """An interleaving test's preference table and the share of users who prefer each arm."""
+    rows: list[svg.Interval] = []
     table = [
         "<tr><th>pair</th><th>impression wins (B / A)</th><th>impression share</th><th>p</th>"
         "<th>users (B / A / tied)</th><th>user share</th><th>interval</th><th>adj. p</th></tr>"
@@ -214,7 +254,7 @@ def _interleaving(report: InterleavingReport) -> str:
         )
         if users is not None:
             rows.append(
-                Interval(
+                svg.Interval(
                     label,
                     users.share_b,
                     users.ci_low,
@@ -232,7 +272,7 @@ def _interleaving(report: InterleavingReport) -> str:
         f"{report.clicked_impressions:,} with credited clicks, from {report.units:,} units.</p>"
         f"<div class='scroll'><table>{''.join(table)}</table></div>"
         "<h3>Users who prefer the arm</h3>"
-        + forest(
+        + svg.forest(
             rows,
             title="Share of users who prefer each arm",
             sentence=sentence,
@@ -244,7 +284,8 @@ def _interleaving(report: InterleavingReport) -> str:
     )
 
 
-def _bandit(report: BanditReport) -> str:
+def bandit_block(report: BanditReport) -> str:
+    """A bandit's posteriors, estimated regret and allocation of pulls over time."""
     summary = report.summary
     table = [
         "<tr><th>arm</th><th>pulls</th><th>rewards</th><th>reward rate</th><th>interval</th>"
@@ -258,7 +299,7 @@ def _bandit(report: BanditReport) -> str:
             f"<td>{share(arm.probability_best)}</td><td>{share(arm.allocation)}</td></tr>"
         )
     rows = [
-        Interval(
+        svg.Interval(
             a.arm,
             a.mean,
             a.ci_low,
@@ -274,14 +315,16 @@ def _bandit(report: BanditReport) -> str:
         + "."
     )
     legend = "".join(
-        f'<span><i style="background:{PALETTE[k % len(PALETTE)]}"></i>{escape(a)}</span>'
+        f'<span><i style="background:{svg.PALETTE[k % len(svg.PALETTE)]}"></i>{escape(a)}</span>'
         for k, a in enumerate(report.arms)
     )
     return (
         f"<h2>Posteriors</h2><section><div class='scroll'><table>{''.join(table)}</table></div>"
-        + forest(rows, title="Reward rate per arm", sentence=sentence, reference=None, signed=False)
+        + svg.forest(
+            rows, title="Reward rate per arm", sentence=sentence, reference=None, signed=False
+        )
         + f"<p>Estimated regret: {num(summary.regret, ',.1f')} rewards (plug-in), "
         f"{num(summary.expected_regret, ',.1f')} in posterior expectation.</p></section>"
         f"<h2>Allocation over time</h2><section><div class='legend'>{legend}</div>"
-        f"{stacked_area(report.arms, report.days, report.allocation)}</section>"
+        f"{svg.stacked_area(report.arms, report.days, report.allocation)}</section>"
     )
