@@ -53,6 +53,19 @@ def test_a_valid_interpolated_value_is_used(project_dir: Path) -> None:
     assert load_project(project_dir, environ={"PORT": "8123"}).settings.serve.port == 8123
 
 
+def test_only_interpolated_number_fields_are_read_as_numbers(project_dir: Path) -> None:
+    settings_with(project_dir, "port: 8000", "port: ${PORT}")
+    settings_with(project_dir, "admin: ${SAMEDAY_ADMIN_KEY:-}", "admin: ${ADMIN}")
+    environ = {"PORT": "8123", "ADMIN": "123456"}
+    settings = load_project(project_dir, environ=environ).settings
+    assert settings.serve.api_keys.admin == "123456"  # a numeric secret stays text
+    with pytest.raises(ConfigError, match=r"serve\.port.*\(got '\$\{PORT\}'\)"):
+        load_project(project_dir, environ={**environ, "PORT": "80.5"})
+    settings_with(project_dir, "port: ${PORT}", 'port: "8000"')
+    with pytest.raises(ConfigError, match="without quotes"):
+        load_project(project_dir, environ=environ)  # text written in the file stays text
+
+
 def test_the_settings_repr_hides_passwords_and_keys(project_dir: Path) -> None:
     settings_with(project_dir, "metadata: sqlite:///.sameday/metadata.db", "metadata: ${DB_URL}")
     environ = {
