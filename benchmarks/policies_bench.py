@@ -11,8 +11,9 @@ import statistics
 import time
 from collections.abc import Callable
 
-from sameday.config.experiment import Bandit
 from sameday.policies._keyed import KeyedStream
+
+from sameday.config.experiment import Bandit
 from sameday.policies.bandit import BanditParams, BanditPolicy, allocation, initial_params
 from sameday.policies.interleave import team_draft
 

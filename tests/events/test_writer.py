@@ -10,16 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sameday.events import (
-    EventRejected,
-    EventSink,
-    EventsUnavailable,
-    EventWriter,
-    Exposure,
-    MemorySink,
-    Outcome,
-    SQLiteSink,
-)
+from sameday.errors import EventRejected, EventsUnavailable
+from sameday.events import EventSink, EventWriter, Exposure, MemorySink, Outcome, SQLiteSink
 from tests.events.factories import exposure, outcome
 
 

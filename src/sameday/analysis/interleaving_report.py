@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sameday.analysis.source import EventQuery, open_events
-from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.interleaving import (
     PreferenceTest,
     UserPreference,
@@ -37,6 +36,7 @@ from sameday.analysis.stats.interleaving import (
 from sameday.analysis.stats.multiple import holm
 from sameday.analysis.verdict import Decision
 from sameday.config.experiment import Experiment
+from sameday.errors import StatsInputError
 
 _CREDIT = """
 CREATE OR REPLACE TEMP TABLE credit AS

@@ -10,17 +10,7 @@ from pathlib import Path
 import click
 
 from sameday.cli._common import project_option
-from sameday.errors import SamedayError
-
-
-class UnsafeBind(SamedayError, ValueError):
-    """Refusing to listen beyond localhost without an API key."""
-
-    exit_code = 2
-
-
-class PortInUse(SamedayError, OSError):
-    """The address to listen on is taken (or not ours to take)."""
+from sameday.errors import PortInUse, UnsafeBind
 
 
 def _check_free(host: str, port: int) -> None:

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 
 from sameday.config._yaml import Located, PathKey
+from sameday.config.graph import find_cycle
 from sameday.config.loader import Project
 from sameday.errors import Problem
-from sameday.pipeline.dag import find_cycle
 
 
 def check_references(project: Project) -> list[Problem]:

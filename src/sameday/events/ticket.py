@@ -11,7 +11,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from sameday.events.errors import EventsUnavailable
+from sameday.errors import EventsUnavailable
 
 if TYPE_CHECKING:
     import asyncio

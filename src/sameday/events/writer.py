@@ -43,8 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sameday._closing import Closing
-from sameday.errors import StoreUnavailable
-from sameday.events.errors import EventsUnavailable
+from sameday.errors import EventsUnavailable, StoreUnavailable
 from sameday.events.records import Exposure, Outcome
 from sameday.events.sink import EventSink
 from sameday.events.ticket import Ticket

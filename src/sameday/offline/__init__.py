@@ -4,6 +4,7 @@
 at k, and catalogue coverage; the conventions are in :mod:`sameday.offline.metrics`.
 """
 
-from sameday.offline.metrics import OfflineInputError, OfflineMetrics, evaluate, hits
+from sameday.errors import OfflineInputError
+from sameday.offline.metrics import OfflineMetrics, evaluate, hits
 
 __all__ = ["OfflineInputError", "OfflineMetrics", "evaluate", "hits"]

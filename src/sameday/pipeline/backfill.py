@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sameday.errors import PipelineError, PipelineFailed
+from sameday.errors import PipelineError, PipelineFailed, RunCancelled
 from sameday.pipeline.params import DS, parse_date
-from sameday.pipeline.runner import RunCancelled, Runner, find_pipeline, plan_run
+from sameday.pipeline.runner import Runner, find_pipeline, plan_run
 
 MAX_DATES = 3660
 """The longest backfill, in days (ten years): a typo in a year should not start 20,000 runs."""

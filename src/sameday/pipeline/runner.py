@@ -35,19 +35,13 @@ from typing import Any
 
 from sameday.config.loader import Project
 from sameday.config.pipeline import Pipeline
-from sameday.errors import NotFound, PipelineError, PipelineFailed
+from sameday.errors import NotFound, PipelineError, PipelineFailed, RunCancelled
 from sameday.pipeline.events import Observer, RunEvent, RunFinished, RunStarted
 from sameday.pipeline.journal import Journal
 from sameday.pipeline.params import resolve_params
 from sameday.pipeline.plan import Plan, build_plan
 from sameday.pipeline.process import GRACE
 from sameday.pipeline.scheduler import Publisher, Scheduler, Settings
-
-
-class RunCancelled(PipelineFailed):
-    """A run was cancelled (Ctrl-C or ``SIGTERM``); the CLI exits 130, as an interrupted shell."""
-
-    exit_code = 130
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from sameday.errors import StoreUnavailable
+from sameday.errors import BadRequest, StoreUnavailable, UnknownSurface
 from sameday.serve import requests as parse
 from sameday.serve.batching import ReadBatcher, served
 from sameday.serve.client import Client
-from sameday.serve.engine import UnknownSurface
 from sameday.serve.fastpath import fast_recommend, key_allowed
 from sameday.serve.metrics import ServerMetrics
 from sameday.serve.openapi import openapi_spec
@@ -90,7 +89,7 @@ def create_app(
                 return error(401, "missing or wrong API key: send 'Authorization: Bearer KEY'")
             try:
                 response = await handler(request)
-            except parse.BadRequest as exc:
+            except BadRequest as exc:
                 response = error(400, str(exc), exc.field)
             except UnknownSurface as exc:
                 response = error(404, str(exc), "surface")
@@ -106,7 +105,7 @@ def create_app(
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise parse.BadRequest(f"the body is not valid JSON: {exc}") from None
+            raise BadRequest(f"the body is not valid JSON: {exc}") from None
 
     async def recommend(request: Request) -> Response:
         if request.method == "POST":

@@ -12,20 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sameday.errors import BadRequest
 from sameday.events.records import Outcome
 
 MAX_BATCH = 1000
 MAX_EXCLUDE = 1000
 MAX_ID = 256
 MAX_N = 10_000
-
-
-class BadRequest(ValueError):
-    """Input that cannot be served: answered with 400 and this message."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        self.field = field
-        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)
