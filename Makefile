@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 ## tour: every command once on the starter project (init, run, publish, rollback, compile, serve)
 tour: $(STAMP)
-	$(BIN)/python scripts/demo.py
+	$(BIN)/python scripts/tour.py
 
 ## test: ruff, mypy and the whole pytest suite
 test: lint typecheck pytest

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from sameday.analysis.metrics import MetricColumns, columns
+from sameday.analysis.metric_sql import MetricColumns, columns
 from sameday.analysis.stats.adjusted import compare_cuped, compare_ratios, ratio
 from sameday.analysis.stats.bayesian import bayesian_view
 from sameday.analysis.stats.frequentist import (

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sameday.analysis.bandit_report import BanditReport, bandit_report
 from sameday.analysis.comparisons import MetricResult, Role, analyse_metrics, arm_value
 from sameday.analysis.interleaving_report import InterleavingReport, interleaving_report
-from sameday.analysis.metrics import columns
+from sameday.analysis.metric_sql import columns
 from sameday.analysis.progress import Progress, progress
 from sameday.analysis.series import LiftSeries, date_of, lift_series
 from sameday.analysis.stats.srm import SampleRatioCheck, sample_ratio_check

@@ -2,7 +2,7 @@
 
 Everything a report computes comes from these sums (``n``, ``Σy``, ``Σy²``, ``Σx``, ``Σx²``,
 ``Σxy`` per metric), computed by DuckDB in one aggregation over ``unit_values`` (see
-:mod:`sameday.analysis.metrics`). Days are cohorts of first exposure, so the per-day partials are
+:mod:`sameday.analysis.metric_sql`). Days are cohorts of first exposure, so the per-day partials are
 disjoint sets of units and **add up**: the cumulative summary up to day ``d`` is the sum of the
 partials up to ``d`` (the time series of the report), and the total is the sum of all of them. A
 day's partial stops changing once its units' attribution windows have closed, which is what lets a
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from sameday.analysis.metrics import MetricColumns, columns, statements
+from sameday.analysis.metric_sql import MetricColumns, columns, statements
 from sameday.analysis.source import EventQuery, open_events
 from sameday.analysis.stats.summary import ArmSummary
 from sameday.config.metric import Metric

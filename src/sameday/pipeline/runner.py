@@ -36,11 +36,11 @@ from typing import Any
 from sameday.config.loader import Project
 from sameday.config.pipeline import Pipeline
 from sameday.errors import NotFound, PipelineError, PipelineFailed, RunCancelled
-from sameday.pipeline.events import Observer, RunEvent, RunFinished, RunStarted
 from sameday.pipeline.journal import Journal
 from sameday.pipeline.params import resolve_params
 from sameday.pipeline.plan import Plan, build_plan
 from sameday.pipeline.process import GRACE
+from sameday.pipeline.run_events import Observer, RunEvent, RunFinished, RunStarted
 from sameday.pipeline.scheduler import Publisher, Scheduler, Settings
 
 
@@ -137,7 +137,7 @@ class Runner:
         project: the loaded project (root, runs folder, default parallelism).
         store: an open ``MetadataStore``; used from the calling thread only.
         parallel: jobs run at once (default: ``orchestrator.local.parallel``).
-        observer: receives :mod:`sameday.pipeline.events`, one at a time; it must not raise.
+        observer: receives :mod:`sameday.pipeline.run_events`, one at a time; it must not raise.
         publisher: publishes job outputs that name a result set; raising fails the job.
         stream_output: send every output line to ``observer`` (else logs are only written).
         grace: seconds between ``SIGTERM`` and ``SIGKILL`` when stopping jobs.

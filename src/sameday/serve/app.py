@@ -25,8 +25,8 @@ from sameday.serve import requests as parse
 from sameday.serve.batching import ReadBatcher, served
 from sameday.serve.client import Client
 from sameday.serve.fastpath import fast_recommend, key_allowed
-from sameday.serve.metrics import ServerMetrics
 from sameday.serve.openapi import openapi_spec
+from sameday.serve.prometheus import ServerMetrics
 
 Handler = Callable[[Request], Awaitable[Response]]
 EVENTS_TIMEOUT = 5.0

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sameday.errors import OfflineInputError
-from sameday.offline.metrics import evaluate, hits
+from sameday.offline.ranking_metrics import evaluate, hits
 
 
 def test_hand_computed_metrics() -> None:
