@@ -113,7 +113,7 @@ def backfill(
             "a backfill sets ds from --start/--end: do not pass -p ds=...", pipeline=pipeline
         )
     plans = [
-        plan_run(runner.project, pipeline, runner.store, params={**given, DS: d.isoformat()})
+        plan_run(runner.project, pipeline, runner.metadata, params={**given, DS: d.isoformat()})
         for d in dates
     ]
     results: list[BackfillRun] = []
