@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 ## tour: every command once on the starter project (init, run, publish, rollback, compile, serve)
 tour: $(STAMP)
-	$(BIN)/python scripts/demo.py
+	$(BIN)/python scripts/tour.py
 
 ## test: ruff, mypy and the whole pytest suite
 test: lint typecheck pytest
@@ -28,6 +28,7 @@ test: lint typecheck pytest
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 
 from sameday.config.experiment import Bandit
-from sameday.policies._keyed import KeyedStream
 from sameday.policies.bandit import BanditParams, BanditPolicy, allocation, initial_params
 from sameday.policies.interleave import team_draft
+from sameday.policies.keyed import KeyedStream
 
 CALLS = 20_000
 

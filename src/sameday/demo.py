@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from sameday._extras import extra
-from sameday.errors import SamedayError
+from sameday.errors import DemoError
 from sameday.sim.quickstart import PowerComparison, TestResult
 
 if TYPE_CHECKING:
@@ -38,10 +38,6 @@ if TYPE_CHECKING:
 PIPELINE = "quickstart"
 AB_TEST = "home-als"
 INTERLEAVING_TEST = "home-als-vs-knn"
-
-
-class DemoError(SamedayError, RuntimeError):
-    """A step of the demo failed; the message names the step and where its log is."""
 
 
 class Observer(Protocol):

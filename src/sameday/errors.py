@@ -1,34 +1,49 @@
-"""Every error sameday raises, in one tree.
+"""Every error sameday raises, in one tree, all defined here.
 
 ::
 
-    SamedayError                         base; carries an ``exit_code`` for the CLI
-     ├── ConfigError (ValueError)         project files are wrong; holds every ``Problem`` found
-     ├── ProjectNotFound (FileNotFoundError)
-     ├── MetadataError                    the metadata database refused or is out of date
-     │    └── MigrationError
-     ├── PipelineError                    a pipeline could not be run or compiled
-     │    └── PipelineFailed              a run ended with failed jobs
-     │         └ pipeline.runner.RunCancelled   Ctrl-C or SIGTERM stopped the run
-     ├── ResultCheckFailed (ValueError)   a result set's checks rejected a publication
-     ├── StoreUnavailable (ConnectionError) a backend could not be reached
-     │    └ events.errors.EventsUnavailable  events not committed: resend them
-     ├── NotFound (LookupError)           a named run, snapshot or experiment does not exist
-     ├── MissingDependency (ImportError)  an optional extra is not installed; names it
-     │    └ serve.engine.UnknownSurface
-     └ raised next to their cause, each also a builtin:
-          store.base.VersionInUse (ValueError)          a snapshot version exists or is live
-          results.lifecycle.PublishInProgress (RuntimeError)
-          assign.allocation.InvalidAllocation (ValueError)
-          events.errors.EventRejected (ValueError), events.obd.OBDFormatError (ValueError)
-          deploy.apply.ApplyRefused (ValueError)       nothing was applied
-          analysis.stats.errors.StatsInputError (ValueError)
-          cli.serve.UnsafeBind (ValueError)
-          scaffold.ProjectExists (FileExistsError)     ``sameday init`` would overwrite a project
+    SamedayError                              base; carries an ``exit_code`` for the CLI
+     ├── ConfigError (ValueError)             project files are wrong; holds every ``Problem``
+     ├── ProjectNotFound (FileNotFoundError)  no ``sameday.yaml`` here or above
+     ├── ProjectExists (FileExistsError)      ``sameday init`` would overwrite a project
+     ├── MetadataError                        the metadata database refused or is out of date
+     │    ├── MigrationError                  a schema migration could not be applied
+     │    └── BanditParamsConflict            a newer bandit snapshot was saved first
+     ├── PipelineError                        a pipeline could not be run or compiled
+     │    └── PipelineFailed                  a run ended with failed jobs
+     │         └── RunCancelled               Ctrl-C or SIGTERM stopped the run
+     ├── ResultCheckFailed (ValueError)       a result set's checks rejected a publication
+     ├── PublishInProgress (RuntimeError)     another publish holds the result set's lock
+     ├── VersionInUse (ValueError)            a snapshot version exists or is live
+     ├── StoreUnavailable (ConnectionError)   a backend could not be reached or read
+     │    └── EventsUnavailable               events not committed: resend them
+     ├── EventRejected (ValueError)           a sink refused a record: resending will not help
+     ├── NotFound (LookupError)               a named run, snapshot or experiment does not exist
+     │    └── UnknownSurface                  a request names a surface that is not applied
+     ├── MissingDependency (ImportError)      an optional extra is not installed; names it
+     ├── BadRequest (ValueError)              an HTTP request that cannot be served (400)
+     │    ├── BodyTooLarge                    a body over ``serve.max_body`` (413)
+     │    └── BodyTooSlow                     a body that did not arrive in time (408)
+     ├── InvalidAllocation (ValueError)       impossible weights, coverage or ranges
+     ├── ApplyRefused (ValueError)            nothing was applied
+     ├── BanditSettingsError (ValueError)     a bandit's settings give no valid allocation
+     ├── NotABandit (ValueError)              a bandit operation on another design
+     ├── StatsInputError (ValueError)         inputs a statistical function cannot work with
+     ├── OfflineInputError (ValueError)       lists or held-out items that cannot be scored
+     ├── LoggedDataError (ValueError)         logged rounds that cannot be evaluated off-policy
+     ├── PolicyError (ValueError)             a candidate policy that does not fit the logs
+     ├── OPEUsageError (ValueError)           evaluation options that do not fit together
+     ├── OBDFormatError (ValueError)          a file not in the Open Bandit Dataset's format
+     ├── SimulationError (ValueError)         simulator settings it cannot honour
+     ├── DemoError (RuntimeError)             a step of the demo failed
+     ├── UnsafeBind (ValueError)              listening beyond localhost without the keys
+     └── PortInUse (OSError)                  the address to listen on is taken
 
 Library code raises these and never prints or exits; ``sameday.cli`` catches ``SamedayError`` once
 and renders it. Third-party errors (sqlite3, psycopg, redis) are translated at the backend edge with
-``raise ... from exc`` so the cause stays visible.
+``raise ... from exc`` so the cause stays visible. The modules that raise an error also re-export
+it (``sameday.serve.engine.UnknownSurface`` is this ``UnknownSurface``); ``tests/test_errors.py``
+holds this drawing to the classes, so it cannot drift.
 """
 
 from __future__ import annotations
@@ -84,12 +99,20 @@ class ProjectNotFound(SamedayError, FileNotFoundError):
     """No ``sameday.yaml`` in the given folder or any of its parents."""
 
 
+class ProjectExists(SamedayError, FileExistsError):
+    """``sameday init`` would overwrite an existing project."""
+
+
 class MetadataError(SamedayError):
     """The metadata database refused an operation or is not at the expected schema version."""
 
 
 class MigrationError(MetadataError):
     """A schema migration could not be applied; the database is left as it was."""
+
+
+class BanditParamsConflict(MetadataError):
+    """Another update saved a newer snapshot first; re-read the latest and update again."""
 
 
 class PipelineError(SamedayError):
@@ -110,6 +133,12 @@ class PipelineFailed(PipelineError):
         super().__init__(message, pipeline=pipeline)
 
 
+class RunCancelled(PipelineFailed):
+    """A run was cancelled (Ctrl-C or ``SIGTERM``); the CLI exits 130, as an interrupted shell."""
+
+    exit_code = 130
+
+
 class ResultCheckFailed(SamedayError, ValueError):
     """A result set failed its checks; nothing was published."""
 
@@ -119,13 +148,48 @@ class ResultCheckFailed(SamedayError, ValueError):
         super().__init__(message)
 
 
+class PublishInProgress(SamedayError, RuntimeError):
+    """Another publish or rollback of the same result set held the lock for too long."""
+
+
+class VersionInUse(SamedayError, ValueError):
+    """A version cannot be loaded or dropped: it exists already, or it is the live one."""
+
+
 class StoreUnavailable(SamedayError, ConnectionError):
     """A store could not be reached (PostgreSQL, Redis down) or read (a list stored in a format
     this sameday does not read)."""
 
 
+class EventsUnavailable(StoreUnavailable):
+    """Records were not (or not yet) committed: the buffer is full, the sink is down, or a wait
+    ran out of time. Nothing acknowledged is lost; the caller should retry the same records."""
+
+
+class EventRejected(SamedayError, ValueError):
+    """A record is invalid (a value no event log can store): refused before it is queued, or
+    refused by a sink and dropped. Retrying it unchanged will not help.
+
+    Attributes:
+        field: the record's field at fault, when known (``"unit"``).
+        event_ids: the ids of the outcomes refused (when a sink refused them after they were
+            queued, the others of their batch are stored).
+    """
+
+    def __init__(
+        self, message: str, *, field: str | None = None, event_ids: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.event_ids = event_ids
+
+
 class NotFound(SamedayError, LookupError):
     """A named thing (run, snapshot, experiment, result set) does not exist."""
+
+
+class UnknownSurface(NotFound):
+    """The request names a surface that is not applied."""
 
 
 class MissingDependency(SamedayError, ImportError):
@@ -133,3 +197,94 @@ class MissingDependency(SamedayError, ImportError):
 
     Raised by :func:`sameday._extras.extra` around the lazy import of a backend.
     """
+
+
+class BadRequest(SamedayError, ValueError):
+    """Input that cannot be served: answered with ``status`` (400) and this message."""
+
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class BodyTooLarge(BadRequest):
+    """A body over the cap: 413, said before reading it when ``Content-Length`` tells."""
+
+    status = 413
+
+
+class BodyTooSlow(BadRequest):
+    """A body that did not arrive in time: 408, so a slow client cannot hold a request open."""
+
+    status = 408
+
+
+class InvalidAllocation(SamedayError, ValueError):
+    """An allocation's settings are impossible (weights, coverage, ranges or hash version)."""
+
+
+class ApplyRefused(SamedayError, ValueError):
+    """Applying would create an invalid or conflicting state; nothing was changed."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__(
+            "apply refused, nothing was changed:\n" + "\n".join(f"  - {r}" for r in reasons)
+        )
+
+
+class BanditSettingsError(SamedayError, ValueError):
+    """A bandit's settings cannot give a valid allocation (e.g. ``min_share`` too large)."""
+
+
+class NotABandit(SamedayError, ValueError):
+    """A bandit operation was asked of an experiment whose design is not ``bandit``."""
+
+
+class StatsInputError(SamedayError, ValueError):
+    """Inputs a statistical function cannot work with: an impossible summary (negative count,
+    sum of squares below what the sum implies), too few units for the test, a rate outside
+    (0, 1), an alpha outside (0, 1). The message names the quantity and what was expected.
+    """
+
+
+class OfflineInputError(SamedayError, ValueError):
+    """Recommendations or held-out items that cannot be scored (the message says why)."""
+
+
+class LoggedDataError(SamedayError, ValueError):
+    """Logged rounds cannot be evaluated (no rounds, or a missing or zero propensity)."""
+
+
+class PolicyError(SamedayError, ValueError):
+    """A candidate policy cannot be built or does not fit the logged actions."""
+
+
+class OPEUsageError(SamedayError, ValueError):
+    """The options of an evaluation do not fit together."""
+
+    exit_code = 2
+
+
+class OBDFormatError(SamedayError, ValueError):
+    """A file is not in the Open Bandit Dataset's CSV format."""
+
+
+class SimulationError(SamedayError, ValueError):
+    """The simulator was given settings it cannot honour (the message says which and why)."""
+
+
+class DemoError(SamedayError, RuntimeError):
+    """A step of the demo failed; the message names the step and where its log is."""
+
+
+class UnsafeBind(SamedayError, ValueError):
+    """Refusing to listen beyond localhost without both API keys."""
+
+    exit_code = 2
+
+
+class PortInUse(SamedayError, OSError):
+    """The address to listen on is taken (or not ours to take)."""

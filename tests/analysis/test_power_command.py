@@ -8,10 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.power import sample_size_proportions
 from sameday.cli.power import COMMANDS, power
-from sameday.errors import NotFound
+from sameday.errors import NotFound, StatsInputError
 
 
 def test_text_output_gives_per_arm_total_and_duration(runner: CliRunner) -> None:

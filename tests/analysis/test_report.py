@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from sameday.analysis.comparisons import Role
-from sameday.analysis.html import to_html
-from sameday.analysis.render import to_text
 from sameday.analysis.report import ABReport, ab_report, build_report, metric_roles
 from sameday.analysis.stats.summary import ArmSummary
 from sameday.analysis.summaries import Summaries
 from sameday.config import load_project
 from sameday.config.metric import Metric
 from sameday.errors import NotFound
+from sameday.reports.html import to_html
+from sameday.reports.text import to_text
 from tests.analysis._logs import EXPERIMENT, make_project, write_ab_log
 
 

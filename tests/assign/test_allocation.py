@@ -14,7 +14,6 @@ from tests.assign._growthbook import family
 from sameday.assign import (
     Allocation,
     Filter,
-    InvalidAllocation,
     choose_variation,
     eval_condition,
     get_bucket_ranges,
@@ -23,6 +22,7 @@ from sameday.assign import (
     in_namespace,
 )
 from sameday.config.experiment import Experiment
+from sameday.errors import InvalidAllocation
 
 ASSIGNMENT_KEYS = {
     "key",

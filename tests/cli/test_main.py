@@ -71,7 +71,9 @@ def test_the_group_renders_any_sameday_error_with_its_exit_code(runner: CliRunne
     result = runner.invoke(cli, ["brew"])
     assert (result.exit_code, result.stderr) == (42, "error: no tea here: put the kettle on\n")
     crashed = runner.invoke(cli, ["crash"])
-    assert isinstance(crashed.exception, KeyError)  # bugs are not dressed up as user errors
+    assert crashed.exit_code == 1  # a bug keeps its traceback and is called one
+    assert "Traceback" in crashed.stderr and "KeyError: 'bug'" in crashed.stderr
+    assert "this is a bug in sameday" in crashed.stderr
 
 
 def test_the_project_is_found_from_the_current_folder_or_a_parent(

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from sameday.cli.demo import demo
-from sameday.demo import DemoError, DemoSettings, prepare_folder, run_demo
+from sameday.demo import DemoSettings, prepare_folder, run_demo
+from sameday.errors import DemoError
 
 pytest.importorskip("implicit")
 

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from sameday.cli import main
 from sameday.config import load_project
 from sameday.config.experiment import Layer
-from sameday.deploy.apply import ApplyRefused, apply_project, plan_project
+from sameday.deploy.apply import apply_project, plan_project
 from sameday.deploy.plan import render_plan
+from sameday.errors import ApplyRefused
 from sameday.metadata import MetadataStore
 from sameday.results import publish
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from sameday.errors import OBDFormatError
 from sameday.events import Exposure, Outcome, SQLiteSink, from_obd_csv, to_obd_rows
-from sameday.events.obd import OBD_COLUMNS, OBDFormatError
+from sameday.events.obd import OBD_COLUMNS
 from tests.conftest import SHARED
 
 OBD = SHARED / "vendor" / "obd" / "random" / "all" / "all.csv"

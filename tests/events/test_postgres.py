@@ -5,8 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from sameday.errors import StoreUnavailable
-from sameday.events import EventRejected
+from sameday.errors import EventRejected, StoreUnavailable
 from sameday.events.postgres import PostgresSink
 from tests.events.factories import exposure, outcome
 

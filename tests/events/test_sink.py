@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sameday.errors import ConfigError
-from sameday.events import EventRejected, EventSink, Exposure, MemorySink, SQLiteSink, open_sink
+from sameday.errors import ConfigError, EventRejected
+from sameday.events import EventSink, Exposure, MemorySink, SQLiteSink, open_sink
 from sameday.events.postgres import PostgresSink
 from tests.events.factories import T0, exposure, outcome
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from sameday.errors import EventRejected, EventsUnavailable
 from sameday.events import (
-    EventRejected,
     EventSink,
-    EventsUnavailable,
     EventWriter,
     Exposure,
     MemorySink,

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from sameday.errors import PolicyError
 from sameday.ope.candidates import parse_candidate
-from sameday.ope.policies import BernoulliTS, Fixed, PolicyError, ResultSet, Uniform
+from sameday.ope.policies import BernoulliTS, Fixed, ResultSet, Uniform
 from sameday.store.memory import MemoryStore
 
 PRIORS = "all: {alpha: [1, 2], beta: [3, 4]}\nmen: {alpha: [5, 6, 7], beta: [1, 1, 1]}\n"

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from sameday.cli.ope import ope
+from sameday.errors import LoggedDataError
 from sameday.events.records import Exposure, Outcome
-from sameday.ope.data import LoggedDataError, from_exposures, from_obd
+from sameday.ope.data import from_exposures, from_obd
 from sameday.ope.estimators import estimate
 from sameday.ope.policies import BernoulliTS, Fixed, Uniform
 from tests.conftest import SHARED

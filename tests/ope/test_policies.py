@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sameday.errors import PolicyError
 from sameday.ope.data import LoggedData
-from sameday.ope.policies import BernoulliTS, Fixed, PolicyError, ResultSet, Uniform
+from sameday.ope.policies import BernoulliTS, Fixed, ResultSet, Uniform
 from sameday.store.memory import MemoryStore
 from sameday.testing import load_lists
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from sameday.pipeline.events import JobChanged, JobOutput, RunFinished, RunStarted
 from sameday.pipeline.progress import ProgressView
+from sameday.pipeline.run_events import JobChanged, JobOutput, RunFinished, RunStarted
 
 LOGS = Path("/runs/r1")
 

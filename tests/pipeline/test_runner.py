@@ -12,13 +12,13 @@ import pytest
 import yaml
 
 from sameday.config import Pipeline, Project, load_project
-from sameday.errors import PipelineError, PipelineFailed
+from sameday.errors import PipelineError, PipelineFailed, RunCancelled
 from sameday.metadata import MetadataStore
 from sameday.metadata.records import AttemptEntry
-from sameday.pipeline.events import JobChanged, JobOutput, RunEvent, RunFinished, RunStarted
 from sameday.pipeline.journal import Journal
 from sameday.pipeline.plan import PlannedJob
-from sameday.pipeline.runner import RunCancelled, Runner, RunResult, plan_run
+from sameday.pipeline.run_events import JobChanged, JobOutput, RunEvent, RunFinished, RunStarted
+from sameday.pipeline.runner import Runner, RunResult, plan_run
 from sameday.pipeline.scheduler import backoff
 
 

@@ -11,17 +11,11 @@ from typing import Any
 import pytest
 
 from sameday.config.experiment import Bandit
+from sameday.errors import BanditParamsConflict, BanditSettingsError
 from sameday.events.memory import MemorySink
 from sameday.events.records import Exposure, Outcome
 from sameday.metadata import MetadataStore
-from sameday.metadata._bandits import BanditParamsConflict
-from sameday.policies.bandit import (
-    BanditParams,
-    BanditPolicy,
-    BanditSettingsError,
-    allocation,
-    initial_params,
-)
+from sameday.policies.bandit import BanditParams, BanditPolicy, allocation, initial_params
 from sameday.policies.update import count_rewards, update_bandit
 
 S, N = [30, 10, 5], [100, 100, 100]

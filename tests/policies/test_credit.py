@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 from sameday.events.records import Exposure, Outcome
-from sameday.policies._keyed import KeyedStream
 from sameday.policies.credit import (
     credit_impressions,
     impression_outcomes,
@@ -13,6 +12,7 @@ from sameday.policies.credit import (
     user_credit,
 )
 from sameday.policies.interleave import balanced, ranks, team_draft
+from sameday.policies.keyed import KeyedStream
 
 
 def exposure(rid: str, unit: str, items, teams, **extra) -> Exposure:

@@ -9,8 +9,8 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sameday.policies._keyed import KeyedStream
 from sameday.policies.interleave import _orders_showing, _round, balanced, multileave, team_draft
+from sameday.policies.keyed import KeyedStream
 
 
 class Scripted(KeyedStream):

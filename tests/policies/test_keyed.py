@@ -15,7 +15,7 @@ from itertools import permutations
 
 import pytest
 
-from sameday.policies._keyed import KeyedStream, key_bytes, keyed_uniform
+from sameday.policies.keyed import KeyedStream, key_bytes, keyed_uniform
 
 
 class Reference:

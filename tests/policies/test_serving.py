@@ -9,10 +9,10 @@ from sameday.events.memory import MemorySink
 from sameday.events.records import Outcome
 from sameday.events.writer import EventWriter
 from sameday.metadata import MetadataStore
-from sameday.policies._keyed import KeyedStream
 from sameday.policies.bandit import BanditParams
 from sameday.policies.credit import credit_impressions
 from sameday.policies.interleave import team_draft
+from sameday.policies.keyed import KeyedStream
 from sameday.serve.client import Client
 from sameday.serve.state import build_state
 from sameday.store.memory import MemoryStore

@@ -6,11 +6,10 @@ import dataclasses
 import json
 import math
 
-from sameday.reports.data import to_dict
-
 from sameday.analysis.bandit_report import BanditReport
 from sameday.analysis.interleaving_report import InterleavingReport
 from sameday.analysis.report import ABReport
+from sameday.reports.data import to_dict
 
 
 def test_every_design_is_plain_json(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sameday.reports.format import interval, num, pct, share
-
 from sameday.analysis.bandit_report import BanditReport
 from sameday.analysis.interleaving_report import InterleavingReport
 from sameday.analysis.report import ABReport, Report
 from sameday.analysis.verdict import chance
 from sameday.reports import text
+from sameday.reports.format import interval, num, pct, share
 
 
 def test_verdict_banner_is_the_decision_line(ab_report: ABReport) -> None:

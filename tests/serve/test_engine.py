@@ -7,10 +7,10 @@ from collections import Counter
 import pytest
 
 from sameday.assign import Allocation
-from sameday.errors import StoreUnavailable
+from sameday.errors import StoreUnavailable, UnknownSurface
 from sameday.events.records import Exposure
 from sameday.serve.cache import ListCache, refresh_cache
-from sameday.serve.engine import Engine, UnknownSurface
+from sameday.serve.engine import Engine
 from sameday.serve.state import build_state
 from sameday.store.base import Item
 from sameday.store.codec import encode_list

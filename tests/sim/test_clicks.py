@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sameday.errors import SimulationError
 from sameday.sim.clicks import Cascade, PositionBased, click_model
-from sameday.sim.world import SimulationError
 
 DRAWS = 200_000
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from sameday.errors import SimulationError
 from sameday.events.memory import MemorySink
 from sameday.events.writer import EventWriter
 from sameday.serve.app import create_app
@@ -17,7 +18,7 @@ from sameday.serve.state import build_state
 from sameday.sim.clicks import click_model
 from sameday.sim.data import item_id
 from sameday.sim.traffic import EVENT_BATCH, simulate_users
-from sameday.sim.world import SimulationError, World, make_world
+from sameday.sim.world import World, make_world
 from sameday.store.memory import MemoryStore
 from sameday.testing import experiment_spec, load_lists, surface_spec
 

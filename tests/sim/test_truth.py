@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sameday.policies._keyed import KeyedStream
+from sameday.errors import SimulationError
 from sameday.policies.interleave import team_draft
+from sameday.policies.keyed import KeyedStream
 from sameday.sim.clicks import Cascade, PositionBased
 from sameday.sim.grading import ab_users, grade, interleaving_users
 from sameday.sim.truth import ab_truth, interleaving_truth, served
-from sameday.sim.world import SimulationError, make_world
+from sameday.sim.world import make_world
 
 
 def test_served_fills_from_the_fallback_without_duplicates() -> None:

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sameday.errors import SimulationError
 from sameday.sim.data import generate, load, user_id, user_index
 from sameday.sim.interactions import log_interactions, split
-from sameday.sim.world import SimulationError, load_world, make_world
+from sameday.sim.world import load_world, make_world
 
 
 def test_same_seed_same_world_and_logs(tmp_path: Path) -> None:

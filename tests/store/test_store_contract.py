@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sameday.errors import NotFound, StoreUnavailable
-from sameday.store import Item, MemoryStore, ServingStore, VersionInUse, open_store
+from sameday.errors import NotFound, StoreUnavailable, VersionInUse
+from sameday.store import Item, MemoryStore, ServingStore, open_store
 from sameday.store.codec import encode_list
 from sameday.store.redis import RedisStore
 from sameday.store.sqlite import SQLiteStore

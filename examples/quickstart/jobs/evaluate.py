@@ -4,7 +4,7 @@
 
 Reads ``out/MODEL.npy`` (written by ``jobs/train.py``) and the test split, prints one line per
 model and writes ``out/offline.json``: ``{"k": 10, "models": {"als": {"ndcg": ...}, ...}}``.
-The conventions of each metric are those of ``sameday.offline.metrics``.
+The conventions of each metric are those of ``sameday.offline.ranking_metrics``.
 """
 
 from __future__ import annotations

@@ -28,10 +28,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from sameday.analysis.metrics import MetricColumns, columns
+from sameday.analysis.metric_sql import MetricColumns, columns
 from sameday.analysis.stats.adjusted import compare_cuped, compare_ratios, ratio
 from sameday.analysis.stats.bayesian import bayesian_view
-from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.frequentist import (
     Comparison,
     Estimate,
@@ -43,6 +42,7 @@ from sameday.analysis.stats.sequential import sequential_comparison
 from sameday.analysis.stats.summary import ArmSummary
 from sameday.analysis.summaries import Summaries
 from sameday.config.metric import Metric
+from sameday.errors import StatsInputError
 
 Role = Literal["primary", "secondary", "guardrail"]
 Outcome = Literal["better", "worse", "flat"]

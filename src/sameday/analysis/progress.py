@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.power import plan
 from sameday.analysis.stats.sequential import DEFAULT_N_STAR, tuning_from_plan
 from sameday.analysis.stats.summary import ArmSummary
 from sameday.config.experiment import Plan
+from sameday.errors import StatsInputError
 
 
 @dataclass(frozen=True)

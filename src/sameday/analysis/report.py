@@ -24,7 +24,7 @@ from sameday.analysis.comparisons import (
     without_chances,
 )
 from sameday.analysis.interleaving_report import InterleavingReport, interleaving_report
-from sameday.analysis.metrics import columns
+from sameday.analysis.metric_sql import columns
 from sameday.analysis.phases import CURRENT, Scope, Selection
 from sameday.analysis.progress import Progress, progress
 from sameday.analysis.series import LiftSeries, date_of, lift_series

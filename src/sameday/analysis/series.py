@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sameday.analysis.comparisons import compare
-from sameday.analysis.metrics import DAY, columns
-from sameday.analysis.stats.errors import StatsInputError
+from sameday.analysis.metric_sql import DAY, columns
 from sameday.analysis.stats.sequential import sequential_comparison
 from sameday.analysis.summaries import Summaries
 from sameday.config.metric import Metric
+from sameday.errors import StatsInputError
 
 
 @dataclass(frozen=True)

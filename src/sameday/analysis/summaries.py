@@ -2,8 +2,8 @@
 
 Everything a report computes comes from these sums (``n``, ``Σy``, ``Σy²``, ``Σx``, ``Σx²``, ``Σxy``
 per metric, and the count of units whose ``y`` is not zero), computed by DuckDB in one aggregation
-over ``unit_values`` (see :mod:`sameday.analysis.metrics`). Days are cohorts of first exposure, so
-the per-day partials are disjoint sets of units and **add up**: the cumulative summary up to day
+over ``unit_values`` (see :mod:`sameday.analysis.metric_sql`). Days are cohorts of first exposure,
+so the per-day partials are disjoint sets of units and **add up**: the cumulative summary up to day
 ``d`` is the sum of the partials up to ``d`` (the time series of the report), and the total is the
 sum of all of them. A day's partial stops changing once its units' attribution windows have closed,
 which is what lets a caller keep old partials and recompute only the open days.
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import duckdb
 
-from sameday.analysis.metrics import MetricColumns, columns, statements
+from sameday.analysis.metric_sql import MetricColumns, columns, statements
 from sameday.analysis.phases import Scope, Selection, restrict
 from sameday.analysis.source import EventQuery, open_events
 from sameday.analysis.stats.summary import ArmSummary

@@ -6,7 +6,7 @@ building blocks mirror GrowthBook's SDK functions name for name (``hash``, ``get
 ``Allocation`` and ``compile_condition`` are the precomputed forms the serving path calls.
 """
 
-from sameday.assign.allocation import Allocation, InvalidAllocation
+from sameday.assign.allocation import Allocation
 from sameday.assign.buckets import (
     Range,
     choose_variation,
@@ -18,6 +18,7 @@ from sameday.assign.compiled import compile_condition
 from sameday.assign.conditions import eval_condition
 from sameday.assign.filters import Filter, Namespace, hash_value, in_namespace, is_filtered_out
 from sameday.assign.hashing import fnv1a32, hash
+from sameday.errors import InvalidAllocation
 
 __all__ = [
     "Allocation",

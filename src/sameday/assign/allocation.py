@@ -22,7 +22,7 @@ from sameday.assign.buckets import WEIGHT_SUM_MAX, WEIGHT_SUM_MIN, Range, get_bu
 from sameday.assign.filters import Filter, Namespace, in_namespace, is_filtered_out
 from sameday.assign.hashing import FNV_OFFSET, FNV_PRIME, code_units, fnv1a32_continue
 from sameday.assign.hashing import hash as gb_hash
-from sameday.errors import SamedayError
+from sameday.errors import InvalidAllocation
 
 if TYPE_CHECKING:
     from sameday.config.experiment import Experiment
@@ -30,10 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["Allocation", "InvalidAllocation"]
 
 _MASK = 0xFFFFFFFF
-
-
-class InvalidAllocation(SamedayError, ValueError):
-    """An allocation's settings are impossible (weights, coverage, ranges or hash version)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,13 +108,6 @@ def _as_condition(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else _EMPTY
 
 
-def _every(obj: Any, conditions: Any, groups: Mapping[str, Any]) -> bool:
-    """GrowthBook's ``evalAnd``: true unless a branch fails (a non-list has no branches)."""
-    if not isinstance(conditions, ARRAY):
-        return True
-    return all(_eval(obj, _as_condition(c), groups) for c in conditions)
-
-
 def _any(obj: Any, conditions: Any, groups: Mapping[str, Any]) -> bool:
     """GrowthBook's ``evalOr``: true when empty (or not a list), else when any branch holds."""
     if not isinstance(conditions, ARRAY) or not conditions:

@@ -18,7 +18,6 @@ from sameday.cli._common import echo_json, json_option, project_option
 if TYPE_CHECKING:  # the runner is imported inside commands, so `sameday --help` stays fast
     from sameday.config.loader import Project
     from sameday.pipeline.plan import Plan
-    from sameday.pipeline.scheduler import Publisher
 
 
 def _console() -> Console:
@@ -33,23 +32,6 @@ def _store(project: Project) -> Iterator[Any]:
 
     with MetadataStore.open(project.url(project.settings.storage.metadata), migrate=True) as store:
         yield store
-
-
-def _publisher(project: Project) -> Publisher:
-    """Publishes through ``sameday.results.publish``, imported only when a job publishes."""
-
-    def publish(result_set: str, source: Path, run_id: str) -> None:
-        try:
-            from sameday.results.publish import publish as publish_result
-        except ImportError as exc:
-            from sameday.errors import PipelineError
-
-            raise PipelineError(
-                f"cannot publish {result_set!r}: the results package is unavailable ({exc})"
-            ) from exc
-        publish_result(project, result_set, source=source, run_id=run_id)
-
-    return publish
 
 
 _PARAM = click.option(
@@ -103,6 +85,7 @@ def run(
     from sameday.pipeline.params import parse_assignments
     from sameday.pipeline.progress import ProgressView
     from sameday.pipeline.runner import Runner, cancel_on_signals, plan_run
+    from sameday.results.job_output import job_publisher
 
     project = load_project(project_dir)
     given = parse_assignments(params)
@@ -119,7 +102,7 @@ def run(
             return
         with ProgressView(_console(), live=progress) as view:
             runner = Runner(
-                project, store, parallel=parallel, observer=view, publisher=_publisher(project)
+                project, store, parallel=parallel, observer=view, publisher=job_publisher(project)
             )
             with cancel_on_signals(runner):
                 runner.run(
@@ -240,6 +223,7 @@ def backfill(
     from sameday.pipeline.params import parse_assignments
     from sameday.pipeline.progress import ProgressView
     from sameday.pipeline.runner import Runner, cancel_on_signals
+    from sameday.results.job_output import job_publisher
 
     project = load_project(project_dir)
     given = parse_assignments(params)
@@ -247,7 +231,7 @@ def backfill(
     console = _console()
     with _store(project) as store, ProgressView(console, live=progress) as view:
         runner = Runner(
-            project, store, parallel=parallel, observer=view, publisher=_publisher(project)
+            project, store, parallel=parallel, observer=view, publisher=job_publisher(project)
         )
         with cancel_on_signals(runner):
             report = run_backfill(

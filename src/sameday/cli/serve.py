@@ -10,14 +10,7 @@ from pathlib import Path
 import click
 
 from sameday.cli._common import project_option
-from sameday.errors import SamedayError
-
-
-class UnsafeBind(SamedayError, ValueError):
-    """Refusing to listen beyond localhost without both API keys."""
-
-    exit_code = 2
-
+from sameday.errors import PortInUse, UnsafeBind
 
 KEY_SETTINGS = {
     "serving": "serve.api_keys.serving (SAMEDAY_SERVING_KEY)",
@@ -46,10 +39,6 @@ def check_bind(host: str, serving_key: str | None, admin_key: str | None) -> Non
             f"{'them' if len(missing) > 1 else 'it'} in sameday.yaml as ${{ENV_VAR}} and export "
             "the variable, or listen on 127.0.0.1"
         )
-
-
-class PortInUse(SamedayError, OSError):
-    """The address to listen on is taken (or not ours to take)."""
 
 
 def _check_free(host: str, port: int) -> None:

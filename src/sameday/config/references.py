@@ -7,10 +7,10 @@ from collections.abc import Iterable
 
 from sameday.config._yaml import Located, PathKey
 from sameday.config.experiment import Experiment
+from sameday.config.graph import find_cycle
 from sameday.config.loader import Project
 from sameday.config.traffic import conflicts, overlap_message, overlaps
 from sameday.errors import Problem
-from sameday.pipeline.dag import find_cycle
 
 
 def check_references(project: Project) -> list[Problem]:

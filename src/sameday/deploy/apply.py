@@ -11,18 +11,8 @@ from dataclasses import dataclass
 from sameday.config.loader import Project
 from sameday.config.traffic import conflicts, overlap_message, overlaps
 from sameday.deploy.plan import Plan, desired_objects, make_plan
-from sameday.errors import SamedayError
+from sameday.errors import ApplyRefused
 from sameday.metadata import MetadataStore
-
-
-class ApplyRefused(SamedayError, ValueError):
-    """Applying would create an invalid or conflicting state; nothing was changed."""
-
-    def __init__(self, reasons: list[str]) -> None:
-        self.reasons = reasons
-        super().__init__(
-            "apply refused, nothing was changed:\n" + "\n".join(f"  - {r}" for r in reasons)
-        )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sameday.events.errors import EventRejected, EventsUnavailable
+from sameday.errors import EventRejected, EventsUnavailable
 from sameday.events.memory import MemorySink
 from sameday.events.obd import from_obd_csv, to_obd_rows
 from sameday.events.records import Exposure, Outcome

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from sameday.events.errors import EventRejected
+from sameday.errors import EventRejected
 from sameday.events.records import Exposure, Outcome, from_json
 
 EXPOSURE_COLUMNS = (

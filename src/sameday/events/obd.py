@@ -26,15 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sameday.errors import SamedayError
+from sameday.errors import OBDFormatError
 from sameday.events.records import Exposure, Outcome
 
 OBD_COLUMNS = ("timestamp", "item_id", "position", "click", "propensity_score")
 """The columns every OBD row has, before its context columns."""
-
-
-class OBDFormatError(SamedayError, ValueError):
-    """A file is not in the Open Bandit Dataset's CSV format."""
 
 
 def to_obd_rows(

@@ -26,7 +26,7 @@ try:
 except ImportError as exc:  # pragma: no cover - psycopg is in the dev environment
     raise ImportError("PostgresSink needs psycopg 3: pip install 'sameday[postgres]'") from exc
 
-from sameday.errors import StoreUnavailable
+from sameday.errors import EventRejected, StoreUnavailable
 from sameday.events._columns import (
     EXPOSURE_COLUMNS,
     OUTCOME_COLUMNS,
@@ -38,7 +38,6 @@ from sameday.events._columns import (
     outcome_rows,
     outcomes_query,
 )
-from sameday.events.errors import EventRejected
 from sameday.events.records import Exposure, Outcome
 from sameday.events.sink import EventSink
 

@@ -28,7 +28,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, Literal
 
-from sameday.errors import StoreUnavailable
+from sameday.errors import EventRejected, StoreUnavailable
 from sameday.events._columns import (
     EXPOSURE_COLUMNS,
     OUTCOME_COLUMNS,
@@ -40,7 +40,6 @@ from sameday.events._columns import (
     outcome_rows,
     outcomes_query,
 )
-from sameday.events.errors import EventRejected
 from sameday.events.records import Exposure, Outcome
 from sameday.events.sink import EventSink
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from sameday.events.errors import EventsUnavailable
+from sameday.errors import EventsUnavailable
 
 if TYPE_CHECKING:
     import asyncio

@@ -54,8 +54,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sameday._closing import Closing
-from sameday.errors import StoreUnavailable
-from sameday.events.errors import EventRejected, EventsUnavailable
+from sameday.errors import EventRejected, EventsUnavailable, StoreUnavailable
 from sameday.events.records import Exposure, Outcome, outcome_problem, storable_exposure
 from sameday.events.sink import EventSink
 from sameday.events.ticket import Ticket

@@ -9,30 +9,16 @@ history stays for audits (which allocation served which exposure: ``extra["param
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from sameday.errors import MetadataError
+from sameday.errors import BanditParamsConflict
 from sameday.metadata._checks import check_json
 from sameday.metadata.models import BanditParamsRow
-
-
-class BanditParamsConflict(MetadataError):
-    """Another update saved a newer snapshot first; re-read the latest and update again."""
-
-
-@dataclass(frozen=True)
-class BanditParamsRecord:
-    """One snapshot of a bandit's parameters (``params`` as saved)."""
-
-    experiment: str
-    version: int
-    params: dict[str, Any]
-    created_at: datetime
+from sameday.metadata.records import BanditParamsRecord
 
 
 def _record(row: BanditParamsRow) -> BanditParamsRecord:

@@ -134,3 +134,13 @@ class AppliedObject:
     spec: dict[str, Any]
     spec_hash: str
     applied_at: datetime
+
+
+@dataclass(frozen=True)
+class BanditParamsRecord:
+    """One snapshot of a bandit's parameters (``params`` as saved)."""
+
+    experiment: str
+    version: int
+    params: dict[str, Any]
+    created_at: datetime

@@ -37,6 +37,7 @@ from sameday.metadata.records import (
     AppliedObject,
     AttemptEntry,
     AttemptRecord,
+    BanditParamsRecord,
     LiveChange,
     RunRecord,
     SnapshotRecord,
@@ -327,7 +328,7 @@ class MetadataStore(Closing):
 
     # Bandit parameter snapshots.
 
-    def latest_bandit_params(self, experiment: str) -> _bandits.BanditParamsRecord | None:
+    def latest_bandit_params(self, experiment: str) -> BanditParamsRecord | None:
         """The live (newest) parameter snapshot of a bandit, or ``None`` before its first."""
         with self._session() as session:
             return _bandits.latest(session, experiment)
@@ -337,14 +338,14 @@ class MetadataStore(Closing):
         with self._session() as session:
             return _bandits.latest_versions(session)
 
-    def bandit_history(self, experiment: str, limit: int = 20) -> list[_bandits.BanditParamsRecord]:
+    def bandit_history(self, experiment: str, limit: int = 20) -> list[BanditParamsRecord]:
         """A bandit's newest ``limit`` snapshots, newest first."""
         with self._session() as session:
             return _bandits.history(session, experiment, limit)
 
     def save_bandit_params(
         self, experiment: str, params: dict[str, Any], *, expected_version: int | None
-    ) -> _bandits.BanditParamsRecord:
+    ) -> BanditParamsRecord:
         """Atomically make ``params`` the live snapshot after ``expected_version``.
 
         Raises:

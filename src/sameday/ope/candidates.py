@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sameday.ope.policies import BernoulliTS, Candidate, Fixed, PolicyError, ResultSet, Uniform
+from sameday.errors import PolicyError
+from sameday.ope.policies import BernoulliTS, Candidate, Fixed, ResultSet, Uniform
 from sameday.store.base import ServingStore
 
 

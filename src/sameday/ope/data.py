@@ -17,15 +17,11 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from sameday.errors import SamedayError
+from sameday.errors import LoggedDataError
 from sameday.events.obd import from_obd_csv, to_obd_rows
 from sameday.events.records import Exposure, Outcome
 
 Level = Literal["item", "arm"]
-
-
-class LoggedDataError(SamedayError, ValueError):
-    """Logged rounds cannot be evaluated (no rounds, or a missing or zero propensity)."""
 
 
 @dataclass(frozen=True)

@@ -23,15 +23,11 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from sameday.errors import SamedayError
+from sameday.errors import PolicyError
 from sameday.ope.data import LoggedData
 from sameday.store.base import ServingStore
 
 Matrix = npt.NDArray[np.float64]
-
-
-class PolicyError(SamedayError, ValueError):
-    """A candidate policy cannot be built or does not fit the logged actions."""
 
 
 class Candidate(Protocol):

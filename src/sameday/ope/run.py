@@ -5,16 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sameday.errors import SamedayError
+from sameday.errors import OPEUsageError
 from sameday.ope.candidates import parse_candidate
 from sameday.ope.data import Level, LoggedData, from_exposures, from_obd
 from sameday.ope.estimators import ESTIMATORS, Estimate, estimate
-
-
-class OPEUsageError(SamedayError, ValueError):
-    """The options of an evaluation do not fit together."""
-
-    exit_code = 2
 
 
 def run_ope(

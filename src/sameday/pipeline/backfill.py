@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sameday.errors import PipelineError, PipelineFailed
+from sameday.errors import PipelineError, PipelineFailed, RunCancelled
 from sameday.pipeline.params import DS, parse_date
-from sameday.pipeline.runner import RunCancelled, Runner, find_pipeline, plan_run
+from sameday.pipeline.runner import Runner, find_pipeline, plan_run
 
 MAX_DATES = 3660
 """The longest backfill, in days (ten years): a typo in a year should not start 20,000 runs."""
@@ -113,7 +113,7 @@ def backfill(
             "a backfill sets ds from --start/--end: do not pass -p ds=...", pipeline=pipeline
         )
     plans = [
-        plan_run(runner.project, pipeline, runner.store, params={**given, DS: d.isoformat()})
+        plan_run(runner.project, pipeline, runner.metadata, params={**given, DS: d.isoformat()})
         for d in dates
     ]
     results: list[BackfillRun] = []

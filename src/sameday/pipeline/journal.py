@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Protocol
 
 from sameday.metadata.records import AttemptEntry, AttemptStatus
 
@@ -36,13 +37,22 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class AttemptRecorder(Protocol):
+    """Where a journal writes: ``MetadataStore`` in a run, a list-backed double in tests."""
+
+    def record_attempts(self, run_id: str, attempts: Sequence[AttemptEntry]) -> None:
+        """Insert or update ``attempts`` of run ``run_id`` in one transaction."""
+
+
 class Journal:
     """Queues the attempt records of run ``run_id`` and writes them to ``store`` in batches.
 
     ``store`` needs one method, ``record_attempts(run_id, entries)``, as ``MetadataStore`` has.
     """
 
-    def __init__(self, store: Any, run_id: str, *, interval: float = WRITE_INTERVAL) -> None:
+    def __init__(
+        self, store: AttemptRecorder, run_id: str, *, interval: float = WRITE_INTERVAL
+    ) -> None:
         self.store = store
         self.run_id = run_id
         self.interval = interval

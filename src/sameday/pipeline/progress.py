@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from sameday.pipeline.events import (
+from sameday.pipeline.run_events import (
     JOB_STATES,
     JobChanged,
     JobOutput,

@@ -31,23 +31,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sameday.config.loader import Project
 from sameday.config.pipeline import Pipeline
-from sameday.errors import NotFound, PipelineError, PipelineFailed
-from sameday.pipeline.events import Observer, RunEvent, RunFinished, RunStarted
+from sameday.errors import NotFound, PipelineError, PipelineFailed, RunCancelled
 from sameday.pipeline.journal import Journal
 from sameday.pipeline.params import resolve_params
 from sameday.pipeline.plan import Plan, build_plan
 from sameday.pipeline.process import GRACE
+from sameday.pipeline.run_events import Observer, RunEvent, RunFinished, RunStarted
 from sameday.pipeline.scheduler import Publisher, Scheduler, Settings
 
-
-class RunCancelled(PipelineFailed):
-    """A run was cancelled (Ctrl-C or ``SIGTERM``); the CLI exits 130, as an interrupted shell."""
-
-    exit_code = 130
+if TYPE_CHECKING:  # SQLAlchemy loads when the caller opens the store, not when this imports
+    from sameday.metadata.records import RunRecord
+    from sameday.metadata.store import MetadataStore
 
 
 @dataclass(frozen=True)
@@ -76,12 +74,12 @@ def find_pipeline(project: Project, name: str) -> Pipeline:
     raise NotFound(f"no pipeline named {name!r} in {project.root}; {hint}")
 
 
-def succeeded_jobs(store: Any, run: Any) -> set[str]:
+def succeeded_jobs(metadata: MetadataStore, run: RunRecord) -> set[str]:
     """Jobs that succeeded in ``run``, or in the run it resumed when it skipped them as done."""
-    statuses: dict[str, str] = store.job_statuses(run.id)
+    statuses: dict[str, str] = metadata.job_statuses(run.id)
     done = {job for job, status in statuses.items() if status == "succeeded"}
     if run.resumed_from:
-        earlier = succeeded_jobs(store, store.get_run(run.resumed_from))
+        earlier = succeeded_jobs(metadata, metadata.get_run(run.resumed_from))
         done |= {job for job, status in statuses.items() if status == "skipped" and job in earlier}
     return done
 
@@ -89,7 +87,7 @@ def succeeded_jobs(store: Any, run: Any) -> set[str]:
 def plan_run(
     project: Project,
     pipeline: str,
-    store: Any,
+    metadata: MetadataStore | None,
     *,
     params: Mapping[str, str] | None = None,
     only: Sequence[str] = (),
@@ -100,6 +98,7 @@ def plan_run(
     """The plan of a run, and the full id of the run it resumes (or ``None``).
 
     Args:
+        metadata: the open metadata store; needed only to ``resume`` (``None`` plans a new run).
         params: ``-p`` values; with ``resume`` they override the resumed run's parameters.
         resume: id (or unique prefix) of a run whose unsucceeded jobs are run again.
         now: the moment ``ds`` defaults from (tests pin it).
@@ -118,7 +117,11 @@ def plan_run(
             "--resume re-runs what did not succeed: it cannot be combined with --only or --from",
             pipeline=pipeline,
         )
-    previous = store.get_run(resume)
+    if metadata is None:
+        raise PipelineError(
+            "--resume reads the earlier run from the metadata store", pipeline=pipeline
+        )
+    previous = metadata.get_run(resume)
     if previous.pipeline != model.name:
         raise PipelineError(
             f"run {previous.id} is a run of pipeline {previous.pipeline!r}, not "
@@ -126,8 +129,8 @@ def plan_run(
             f"--resume {resume}`",
             pipeline=pipeline,
         )
-    recorded = [job.name for job in model.jobs if job.name in store.job_statuses(previous.id)]
-    done = succeeded_jobs(store, previous)
+    recorded = [job.name for job in model.jobs if job.name in metadata.job_statuses(previous.id)]
+    done = succeeded_jobs(metadata, previous)
     if not set(recorded) - done:
         raise PipelineError(
             f"nothing to resume: every job of run {previous.id} succeeded", pipeline=pipeline
@@ -141,9 +144,9 @@ class Runner:
 
     Args:
         project: the loaded project (root, runs folder, default parallelism).
-        store: an open ``MetadataStore``; used from the calling thread only.
+        metadata: an open ``MetadataStore``; used from the calling thread only.
         parallel: jobs run at once (default: ``orchestrator.local.parallel``).
-        observer: receives :mod:`sameday.pipeline.events`, one at a time; it must not raise.
+        observer: receives :mod:`sameday.pipeline.run_events`, one at a time; it must not raise.
         publisher: publishes job outputs that name a result set; raising fails the job.
         stream_output: send every output line to ``observer`` (else logs are only written).
         grace: seconds between ``SIGTERM`` and ``SIGKILL`` when stopping jobs.
@@ -152,7 +155,7 @@ class Runner:
     def __init__(
         self,
         project: Project,
-        store: Any,
+        metadata: MetadataStore,
         *,
         parallel: int | None = None,
         observer: Observer | None = None,
@@ -161,7 +164,7 @@ class Runner:
         grace: float = GRACE,
     ) -> None:
         self.project = project
-        self.store = store
+        self.metadata = metadata
         self.parallel = max(1, parallel or project.settings.orchestrator.local.parallel)
         self.runs_dir = project.path(project.settings.orchestrator.local.runs_dir)
         self.publisher = publisher
@@ -192,11 +195,11 @@ class Runner:
         """
         started = time.monotonic()
         name = plan.pipeline.name
-        record = self.store.create_run(
+        record = self.metadata.create_run(
             name, dict(plan.params), trigger=trigger, resumed_from=resumed_from
         )
         log_dir = self.runs_dir / record.id
-        journal = Journal(self.store, record.id)
+        journal = Journal(self.metadata, record.id)
         settings = Settings(
             journal,
             self.project.root,
@@ -225,7 +228,7 @@ class Runner:
             "cancelled" if scheduler.cancelled else "failed" if scheduler.failed else "succeeded"
         )
         message = _summary(scheduler, status)
-        self.store.finish_run(record.id, status, message)
+        self.metadata.finish_run(record.id, status, message)
         self._emit(RunFinished(record.id, status, tuple(scheduler.failed), message))
         if status == "cancelled":
             raise RunCancelled(message, pipeline=name, run_id=record.id, status=status)

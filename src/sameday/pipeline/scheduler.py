@@ -22,10 +22,10 @@ from pathlib import Path
 from sameday.errors import ConfigError, MissingDependency
 from sameday.metadata.records import AttemptStatus
 from sameday.pipeline.dag import downstream
-from sameday.pipeline.events import JobChanged, JobOutput, RunEvent
 from sameday.pipeline.journal import Journal
 from sameday.pipeline.plan import Plan, PlannedJob
 from sameday.pipeline.process import JobProcess, ProcessResult
+from sameday.pipeline.run_events import JobChanged, JobOutput, RunEvent
 
 Publisher = Callable[[str, Path, str], None]
 """Publishes an output: ``(result_set, source_path, run_id)``; raising fails the job."""

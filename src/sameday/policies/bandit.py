@@ -31,15 +31,11 @@ from math import exp
 from typing import Any
 
 from sameday.config.experiment import Bandit
-from sameday.errors import SamedayError
-from sameday.policies._keyed import keyed_uniform
+from sameday.errors import BanditSettingsError
+from sameday.policies.keyed import keyed_uniform
 
 THOMPSON_DRAWS = 20_000
 """Monte Carlo draws behind a Thompson allocation."""
-
-
-class BanditSettingsError(SamedayError, ValueError):
-    """A bandit's settings cannot give a valid allocation (e.g. ``min_share`` too large)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sameday.policies._keyed import KeyedStream
+from sameday.policies.keyed import KeyedStream
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from sameday.policies.update import UpdateResult, update_experiment
 
 if TYPE_CHECKING:
     from sameday.metadata import MetadataStore
-    from sameday.metadata._bandits import BanditParamsRecord
+    from sameday.metadata.records import BanditParamsRecord
 
 
 def update_project_bandit(project_dir: Path | None, name: str) -> UpdateResult:

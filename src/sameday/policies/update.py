@@ -19,17 +19,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sameday.config.experiment import Bandit, Experiment
-from sameday.errors import SamedayError
+from sameday.errors import NotABandit
 from sameday.events.records import Exposure, Outcome
 from sameday.events.sink import EventSink
 from sameday.policies.bandit import BanditParams, allocation, initial_params
 
 if TYPE_CHECKING:
-    from sameday.metadata._bandits import BanditParamsRecord
-
-
-class NotABandit(SamedayError, ValueError):
-    """A bandit operation was asked of an experiment whose design is not ``bandit``."""
+    from sameday.metadata.records import BanditParamsRecord
 
 
 class ParamStore(Protocol):

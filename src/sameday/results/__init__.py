@@ -4,14 +4,9 @@ Importing this package loads DuckDB, pyarrow and numpy (through the reader); the
 path imports :mod:`sameday.store` only.
 """
 
+from sameday.errors import PublishInProgress
 from sameday.results.checks import CheckFailure
-from sameday.results.lifecycle import (
-    PublishInProgress,
-    RollbackResult,
-    history,
-    rollback,
-    snapshots,
-)
+from sameday.results.lifecycle import RollbackResult, history, rollback, snapshots
 from sameday.results.publish import PublishResult, publish
 
 __all__ = [

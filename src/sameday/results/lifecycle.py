@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from sameday.config.loader import Project
 from sameday.config.results import ResultSet
-from sameday.errors import NotFound, SamedayError
+from sameday.errors import NotFound, PublishInProgress
 from sameday.metadata import LiveChange, MetadataStore, SnapshotRecord
 from sameday.store import ServingStore, open_store
 
@@ -42,10 +42,6 @@ LOCK_TIMEOUT = 120.0
 """Seconds to wait for another publish or rollback of the same result set to finish."""
 KEPT = ("live", "retired")
 """Snapshot statuses whose lists must stay in the store."""
-
-
-class PublishInProgress(SamedayError, RuntimeError):
-    """Another publish or rollback of the same result set held the lock for too long."""
 
 
 @dataclass(frozen=True)

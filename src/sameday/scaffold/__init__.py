@@ -9,14 +9,10 @@ from pathlib import Path
 
 from sameday.config.loader import PROJECT_FILE
 from sameday.config.schema import write_schemas
-from sameday.errors import SamedayError
+from sameday.errors import ProjectExists
 
 # Files are stored without a leading dot so packaging tools keep them.
 _RENAMES = {"gitignore": ".gitignore"}
-
-
-class ProjectExists(SamedayError, FileExistsError):
-    """``sameday init`` would overwrite an existing project."""
 
 
 def init_project(target: Path, *, name: str | None = None) -> list[Path]:

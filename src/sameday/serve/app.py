@@ -23,16 +23,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from sameday.errors import SamedayError, StoreUnavailable
-from sameday.events.errors import EventRejected
+from sameday.errors import BadRequest, EventRejected, SamedayError, StoreUnavailable, UnknownSurface
 from sameday.events.records import Outcome
 from sameday.serve import requests as parse
 from sameday.serve.batching import ReadBatcher, served
 from sameday.serve.client import Client
-from sameday.serve.engine import UnknownSurface
 from sameday.serve.fastpath import fast_recommend, key_allowed
-from sameday.serve.metrics import ServerMetrics
 from sameday.serve.openapi import openapi_spec
+from sameday.serve.prometheus import ServerMetrics
 
 Handler = Callable[[Request], Awaitable[Response]]
 EVENTS_TIMEOUT = 5.0
@@ -133,7 +131,7 @@ def create_app(
                 return error(401, WRONG_KEY)
             try:
                 response = await handler(request)
-            except parse.BadRequest as exc:
+            except BadRequest as exc:
                 response = error(exc.status, str(exc), exc.field)
             except ClientDisconnect:  # nobody to answer: one line, not a traceback
                 logger.warning(
@@ -159,7 +157,7 @@ def create_app(
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise parse.BadRequest(f"the body is not valid JSON: {exc}") from None
+            raise BadRequest(f"the body is not valid JSON: {exc}") from None
 
     async def recommend(request: Request) -> Response:
         if request.method == "POST":

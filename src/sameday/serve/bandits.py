@@ -21,7 +21,7 @@ from sameday.serve.state import ExperimentPlan, ServingState
 
 if TYPE_CHECKING:
     from sameday.events.sink import EventSink
-    from sameday.metadata._bandits import BanditParamsRecord
+    from sameday.metadata.records import BanditParamsRecord
     from sameday.policies.update import ParamStore
 
 

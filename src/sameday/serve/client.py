@@ -28,7 +28,7 @@ from sameday.store.base import ServingStore
 
 if TYPE_CHECKING:
     from sameday.metadata import MetadataStore
-    from sameday.metadata._bandits import BanditParamsRecord
+    from sameday.metadata.records import BanditParamsRecord
 
 
 class AppliedSource:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sameday.errors import NotFound, StoreUnavailable
+from sameday.errors import NotFound, StoreUnavailable, UnknownSurface
 from sameday.events.records import Exposure
 from sameday.policies.bandit import BanditPolicy
 from sameday.serve.cache import ListCache
@@ -29,10 +29,6 @@ class ExposureLog(Protocol):
 
     def log_exposure(self, exposure: Exposure) -> None:
         """Queue one exposure without blocking."""
-
-
-class UnknownSurface(NotFound):
-    """The request names a surface that is not applied."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,10 +21,10 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.types import Scope, Send
 
+from sameday.errors import BadRequest, UnknownSurface
 from sameday.serve import requests as parse
 from sameday.serve.batching import ReadBatcher, served
 from sameday.serve.client import Client
-from sameday.serve.engine import UnknownSurface
 
 logger = logging.getLogger("sameday.serve")
 PREFIX = "/v1/recommend/"
@@ -97,7 +97,7 @@ def fast_recommend(
                 )
                 result = await served(engine, prepared, batcher)
                 body = orjson.dumps(result.to_dict())
-        except parse.BadRequest as exc:
+        except BadRequest as exc:
             status, body = 400, error_body(400, str(exc), exc.field)
         except UnknownSurface as exc:
             status, body = 404, error_body(404, str(exc), "surface")

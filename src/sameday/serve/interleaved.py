@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sameday.policies._keyed import KeyedStream
 from sameday.policies.interleave import Interleaved, balanced, multileave, ranks, team_draft
+from sameday.policies.keyed import KeyedStream
 from sameday.serve.state import InterleavePlan
 
 

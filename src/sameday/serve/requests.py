@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sameday.errors import BadRequest, BodyTooLarge, BodyTooSlow
 from sameday.events.records import Outcome, outcome_problem
 
 MAX_BATCH = 1000
@@ -23,28 +24,6 @@ MAX_BODY = 1 << 20
 """Default cap on a request body, in bytes (1 MiB: 1,000 events of 1 KB; ``serve.max_body``)."""
 BODY_TIMEOUT = 30.0
 """Default seconds a client has to send a whole body (35 KB/s for a full 1 MiB)."""
-
-
-class BadRequest(ValueError):
-    """Input that cannot be served: answered with ``status`` (400) and this message."""
-
-    status = 400
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        self.field = field
-        super().__init__(message)
-
-
-class BodyTooLarge(BadRequest):
-    """A body over the cap: 413, said before reading it when ``Content-Length`` tells."""
-
-    status = 413
-
-
-class BodyTooSlow(BadRequest):
-    """A body that did not arrive in time: 408, so a slow client cannot hold a request open."""
-
-    status = 408
 
 
 async def read_body(

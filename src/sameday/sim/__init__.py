@@ -9,10 +9,11 @@
 The quickstart (``sameday demo``) grades its online tests against :mod:`sameday.sim.truth`.
 """
 
+from sameday.errors import SimulationError
 from sameday.sim.clicks import Cascade, ClickModel, PositionBased, click_model
 from sameday.sim.interactions import Interactions, log_interactions, split
 from sameday.sim.truth import ABTruth, InterleavingTruth, ab_truth, interleaving_truth, served
-from sameday.sim.world import SimulationError, World, load_world, make_world
+from sameday.sim.world import World, load_world, make_world
 
 __all__ = [
     "ABTruth",

@@ -27,7 +27,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from sameday.sim.world import FloatArray, SimulationError
+from sameday.errors import SimulationError
+from sameday.sim.world import FloatArray
 
 BoolArray = npt.NDArray[np.bool_]
 

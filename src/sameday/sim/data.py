@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from sameday.errors import SimulationError
 from sameday.sim.interactions import Interactions, log_interactions, split
-from sameday.sim.world import SimulationError, World, load_world, make_world
+from sameday.sim.world import World, load_world, make_world
 
 
 def user_id(index: int) -> str:

@@ -21,7 +21,7 @@ from typing import Literal
 from scipy import stats
 
 from sameday.analysis.stats.power import sample_size_proportions
-from sameday.sim.world import SimulationError
+from sameday.errors import SimulationError
 
 Grade = Literal["right", "wrong", "inconclusive"]
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sameday.sim.world import IntArray, SimulationError, World
+from sameday.errors import SimulationError
+from sameday.sim.world import IntArray, World
 
 _CHUNK = 512
 

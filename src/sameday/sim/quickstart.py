@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from sameday.errors import SimulationError
 from sameday.sim.clicks import click_model
 from sameday.sim.grading import Grade, ab_users, grade, interleaving_users
 from sameday.sim.truth import ab_truth, interleaving_truth, served
-from sameday.sim.world import IntArray, SimulationError, load_world
+from sameday.sim.world import IntArray, load_world
 
 AB_TEST = "home-als"
 INTERLEAVING_TEST = "home-als-vs-knn"

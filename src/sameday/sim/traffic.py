@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from sameday.errors import SimulationError
 from sameday.sim.clicks import ClickModel
 from sameday.sim.data import item_index, user_id
-from sameday.sim.world import SimulationError, World
+from sameday.sim.world import World
 
 EVENT_BATCH = 500
 """Clicks sent per ``POST /v1/events``."""

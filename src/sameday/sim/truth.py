@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sameday.policies._keyed import KeyedStream
 from sameday.policies.interleave import team_draft
+from sameday.policies.keyed import KeyedStream
 from sameday.sim.clicks import ClickModel
 from sameday.sim.world import IntArray, World
 

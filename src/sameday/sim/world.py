@@ -24,17 +24,13 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from sameday.errors import SamedayError
+from sameday.errors import SimulationError
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 _ROWS = 4096
 """Rows of lists scored at once: bounds the ``(rows, slots, dim)`` temporary."""
-
-
-class SimulationError(SamedayError, ValueError):
-    """The simulator was given settings it cannot honour (the message says which and why)."""
 
 
 @dataclass(frozen=True, eq=False)

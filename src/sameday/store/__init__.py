@@ -4,7 +4,8 @@ Import backends from their modules (``sameday.store.sqlite``, ``sameday.store.re
 by URL with :func:`open_store`. Nothing here imports pyarrow, duckdb or redis-py.
 """
 
-from sameday.store.base import Chunk, Item, ServingStore, VersionInUse
+from sameday.errors import VersionInUse
+from sameday.store.base import Chunk, Item, ServingStore
 from sameday.store.factory import open_store
 from sameday.store.memory import MemoryStore
 

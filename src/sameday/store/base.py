@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from sameday._closing import Closing
-from sameday.errors import NotFound, SamedayError, StoreUnavailable
+from sameday.errors import NotFound, StoreUnavailable
 
 Chunk = Sequence[tuple[str, bytes]]
 """Part of a load: ``(key, encoded list)`` pairs, keys ascending and unique across the load."""
@@ -32,10 +32,6 @@ class Item(NamedTuple):
     item: str
     score: float
     payload: dict[str, Any] | None = None
-
-
-class VersionInUse(SamedayError, ValueError):
-    """A version cannot be loaded or dropped: it exists already, or it is the live one."""
 
 
 class ServingStore(Closing, ABC):

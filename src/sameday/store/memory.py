@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 
-from sameday.errors import NotFound
-from sameday.store.base import Chunk, Item, ServingStore, VersionInUse
+from sameday.errors import NotFound, VersionInUse
+from sameday.store.base import Chunk, Item, ServingStore
 from sameday.store.codec import decode_list
 
 

@@ -38,9 +38,9 @@ from typing import Any
 import redis as redis_py
 from redis.commands.core import Script
 
-from sameday.errors import NotFound, StoreUnavailable
+from sameday.errors import NotFound, StoreUnavailable, VersionInUse
 from sameday.store._resp import command, hset_commands
-from sameday.store.base import Chunk, Item, Read, ServingStore, VersionInUse
+from sameday.store.base import Chunk, Item, Read, ServingStore
 from sameday.store.codec import decode_list
 
 PREFIX = "sameday"

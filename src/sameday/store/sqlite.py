@@ -36,8 +36,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from sameday.errors import NotFound, StoreUnavailable
-from sameday.store.base import Chunk, Item, ServingStore, VersionInUse
+from sameday.errors import NotFound, StoreUnavailable, VersionInUse
+from sameday.store.base import Chunk, Item, ServingStore
 from sameday.store.codec import decode_list
 
 BUSY_TIMEOUT = 30.0

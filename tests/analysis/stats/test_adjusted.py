@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from sameday.analysis.stats.adjusted import compare_cuped, compare_ratios, pooled_theta, ratio
-from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.frequentist import compare_means
 from sameday.analysis.stats.summary import ArmSummary
+from sameday.errors import StatsInputError
 
 
 def _sessions(rng: np.random.Generator, n: int, ctr: float) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ import pytest
 from scipy import integrate, stats
 
 from sameday.analysis.stats.bandit import bandit_summary, cumulative_regret, probability_best
-from sameday.analysis.stats.errors import StatsInputError
+from sameday.errors import StatsInputError
 
 
 def test_two_arm_probability_best_matches_numerical_integration() -> None:

@@ -14,9 +14,9 @@ from sameday.analysis.stats.bayesian import (
     expected_loss_arrays,
     posterior,
 )
-from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.frequentist import Estimate, compare_proportions, lift_arrays
 from sameday.analysis.stats.summary import ArmSummary
+from sameday.errors import StatsInputError
 from tests.analysis.stats._simulate import bernoulli_looks
 
 

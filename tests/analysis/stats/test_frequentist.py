@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.frequentist import (
     Comparison,
     compare_means,
@@ -18,6 +17,7 @@ from sameday.analysis.stats.frequentist import (
     t_interval,
 )
 from sameday.analysis.stats.summary import ArmSummary
+from sameday.errors import StatsInputError
 from tests.analysis.stats._simulate import bernoulli_looks, normal_batches
 
 TOL = 1e-4

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.interleaving import preference_test, user_preference
+from sameday.errors import StatsInputError
 
 
 def test_sign_test_equals_scipy_binomtest() -> None:

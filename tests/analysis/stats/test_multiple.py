@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.multiple import adjust, benjamini_hochberg, holm
+from sameday.errors import StatsInputError
 
 P = [0.01, 0.02, 0.03, 0.2]
 

@@ -12,7 +12,6 @@ from statsmodels.stats.proportion import (
     samplesize_proportions_2indep_onetail,
 )
 
-from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.power import (
     cuped_factor,
     duration_days,
@@ -24,6 +23,7 @@ from sameday.analysis.stats.power import (
     sample_size_means,
     sample_size_proportions,
 )
+from sameday.errors import StatsInputError
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.frequentist import (
     compare_means,
     lift_arrays,
@@ -24,6 +23,7 @@ from sameday.analysis.stats.sequential import (
     tuning_from_plan,
 )
 from sameday.analysis.stats.summary import ArmSummary
+from sameday.errors import StatsInputError
 from tests.analysis.stats._simulate import Arms, bernoulli_looks, normal_looks
 
 LOOKS = 30

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.srm import SRM_THRESHOLD, sample_ratio_check
+from sameday.errors import StatsInputError
 
 
 def test_golden_vectors() -> None:

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from sameday.analysis.stats.errors import StatsInputError
 from sameday.analysis.stats.summary import ArmSummary
+from sameday.errors import StatsInputError
 
 
 def test_moments_match_numpy() -> None:

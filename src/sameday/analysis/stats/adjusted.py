@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sameday.analysis.stats.errors import StatsInputError, check_alpha
+from sameday.analysis.stats.errors import check_alpha
 from sameday.analysis.stats.frequentist import Comparison, from_lift, lift_arrays
 from sameday.analysis.stats.summary import ArmSummary
+from sameday.errors import StatsInputError
 
 
 def ratio(summary: ArmSummary) -> tuple[float, float]:

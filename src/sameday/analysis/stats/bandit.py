@@ -24,7 +24,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from sameday.analysis.stats.errors import StatsInputError, check_alpha
+from sameday.analysis.stats.errors import check_alpha
+from sameday.errors import StatsInputError
 
 # Bound the Monte Carlo matrix (draws x arms) to about 16 MB at a time.
 _CHUNK_CELLS = 2_000_000

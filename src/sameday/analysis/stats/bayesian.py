@@ -28,8 +28,9 @@ import numpy.typing as npt
 from scipy import special
 
 from sameday.analysis.stats._types import FloatArray
-from sameday.analysis.stats.errors import StatsInputError, check_alpha
+from sameday.analysis.stats.errors import check_alpha
 from sameday.analysis.stats.frequentist import Comparison, Estimate
+from sameday.errors import StatsInputError
 
 
 @dataclass(frozen=True)

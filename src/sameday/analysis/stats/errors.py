@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from sameday.errors import SamedayError
-
-
-class StatsInputError(SamedayError, ValueError):
-    """Inputs a statistical function cannot work with: an impossible summary (negative count,
-    sum of squares below what the sum implies), too few units for the test, a rate outside
-    (0, 1), an alpha outside (0, 1). The message names the quantity and what was expected.
-    """
+from sameday.errors import StatsInputError
 
 
 def check_alpha(alpha: float) -> None:

@@ -28,7 +28,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from sameday.analysis.stats.errors import StatsInputError, check_alpha
+from sameday.analysis.stats.errors import check_alpha
+from sameday.errors import StatsInputError
 
 # Bound the bootstrap's index matrix (replicates x users) to about 16 MB at a time.
 _CHUNK_CELLS = 2_000_000

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sameday.analysis.stats._types import FloatArray
-from sameday.analysis.stats.errors import StatsInputError
+from sameday.errors import StatsInputError
 
 Correction = Literal["holm", "bh", "none"]
 

@@ -26,7 +26,8 @@ from typing import Literal
 import numpy as np
 from scipy import optimize, special
 
-from sameday.analysis.stats.errors import StatsInputError, check_alpha
+from sameday.analysis.stats.errors import check_alpha
+from sameday.errors import StatsInputError
 
 Variance = Literal["pooled", "unpooled"]
 

@@ -29,8 +29,9 @@ import numpy as np
 import numpy.typing as npt
 
 from sameday.analysis.stats._types import FloatArray
-from sameday.analysis.stats.errors import StatsInputError, check_alpha
+from sameday.analysis.stats.errors import check_alpha
 from sameday.analysis.stats.frequentist import Comparison, Estimate
+from sameday.errors import StatsInputError
 
 #: GrowthBook's default tuning size when the experiment has no plan.
 DEFAULT_N_STAR = 5000.0

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from scipy import special
 
-from sameday.analysis.stats.errors import StatsInputError
+from sameday.errors import StatsInputError
 
 #: p-value below which the sample ratio is declared mismatched.
 SRM_THRESHOLD = 0.001

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from sameday.analysis.stats.errors import StatsInputError
+from sameday.errors import StatsInputError
 
 # Sums of squares computed in floating point can undershoot sum**2 / n by rounding alone.
 _ROUNDING = 1e-9

@@ -30,14 +30,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import numpy.typing as npt
 
-from sameday.errors import SamedayError
+from sameday.errors import OfflineInputError
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
-
-
-class OfflineInputError(SamedayError, ValueError):
-    """Recommendations or held-out items that cannot be scored (the message says why)."""
 
 
 @dataclass(frozen=True)

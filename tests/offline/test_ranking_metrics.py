@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sameday.offline.metrics import OfflineInputError, evaluate, hits
+from sameday.errors import OfflineInputError
+from sameday.offline.ranking_metrics import evaluate, hits
 
 
 def test_hand_computed_metrics() -> None:

@@ -2,7 +2,7 @@
 
 Every step is a real `sameday` command run in a fresh temporary project; the script stops at the
 first failure with that command's exit code. Pass a folder to keep the project:
-`python scripts/demo.py /tmp/my-demo`.
+`python scripts/tour.py /tmp/my-demo`.
 """
 
 from __future__ import annotations
