@@ -25,7 +25,7 @@ from sameday.metadata.records import (
     SNAPSHOT_STATUSES,
 )
 
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0006"
 """The Alembic revision these models match; the store needs the database at this revision."""
 
 NAMING = {
