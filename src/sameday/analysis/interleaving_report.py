@@ -54,6 +54,32 @@ FROM slots s JOIN clicks c ON s.request_id = c.request_id AND s.item = c.item
 WHERE s.team IS NOT NULL GROUP BY s.request_id, s.team
 """
 
+# Balanced interleaving credits by rank, not by team (Joachims): with ``c`` the lowest clicked slot
+# that a ranker placed and ``k`` the better of its ranks, each ranker earns the clicked slots it
+# ranked within its own top ``k``. ``ranks`` holds each merged slot's rank in every arm's list
+# (fallback fills have none); ``arms`` names the rankers in that order.
+_BALANCED_CREDIT = """
+CREATE OR REPLACE TEMP TABLE credit AS
+WITH slots AS (
+    SELECT request_id, from_json(arms, '["VARCHAR"]') AS arms,
+           unnest(from_json(items, '["VARCHAR"]')) AS item,
+           unnest(from_json(ranks, '[["INTEGER"]]')) AS r,
+           generate_subscripts(from_json(items, '["VARCHAR"]'), 1) AS slot
+    FROM exposures WHERE ranks IS NOT NULL
+), clicked AS (
+    SELECT DISTINCT s.request_id, s.arms, s.slot, s.r
+    FROM slots s JOIN outcomes o ON s.request_id = o.request_id AND s.item = o.item
+    WHERE s.r IS NOT NULL
+), cut AS (
+    SELECT request_id, list_min(arg_max(r, slot)) AS k FROM clicked GROUP BY request_id
+), teams AS (
+    SELECT c.request_id, c.arms[t.i] AS team, count(*) FILTER (WHERE c.r[t.i] <= k.k) AS clicks
+    FROM clicked c JOIN cut k USING (request_id) CROSS JOIN range(1, 3) AS t(i)  -- two arms
+    GROUP BY c.request_id, c.arms[t.i]
+)
+SELECT request_id, team, clicks FROM teams WHERE clicks > 0
+"""
+
 _PAIR = """
 WITH per_impression AS (
     SELECT e.unit,
@@ -105,11 +131,15 @@ def interleaving_report(
     selection: Selection = CURRENT,
 ) -> InterleavingReport:
     """Read ``experiment``'s interleaved exposures and clicks from ``url`` and analyse them."""
-    events = tuple(experiment.interleave.events if experiment.interleave else ["click"])
-    con = open_events(url, EventQuery(experiment=experiment.name, events=events, slots=True))
+    settings = experiment.interleave
+    events = tuple(settings.events if settings else ["click"])
+    balanced = settings is not None and settings.method == "balanced"
+    dimensions = ("ranks", "arms") if balanced else ()
+    query = EventQuery(experiment=experiment.name, events=events, slots=True, dimensions=dimensions)
+    con = open_events(url, query)
     try:
         scope = restrict(con, experiment, selection)
-        con.execute(_CREDIT)
+        con.execute(_BALANCED_CREDIT if balanced else _CREDIT)
         totals = con.execute(
             "SELECT count(*), count(DISTINCT unit), "
             "(SELECT count(DISTINCT request_id) FROM credit) FROM exposures"

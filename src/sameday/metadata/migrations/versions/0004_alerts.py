@@ -1,4 +1,4 @@
-"""Monitoring: alert incidents, their notifications (an outbox that is retried until delivered) and mutes.
+"""Monitoring: alert incidents, their notifications (an outbox retried until delivered), mutes.
 
 Revision ID: 0004
 Revises: 0003

@@ -1,4 +1,4 @@
-"""Monitoring: datasets read and written by pipeline jobs, their observed schema, volume and freshness per run.
+"""Monitoring: datasets that pipeline jobs read and write, their schema, volume and freshness.
 
 Revision ID: 0006
 Revises: 0005
