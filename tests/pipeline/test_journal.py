@@ -101,7 +101,7 @@ def test_records_stay_queued_when_the_store_fails(sqlite_url: str) -> None:
         journal.write()
     assert len(journal) == 1 and journal.due_at is not None
     with MetadataStore.open(sqlite_url) as reopened:
-        journal.store = reopened
+        journal.metadata = reopened
         journal.write()
         assert [a.job for a in reopened.attempts(run.id)] == ["a"]
 

@@ -45,15 +45,15 @@ class AttemptRecorder(Protocol):
 
 
 class Journal:
-    """Queues the attempt records of run ``run_id`` and writes them to ``store`` in batches.
+    """Queues the attempt records of run ``run_id`` and writes them to ``metadata`` in batches.
 
-    ``store`` needs one method, ``record_attempts(run_id, entries)``, as ``MetadataStore`` has.
+    ``metadata`` needs one method, ``record_attempts(run_id, entries)``, as ``MetadataStore`` has.
     """
 
     def __init__(
-        self, store: AttemptRecorder, run_id: str, *, interval: float = WRITE_INTERVAL
+        self, metadata: AttemptRecorder, run_id: str, *, interval: float = WRITE_INTERVAL
     ) -> None:
-        self.store = store
+        self.metadata = metadata
         self.run_id = run_id
         self.interval = interval
         self.due_at: float | None = None
@@ -97,10 +97,10 @@ class Journal:
     def write(self) -> None:
         """Write every queued record in one transaction (nothing when none is queued).
 
-        Records stay queued if the store raises, so a later call can write them.
+        Records stay queued if the metadata store raises, so a later call can write them.
         """
         if self._queued:
-            self.store.record_attempts(self.run_id, list(self._queued.values()))
+            self.metadata.record_attempts(self.run_id, list(self._queued.values()))
             self._queued.clear()
             self.due_at = None
 
