@@ -55,9 +55,11 @@ def test_history_limit(runner: CliRunner, project_dir: Path) -> None:
     make_bandit(project_dir)
     sameday(runner, project_dir, "apply")
     sameday(runner, project_dir, "bandit", "update", EXPERIMENT)
-    assert sameday(runner, project_dir, "bandit", "history", EXPERIMENT, "--limit", "0").output == (
-        f"{EXPERIMENT}: no parameter snapshot yet (run sameday bandit update)\n"
-    )
+    for bad in ("0", "-1"):  # -1 listed everything on SQLite and failed on PostgreSQL
+        refused = sameday(runner, project_dir, "bandit", "history", EXPERIMENT, "--limit", bad)
+        assert refused.exit_code == 2 and "1<=x<=10000" in refused.stderr
+    one = sameday(runner, project_dir, "bandit", "history", EXPERIMENT, "--limit", "1")
+    assert one.exit_code == 0 and EXPERIMENT in one.output
 
 
 def test_only_applied_bandits_can_be_updated(runner: CliRunner, project_dir: Path) -> None:

@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from sameday.pipeline.dag import downstream, find_cycle, topological_order
+from sameday.config.graph import find_cycle
+from sameday.pipeline.dag import downstream, topological_order
 
 
 def test_an_acyclic_graph_has_no_cycle() -> None:
@@ -69,3 +70,36 @@ def test_downstream_is_the_roots_and_everything_depending_on_them() -> None:
     assert downstream(edges, ["a"]) == {"a", "b", "c", "d", "y"}
     assert downstream(edges, ["x", "d"]) == {"x", "d", "y"}
     assert downstream(edges, []) == set()
+
+
+def _waves(edges: dict[str, list[str]]) -> list[str]:
+    """The order by definition: repeatedly take every ready node, in declaration order."""
+    remaining = {node: set(deps) & set(edges) for node, deps in edges.items()}
+    order: list[str] = []
+    while remaining:
+        ready = [node for node, deps in remaining.items() if not deps]
+        order.extend(ready)
+        for node in ready:
+            del remaining[node]
+        for deps in remaining.values():
+            deps.difference_update(ready)
+    return order
+
+
+def test_topological_order_is_by_wave_then_declaration_on_random_graphs() -> None:
+    rng = random.Random(3)
+    for _ in range(500):
+        names = [f"j{i}" for i in range(rng.randint(1, 12))]
+        rank = {name: i for i, name in enumerate(names)}
+        rng.shuffle(names)
+        edges = {
+            name: [d for d in names if rank[d] < rank[name] and rng.random() < 0.3]
+            + (["elsewhere"] if rng.random() < 0.1 else [])
+            for name in names
+        }
+        assert topological_order(edges) == _waves(edges)
+
+
+def test_a_long_chain_is_ordered() -> None:
+    chain = {f"j{i}": [f"j{i - 1}"] if i else [] for i in range(5000)}
+    assert topological_order(chain) == list(chain)

@@ -62,7 +62,7 @@ def update(project_dir: Path | None, experiment: str, as_json: bool) -> None:
 @bandit.command("history")
 @project_option
 @click.argument("experiment")
-@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @json_option
 def history(project_dir: Path | None, experiment: str, limit: int, as_json: bool) -> None:
     """List EXPERIMENT's parameter snapshots, newest (live) first."""

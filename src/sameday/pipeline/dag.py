@@ -13,19 +13,29 @@ def topological_order(edges: Mapping[str, Sequence[str]]) -> list[str]:
     Raises:
         ValueError: if the graph has a cycle.
     """
-    remaining = {node: set(deps) & set(edges) for node, deps in edges.items()}
-    order: list[str] = []
-    while remaining:
-        ready = [node for node, deps in remaining.items() if not deps]
-        if not ready:
-            cycle = find_cycle(edges) or []
-            raise ValueError("dependency cycle: " + " -> ".join(cycle))
-        for node in ready:
-            order.append(node)
-            del remaining[node]
-        for deps in remaining.values():
-            deps.difference_update(ready)
-    return order
+    # Kahn's algorithm in waves: a node's wave is one more than its latest dependency's, and the
+    # order is by wave, then declaration (what running each wave's ready nodes in turn gives).
+    position = {node: index for index, node in enumerate(edges)}
+    waiting = {node: len(set(deps) & position.keys()) for node, deps in edges.items()}
+    dependents: dict[str, list[str]] = {node: [] for node in edges}
+    for node, deps in edges.items():
+        for dep in set(deps) & position.keys():
+            dependents[dep].append(node)
+    wave = dict.fromkeys(edges, 0)
+    ready = [node for node, count in waiting.items() if count == 0]
+    done = 0
+    while ready:
+        node = ready.pop()
+        done += 1
+        for dependent in dependents[node]:
+            wave[dependent] = max(wave[dependent], wave[node] + 1)
+            waiting[dependent] -= 1
+            if waiting[dependent] == 0:
+                ready.append(dependent)
+    if done < len(edges):
+        cycle = find_cycle(edges) or []
+        raise ValueError("dependency cycle: " + " -> ".join(cycle))
+    return sorted(edges, key=lambda node: (wave[node], position[node]))
 
 
 def downstream(edges: Mapping[str, Sequence[str]], roots: Sequence[str]) -> set[str]:
