@@ -59,7 +59,7 @@ def test_history_limit(runner: CliRunner, project_dir: Path) -> None:
         refused = sameday(runner, project_dir, "bandit", "history", EXPERIMENT, "--limit", bad)
         assert refused.exit_code == 2 and "1<=x<=10000" in refused.stderr
     one = sameday(runner, project_dir, "bandit", "history", EXPERIMENT, "--limit", "1")
-    assert one.exit_code == 0 and EXPERIMENT in one.output
+    assert one.exit_code == 0 and one.output.startswith("v1 ")
 
 
 def test_only_applied_bandits_can_be_updated(runner: CliRunner, project_dir: Path) -> None:
