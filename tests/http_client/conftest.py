@@ -1,8 +1,9 @@
 """A real ``sameday serve`` for the client tests, and the ways a server fails.
 
 Everything listens on 127.0.0.1, on ports 18300-18399: the server itself, a closed port (nothing
-listening), a socket that accepts and never answers, a TCP proxy that can cut the server off from
-its PostgreSQL event log, and a plain HTTP server that answers what a proxy in front would.
+listening), a socket that accepts and never answers, one that answers a byte at a time, a TCP
+proxy that can cut the server off from its PostgreSQL event log, and a plain HTTP server that
+answers what a load balancer in front would.
 """
 
 from __future__ import annotations
@@ -168,6 +169,44 @@ def silent_url() -> Iterator[str]:
         thread.join()
         for conn in held:
             conn.close()
+        listener.close()
+
+
+@pytest.fixture
+def trickling_url() -> Iterator[str]:
+    """A URL whose server starts an answer and then sends one header byte every 50 ms, forever:
+    every single wait for data is short, the whole answer never comes."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", free_port()))
+    listener.listen(16)
+    listener.settimeout(0.05)
+    stop = threading.Event()
+
+    def trickle(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            try:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nx-slow: ")
+                while not stop.wait(0.05):
+                    conn.sendall(b"a")
+            except OSError:
+                pass
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=trickle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
         listener.close()
 
 
