@@ -113,10 +113,11 @@ def serving(project: Path, env: Mapping[str, str] | None = None) -> Iterator[str
 
 @dataclass(frozen=True)
 class Served:
-    """A running server and the project it serves."""
+    """A running server, the project it serves and its serving key."""
 
     url: str
     project: Path
+    key: str
 
     def stored_event_ids(self) -> list[str]:
         """Every ``event_id`` in the server's event log (a SQLite file), with repeats."""
@@ -130,10 +131,12 @@ class Served:
 
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """One real server for the whole session (the tests only read lists and add events)."""
+    """One real server for the whole session (the tests only read lists and add events), with
+    a serving key."""
     project = make_project(tmp_path_factory.mktemp("served") / "proj")
-    with serving(project) as url:
-        yield Served(url, project)
+    key = "serving-key-for-tests"
+    with serving(project, {"SAMEDAY_SERVING_KEY": key}) as url:
+        yield Served(url, project, key)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ def test_lists_batches_events_and_health_against_the_server(served: Served) -> N
     tag = uuid.uuid4().hex[:8]
 
     async def scenario() -> None:
-        async with AsyncHttpClient(served.url) as client:
+        async with AsyncHttpClient(served.url, api_key=served.key) as client:
             rec, batch, health = await asyncio.gather(
                 client.recommend("home", "user-4", n=3, attributes={"is_new": True}),
                 client.recommend_batch("home", ["user-4", "user-6"], n=3),
@@ -39,6 +39,7 @@ def test_lists_batches_events_and_health_against_the_server(served: Served) -> N
         expected = httpx.get(
             f"{served.url}/v1/recommend/home",
             params={"unit": "user-4", "n": 3, "request_id": uuid.uuid4().hex},
+            headers={"x-api-key": served.key},
         ).json()
         assert rec.item_ids == [item["item"] for item in expected["items"]]
         assert (rec.experiment, rec.arm, rec.fallback) == ("home-personal", expected["arm"], False)
@@ -59,7 +60,9 @@ def test_a_4xx_is_raised_and_not_retried(served: Served) -> None:
 
     async def scenario() -> RequestRejected:
         http = httpx.AsyncClient(event_hooks={"request": [record]})
-        async with AsyncHttpClient(served.url, http=http, retry=FAST, fallback=["x"]) as client:
+        async with AsyncHttpClient(
+            served.url, api_key=served.key, http=http, retry=FAST, fallback=["x"]
+        ) as client:
             with pytest.raises(RequestRejected) as exc:
                 await client.recommend("home", "user-1", n=0)
         await http.aclose()

@@ -31,11 +31,12 @@ def counting() -> tuple[httpx.Client, list[httpx.Request]]:
 
 
 def test_recommend_returns_the_servers_list(served: Served) -> None:
-    with HttpClient(served.url) as client:
+    with HttpClient(served.url, api_key=served.key) as client:
         rec = client.recommend("home", "user-3", n=4, request_id="r-sync-1")
     expected = httpx.get(
         f"{served.url}/v1/recommend/home",
         params={"unit": "user-3", "n": 4, "request_id": "r-sync-1"},
+        headers={"authorization": f"Bearer {served.key}"},
     ).json()
     assert rec.request_id == "r-sync-1"
     assert (rec.surface, rec.unit, rec.experiment, rec.arm) == (
@@ -52,7 +53,7 @@ def test_recommend_returns_the_servers_list(served: Served) -> None:
 
 def test_each_list_gets_an_id_of_its_own_from_the_client(served: Served) -> None:
     http, sent = counting()
-    with HttpClient(served.url, http=http) as client:
+    with HttpClient(served.url, api_key=served.key, http=http) as client:
         first = client.recommend("home", "user-3")
         second = client.recommend("home", "user-3")
     http.close()
@@ -62,7 +63,7 @@ def test_each_list_gets_an_id_of_its_own_from_the_client(served: Served) -> None
 
 def test_typed_attributes_and_excludes_are_posted(served: Served) -> None:
     http, sent = counting()
-    with HttpClient(served.url, http=http) as client:
+    with HttpClient(served.url, api_key=served.key, http=http) as client:
         plain = client.recommend("home", "user-5", n=3)
         rec = client.recommend(
             "home", "user-5", n=3, attributes={"is_new": False}, exclude=plain.item_ids[:2]
@@ -76,7 +77,7 @@ def test_typed_attributes_and_excludes_are_posted(served: Served) -> None:
 
 def test_batch_answers_in_the_order_of_the_units(served: Served) -> None:
     units = ["user-9", "nobody", "user-1"]
-    with HttpClient(served.url) as client:
+    with HttpClient(served.url, api_key=served.key) as client:
         recs = client.recommend_batch("home", units, n=2, attributes={"user-1": {"x": 1}})
     assert [r.unit for r in recs] == units
     assert all(len(r.items) == 2 and not r.fallback for r in recs)
@@ -89,7 +90,7 @@ def test_events_are_acknowledged_once_durable_and_stored_once(served: Served) ->
         Event(event_id=f"{tag}-{i}", unit=f"user-{i}", name="click", time=1.7e9, item="pop-1")
         for i in range(3)
     ]
-    with HttpClient(served.url) as client:
+    with HttpClient(served.url, api_key=served.key) as client:
         assert client.send_events(events) == 3
         assert client.send_events(events) == 3  # a resend (after a lost answer) is harmless
         assert client.send_events([]) == 0
@@ -99,7 +100,8 @@ def test_events_are_acknowledged_once_durable_and_stored_once(served: Served) ->
 
 def test_a_4xx_is_raised_with_its_field_and_never_retried(served: Served) -> None:
     http, sent = counting()
-    with HttpClient(served.url, http=http, retry=FAST, fallback=["x"]) as client:
+    client = HttpClient(served.url, api_key=served.key, http=http, retry=FAST, fallback=["x"])
+    with client:
         with pytest.raises(RequestRejected) as unknown:
             client.recommend("nowhere", "user-1")
         with pytest.raises(RequestRejected) as bad_event:
@@ -112,7 +114,7 @@ def test_a_4xx_is_raised_with_its_field_and_never_retried(served: Served) -> Non
 
 
 def test_health_says_ready_live_or_down(served: Served, closed_url: str) -> None:
-    with HttpClient(served.url) as client:
+    with HttpClient(served.url, api_key=served.key) as client:
         up = client.health()
     with HttpClient(closed_url) as client:
         down = client.health()
@@ -121,14 +123,12 @@ def test_health_says_ready_live_or_down(served: Served, closed_url: str) -> None
     assert "cannot connect" in down.message
 
 
-def test_the_api_key_is_sent(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "keyed")
-    with serving(project, {"SAMEDAY_SERVING_KEY": "s3cret"}) as url:
-        with HttpClient(url, api_key="s3cret") as client:
-            assert client.recommend("home", "user-1").items
-            assert "s3cret" not in repr(client)
-        with HttpClient(url, api_key="wrong") as client, pytest.raises(RequestRejected) as exc:
-            client.recommend("home", "user-1")
+def test_the_api_key_is_sent(served: Served) -> None:
+    with HttpClient(served.url, api_key=served.key) as client:
+        assert client.recommend("home", "user-1").items
+        assert served.key not in repr(client)
+    with HttpClient(served.url, api_key="wrong") as client, pytest.raises(RequestRejected) as exc:
+        client.recommend("home", "user-1")
     assert exc.value.status == 401
 
 
