@@ -24,6 +24,7 @@
           analysis.stats.errors.StatsInputError (ValueError)
           cli.serve.UnsafeBind (ValueError)
           scaffold.ProjectExists (FileExistsError)     ``sameday init`` would overwrite a project
+          http_client.SamedayUnavailable (ConnectionError), http_client.RequestRejected (ValueError)
 
 Library code raises these and never prints or exits; ``sameday.cli`` catches ``SamedayError`` once
 and renders it. Third-party errors (sqlite3, psycopg, redis) are translated at the backend edge with
