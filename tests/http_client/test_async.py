@@ -97,7 +97,7 @@ def test_a_server_that_never_answers_falls_back_at_the_deadline(silent_url: str)
             return time.monotonic() - started, rec
 
     took, rec = asyncio.run(scenario())
-    assert 0.5 < took < 1.0
+    assert 0.5 < took < 2.0  # the read timeout (5 s) would be far longer
     assert getattr(rec, "fallback", False) and getattr(rec, "item_ids", None) == ["pop"]
 
 
@@ -112,7 +112,7 @@ def test_the_deadline_holds_against_a_server_that_trickles(trickling_url: str) -
                 await client.recommend("home", "user-1")
             return time.monotonic() - started
 
-    assert 0.5 < asyncio.run(asyncio.wait_for(scenario(), 5)) < 1.0  # wait_for: fail, not hang
+    assert 0.5 < asyncio.run(asyncio.wait_for(scenario(), 5)) < 2.0  # wait_for: fail, not hang
 
 
 def test_a_lost_batch_answer_is_not_resent(silent_url: str) -> None:
@@ -140,4 +140,4 @@ def test_503_is_retried_with_retry_after(fake_proxy: Callable[..., FakeProxy]) -
     assert asyncio.run(scenario()) == 1
     assert len(proxy.times) == 3
     assert proxy.times[1] - proxy.times[0] >= 1.0
-    assert proxy.times[2] - proxy.times[1] < 0.5
+    assert proxy.times[2] - proxy.times[1] < 0.9  # a backoff, not the 1 s asked before

@@ -146,7 +146,7 @@ def test_a_server_that_is_down_gives_the_fallback_after_the_retries(closed_url: 
     ]
     assert rec.error is not None and rec.error.attempts == 3 and rec.error.status is None
     assert "cannot connect" in rec.error.reason and closed_url in str(rec.error)
-    assert took < 1.0
+    assert took < 2.0
     assert [r.item_ids for r in batch] == [["home-u1"], ["home-u2"]]
     assert all(r.fallback for r in batch)
 
@@ -172,7 +172,7 @@ def test_a_server_that_never_answers_falls_back_at_the_deadline(silent_url: str)
         took = time.monotonic() - started
     assert rec.fallback and rec.item_ids == ["pop"]
     assert rec.error is not None and "0.6 s deadline" in rec.error.reason
-    assert 0.5 < took < 1.0
+    assert 0.5 < took < 2.0  # the read timeout (5 s) would be far longer
 
 
 def test_a_lost_answer_is_resent_only_when_it_cannot_log_twice(silent_url: str) -> None:

@@ -155,7 +155,7 @@ test("a server that is down gives the fallback after the retries; events reject"
   const client = new SamedayClient({ baseUrl, retry: FAST, fallback: ["a", "b", "c", "b", "d"] });
   const started = performance.now();
   const rec = await client.recommend("home", "user-1", { n: 2, exclude: ["a"] });
-  assert.ok(performance.now() - started < 1000);
+  assert.ok(performance.now() - started < 2000);
   assert.equal(rec.fallback, true);
   assert.deepEqual(rec.items.map((i) => [i.item, i.position, i.source, i.score]), [
     ["b", 1, "fallback", 0],
@@ -179,7 +179,7 @@ test("a server that never answers falls back at the deadline", async () => {
   const started = performance.now();
   const rec = await client.recommend("home", "user-1");
   const took = performance.now() - started;
-  assert.ok(took > 500 && took < 1000, `took ${took} ms`);
+  assert.ok(took > 500 && took < 2000, `took ${took} ms`); // the attempt timeout (5 s) would be far longer
   assert.equal(rec.fallback, true);
   assert.match(rec.error?.reason ?? "", /600 ms deadline/);
 });
@@ -207,7 +207,7 @@ test("503 is retried, after what Retry-After says, then reaches sameday", async 
   const [first = 0, second = 0, third = 0] = proxy.times;
   assert.equal(proxy.times.length, 3);
   assert.ok(second - first >= 1000);
-  assert.ok(third - second < 500);
+  assert.ok(third - second < 900); // a backoff, not the 1 s asked before
   const hurried = await client.recommend("home", "user-2", {
     timeout: { deadlineMs: 500 },
     fallback: ["pop"],
