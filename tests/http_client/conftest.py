@@ -1,9 +1,9 @@
 """A real ``sameday serve`` for the client tests, and the ways a server fails.
 
 Everything listens on 127.0.0.1, on ports 18300-18399: the server itself, a closed port (nothing
-listening), a socket that accepts and never answers, one that answers a byte at a time, a TCP
-proxy that can cut the server off from its PostgreSQL event log, and a plain HTTP server that
-answers what a load balancer in front would.
+listening), one that never accepts, a socket that accepts and never answers, one that answers a
+byte at a time, a TCP proxy that can cut the server off from its PostgreSQL event log, and a
+plain HTTP server that answers what a load balancer in front would.
 """
 
 from __future__ import annotations
@@ -172,6 +172,30 @@ def silent_url() -> Iterator[str]:
         thread.join()
         for conn in held:
             conn.close()
+        listener.close()
+
+
+@pytest.fixture
+def unaccepting_url() -> Iterator[str]:
+    """A URL whose server never accepts and whose accept queue is full: a connection attempt
+    waits for its connect timeout, as with a host that drops packets."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", free_port()))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for filler in fillers:
+            filler.close()
         listener.close()
 
 

@@ -175,6 +175,16 @@ def test_a_server_that_never_answers_falls_back_at_the_deadline(silent_url: str)
     assert 0.5 < took < 2.0  # the read timeout (5 s) would be far longer
 
 
+def test_a_connect_timeout_is_retried_while_the_deadline_allows(unaccepting_url: str) -> None:
+    """Only a wait cut short by the deadline ends the call; a connect timeout is retried."""
+    timeouts = Timeouts(connect=0.2, read=2.0, deadline=1.5)
+    client = HttpClient(unaccepting_url, retry=FAST)
+    with client, pytest.raises(SamedayUnavailable) as exc:
+        client.send_events([Event(event_id="e", unit="u", name="click")], timeout=timeouts)
+    assert exc.value.attempts == 3
+    assert exc.value.reason == "no connection within 0.2 s"
+
+
 def test_a_lost_answer_is_resent_only_when_it_cannot_log_twice(silent_url: str) -> None:
     timeouts = Timeouts(connect=0.5, read=0.2, deadline=5.0)
     with HttpClient(silent_url, timeout=timeouts, retry=FAST, fallback=["pop"]) as client:

@@ -90,7 +90,7 @@ class Attempts:
         self._call = call
         self._limit = call.attempts or client.retry.attempts
         self._ends = time.monotonic() + call.timeouts.deadline
-        self._capped = False
+        self._left = call.timeouts.deadline
         self.count = 0
 
     def remaining(self) -> float:
@@ -108,7 +108,7 @@ class Attempts:
             raise self.expired()
         self.count += 1
         timeouts = self._call.timeouts
-        self._capped = left < max(timeouts.connect, timeouts.read)
+        self._left = left
         return httpx.Timeout(
             connect=min(timeouts.connect, left),
             read=min(timeouts.read, left),
@@ -123,8 +123,11 @@ class Attempts:
             SamedayUnavailable: no retry: the answer was lost and resending could log twice,
                 no attempt or time is left.
         """
-        if isinstance(exc, httpx.TimeoutException) and self._capped:
-            raise self.expired()  # the wait was cut to what was left of the deadline
+        if isinstance(exc, httpx.TimeoutException):
+            connecting = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+            timeouts = self._call.timeouts
+            if self._left < (timeouts.connect if connecting else timeouts.read):
+                raise self.expired()  # the wait was cut to what was left of the deadline
         reason = _describe(exc, self._call.timeouts)
         if not isinstance(exc, _NOT_SENT) and not self._call.resendable:
             raise self.give_up(reason + "; not resent, as that could log its exposures twice")
