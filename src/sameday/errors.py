@@ -36,6 +36,8 @@
      ├── OBDFormatError (ValueError)          a file not in the Open Bandit Dataset's format
      ├── SimulationError (ValueError)         simulator settings it cannot honour
      ├── DemoError (RuntimeError)             a step of the demo failed
+     ├── SamedayUnavailable (ConnectionError) the HTTP client got no usable answer in time
+     ├── RequestRejected (ValueError)         the server answered 4xx to the HTTP client
      ├── UnsafeBind (ValueError)              listening beyond localhost without the keys
      └── PortInUse (OSError)                  the address to listen on is taken
 
@@ -278,6 +280,42 @@ class SimulationError(SamedayError, ValueError):
 
 class DemoError(SamedayError, RuntimeError):
     """A step of the demo failed; the message names the step and where its log is."""
+
+
+class SamedayUnavailable(SamedayError, ConnectionError):
+    """No usable answer from sameday after every allowed attempt.
+
+    Attributes:
+        reason: the last failure in a few words (``"cannot connect: ..."``, ``"answered 503:
+            ..."``), for logs and health checks.
+        attempts: how many requests were sent (or tried to be).
+        status: the last HTTP status received (a 5xx), or ``None`` when none came.
+    """
+
+    def __init__(
+        self, message: str, *, reason: str, attempts: int, status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.attempts = attempts
+        self.status = status
+
+
+class RequestRejected(SamedayError, ValueError):
+    """sameday answered 4xx: the request is wrong (or the API key), so it was not retried.
+
+    Attributes:
+        status: the HTTP status (400, 401, 404, 408, 413).
+        message: the server's explanation.
+        field: the input field at fault (``"n"``, ``"events[3].unit"``), when the server names one.
+    """
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        where = f" (field {field!r})" if field else ""
+        super().__init__(f"sameday refused the request with {status}{where}: {message}")
+        self.status = status
+        self.message = message
+        self.field = field
 
 
 class UnsafeBind(SamedayError, ValueError):
