@@ -84,6 +84,12 @@ class ServeSettings(StrictModel):
     body_timeout: Duration = Field(
         30.0, gt=0, description="Time a client has to send a whole request body (else 408)."
     )
+    shutdown_timeout: Duration = Field(
+        15.0,
+        gt=0,
+        description="On SIGTERM, how long requests in flight may take to finish before they are "
+        "cancelled; the event buffer is flushed after (up to 5 s more).",
+    )
 
 
 class ProjectSettings(StrictModel):
