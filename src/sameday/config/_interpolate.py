@@ -55,3 +55,9 @@ def interpolate(located: Located, environ: Mapping[str, str]) -> list[Problem]:
 
     located.value = walk(located.value, ())
     return problems
+
+
+def variables(text: str) -> list[tuple[str, str | None]]:
+    """``(name, fallback)`` of each ``${VAR}`` (fallback ``None``) or ``${VAR:-fallback}`` in
+    ``text``, in order; ``$${`` escapes are skipped."""
+    return [(m.group(1), m.group(2)) for m in _PATTERN.finditer(text) if m.group(1)]

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from sameday.config._base import Duration, Name, StrictModel
+from sameday.config.kubernetes import KubernetesServe
 
 
 class Storage(StrictModel):
@@ -89,6 +90,10 @@ class ServeSettings(StrictModel):
         gt=0,
         description="On SIGTERM, how long requests in flight may take to finish before they are "
         "cancelled; the event buffer is flushed after (up to 5 s more).",
+    )
+    kubernetes: KubernetesServe = Field(
+        default_factory=KubernetesServe,
+        description="How `sameday compile --target k8s` deploys the server.",
     )
 
 
