@@ -41,7 +41,14 @@ from sameday.deploy._k8s_config import (
 from sameday.errors import ConfigError, Problem
 from sameday.pipeline.argo import Manifest, k8s_name
 
-__all__ = ["CONFIG_DIR", "FLUSH_SECONDS", "compile_k8s", "grace_period", "load_server_project"]
+__all__ = [
+    "CONFIG_DIR",
+    "FLUSH_SECONDS",
+    "USER_ID",
+    "compile_k8s",
+    "grace_period",
+    "load_server_project",
+]
 
 CONFIG_DIR = "/etc/sameday"
 """Where the pods see the ConfigMap: ``sameday serve --project`` this."""
@@ -49,7 +56,8 @@ FLUSH_SECONDS = 5
 """Time the server takes at most, after draining, to write its buffered events
 (:meth:`~sameday.events.writer.EventWriter.close`)."""
 MARGIN_SECONDS = 5
-USER_ID = 10001  # the Dockerfile's user
+USER_ID = 10001
+"""The uid and gid the pods run as: the Dockerfile's USER."""
 
 
 def compile_k8s(project: Project, *, allow_local_storage: bool = False) -> list[Manifest]:
