@@ -6,11 +6,13 @@ Golden cases are written to ``golden/<case>.yaml``; regenerate them with
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -18,8 +20,16 @@ from click.testing import CliRunner
 
 from sameday.cli import main
 from sameday.config import load_project
-from sameday.deploy.k8s import CONFIG_DIR, FLUSH_SECONDS, compile_k8s, load_server_project
+from sameday.config.schema import schemas
+from sameday.deploy.k8s import (
+    CONFIG_DIR,
+    FLUSH_SECONDS,
+    compile_k8s,
+    grace_period,
+    load_server_project,
+)
 from sameday.errors import ConfigError
+from sameday.events.writer import EventWriter
 from sameday.pipeline.argo import render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -262,8 +272,11 @@ def test_sqlite_storage_is_refused_with_its_line_and_a_way_out(project_dir: Path
         .replace("  port: 8000", f"  port: 8000\n  kubernetes:\n    image: {IMAGE}")
     )
     message = problems(project_dir)
-    for key, line in (("metadata", 9), ("serving", 10), ("events", 11)):
-        assert f"sameday.yaml:{line}:" in message and f"storage.{key}:" in message
+    lines = settings.read_text().splitlines()
+    for key in ("metadata", "serving", "events"):
+        text = next(t for t in lines if t.startswith(f"  {key}: sqlite"))
+        where = f"{lines.index(text) + 1}:{text.index('sqlite') + 1}"
+        assert f"sameday.yaml:{where}: storage.{key}: 'sqlite:///" in message
     assert "Redis (redis://host:6379/0)" in message and "--allow-local-storage" in message
 
 
@@ -351,3 +364,18 @@ def test_the_command_refuses_a_pipeline_for_k8s_and_needs_one_for_argo(
         main, ["compile", "daily", "--allow-local-storage", "--project", str(project_dir)]
     )
     assert local.exit_code == 2 and "for --target k8s" in local.output
+
+
+def test_the_grace_period_covers_the_writers_flush() -> None:
+    flush = inspect.signature(EventWriter.close).parameters["timeout"].default
+    assert flush <= FLUSH_SECONDS
+    assert grace_period(0.5, 14.2) == 1 + 15 + FLUSH_SECONDS + 5
+
+
+def test_the_json_schema_takes_the_kubernetes_settings_and_rejects_typos() -> None:
+    validator = jsonschema.Draft202012Validator(schemas()["project"])
+    document = {"name": "shop", "serve": {"kubernetes": FULL}}
+    assert not list(validator.iter_errors(document))
+    for wrong in ({"namespace": "Rec_Sys"}, {"replica": 2}, {"env": {"X": {"secret": "s"}}}):
+        bad = {"name": "shop", "serve": {"kubernetes": {**FULL, **wrong}}}
+        assert list(validator.iter_errors(bad)), wrong

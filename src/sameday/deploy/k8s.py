@@ -295,7 +295,7 @@ def _container(settings: KubernetesServe, config: ServerConfig, port: int) -> Ma
     container["readinessProbe"] = _probe("/readyz", period=5, failures=2)
     container["livenessProbe"] = _probe("/healthz", period=10, failures=3)
     if settings.pre_stop > 0:
-        pause = f"{settings.pre_stop:g}"
+        pause = f"{settings.pre_stop:.3f}".rstrip("0").rstrip(".")  # what sleep(1) reads
         container["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", pause]}}}
     container["securityContext"] = {
         "runAsNonRoot": True,
