@@ -18,6 +18,10 @@ from urllib.parse import parse_qsl, urlsplit
 HIDDEN = "***"
 """What a password is replaced with."""
 
+DEFERRED = "\x00"
+"""Stands for a URL known only where the program runs (a Kubernetes Secret read by the pod):
+:func:`check` accepts it, so compiling for a cluster needs none of the cluster's secrets."""
+
 SCHEMES: dict[str, tuple[str, ...]] = {
     "metadata": ("sqlite", "postgresql", "postgresql+psycopg"),
     "serving": ("sqlite", "redis", "rediss", "unix", "memory"),
@@ -104,6 +108,8 @@ def check(kind: str, url: str) -> str | None:
     URL parses: a numeric port, a numeric Redis database, a SQLite path. The message shows the URL
     redacted. Reachability is not checked here: that needs the server, and validate runs in CI.
     """
+    if url == DEFERRED:
+        return None
     allowed = SCHEMES[kind]
     shown = redact(url)
     expected = f"expected {EXAMPLES[kind]}"

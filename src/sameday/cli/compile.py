@@ -1,23 +1,28 @@
-"""``sameday compile``: turn a pipeline into manifests for an orchestrator (Argo Workflows)."""
+"""``sameday compile``: a pipeline into Argo Workflows manifests, or the server into Kubernetes
+ones (``--target k8s``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sameday.cli._common import project_option
 from sameday.errors import NotFound, PipelineError
 
+if TYPE_CHECKING:
+    from sameday.pipeline.argo import Manifest
+
 
 @click.command("compile")
-@click.argument("pipeline")
+@click.argument("pipeline", required=False)
 @click.option(
     "--target",
-    type=click.Choice(["argo"]),
+    type=click.Choice(["argo", "k8s"]),
     default="argo",
     show_default=True,
-    help="Orchestrator to compile for.",
+    help="argo: PIPELINE for Argo Workflows; k8s: the server (no PIPELINE) for Kubernetes.",
 )
 @click.option(
     "-o",
@@ -35,21 +40,42 @@ from sameday.errors import NotFound, PipelineError
     help="Check the manifests strictly against this Argo JSON Schema (api/jsonschema/schema.json "
     "of your Argo release) before writing them; needs sameday[argo].",
 )
+@click.option(
+    "--allow-local-storage",
+    is_flag=True,
+    help="k8s: compile even with SQLite or other per-pod storage (one replica, on a volume "
+    "you mount).",
+)
 @project_option
 def compile_cmd(
-    pipeline: str,
+    pipeline: str | None,
     target: str,
     output_dir: Path | None,
     schema_file: Path | None,
+    allow_local_storage: bool,
     project_dir: Path | None,
 ) -> None:
-    """Compile PIPELINE to Argo Workflows: a WorkflowTemplate and, if scheduled, a CronWorkflow.
+    """Compile PIPELINE to Argo Workflows: a WorkflowTemplate and, if scheduled, a CronWorkflow;
+    or, with --target k8s, the server to a ConfigMap, Deployment, Service, HorizontalPodAutoscaler
+    and PodDisruptionBudget (settings: serve.kubernetes in sameday.yaml).
 
     Deploy with `kubectl apply -f DIR` (or pipe the printed stream to `kubectl apply -f -`).
     """
     from sameday.config import load_project
-    from sameday.pipeline.argo import compile_argo, render, write_manifests
+    from sameday.pipeline.argo import compile_argo
 
+    if target == "k8s":
+        if pipeline is not None or schema_file is not None:
+            raise click.UsageError("--target k8s compiles the server: no PIPELINE, no --schema")
+        from sameday.deploy.k8s import compile_k8s, load_server_project
+
+        project = load_server_project(project_dir)
+        _output(compile_k8s(project, allow_local_storage=allow_local_storage), output_dir)
+        return
+    if pipeline is None:
+        raise click.UsageError("missing PIPELINE: the pipeline to compile for Argo")
+    if allow_local_storage:
+        raise click.UsageError("--allow-local-storage is for --target k8s")
     project = load_project(project_dir)
     if pipeline not in project.pipelines:
         available = ", ".join(sorted(project.pipelines)) or "none"
@@ -75,6 +101,12 @@ def compile_cmd(
                 + "\n".join(problems),
                 pipeline=pipeline,
             )
+    _output(manifests, output_dir)
+
+
+def _output(manifests: list[Manifest], output_dir: Path | None) -> None:
+    from sameday.pipeline.argo import render, write_manifests
+
     if output_dir is None:
         click.echo(render(manifests), nl=False)
         return

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gc
 import ipaddress
+import signal
 import socket
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -68,6 +70,12 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _drained(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM once uvicorn has drained (or before it started): exit through the ``finally``
+    that flushes the event log, with status 0 as the shutdown was asked for."""
+    raise SystemExit(0)
+
+
 @click.command("serve")
 @project_option
 @click.option("--host", default=None, help="Address to listen on (default: serve.host).")
@@ -113,8 +121,14 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
     click.echo(
         f"sameday serving {surfaces} surface(s){waiting} on http://{bind}:{listen}", err=True
     )
+    config = server_config(
+        app, bind, listen, log_level=log_level, shutdown_timeout=settings.shutdown_timeout
+    )
+    # uvicorn drains on SIGTERM, then raises the signal again under the handler it found: the
+    # default one would kill the process before `client.close()` flushes the event buffer.
+    signal.signal(signal.SIGTERM, _drained)
     try:
-        uvicorn.Server(server_config(app, bind, listen, log_level=log_level)).run()
+        uvicorn.Server(config).run()
     finally:
         client.close()
 

@@ -75,3 +75,9 @@ def conceal(located: Located, path: PathKey, message: str, value: Any) -> str:
     if template is None or not isinstance(value, str) or len(value) < 4:
         return message
     return message.replace(value, template)
+
+
+def variables(text: str) -> list[tuple[str, str | None]]:
+    """``(name, fallback)`` of each ``${VAR}`` (fallback ``None``) or ``${VAR:-fallback}`` in
+    ``text``, in order; ``$${`` escapes are skipped."""
+    return [(m.group(1), m.group(2)) for m in _PATTERN.finditer(text) if m.group(1)]

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from sameday import urls
 from sameday.config._base import Duration, Name, PositiveDuration, StrictModel
+from sameday.config.kubernetes import KubernetesServe
 
 
 def _url_schema(kind: str) -> dict[str, Any]:
@@ -115,6 +116,15 @@ class ServeSettings(StrictModel):
     )
     body_timeout: PositiveDuration = Field(
         30.0, description="Time a client has to send a whole request body (else 408)."
+    )
+    shutdown_timeout: PositiveDuration = Field(
+        15.0,
+        description="On SIGTERM, how long requests in flight may take to finish before they are "
+        "cancelled; the event buffer is flushed after (up to 5 s more).",
+    )
+    kubernetes: KubernetesServe = Field(
+        default_factory=KubernetesServe,
+        description="How `sameday compile --target k8s` deploys the server.",
     )
 
 

@@ -17,6 +17,7 @@ after a uvicorn upgrade.
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Any
 
 import uvicorn
@@ -83,8 +84,14 @@ def server_config(
     log_level: str = "warning",
     head_timeout: float = HEAD_TIMEOUT,
     keep_alive: int = KEEP_ALIVE,
+    shutdown_timeout: float | None = None,
 ) -> uvicorn.Config:
-    """The uvicorn configuration ``sameday serve`` runs ``app`` with (see the module)."""
+    """The uvicorn configuration ``sameday serve`` runs ``app`` with (see the module).
+
+    On SIGTERM uvicorn stops accepting and waits for the requests in flight; after
+    ``shutdown_timeout`` seconds (rounded up to whole seconds; ``None``: no limit) it cancels
+    those still running, so a stuck client cannot hold a terminating pod past its grace period.
+    """
     protocol = type("HeadDeadline", (HeadDeadline,), {"head_timeout": head_timeout})
     return uvicorn.Config(
         app,
@@ -95,4 +102,5 @@ def server_config(
         http=protocol,
         timeout_keep_alive=keep_alive,
         h11_max_incomplete_event_size=MAX_HEAD,
+        timeout_graceful_shutdown=None if shutdown_timeout is None else math.ceil(shutdown_timeout),
     )
