@@ -11,6 +11,7 @@ import re
 from typing import Literal
 
 from pydantic import Field, field_validator
+from pydantic.json_schema import JsonDict
 
 from sameday.config._base import Duration, StrictModel
 from sameday.config.pipeline import Resources
@@ -23,15 +24,15 @@ _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
 _SUBDOMAIN = re.compile(DNS_SUBDOMAIN)
 # the same rules as JSON Schema patterns, so editors flag what check_labels refuses (the 253
 # characters of a prefix are left to the loader)
-_KEY_SCHEMA = {
+_KEY_SCHEMA: JsonDict = {
     "pattern": "^(" + DNS_SUBDOMAIN[1:-1] + "/)?" + _LABEL_NAME.pattern[1:-1] + "$",
     "maxLength": 253 + 1 + 63,
 }
-_LABELS_SCHEMA = {
+_LABELS_SCHEMA: JsonDict = {
     "propertyNames": _KEY_SCHEMA,
     "additionalProperties": {"type": "string", "pattern": _LABEL_VALUE.pattern},
 }
-_ANNOTATIONS_SCHEMA = {"propertyNames": _KEY_SCHEMA}
+_ANNOTATIONS_SCHEMA: JsonDict = {"propertyNames": _KEY_SCHEMA}
 
 
 def check_labels(labels: dict[str, str], *, values: bool = True) -> dict[str, str]:
