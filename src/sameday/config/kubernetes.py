@@ -11,7 +11,7 @@ import re
 from typing import Literal
 
 from pydantic import Field, field_validator
-from pydantic.json_schema import JsonDict
+from pydantic.config import JsonDict
 
 from sameday.config._base import Duration, StrictModel
 from sameday.config.pipeline import Resources
