@@ -97,7 +97,7 @@ def test_usage_errors_exit_2(runner: CliRunner, project_dir: Path, tmp_path: Pat
     code, _, err = compile_(runner, project_dir, "daily", "--schema", str(tmp_path / "no.json"))
     assert code == 2 and "does not exist" in err
     code, _, err = compile_(runner, project_dir)
-    assert code == 2 and "Missing argument 'PIPELINE'" in err
+    assert code == 2 and "missing PIPELINE: the pipeline to compile for Argo" in err
 
 
 def test_a_project_without_pipelines_says_so(runner: CliRunner, project_dir: Path) -> None:
