@@ -33,6 +33,8 @@ from sameday.pipeline.argo import (
 )
 from sameday.pipeline.argo_schema import ArgoSchema, load_schema
 
+TRIGGER = "sameday-trigger"
+
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(path.name for path in GOLDEN.iterdir() if (path / "pipeline.yaml").is_file())
 SCHEMA_FILE = SHARED / "vendor" / "argo" / "schema.json"
@@ -51,6 +53,7 @@ def _pipeline(**fields: Any) -> Pipeline:
 
 
 def _compile(pipeline: Pipeline, **settings: Any) -> list[dict[str, Any]]:
+    settings.setdefault("image", "registry.example.com/shop/recsys:1.0.0")
     return compile_argo(pipeline, ArgoOrchestrator(**settings), project_name="shop")
 
 
@@ -58,8 +61,12 @@ def _templates(manifests: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {t["name"]: t for t in manifests[0]["spec"]["templates"]}
 
 
-def _env(template: dict[str, Any]) -> dict[str, str]:
-    return {item["name"]: item["value"] for item in template["container"]["env"]}
+def _env(template: dict[str, Any]) -> dict[str, Any]:
+    """A container's env: literal values as strings, values from a Secret as their reference."""
+    return {
+        item["name"]: item["value"] if "value" in item else item["valueFrom"]
+        for item in template["container"]["env"]
+    }
 
 
 def _case(name: str) -> list[dict[str, Any]]:
@@ -68,11 +75,12 @@ def _case(name: str) -> list[dict[str, Any]]:
         yaml.safe_load((GOLDEN / name / "pipeline.yaml").read_text())
     )
     settings = ArgoOrchestrator.model_validate(case["argo"])
-    return compile_argo(pipeline, settings, project_name=case["project"])
+    storage_env = case.get("storage_env", [])
+    return compile_argo(pipeline, settings, project_name=case["project"], storage_env=storage_env)
 
 
 def test_there_are_golden_cases() -> None:
-    assert CASES == ["long-names", "minimal", "train"]
+    assert CASES == ["long-names", "minimal", "train", "workspace"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -115,7 +123,12 @@ def test_a_scheduled_pipeline_gets_a_thin_cron_workflow_referencing_its_template
         "startingDeadlineSeconds": 3600,
         "workflowSpec": {
             "workflowTemplateRef": {"name": "shop-train"},
-            "arguments": {"parameters": [{"name": "ds", "value": SCHEDULED_DATE}]},
+            "arguments": {
+                "parameters": [
+                    {"name": "ds", "value": SCHEDULED_DATE},
+                    {"name": "sameday-trigger", "value": "schedule"},
+                ]
+            },
         },
     }
     assert [m["kind"] for m in _case("minimal")] == ["WorkflowTemplate"]
@@ -216,7 +229,7 @@ def test_env_merges_params_then_defaults_then_the_job() -> None:
 def test_params_are_arguments_passed_down_as_inputs_and_referenced_in_commands() -> None:
     manifests = _case("train")
     arguments = manifests[0]["spec"]["arguments"]["parameters"]
-    assert [a["name"] for a in arguments] == ["ds", "model_version", "sample-rate"]
+    assert [a["name"] for a in arguments] == ["ds", "model_version", "sample-rate", TRIGGER]
     assert arguments[0]["value"] == CREATION_DATE
     assert arguments[1]["value"] == "v3"
     templates = _templates(manifests)
@@ -238,7 +251,8 @@ def test_params_are_arguments_passed_down_as_inputs_and_referenced_in_commands()
 def test_an_explicit_ds_default_is_kept_for_manual_runs() -> None:
     pipeline = _pipeline(params={"ds": {"default": "2024-05-01"}})
     assert _compile(pipeline)[0]["spec"]["arguments"]["parameters"] == [
-        {"name": "ds", "value": "2024-05-01"}
+        {"name": "ds", "value": "2024-05-01"},
+        {"name": TRIGGER, "value": "manual"},
     ]
 
 
@@ -270,7 +284,9 @@ def test_on_failure_runs_from_an_exit_handler_only_when_the_run_did_not_succeed(
     manifests = _case("train")
     assert manifests[0]["spec"]["onExit"] == "sameday-exit"
     templates = _templates(manifests)
-    [[step]] = templates["sameday-exit"]["steps"]
+    [[record, step]] = templates["sameday-exit"]["steps"]
+    assert record["template"] == "sameday-record-run"
+    assert "when" not in record
     assert step["template"] == "sameday-on-failure"
     assert step["when"] == "{{workflow.status}} != Succeeded"
     runner = templates["sameday-on-failure"]
@@ -278,8 +294,16 @@ def test_on_failure_runs_from_an_exit_handler_only_when_the_run_did_not_succeed(
     assert _env(runner)["SAMEDAY_RUN_STATUS"] == "{{workflow.status}}"
     assert "retryStrategy" not in runner
     minimal = _case("minimal")[0]["spec"]
-    assert "onExit" not in minimal
-    assert [t["name"] for t in minimal["templates"]] == ["sameday-dag", "say"]
+    assert minimal["onExit"] == "sameday-exit"
+    assert [t["name"] for t in minimal["templates"]] == [
+        "sameday-dag",
+        "say",
+        "sameday-exit",
+        "sameday-record-run",
+    ]
+    assert _templates(_case("minimal"))["sameday-exit"]["steps"] == [
+        [{"name": "record-run", "template": "sameday-record-run"}]
+    ]
 
 
 def test_publish_tasks_run_sameday_publish_with_the_workflow_name_as_run_id() -> None:
@@ -297,8 +321,11 @@ def test_publish_tasks_run_sameday_publish_with_the_workflow_name_as_run_id() ->
 def test_labels_namespace_and_service_account_come_from_settings() -> None:
     template, cron = _case("train")
     expected = {
+        "app.kubernetes.io/name": "sameday",
+        "app.kubernetes.io/instance": "shop-train",
+        "app.kubernetes.io/component": "pipeline",
+        "app.kubernetes.io/part-of": "recommendations",  # the setting overrides the project
         "team": "discovery",
-        "app.kubernetes.io/part-of": "recommendations",
         "app.kubernetes.io/managed-by": "sameday",
         "sameday.dev/project": "shop",
         "sameday.dev/pipeline": "train",
@@ -307,6 +334,7 @@ def test_labels_namespace_and_service_account_come_from_settings() -> None:
         assert manifest["metadata"]["labels"] == expected
         assert manifest["metadata"]["namespace"] == "recsys"
     assert template["spec"]["workflowMetadata"] == {"labels": expected}
+    assert template["spec"]["podMetadata"] == {"labels": expected}
     assert template["spec"]["serviceAccountName"] == "sameday-runner"
     overridden = _compile(_pipeline(), labels={"app.kubernetes.io/managed-by": "helm"})
     assert overridden[0]["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "sameday"

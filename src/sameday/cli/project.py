@@ -26,9 +26,16 @@ def init(directory: Path, name: str | None) -> None:
 
 
 @click.command("validate")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also check what isolation would catch, where the files tell: a command naming a path "
+    "another job writes that its job does not declare in inputs, a catalogue publishing cannot "
+    "see.",
+)
 @project_option
 @json_option
-def validate(project_dir: Path | None, as_json: bool) -> None:
+def validate(project_dir: Path | None, as_json: bool, strict: bool) -> None:
     """Check every project file and the references between them.
 
     Prints each problem as FILE:LINE:COLUMN: message and exits 1 if there is any, 0 otherwise.
@@ -37,6 +44,12 @@ def validate(project_dir: Path | None, as_json: bool) -> None:
 
     try:
         loaded = load_project(project_dir)
+        if strict:
+            from sameday.pipeline.dataflow import check_project
+
+            problems = check_project(loaded, strict=True)
+            if problems:
+                raise ConfigError(problems)
     except ConfigError as exc:
         if as_json:
             echo_json({"valid": False, "problems": [dataclasses.asdict(p) for p in exc.problems]})
