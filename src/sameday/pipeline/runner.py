@@ -37,11 +37,15 @@ from sameday.config.loader import Project
 from sameday.config.pipeline import Pipeline
 from sameday.errors import NotFound, PipelineError, PipelineFailed
 from sameday.pipeline.events import Observer, RunEvent, RunFinished, RunStarted
+from sameday.pipeline.isolation import Isolation
 from sameday.pipeline.journal import Journal
 from sameday.pipeline.params import resolve_params
 from sameday.pipeline.plan import Plan, build_plan
 from sameday.pipeline.process import GRACE
 from sameday.pipeline.scheduler import Publisher, Scheduler, Settings
+
+ARTIFACTS = "artifacts"
+"""Folder of a run's logs where ``--isolated`` keeps what its jobs wrote, by job and path."""
 
 
 class RunCancelled(PipelineFailed):
@@ -147,6 +151,8 @@ class Runner:
         publisher: publishes job outputs that name a result set; raising fails the job.
         stream_output: send every output line to ``observer`` (else logs are only written).
         grace: seconds between ``SIGTERM`` and ``SIGKILL`` when stopping jobs.
+        isolated: run each job in a fresh folder holding only the project's files and its
+            declared inputs (see :mod:`sameday.pipeline.isolation`), as on Argo.
     """
 
     def __init__(
@@ -159,8 +165,10 @@ class Runner:
         publisher: Publisher | None = None,
         stream_output: bool = True,
         grace: float = GRACE,
+        isolated: bool = False,
     ) -> None:
         self.project = project
+        self.isolated = isolated
         self.store = store
         self.parallel = max(1, parallel or project.settings.orchestrator.local.parallel)
         self.runs_dir = project.path(project.settings.orchestrator.local.runs_dir)
@@ -197,6 +205,10 @@ class Runner:
         )
         log_dir = self.runs_dir / record.id
         journal = Journal(self.store, record.id)
+        isolation = None
+        if self.isolated:
+            earlier = [self.runs_dir / run / ARTIFACTS for run in self._chain(resumed_from)]
+            isolation = Isolation(self.project, plan.pipeline, log_dir / ARTIFACTS, earlier)
         settings = Settings(
             journal,
             self.project.root,
@@ -206,6 +218,7 @@ class Runner:
             self._emit,
             self._stream,
             self.publisher,
+            isolation,
         )
         scheduler = self._scheduler = Scheduler(settings, plan, record.id)
         try:
@@ -221,6 +234,8 @@ class Runner:
             journal.write()
         finally:
             self._scheduler = None
+            if isolation is not None:
+                isolation.close()
         status = (
             "cancelled" if scheduler.cancelled else "failed" if scheduler.failed else "succeeded"
         )
@@ -234,6 +249,14 @@ class Runner:
         return RunResult(
             record.id, name, status, dict(scheduler.status), log_dir, time.monotonic() - started
         )
+
+    def _chain(self, run_id: str | None) -> list[str]:
+        """``run_id`` and the runs it resumed, newest first."""
+        chain: list[str] = []
+        while run_id is not None and run_id not in chain:
+            chain.append(run_id)
+            run_id = self.store.get_run(run_id).resumed_from
+        return chain
 
     def _emit(self, event: RunEvent) -> None:
         if self._observer is not None:
@@ -253,6 +276,9 @@ def _summary(scheduler: Scheduler, status: str) -> str:
             f"`sameday run {name} --resume {run_id}`"
         )
     text = f"pipeline {name!r} failed: {', '.join(scheduler.failed)} failed"
+    diagnoses = [scheduler.diagnoses[job] for job in scheduler.failed if job in scheduler.diagnoses]
+    if diagnoses:
+        text += " (" + "; ".join(diagnoses) + ")"
     skipped = [
         job
         for job, state in scheduler.status.items()
