@@ -408,22 +408,23 @@ def test_write_manifests_names_files_by_name_and_kind(tmp_path: Path) -> None:
 
 
 def test_cli_prints_the_manifests_of_the_scaffolded_project(
-    runner: CliRunner, project_dir: Path, schema: ArgoSchema
+    runner: CliRunner, cluster_project: Path, schema: ArgoSchema
 ) -> None:
     result = runner.invoke(
-        compile_cmd, ["daily", "--target", "argo", "--project", str(project_dir)]
+        compile_cmd, ["daily", "--target", "argo", "--project", str(cluster_project)]
     )
     assert result.exit_code == 0, result.output
-    documents = list(yaml.safe_load_all(result.output))
+    documents = list(yaml.safe_load_all(result.stdout))
     assert [d["kind"] for d in documents] == ["WorkflowTemplate", "CronWorkflow"]
     assert all(schema.validate(d) == [] for d in documents)
 
 
 def test_cli_writes_files_and_checks_them_against_a_schema(
-    runner: CliRunner, project_dir: Path, tmp_path: Path
+    runner: CliRunner, cluster_project: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "deploy"
-    args = ["daily", "-o", str(out), "--schema", str(SCHEMA_FILE), "--project", str(project_dir)]
+    args = ["daily", "-o", str(out), "--schema", str(SCHEMA_FILE)]
+    args += ["--project", str(cluster_project)]
     result = runner.invoke(compile_cmd, args)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
@@ -434,7 +435,7 @@ def test_cli_writes_files_and_checks_them_against_a_schema(
 
 
 def test_cli_rejects_manifests_the_given_schema_does_not_allow(
-    runner: CliRunner, project_dir: Path, tmp_path: Path
+    runner: CliRunner, cluster_project: Path, tmp_path: Path
 ) -> None:
     older = json.loads(SCHEMA_FILE.read_text())
     del older["definitions"]["io.argoproj.workflow.v1alpha1.WorkflowSpec"]["properties"][
@@ -442,7 +443,7 @@ def test_cli_rejects_manifests_the_given_schema_does_not_allow(
     ]
     schema_file = tmp_path / "older-schema.json"
     schema_file.write_text(json.dumps(older))
-    args = ["daily", "--schema", str(schema_file), "--project", str(project_dir)]
+    args = ["daily", "--schema", str(schema_file), "--project", str(cluster_project)]
     result = runner.invoke(compile_cmd, args)
     assert isinstance(result.exception, PipelineError)
     assert "WorkflowTemplate proj-daily: spec: Additional properties are not allowed" in str(

@@ -100,8 +100,8 @@ def compile_project(
     """
     env = os.environ if environ is None else environ
     model = find_pipeline(project, pipeline)
-    settings_file = _raw(project.root / PROJECT_FILE)
-    pipeline_file = _raw(_pipeline_file(project, model.name))
+    settings_file = _raw(project.root, project.root / PROJECT_FILE)
+    pipeline_file = _raw(project.root, _pipeline_file(project, model.name))
     storage_vars = list(
         dict.fromkeys(
             name
@@ -141,10 +141,10 @@ def is_local(url: str) -> bool:
     return scheme.startswith("sqlite") or scheme in _LOCAL_SCHEMES
 
 
-def _raw(path: Path) -> Located:
-    """A project file as written, before interpolation."""
+def _raw(root: Path, path: Path) -> Located:
+    """A project file as written, before interpolation, named from the project's folder."""
     located = read_yaml(path)
-    located.file = Path(os.path.relpath(path, Path.cwd())) if path.is_absolute() else path
+    located.file = path.relative_to(root)
     if located.value is None:
         located.value = {}
     return located
@@ -248,9 +248,12 @@ def _leaks(
     text: str, project: Project, settings: Located, pipeline: Located, env: Mapping[str, str]
 ) -> list[str]:
     problems = []
-    for value, source in _secret_values(project, settings, pipeline, env).items():
-        if value not in text:
+    reported: list[str] = []
+    secrets = _secret_values(project, settings, pipeline, env)
+    for value, source in sorted(secrets.items(), key=lambda item: -len(item[0])):
+        if value not in text or any(value in longer for longer in reported):
             continue
+        reported.append(value)
         places = [
             f"{pipeline.file}:{line}:{column} ({dotted(path)})"
             for path, found in _strings(pipeline.value)
