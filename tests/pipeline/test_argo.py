@@ -458,3 +458,223 @@ def test_cli_names_the_available_pipelines_when_one_is_missing(
     assert isinstance(result.exception, NotFound)
     assert "no pipeline 'nightly'" in str(result.exception)
     assert "(available: daily)" in str(result.exception)
+
+
+def _every_manifest() -> list[dict[str, Any]]:
+    return [manifest for case in CASES for manifest in _case(case)]
+
+
+def test_hera_models_parse_every_compiled_manifest_and_dump_it_back_equal() -> None:
+    from hera.workflows import models
+
+    for manifest in _every_manifest():
+        model = getattr(models, manifest["kind"]).model_validate(manifest)
+        dumped = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+        assert dumped == manifest, manifest["kind"]
+
+
+def test_a_job_without_any_image_is_an_error_that_says_what_to_do() -> None:
+    pipeline = _pipeline(
+        jobs=[
+            {"name": "a", "command": "true"},
+            {"name": "b", "command": "true", "image": "registry.example.com/b:1.0.0"},
+        ]
+    )
+    with pytest.raises(PipelineError) as info:
+        compile_argo(pipeline, ArgoOrchestrator(), project_name="shop")
+    message = str(info.value)
+    assert "no container image for job(s) a." in message
+    assert "docker build -t REGISTRY/NAME:TAG . && docker push REGISTRY/NAME:TAG" in message
+    assert "defaults.image in the pipeline file or orchestrator.argo.image" in message
+
+
+def test_the_image_is_the_jobs_then_the_pipelines_then_the_projects() -> None:
+    pipeline = _pipeline(
+        defaults={"image": "pipeline:2.0.0"},
+        jobs=[
+            {"name": "a", "command": "true", "image": "job:1.0.0"},
+            {"name": "b", "command": "true"},
+        ],
+    )
+    templates = _templates(_compile(pipeline, image="project:3.0.0"))
+    assert templates["a"]["container"]["image"] == "job:1.0.0"
+    assert templates["b"]["container"]["image"] == "pipeline:2.0.0"
+    assert templates["sameday-record-run"]["container"]["image"] == "pipeline:2.0.0"
+    plain = _templates(_compile(_pipeline(), image="project:3.0.0"))
+    assert plain["build"]["container"]["image"] == "project:3.0.0"
+    assert plain["build"]["container"]["workingDir"] == "/app"
+
+
+def test_outputs_are_stored_under_the_run_and_the_job_and_inputs_fetch_them() -> None:
+    pipeline = _pipeline(
+        jobs=[
+            {"name": "gen", "command": "true", "outputs": [{"path": "data/"}]},
+            {
+                "name": "train",
+                "command": "true",
+                "depends_on": ["gen"],
+                "inputs": ["data/x.npz", "jobs/train.py"],
+                "outputs": [{"path": "out/lists/*.parquet", "publish": "home"}],
+            },
+        ]
+    )
+    templates = _templates(_compile(pipeline, workdir="/srv/project"))
+    assert templates["gen"]["outputs"]["artifacts"] == [
+        {
+            "name": "data",
+            "path": "/srv/project/data",
+            "archive": {"none": {}},
+            "s3": {"key": "{{workflow.name}}/gen/data"},
+        }
+    ]
+    # a project file comes with the image: only the upstream file is fetched
+    assert templates["train"]["inputs"]["artifacts"] == [
+        {
+            "name": "data-x-npz",
+            "path": "/srv/project/data/x.npz",
+            "s3": {"key": "{{workflow.name}}/gen/data/x.npz"},
+        }
+    ]
+    assert templates["train"]["outputs"]["artifacts"][0]["s3"] == {
+        "key": "{{workflow.name}}/train/out/lists"
+    }
+    publish = templates["publish-home"]
+    assert [a["s3"]["key"] for a in publish["inputs"]["artifacts"]] == [
+        "{{workflow.name}}/gen/data/x.npz",
+        "{{workflow.name}}/train/out/lists",
+    ]
+    assert publish["container"]["args"] == [
+        "sameday publish home --source 'out/lists/*.parquet' --run-id {{workflow.name}}"
+    ]
+
+
+def test_an_input_a_job_outside_its_upstream_writes_is_a_compile_error() -> None:
+    pipeline = _pipeline(
+        jobs=[
+            {"name": "a", "command": "true", "outputs": [{"path": "out/a.csv"}]},
+            {"name": "b", "command": "true", "inputs": ["out/a.csv"]},
+        ]
+    )
+    with pytest.raises(PipelineError, match="which job 'a' writes, but is not upstream of 'b'"):
+        _compile(pipeline)
+
+
+def test_the_artifact_repository_is_referenced_when_set() -> None:
+    spec = _case("train")[0]["spec"]
+    assert spec["artifactRepositoryRef"] == {
+        "configMap": "artifact-repositories",
+        "key": "recsys-s3",
+    }
+    assert "artifactRepositoryRef" not in _case("minimal")[0]["spec"]
+
+
+def test_a_workspace_is_one_volume_per_run_mounted_over_the_folders_jobs_write() -> None:
+    spec = _case("workspace")[0]["spec"]
+    assert spec["volumeClaimTemplates"] == [
+        {
+            "metadata": {"name": "sameday-workspace"},
+            "spec": {
+                "accessModes": ["ReadWriteMany"],
+                "resources": {"requests": {"storage": "50Gi"}},  # the pipeline's size wins
+                "storageClassName": "nfs-client",  # the project's class fills the gap
+            },
+        }
+    ]
+    assert spec["volumeClaimGC"] == {"strategy": "OnWorkflowSuccess"}
+    assert spec["securityContext"] == {"fsGroup": 10001}
+    templates = {t["name"]: t for t in spec["templates"]}
+    for name in ("extract", "train", "publish-home"):
+        assert "inputs" not in templates[name] and "outputs" not in templates[name]
+        assert templates[name]["container"]["volumeMounts"] == [
+            {"name": "sameday-workspace", "mountPath": "/app/data", "subPath": "data"},
+            {"name": "sameday-workspace", "mountPath": "/app/out", "subPath": "out"},
+        ]
+
+
+@pytest.mark.parametrize(
+    ("outputs", "files", "message"),
+    [
+        ([{"path": "model.pkl"}], None, "writes 'model.pkl' at the top of the project"),
+        ([{"path": "jobs/model.pkl"}], ["jobs/train.py"], "would hide the image's jobs/train.py"),
+    ],
+)
+def test_a_workspace_refuses_what_it_cannot_mount(
+    outputs: list[dict[str, str]], files: list[str] | None, message: str
+) -> None:
+    pipeline = _pipeline(workspace={}, jobs=[{"name": "a", "command": "true", "outputs": outputs}])
+    settings = ArgoOrchestrator(image="x:1.0.0")
+    with pytest.raises(PipelineError, match=message):
+        compile_argo(pipeline, settings, project_name="shop", project_files=files)
+
+
+def test_env_values_from_secrets_and_whole_secrets_reach_the_container() -> None:
+    templates = _templates(_case("train"))
+    features = _env(templates["features"])
+    assert features["WAREHOUSE_TOKEN"] == {"secretKeyRef": {"name": "warehouse", "key": "token"}}
+    assert features["PGPASSWORD"] == {"secretKeyRef": {"name": "shop-storage", "key": "PGPASSWORD"}}
+    assert features["LOG_LEVEL"] == "debug"
+    assert templates["features"]["container"]["envFrom"] == [
+        {"secretRef": {"name": "shop-common"}},
+        {"secretRef": {"name": "features-store"}},
+    ]
+    assert templates["extract"]["container"]["envFrom"] == [{"secretRef": {"name": "shop-common"}}]
+
+
+def test_node_selectors_and_tolerations_are_the_jobs_or_the_defaults() -> None:
+    templates = _templates(_case("train"))
+    assert templates["extract"]["nodeSelector"] == {"pool": "batch"}
+    assert templates["train-als"]["nodeSelector"] == {"pool": "gpu"}
+    assert templates["train-als"]["tolerations"] == [
+        {
+            "key": "nvidia.com/gpu",
+            "operator": "Exists",
+            "effect": "NoExecute",
+            "tolerationSeconds": 600,
+        }
+    ]
+    assert templates["publish-home-als"]["nodeSelector"] == {"pool": "batch"}
+    plain = _templates(_compile(_pipeline()))["build"]
+    assert "nodeSelector" not in plain and "tolerations" not in plain
+
+
+def test_operators_get_pod_gc_a_ttl_and_retried_publications_with_a_deadline() -> None:
+    spec = _case("train")[0]["spec"]
+    assert spec["podGC"] == {"strategy": "OnPodSuccess"}
+    assert spec["ttlStrategy"] == {"secondsAfterSuccess": 7200, "secondsAfterFailure": 259200}
+    publish = _templates(_case("train"))["publish-home-als"]
+    assert publish["retryStrategy"] == {
+        "limit": 3,
+        "retryPolicy": "Always",
+        "backoff": {"duration": "30s", "factor": 2, "cap": "300s"},
+    }
+    assert publish["activeDeadlineSeconds"] == 600
+    defaults = _compile(_pipeline())[0]["spec"]
+    assert defaults["podGC"] == {"strategy": "OnWorkflowSuccess"}
+    assert defaults["ttlStrategy"] == {"secondsAfterSuccess": 86400, "secondsAfterFailure": 604800}
+    off = _compile(_pipeline(), pod_gc=None, ttl={"after_success": None, "after_failure": None})
+    assert "podGC" not in off[0]["spec"] and "ttlStrategy" not in off[0]["spec"]
+
+
+def test_the_exit_handler_records_the_run_with_arguments_argo_fills_in() -> None:
+    record = _templates(_case("train"))["sameday-record-run"]
+    container = record["container"]
+    assert container["command"] == ["sameday", "record-argo-run"]
+    args = container["args"]
+    pairs = dict(zip(args[0::2], args[1::2], strict=True))
+    assert pairs["--run-id"] == "{{workflow.name}}"
+    assert pairs["--status"] == "{{workflow.status}}"
+    assert pairs["--failures"] == "{{workflow.failures}}"
+    assert pairs["--started-at"] == "{{workflow.creationTimestamp}}"
+    assert pairs["--trigger"] == "{{workflow.parameters.sameday-trigger}}"
+    assert [v for k, v in zip(args[0::2], args[1::2], strict=True) if k == "--param"] == [
+        "ds={{inputs.parameters.ds}}",
+        "model.version={{inputs.parameters.model_version}}",
+        "sample-rate={{inputs.parameters.sample-rate}}",
+    ]
+    assert record["retryStrategy"]["limit"] == 3
+    assert "SAMEDAY_METADATA_URL" in _env(record)
+
+
+def test_a_param_called_like_the_trigger_parameter_is_an_error() -> None:
+    with pytest.raises(PipelineError, match="'sameday-trigger' is a name sameday uses on Argo"):
+        _compile(_pipeline(params={"sameday-trigger": {"default": "x"}}))
