@@ -23,6 +23,8 @@ def init(directory: Path, name: str | None) -> None:
     click.echo("Next:")
     click.echo(f"  sameday validate --project {directory}")
     click.echo(f"  sameday run daily --project {directory}")
+    click.echo(f"  sameday run daily --isolated --project {directory}   # each job as on Argo")
+    click.echo(f"  docker build -t REGISTRY/NAME:TAG {directory}   # the jobs' image for Argo")
 
 
 @click.command("validate")

@@ -169,8 +169,8 @@ class Scheduler:
         attempt = self.attempts[name] = self.attempts.get(name, 0) + 1
         job = self.jobs[name]
         env = {
-            **self.base_env,
-            **job.env,
+            **os.environ,  # job.env holds the pipeline's shared env: a variable it leaves out
+            **job.env,  # (a Secret's, read from here) must not come back from plan.env
             "SAMEDAY_RUN_ID": self.run_id,
             "SAMEDAY_JOB": name,
             "SAMEDAY_ATTEMPT": str(attempt),
