@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from sameday.cli.compile import compile_cmd
 from sameday.config import load_project
 from sameday.demo import example_folder
 from sameday.errors import PipelineError
-from sameday.pipeline.argo import render
+from sameday.pipeline.argo import render, write_manifests
 from sameday.pipeline.argo_cluster import compile_project, is_local
 from sameday.pipeline.argo_schema import load_schema
 
@@ -166,9 +167,14 @@ def test_a_set_variable_is_no_fallback_of_the_manifests(
 def test_the_compiled_quickstart_carries_its_files_as_artifacts(
     tmp_path: Path, cluster_env: dict[str, str]
 ) -> None:
+    from hera.workflows import models
+
     compiled = compile_project(load_project(_quickstart(tmp_path)), "quickstart")
     schema = load_schema(SCHEMA)
-    assert all(schema.validate(m) == [] for m in compiled.manifests)
+    for manifest in compiled.manifests:
+        assert schema.validate(manifest) == []
+        parsed = getattr(models, manifest["kind"]).model_validate(manifest)
+        assert parsed.model_dump(by_alias=True, exclude_none=True, mode="json") == manifest
     templates = {t["name"]: t for t in compiled.manifests[0]["spec"]["templates"]}
     assert templates["generate"]["outputs"]["artifacts"] == [
         {
@@ -188,3 +194,19 @@ def test_the_compiled_quickstart_carries_its_files_as_artifacts(
     # publishing gets the catalogue its job read, and the list the job wrote
     published = {a["path"] for a in templates["publish-als"]["inputs"]["artifacts"]}
     assert published == {"/app/data/interactions.npz", "/app/data/items.csv", "/app/out/als.csv"}
+
+
+def test_the_compiled_quickstart_matches_its_golden_files(
+    tmp_path: Path, cluster_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SAMEDAY_IMAGE", raising=False)
+    expected = Path(__file__).parent / "golden" / "quickstart" / "expected"
+    compiled = compile_project(load_project(_quickstart(tmp_path)), "quickstart")
+    if os.environ.get("SAMEDAY_UPDATE_GOLDEN") == "1":
+        for stale in expected.glob("*.yaml"):
+            stale.unlink()
+        write_manifests(compiled.manifests, expected)
+    written = write_manifests(compiled.manifests, tmp_path / "deploy")
+    assert sorted(p.name for p in written) == sorted(p.name for p in expected.glob("*.yaml"))
+    for path in written:
+        assert path.read_bytes() == (expected / path.name).read_bytes(), path.name
