@@ -28,6 +28,9 @@ Choices that are not obvious from the Argo reference:
   the run started. ``on_failure`` runs beside it when the run did not succeed.
 - **Names** we derive are shortened to fit, names a person chose are checked: see
   ``sameday.pipeline._argo_names``.
+
+(Past 500 lines: one builder per kind of template, kept in one module so the mapping from a
+pipeline file to its manifests reads top to bottom; pods, checks and names live beside it.)
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ from sameday.config.pipeline import (
 )
 from sameday.config.project import ArgoOrchestrator
 from sameday.errors import PipelineError
+from sameday.pipeline._argo_checks import dataflow, images, workspace, workspace_folders
 from sameday.pipeline._argo_names import (
     TRIGGER_PARAM,
     ParamNames,
@@ -127,13 +131,13 @@ def compile_argo(
             on a scheduled pipeline, a ``{{params.X}}`` with no such param, an input no upstream
             job writes); the message says what to change.
     """
-    images = _images(pipeline, settings)
+    job_images = images(pipeline, settings)
     name = manifest_name(project_name, pipeline.name)
     labels = manifest_labels(settings, project_name, pipeline.name)
     params = param_names(pipeline)
-    flow = _dataflow(pipeline, project_files)
-    workspace = _workspace(pipeline, settings, flow, project_files)
-    context = _Context(pipeline, settings, params, images, flow, workspace, storage_env)
+    flow = dataflow(pipeline, project_files)
+    claimed = workspace(pipeline, settings, flow, project_files)
+    context = _Context(pipeline, settings, params, job_images, flow, claimed, storage_env)
     templates: list[Manifest] = [_dag_template(pipeline, params)]
     for job in pipeline.jobs:
         templates.append(_job_template(context, job))
@@ -154,8 +158,8 @@ def compile_argo(
     ttl = _ttl(settings)
     if ttl:
         spec["ttlStrategy"] = ttl
-    if workspace is not None:
-        spec["volumeClaimTemplates"] = [volume_claim(workspace)]
+    if claimed is not None:
+        spec["volumeClaimTemplates"] = [volume_claim(claimed)]
         spec["volumeClaimGC"] = {"strategy": "OnWorkflowSuccess"}
         if settings.fs_group is not None:
             spec["securityContext"] = {"fsGroup": settings.fs_group}
@@ -263,7 +267,7 @@ class _Context:
     @property
     def mounts(self) -> list[str]:
         """Top-level folders mounted from the workspace (none without one)."""
-        return _workspace_folders(self.flow) if self.workspace is not None else []
+        return workspace_folders(self.flow) if self.workspace is not None else []
 
     def env(self, *layers: Mapping[str, EnvValue]) -> dict[str, EnvValue]:
         """The storage variables from their Secret, then ``layers`` in order (later wins)."""
@@ -271,84 +275,6 @@ class _Context:
         for layer in layers:
             env.update(layer)
         return env
-
-
-def _images(pipeline: Pipeline, settings: ArgoOrchestrator) -> dict[str, str]:
-    """Each job's image (its own, else ``defaults.image``, else ``orchestrator.argo.image``)."""
-    images = {
-        job.name: job.image or pipeline.defaults.image or settings.image for job in pipeline.jobs
-    }
-    missing = [name for name, image in images.items() if not image]
-    if missing:
-        raise PipelineError(
-            f"pipeline {pipeline.name!r}: no container image for job(s) {', '.join(missing)}. "
-            "On Argo every job runs in an image that holds sameday and the project's files: "
-            "build one from the project's Dockerfile (docker build -t REGISTRY/NAME:TAG . && "
-            "docker push REGISTRY/NAME:TAG) and set it as defaults.image in the pipeline file "
-            "or orchestrator.argo.image in sameday.yaml",
-            pipeline=pipeline.name,
-        )
-    return {name: image for name, image in images.items() if image}
-
-
-def _dataflow(pipeline: Pipeline, project_files: Collection[str] | None) -> Dataflow:
-    flow = Dataflow(pipeline, (lambda: project_files) if project_files is not None else None)
-    ignored = () if project_files is not None else ("nowhere",)
-    problems = [f.message for f in flow.findings if f.kind not in ignored]
-    if problems:
-        raise PipelineError(
-            f"pipeline {pipeline.name!r}: " + "; ".join(problems), pipeline=pipeline.name
-        )
-    return flow
-
-
-def _workspace_folders(flow: Dataflow) -> list[str]:
-    folders = [
-        flow.artifact_path(output).split("/", 1)[0]
-        for outputs in flow.outputs.values()
-        for output in outputs
-    ]
-    return sorted(set(folders))
-
-
-def _workspace(
-    pipeline: Pipeline,
-    settings: ArgoOrchestrator,
-    flow: Dataflow,
-    project_files: Collection[str] | None,
-) -> Workspace | None:
-    """The pipeline's workspace, its unset fields from ``orchestrator.argo.workspace``.
-
-    Raises:
-        PipelineError: an output is a file at the project's top level (only folders can be
-            mounted from the volume), or a mounted folder would hide files of the image.
-    """
-    asked = pipeline.workspace
-    if asked is None:
-        return None
-    for job, outputs in flow.outputs.items():
-        for output in outputs:
-            if "/" not in flow.artifact_path(output):
-                raise PipelineError(
-                    f"pipeline {pipeline.name!r}: job {job!r} writes {output!r} at the top of the "
-                    "project; with a workspace, outputs must lie in folders (out/x.csv), which "
-                    "are mounted from the volume",
-                    pipeline=pipeline.name,
-                    job=job,
-                )
-    hidden = sorted(
-        path for path in project_files or () if path.split("/", 1)[0] in _workspace_folders(flow)
-    )
-    if hidden:
-        raise PipelineError(
-            f"pipeline {pipeline.name!r}: the workspace volume is mounted over "
-            f"{', '.join(sorted({p.split('/', 1)[0] for p in hidden}))}/ and would hide the "
-            f"image's {', '.join(hidden[:3])}: write outputs to folders that hold no project "
-            "files",
-            pipeline=pipeline.name,
-        )
-    chosen = {field: getattr(asked, field) for field in asked.model_fields_set}
-    return settings.workspace.model_copy(update=chosen)
 
 
 def _ttl(settings: ArgoOrchestrator) -> Manifest:
