@@ -78,6 +78,7 @@ def test_each_job_sees_the_project_files_and_its_declared_inputs_only(
     assert (artifacts / "total" / "out" / "total.txt").read_text() == "30\n"
     assert (artifacts / "generate" / "data" / "extra.txt").is_file()
     assert not (tmp_path / "out").exists()  # nothing is written into the project itself
+    assert not (artifacts.parent / "work").exists()  # the folders of succeeded attempts go
     assert (tmp_path / "data" / "numbers.txt").read_text() == "100\n"
 
 
@@ -130,6 +131,9 @@ def test_a_failure_without_a_missing_path_lists_the_declared_inputs(
         "exit code 3: job 'scale' failed in a folder holding only the project's files and its "
         "declared inputs ('data/numbers.txt')"
     ) in str(info.value)
+    kept = tmp_path / ".sameday" / "runs" / info.value.run_id / "work" / "scale.1"
+    assert f"(its folder is kept: {kept})" in str(info.value)
+    assert (kept / "data" / "numbers.txt").is_file() and not (kept / "data" / "extra.txt").exists()
 
 
 def test_a_declared_output_the_job_did_not_write_fails_it(

@@ -19,7 +19,6 @@ import dataclasses
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,19 +48,25 @@ class Isolation:
         project: the project whose files each folder starts with.
         pipeline: the pipeline run.
         store: where the jobs' outputs are kept, ``<store>/<job>/<path>``.
+        work: where each attempt's folder is made, ``<work>/<job>.<attempt>``.
         earlier: the stores of the runs a resumed run continues, newest first, searched for
             the outputs of jobs this run does not run again.
     """
 
     def __init__(
-        self, project: Project, pipeline: Pipeline, store: Path, earlier: Sequence[Path] = ()
+        self,
+        project: Project,
+        pipeline: Pipeline,
+        store: Path,
+        work: Path,
+        earlier: Sequence[Path] = (),
     ) -> None:
         self.project = project
         self.files = sorted(project_files(project.root))
         self.flow = Dataflow(pipeline, lambda: self.files)
         self.store = store
+        self.work = work
         self.earlier = list(earlier)
-        self.work = Path(tempfile.mkdtemp(prefix=f"sameday-{pipeline.name}-"))
 
     def __repr__(self) -> str:
         return f"Isolation(store={str(self.store)!r}, work={str(self.work)!r})"
@@ -117,7 +122,7 @@ class Isolation:
         shutil.rmtree(folder, ignore_errors=True)
 
     def close(self) -> None:
-        """Remove the run's work folder if nothing was kept in it."""
+        """Remove the run's work folder when no failed attempt's folder was kept in it."""
         with contextlib.suppress(OSError):
             self.work.rmdir()
 

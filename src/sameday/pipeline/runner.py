@@ -208,7 +208,9 @@ class Runner:
         isolation = None
         if self.isolated:
             earlier = [self.runs_dir / run / ARTIFACTS for run in self._chain(resumed_from)]
-            isolation = Isolation(self.project, plan.pipeline, log_dir / ARTIFACTS, earlier)
+            isolation = Isolation(
+                self.project, plan.pipeline, log_dir / ARTIFACTS, log_dir / "work", earlier
+            )
         settings = Settings(
             journal,
             self.project.root,
