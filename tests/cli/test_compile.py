@@ -18,8 +18,20 @@ from sameday.cli import main
 SCHEMA_FILE = SHARED / "vendor" / "argo" / "schema.json"
 
 
+IMAGE = "registry.example/jobs:7"
+
+
 def compile_(runner: CliRunner, project_dir: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(main, ["compile", *args, "--project", str(project_dir)])
+    """``sameday compile`` on the scaffolded project, given an image and allowed its SQLite
+    storage (what compiling refuses without them is tested in tests/pipeline)."""
+    settings = project_dir / "sameday.yaml"
+    text = settings.read_text()
+    if f"image: {IMAGE}" not in text:
+        text = text.replace("    # image: registry.example.com", f"    image: {IMAGE}\n    # x")
+        settings.write_text(text)
+    result = runner.invoke(
+        main, ["compile", *args, "--allow-local-storage", "--project", str(project_dir)]
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -28,7 +40,7 @@ def test_the_stream_uses_the_project_argo_settings(runner: CliRunner, project_di
     settings.write_text(
         settings.read_text()
         .replace("namespace: recsys", "namespace: ml-batch")
-        .replace("image: python:3.11-slim", "image: registry.example/jobs:7")
+        .replace("    # image: registry.example.com", f"    image: {IMAGE}\n    # image: x")
     )
     code, out, _ = compile_(runner, project_dir, "daily")
     assert code == 0

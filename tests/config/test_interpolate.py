@@ -41,7 +41,11 @@ def test_an_interpolated_value_is_never_echoed_in_a_validation_error(
 
 
 def test_an_interpolated_storage_url_is_shown_without_its_password(project_dir: Path) -> None:
-    settings_with(project_dir, "metadata: sqlite:///.sameday/metadata.db", "metadata: ${DB_URL}")
+    settings_with(
+        project_dir,
+        "metadata: ${SAMEDAY_METADATA_URL:-sqlite:///.sameday/metadata.db}",
+        "metadata: ${DB_URL}",
+    )
     with pytest.raises(ConfigError) as caught:
         load_project(project_dir, environ={"DB_URL": f"postgres://app:{SECRET}@db/x"})
     assert SECRET not in str(caught.value)
@@ -67,7 +71,11 @@ def test_only_interpolated_number_fields_are_read_as_numbers(project_dir: Path) 
 
 
 def test_the_settings_repr_hides_passwords_and_keys(project_dir: Path) -> None:
-    settings_with(project_dir, "metadata: sqlite:///.sameday/metadata.db", "metadata: ${DB_URL}")
+    settings_with(
+        project_dir,
+        "metadata: ${SAMEDAY_METADATA_URL:-sqlite:///.sameday/metadata.db}",
+        "metadata: ${DB_URL}",
+    )
     environ = {
         "DB_URL": f"postgresql+psycopg://app:{SECRET}@db/x",
         "SAMEDAY_ADMIN_KEY": SECRET + "-admin",

@@ -34,6 +34,8 @@ from sameday.pipeline.argo import (
 )
 from sameday.pipeline.argo_schema import ArgoSchema, load_schema
 
+TRIGGER = "sameday-trigger"
+
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(path.name for path in GOLDEN.iterdir() if (path / "pipeline.yaml").is_file())
 SCHEMA_FILE = SHARED / "vendor" / "argo" / "schema.json"
@@ -52,6 +54,7 @@ def _pipeline(**fields: Any) -> Pipeline:
 
 
 def _compile(pipeline: Pipeline, **settings: Any) -> list[dict[str, Any]]:
+    settings.setdefault("image", "registry.example.com/shop/recsys:1.0.0")
     return compile_argo(pipeline, ArgoOrchestrator(**settings), project_name="shop")
 
 
@@ -59,8 +62,12 @@ def _templates(manifests: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {t["name"]: t for t in manifests[0]["spec"]["templates"]}
 
 
-def _env(template: dict[str, Any]) -> dict[str, str]:
-    return {item["name"]: item["value"] for item in template["container"]["env"]}
+def _env(template: dict[str, Any]) -> dict[str, Any]:
+    """A container's env: literal values as strings, values from a Secret as their reference."""
+    return {
+        item["name"]: item["value"] if "value" in item else item["valueFrom"]
+        for item in template["container"]["env"]
+    }
 
 
 def _case(name: str) -> list[dict[str, Any]]:
@@ -69,11 +76,12 @@ def _case(name: str) -> list[dict[str, Any]]:
         yaml.safe_load((GOLDEN / name / "pipeline.yaml").read_text())
     )
     settings = ArgoOrchestrator.model_validate(case["argo"])
-    return compile_argo(pipeline, settings, project_name=case["project"])
+    storage_env = case.get("storage_env", [])
+    return compile_argo(pipeline, settings, project_name=case["project"], storage_env=storage_env)
 
 
 def test_there_are_golden_cases() -> None:
-    assert CASES == ["long-names", "minimal", "train"]
+    assert CASES == ["long-names", "minimal", "train", "workspace"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -116,7 +124,12 @@ def test_a_scheduled_pipeline_gets_a_thin_cron_workflow_referencing_its_template
         "startingDeadlineSeconds": 3600,
         "workflowSpec": {
             "workflowTemplateRef": {"name": "shop-train"},
-            "arguments": {"parameters": [{"name": "ds", "value": SCHEDULED_DATE}]},
+            "arguments": {
+                "parameters": [
+                    {"name": "ds", "value": SCHEDULED_DATE},
+                    {"name": "sameday-trigger", "value": "schedule"},
+                ]
+            },
         },
     }
     assert [m["kind"] for m in _case("minimal")] == ["WorkflowTemplate"]
@@ -227,7 +240,7 @@ def test_env_merges_params_then_defaults_then_the_job() -> None:
 def test_params_are_arguments_passed_down_as_inputs_and_referenced_in_commands() -> None:
     manifests = _case("train")
     arguments = manifests[0]["spec"]["arguments"]["parameters"]
-    assert [a["name"] for a in arguments] == ["ds", "model_version", "sample-rate"]
+    assert [a["name"] for a in arguments] == ["ds", "model_version", "sample-rate", TRIGGER]
     assert arguments[0]["value"] == CREATION_DATE
     assert arguments[1]["value"] == "v3"
     templates = _templates(manifests)
@@ -249,7 +262,8 @@ def test_params_are_arguments_passed_down_as_inputs_and_referenced_in_commands()
 def test_an_explicit_ds_default_is_kept_for_manual_runs() -> None:
     pipeline = _pipeline(params={"ds": {"default": "2024-05-01"}})
     assert _compile(pipeline)[0]["spec"]["arguments"]["parameters"] == [
-        {"name": "ds", "value": "2024-05-01"}
+        {"name": "ds", "value": "2024-05-01"},
+        {"name": TRIGGER, "value": "manual"},
     ]
 
 
@@ -281,7 +295,9 @@ def test_on_failure_runs_from_an_exit_handler_only_when_the_run_did_not_succeed(
     manifests = _case("train")
     assert manifests[0]["spec"]["onExit"] == "sameday-exit"
     templates = _templates(manifests)
-    [[step]] = templates["sameday-exit"]["steps"]
+    [[record, step]] = templates["sameday-exit"]["steps"]
+    assert record["template"] == "sameday-record-run"
+    assert "when" not in record
     assert step["template"] == "sameday-on-failure"
     assert step["when"] == "{{workflow.status}} != Succeeded"
     runner = templates["sameday-on-failure"]
@@ -289,8 +305,16 @@ def test_on_failure_runs_from_an_exit_handler_only_when_the_run_did_not_succeed(
     assert _env(runner)["SAMEDAY_RUN_STATUS"] == "{{workflow.status}}"
     assert "retryStrategy" not in runner
     minimal = _case("minimal")[0]["spec"]
-    assert "onExit" not in minimal
-    assert [t["name"] for t in minimal["templates"]] == ["sameday-dag", "say"]
+    assert minimal["onExit"] == "sameday-exit"
+    assert [t["name"] for t in minimal["templates"]] == [
+        "sameday-dag",
+        "say",
+        "sameday-exit",
+        "sameday-record-run",
+    ]
+    assert _templates(_case("minimal"))["sameday-exit"]["steps"] == [
+        [{"name": "record-run", "template": "sameday-record-run"}]
+    ]
 
 
 def test_publish_tasks_run_sameday_publish_with_the_workflow_name_as_run_id() -> None:
@@ -308,8 +332,11 @@ def test_publish_tasks_run_sameday_publish_with_the_workflow_name_as_run_id() ->
 def test_labels_namespace_and_service_account_come_from_settings() -> None:
     template, cron = _case("train")
     expected = {
+        "app.kubernetes.io/name": "sameday",
+        "app.kubernetes.io/instance": "shop-train",
+        "app.kubernetes.io/component": "pipeline",
+        "app.kubernetes.io/part-of": "recommendations",  # the setting overrides the project
         "team": "discovery",
-        "app.kubernetes.io/part-of": "recommendations",
         "app.kubernetes.io/managed-by": "sameday",
         "sameday.dev/project": "shop",
         "sameday.dev/pipeline": "train",
@@ -318,6 +345,7 @@ def test_labels_namespace_and_service_account_come_from_settings() -> None:
         assert manifest["metadata"]["labels"] == expected
         assert manifest["metadata"]["namespace"] == "recsys"
     assert template["spec"]["workflowMetadata"] == {"labels": expected}
+    assert template["spec"]["podMetadata"] == {"labels": expected}
     assert template["spec"]["serviceAccountName"] == "sameday-runner"
     overridden = _compile(_pipeline(), labels={"app.kubernetes.io/managed-by": "helm"})
     assert overridden[0]["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "sameday"
@@ -391,22 +419,23 @@ def test_write_manifests_names_files_by_name_and_kind(tmp_path: Path) -> None:
 
 
 def test_cli_prints_the_manifests_of_the_scaffolded_project(
-    runner: CliRunner, project_dir: Path, schema: ArgoSchema
+    runner: CliRunner, cluster_project: Path, schema: ArgoSchema
 ) -> None:
     result = runner.invoke(
-        compile_cmd, ["daily", "--target", "argo", "--project", str(project_dir)]
+        compile_cmd, ["daily", "--target", "argo", "--project", str(cluster_project)]
     )
     assert result.exit_code == 0, result.output
-    documents = list(yaml.safe_load_all(result.output))
+    documents = list(yaml.safe_load_all(result.stdout))
     assert [d["kind"] for d in documents] == ["WorkflowTemplate", "CronWorkflow"]
     assert all(schema.validate(d) == [] for d in documents)
 
 
 def test_cli_writes_files_and_checks_them_against_a_schema(
-    runner: CliRunner, project_dir: Path, tmp_path: Path
+    runner: CliRunner, cluster_project: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "deploy"
-    args = ["daily", "-o", str(out), "--schema", str(SCHEMA_FILE), "--project", str(project_dir)]
+    args = ["daily", "-o", str(out), "--schema", str(SCHEMA_FILE)]
+    args += ["--project", str(cluster_project)]
     result = runner.invoke(compile_cmd, args)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
@@ -417,7 +446,7 @@ def test_cli_writes_files_and_checks_them_against_a_schema(
 
 
 def test_cli_rejects_manifests_the_given_schema_does_not_allow(
-    runner: CliRunner, project_dir: Path, tmp_path: Path
+    runner: CliRunner, cluster_project: Path, tmp_path: Path
 ) -> None:
     older = json.loads(SCHEMA_FILE.read_text())
     del older["definitions"]["io.argoproj.workflow.v1alpha1.WorkflowSpec"]["properties"][
@@ -425,7 +454,7 @@ def test_cli_rejects_manifests_the_given_schema_does_not_allow(
     ]
     schema_file = tmp_path / "older-schema.json"
     schema_file.write_text(json.dumps(older))
-    args = ["daily", "--schema", str(schema_file), "--project", str(project_dir)]
+    args = ["daily", "--schema", str(schema_file), "--project", str(cluster_project)]
     result = runner.invoke(compile_cmd, args)
     assert isinstance(result.exception, PipelineError)
     assert "WorkflowTemplate proj-daily: spec: Additional properties are not allowed" in str(
@@ -440,3 +469,223 @@ def test_cli_names_the_available_pipelines_when_one_is_missing(
     assert isinstance(result.exception, NotFound)
     assert "no pipeline 'nightly'" in str(result.exception)
     assert "(available: daily)" in str(result.exception)
+
+
+def _every_manifest() -> list[dict[str, Any]]:
+    return [manifest for case in CASES for manifest in _case(case)]
+
+
+def test_hera_models_parse_every_compiled_manifest_and_dump_it_back_equal() -> None:
+    from hera.workflows import models
+
+    for manifest in _every_manifest():
+        model = getattr(models, manifest["kind"]).model_validate(manifest)
+        dumped = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+        assert dumped == manifest, manifest["kind"]
+
+
+def test_a_job_without_any_image_is_an_error_that_says_what_to_do() -> None:
+    pipeline = _pipeline(
+        jobs=[
+            {"name": "a", "command": "true"},
+            {"name": "b", "command": "true", "image": "registry.example.com/b:1.0.0"},
+        ]
+    )
+    with pytest.raises(PipelineError) as info:
+        compile_argo(pipeline, ArgoOrchestrator(), project_name="shop")
+    message = str(info.value)
+    assert "no container image for job(s) a." in message
+    assert "docker build -t REGISTRY/NAME:TAG . && docker push REGISTRY/NAME:TAG" in message
+    assert "defaults.image in the pipeline file or orchestrator.argo.image" in message
+
+
+def test_the_image_is_the_jobs_then_the_pipelines_then_the_projects() -> None:
+    pipeline = _pipeline(
+        defaults={"image": "pipeline:2.0.0"},
+        jobs=[
+            {"name": "a", "command": "true", "image": "job:1.0.0"},
+            {"name": "b", "command": "true"},
+        ],
+    )
+    templates = _templates(_compile(pipeline, image="project:3.0.0"))
+    assert templates["a"]["container"]["image"] == "job:1.0.0"
+    assert templates["b"]["container"]["image"] == "pipeline:2.0.0"
+    assert templates["sameday-record-run"]["container"]["image"] == "pipeline:2.0.0"
+    plain = _templates(_compile(_pipeline(), image="project:3.0.0"))
+    assert plain["build"]["container"]["image"] == "project:3.0.0"
+    assert plain["build"]["container"]["workingDir"] == "/app"
+
+
+def test_outputs_are_stored_under_the_run_and_the_job_and_inputs_fetch_them() -> None:
+    pipeline = _pipeline(
+        jobs=[
+            {"name": "gen", "command": "true", "outputs": [{"path": "data/"}]},
+            {
+                "name": "train",
+                "command": "true",
+                "depends_on": ["gen"],
+                "inputs": ["data/x.npz", "jobs/train.py"],
+                "outputs": [{"path": "out/lists/*.parquet", "publish": "home"}],
+            },
+        ]
+    )
+    templates = _templates(_compile(pipeline, workdir="/srv/project"))
+    assert templates["gen"]["outputs"]["artifacts"] == [
+        {
+            "name": "data",
+            "path": "/srv/project/data",
+            "archive": {"none": {}},
+            "s3": {"key": "{{workflow.name}}/gen/data"},
+        }
+    ]
+    # a project file comes with the image: only the upstream file is fetched
+    assert templates["train"]["inputs"]["artifacts"] == [
+        {
+            "name": "data-x-npz",
+            "path": "/srv/project/data/x.npz",
+            "s3": {"key": "{{workflow.name}}/gen/data/x.npz"},
+        }
+    ]
+    assert templates["train"]["outputs"]["artifacts"][0]["s3"] == {
+        "key": "{{workflow.name}}/train/out/lists"
+    }
+    publish = templates["publish-home"]
+    assert [a["s3"]["key"] for a in publish["inputs"]["artifacts"]] == [
+        "{{workflow.name}}/gen/data/x.npz",
+        "{{workflow.name}}/train/out/lists",
+    ]
+    assert publish["container"]["args"] == [
+        "sameday publish home --source 'out/lists/*.parquet' --run-id {{workflow.name}}"
+    ]
+
+
+def test_an_input_a_job_outside_its_upstream_writes_is_a_compile_error() -> None:
+    pipeline = _pipeline(
+        jobs=[
+            {"name": "a", "command": "true", "outputs": [{"path": "out/a.csv"}]},
+            {"name": "b", "command": "true", "inputs": ["out/a.csv"]},
+        ]
+    )
+    with pytest.raises(PipelineError, match="which job 'a' writes, but is not upstream of 'b'"):
+        _compile(pipeline)
+
+
+def test_the_artifact_repository_is_referenced_when_set() -> None:
+    spec = _case("train")[0]["spec"]
+    assert spec["artifactRepositoryRef"] == {
+        "configMap": "artifact-repositories",
+        "key": "recsys-s3",
+    }
+    assert "artifactRepositoryRef" not in _case("minimal")[0]["spec"]
+
+
+def test_a_workspace_is_one_volume_per_run_mounted_over_the_folders_jobs_write() -> None:
+    spec = _case("workspace")[0]["spec"]
+    assert spec["volumeClaimTemplates"] == [
+        {
+            "metadata": {"name": "sameday-workspace"},
+            "spec": {
+                "accessModes": ["ReadWriteMany"],
+                "resources": {"requests": {"storage": "50Gi"}},  # the pipeline's size wins
+                "storageClassName": "nfs-client",  # the project's class fills the gap
+            },
+        }
+    ]
+    assert spec["volumeClaimGC"] == {"strategy": "OnWorkflowSuccess"}
+    assert spec["securityContext"] == {"fsGroup": 10001}
+    templates = {t["name"]: t for t in spec["templates"]}
+    for name in ("extract", "train", "publish-home"):
+        assert "inputs" not in templates[name] and "outputs" not in templates[name]
+        assert templates[name]["container"]["volumeMounts"] == [
+            {"name": "sameday-workspace", "mountPath": "/app/data", "subPath": "data"},
+            {"name": "sameday-workspace", "mountPath": "/app/out", "subPath": "out"},
+        ]
+
+
+@pytest.mark.parametrize(
+    ("outputs", "files", "message"),
+    [
+        ([{"path": "model.pkl"}], None, "writes 'model.pkl' at the top of the project"),
+        ([{"path": "jobs/model.pkl"}], ["jobs/train.py"], "would hide the image's jobs/train.py"),
+    ],
+)
+def test_a_workspace_refuses_what_it_cannot_mount(
+    outputs: list[dict[str, str]], files: list[str] | None, message: str
+) -> None:
+    pipeline = _pipeline(workspace={}, jobs=[{"name": "a", "command": "true", "outputs": outputs}])
+    settings = ArgoOrchestrator(image="x:1.0.0")
+    with pytest.raises(PipelineError, match=message):
+        compile_argo(pipeline, settings, project_name="shop", project_files=files)
+
+
+def test_env_values_from_secrets_and_whole_secrets_reach_the_container() -> None:
+    templates = _templates(_case("train"))
+    features = _env(templates["features"])
+    assert features["WAREHOUSE_TOKEN"] == {"secretKeyRef": {"name": "warehouse", "key": "token"}}
+    assert features["PGPASSWORD"] == {"secretKeyRef": {"name": "shop-storage", "key": "PGPASSWORD"}}
+    assert features["LOG_LEVEL"] == "debug"
+    assert templates["features"]["container"]["envFrom"] == [
+        {"secretRef": {"name": "shop-common"}},
+        {"secretRef": {"name": "features-store"}},
+    ]
+    assert templates["extract"]["container"]["envFrom"] == [{"secretRef": {"name": "shop-common"}}]
+
+
+def test_node_selectors_and_tolerations_are_the_jobs_or_the_defaults() -> None:
+    templates = _templates(_case("train"))
+    assert templates["extract"]["nodeSelector"] == {"pool": "batch"}
+    assert templates["train-als"]["nodeSelector"] == {"pool": "gpu"}
+    assert templates["train-als"]["tolerations"] == [
+        {
+            "key": "nvidia.com/gpu",
+            "operator": "Exists",
+            "effect": "NoExecute",
+            "tolerationSeconds": 600,
+        }
+    ]
+    assert templates["publish-home-als"]["nodeSelector"] == {"pool": "batch"}
+    plain = _templates(_compile(_pipeline()))["build"]
+    assert "nodeSelector" not in plain and "tolerations" not in plain
+
+
+def test_operators_get_pod_gc_a_ttl_and_retried_publications_with_a_deadline() -> None:
+    spec = _case("train")[0]["spec"]
+    assert spec["podGC"] == {"strategy": "OnPodSuccess"}
+    assert spec["ttlStrategy"] == {"secondsAfterSuccess": 7200, "secondsAfterFailure": 259200}
+    publish = _templates(_case("train"))["publish-home-als"]
+    assert publish["retryStrategy"] == {
+        "limit": 3,
+        "retryPolicy": "Always",
+        "backoff": {"duration": "30s", "factor": 2, "cap": "300s"},
+    }
+    assert publish["activeDeadlineSeconds"] == 600
+    defaults = _compile(_pipeline())[0]["spec"]
+    assert defaults["podGC"] == {"strategy": "OnWorkflowSuccess"}
+    assert defaults["ttlStrategy"] == {"secondsAfterSuccess": 86400, "secondsAfterFailure": 604800}
+    off = _compile(_pipeline(), pod_gc=None, ttl={"after_success": None, "after_failure": None})
+    assert "podGC" not in off[0]["spec"] and "ttlStrategy" not in off[0]["spec"]
+
+
+def test_the_exit_handler_records_the_run_with_arguments_argo_fills_in() -> None:
+    record = _templates(_case("train"))["sameday-record-run"]
+    container = record["container"]
+    assert container["command"] == ["sameday", "record-argo-run"]
+    args = container["args"]
+    pairs = dict(zip(args[0::2], args[1::2], strict=True))
+    assert pairs["--run-id"] == "{{workflow.name}}"
+    assert pairs["--status"] == "{{workflow.status}}"
+    assert pairs["--failures"] == "{{workflow.failures}}"
+    assert pairs["--started-at"] == "{{workflow.creationTimestamp}}"
+    assert pairs["--trigger"] == "{{workflow.parameters.sameday-trigger}}"
+    assert [v for k, v in zip(args[0::2], args[1::2], strict=True) if k == "--param"] == [
+        "ds={{inputs.parameters.ds}}",
+        "model.version={{inputs.parameters.model_version}}",
+        "sample-rate={{inputs.parameters.sample-rate}}",
+    ]
+    assert record["retryStrategy"]["limit"] == 3
+    assert "SAMEDAY_METADATA_URL" in _env(record)
+
+
+def test_a_param_called_like_the_trigger_parameter_is_an_error() -> None:
+    with pytest.raises(PipelineError, match="'sameday-trigger' is a name sameday uses on Argo"):
+        _compile(_pipeline(params={"sameday-trigger": {"default": "x"}}))

@@ -485,3 +485,27 @@ def test_cancel_stops_every_job_and_records_the_run_cancelled(
         "c": ["skipped"],
     }
     assert all(wait_dead(int(pid)) for pid in (tmp_path / "pids").read_text().split())
+
+
+def test_a_value_from_a_kubernetes_secret_is_read_from_the_local_environment(
+    tmp_path: Path, store: MetadataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WAREHOUSE_TOKEN", "from-my-shell")
+    monkeypatch.setenv("REGION", "from-my-shell-too")
+    pipeline = {
+        "name": "p",
+        "defaults": {"env": {"REGION": "eu", "LEVEL": "info"}},
+        "jobs": [
+            {
+                "name": "show",
+                "command": 'echo "$WAREHOUSE_TOKEN $REGION $LEVEL" > seen.txt',
+                "env": {
+                    "WAREHOUSE_TOKEN": {"secret": "warehouse", "key": "token"},
+                    "REGION": {"secret": "geo", "key": "region"},  # replaces the default's value
+                },
+            }
+        ],
+    }
+    project = write_project(tmp_path, pipeline)
+    execute(project, store)
+    assert (tmp_path / "seen.txt").read_text() == "from-my-shell from-my-shell-too info\n"

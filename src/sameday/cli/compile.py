@@ -3,16 +3,19 @@ ones (``--target k8s``)."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from sameday.cli._common import project_option
+from sameday.cli._common import echo_json, json_option, project_option
 from sameday.errors import NotFound, PipelineError
 
 if TYPE_CHECKING:
     from sameday.pipeline.argo import Manifest
+    from sameday.pipeline.argo_cluster import Fallback
 
 
 @click.command("compile")
@@ -43,9 +46,10 @@ if TYPE_CHECKING:
 @click.option(
     "--allow-local-storage",
     is_flag=True,
-    help="k8s: compile even with SQLite or other per-pod storage (one replica, on a volume "
-    "you mount).",
+    help="Compile even though a storage URL is SQLite or a local folder, which pods cannot share "
+    "(argo: a cluster with one node and a hostPath, say; k8s: one replica on a volume you mount).",
 )
+@json_option
 @project_option
 def compile_cmd(
     pipeline: str | None,
@@ -53,16 +57,19 @@ def compile_cmd(
     output_dir: Path | None,
     schema_file: Path | None,
     allow_local_storage: bool,
+    as_json: bool,
     project_dir: Path | None,
 ) -> None:
     """Compile PIPELINE to Argo Workflows: a WorkflowTemplate and, if scheduled, a CronWorkflow;
     or, with --target k8s, the server to a ConfigMap, Deployment, Service, HorizontalPodAutoscaler
     and PodDisruptionBudget (settings: serve.kubernetes in sameday.yaml).
 
-    Deploy with `kubectl apply -f DIR` (or pipe the printed stream to `kubectl apply -f -`).
+    Refuses storage the pods cannot share and secrets that would be written into the manifests,
+    and warns about every ${VAR:-default} the manifests fall back to. Deploy with
+    `kubectl apply -f DIR` (or pipe the printed stream to `kubectl apply -f -`).
     """
     from sameday.config import load_project
-    from sameday.pipeline.argo import compile_argo
+    from sameday.pipeline.argo_cluster import compile_project
 
     if target == "k8s":
         if pipeline is not None or schema_file is not None:
@@ -70,12 +77,11 @@ def compile_cmd(
         from sameday.deploy.k8s import compile_k8s, load_server_project
 
         project = load_server_project(project_dir)
-        _output(compile_k8s(project, allow_local_storage=allow_local_storage), output_dir)
+        manifests = compile_k8s(project, allow_local_storage=allow_local_storage)
+        _output(manifests, output_dir, as_json=as_json, extra={"target": "k8s"})
         return
     if pipeline is None:
         raise click.UsageError("missing PIPELINE: the pipeline to compile for Argo")
-    if allow_local_storage:
-        raise click.UsageError("--allow-local-storage is for --target k8s")
     project = load_project(project_dir)
     if pipeline not in project.pipelines:
         available = ", ".join(sorted(project.pipelines)) or "none"
@@ -83,9 +89,8 @@ def compile_cmd(
             f"no pipeline {pipeline!r} in {project.root / 'pipelines'} (available: {available}); "
             "check the name, or add pipelines/<name>.yaml"
         )
-    manifests = compile_argo(
-        project.pipelines[pipeline], project.settings.orchestrator.argo, project_name=project.name
-    )
+    compiled = compile_project(project, pipeline, allow_local_storage=allow_local_storage)
+    manifests = compiled.manifests
     if schema_file is not None:
         from sameday.pipeline.argo_schema import load_schema
 
@@ -101,16 +106,39 @@ def compile_cmd(
                 + "\n".join(problems),
                 pipeline=pipeline,
             )
-    _output(manifests, output_dir)
+    _output(
+        manifests,
+        output_dir,
+        as_json=as_json,
+        fallbacks=compiled.fallbacks,
+        extra={"pipeline": pipeline, "storage_env": compiled.storage_env},
+    )
 
 
-def _output(manifests: list[Manifest], output_dir: Path | None) -> None:
+def _output(
+    manifests: list[Manifest],
+    output_dir: Path | None,
+    *,
+    as_json: bool,
+    fallbacks: Sequence[Fallback] = (),
+    extra: dict[str, object] | None = None,
+) -> None:
+    """Write or print ``manifests``; with ``--json``, what was written and every fallback."""
     from sameday.pipeline.argo import render, write_manifests
 
+    written = write_manifests(manifests, output_dir) if output_dir is not None else []
+    if as_json:
+        report: dict[str, object] = dict(extra or {})
+        report["fallbacks"] = [dataclasses.asdict(f) for f in fallbacks]
+        report.update({"files": written} if output_dir is not None else {"manifests": manifests})
+        echo_json(report)
+        return
+    for fallback in fallbacks:
+        click.secho(f"warning: {fallback}", fg="yellow", err=True)
     if output_dir is None:
         click.echo(render(manifests), nl=False)
         return
-    for path in write_manifests(manifests, output_dir):
+    for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"Deploy with: kubectl apply -f {output_dir}")
 

@@ -63,6 +63,13 @@ _PROGRESS = click.option(
 @click.option("--from", "from_job", metavar="JOB", help="Run this job and everything after it.")
 @click.option("--resume", metavar="RUN_ID", help="Re-run the jobs of RUN_ID that did not succeed.")
 @click.option("--dry-run", is_flag=True, help="Print the plan (order, commands) and stop.")
+@click.option(
+    "--isolated",
+    is_flag=True,
+    help="Run each job in a fresh folder holding only the project's files and its declared "
+    "inputs, as each job runs in its own pod on Argo; outputs are kept in "
+    ".sameday/runs/RUN/artifacts/JOB/.",
+)
 @_PROGRESS
 @project_option
 def run(
@@ -73,13 +80,15 @@ def run(
     from_job: str | None,
     resume: str | None,
     dry_run: bool,
+    isolated: bool,
     progress: bool | None,
     project_dir: Path | None,
 ) -> None:
     """Run PIPELINE locally: jobs in dependency order, PARALLEL at a time, with retries.
 
     Each attempt's output goes to .sameday/runs/RUN/JOB.ATTEMPT.log and to the console as
-    "[job] line". Ctrl-C stops every job and exits 130; a failed run exits 1.
+    "[job] line". Ctrl-C stops every job and exits 130; a failed run exits 1. With --isolated,
+    a job that reads a file it does not declare fails here as it would on Argo, and says which.
     """
     from sameday.config import load_project
     from sameday.pipeline.params import parse_assignments
@@ -102,7 +111,12 @@ def run(
             return
         with ProgressView(_console(), live=progress) as view:
             runner = Runner(
-                project, store, parallel=parallel, observer=view, publisher=job_publisher(project)
+                project,
+                store,
+                parallel=parallel,
+                observer=view,
+                publisher=job_publisher(project),
+                isolated=isolated,
             )
             with cancel_on_signals(runner):
                 runner.run(
@@ -246,6 +260,48 @@ def backfill(
     report.raise_for_failures()
 
 
+@click.command("record-argo-run")
+@click.option("--pipeline", required=True, help="The pipeline the workflow runs.")
+@click.option("--run-id", required=True, help="The workflow's name ({{workflow.name}}).")
+@click.option("--status", required=True, help="{{workflow.status}}: Succeeded, Failed or Error.")
+@click.option("--started-at", required=True, help="{{workflow.creationTimestamp}}.")
+@click.option("--failures", default="", help="{{workflow.failures}}: the failed nodes, as JSON.")
+@click.option("--trigger", default="manual", help="How the run started: manual or schedule.")
+@_PARAM
+@project_option
+def record_argo_run(
+    pipeline: str,
+    run_id: str,
+    status: str,
+    started_at: str,
+    failures: str,
+    trigger: str,
+    params: tuple[str, ...],
+    project_dir: Path | None,
+) -> None:
+    """Record an Argo workflow's outcome as a run (the compiled exit handler calls this).
+
+    The run is stored under the workflow's name, so `sameday runs` lists it.
+    """
+    from sameday.config import load_project
+    from sameday.pipeline.argo_runs import record_argo_run as record
+    from sameday.pipeline.params import parse_assignments
+
+    project = load_project(project_dir)
+    with _store(project) as store:
+        recorded = record(
+            store,
+            pipeline=pipeline,
+            run_id=run_id,
+            status=status,
+            started_at=started_at,
+            failures=failures,
+            trigger=trigger,
+            params=parse_assignments(params),
+        )
+    click.echo(f"recorded run {recorded.id}: {recorded.status}")
+
+
 def _styled(status: str) -> str:
     colour = {
         "succeeded": "green",
@@ -261,4 +317,4 @@ def _local(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-COMMANDS = [run, runs, logs, backfill]
+COMMANDS = [run, runs, logs, backfill, record_argo_run]

@@ -23,12 +23,21 @@ def init(directory: Path, name: str | None) -> None:
     click.echo("Next:")
     click.echo(f"  sameday validate --project {directory}")
     click.echo(f"  sameday run daily --project {directory}")
+    click.echo(f"  sameday run daily --isolated --project {directory}   # each job as on Argo")
+    click.echo(f"  docker build -t REGISTRY/NAME:TAG {directory}   # the jobs' image for Argo")
 
 
 @click.command("validate")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also check what isolation would catch, where the files tell: a command naming a path "
+    "another job writes that its job does not declare in inputs, a catalogue publishing cannot "
+    "see.",
+)
 @project_option
 @json_option
-def validate(project_dir: Path | None, as_json: bool) -> None:
+def validate(project_dir: Path | None, as_json: bool, strict: bool) -> None:
     """Check every project file and the references between them.
 
     Prints each problem as FILE:LINE:COLUMN: message and exits 1 if there is any, 0 otherwise.
@@ -37,6 +46,12 @@ def validate(project_dir: Path | None, as_json: bool) -> None:
 
     try:
         loaded = load_project(project_dir)
+        if strict:
+            from sameday.config.dataflow import check_project
+
+            problems = check_project(loaded, strict=True)
+            if problems:
+                raise ConfigError(problems)
     except ConfigError as exc:
         if as_json:
             echo_json({"valid": False, "problems": [dataclasses.asdict(p) for p in exc.problems]})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
@@ -56,6 +56,47 @@ class Resources(StrictModel):
     limits: dict[str, str | int | float] = Field(default_factory=dict)
 
 
+class SecretValue(StrictModel):
+    """An environment value read from a key of a Kubernetes Secret, so it never sits in a file.
+
+    On Argo it becomes ``valueFrom.secretKeyRef``. The local runner sets nothing for it: the job
+    sees the variable of the same name from the environment ``sameday run`` was started in.
+    """
+
+    secret: str = Field(description="Name of the Kubernetes Secret (in the workflow's namespace).")
+    key: str = Field(description="Key in that Secret whose value the variable gets.")
+
+
+EnvValue = str | SecretValue
+"""A literal value, or ``{secret: NAME, key: KEY}``."""
+
+
+class Toleration(StrictModel):
+    """A Kubernetes toleration: lets the job's pod run on nodes with a matching taint."""
+
+    key: str | None = Field(None, description="Taint key; empty with operator Exists: any taint.")
+    operator: Literal["Equal", "Exists"] = "Equal"
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    seconds: int | None = Field(
+        None, ge=0, description="NoExecute only: how long the pod stays once the taint appears."
+    )
+
+
+class Workspace(StrictModel):
+    """A volume claimed once per Argo run and shared by every job, instead of artifacts.
+
+    Needs a storage class whose volumes several pods can mount at once (``ReadWriteMany``: NFS,
+    CephFS, EFS, Filestore) unless every pod lands on one node.
+    """
+
+    size: str = Field("10Gi", description="Requested capacity, a Kubernetes quantity.")
+    storage_class: str | None = Field(
+        None, description="StorageClass of the claim (default: the cluster's default class)."
+    )
+    access_mode: Literal["ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"] = "ReadWriteMany"
+
+
 class Schedule(StrictModel):
     """When the pipeline runs: a five-field cron expression or a shortcut, read in ``timezone``."""
 
@@ -96,17 +137,31 @@ class Param(StrictModel):
 class Defaults(StrictModel):
     """Settings every job inherits unless it sets its own."""
 
-    image: str | None = None
-    env: dict[str, str] = Field(default_factory=dict)
+    image: str | None = Field(
+        None,
+        description="Container image of the jobs on Argo (built from the project's Dockerfile).",
+    )
+    env: dict[str, EnvValue] = Field(default_factory=dict)
+    env_from: list[str] = Field(
+        default_factory=list,
+        description="Kubernetes Secrets whose every key becomes a variable of every job (Argo).",
+    )
     retries: Retries = Field(default_factory=Retries)
     timeout: Duration | None = None
     resources: Resources = Field(default_factory=Resources)
+    node_selector: dict[str, str] = Field(
+        default_factory=dict, description="Node labels the jobs' pods must run on (Argo)."
+    )
+    tolerations: list[Toleration] = Field(default_factory=list)
 
 
 class Output(StrictModel):
-    """A file a job writes; ``publish`` names the result set it is published as."""
+    """A file or folder a job writes; ``publish`` names the result set it is published as."""
 
-    path: str = Field(description="Path (relative to the project) or glob the job writes.")
+    path: str = Field(
+        description="File or folder (relative to the project) the job writes; a glob in its last "
+        "part (out/als/*.parquet) stands for the files of that folder."
+    )
     publish: Name | None = Field(
         None, description="Result set published from this output when the job succeeds."
     )
@@ -122,8 +177,23 @@ class Job(StrictModel):
     image: str | None = None
     retries: Retries | None = None
     timeout: Duration | None = None
-    env: dict[str, str] = Field(default_factory=dict)
+    env: dict[str, EnvValue] = Field(default_factory=dict)
+    env_from: list[str] = Field(
+        default_factory=list, description="Secrets added to defaults.env_from for this job."
+    )
     resources: Resources | None = None
+    node_selector: dict[str, str] | None = Field(
+        None, description="Replaces defaults.node_selector for this job."
+    )
+    tolerations: list[Toleration] | None = Field(
+        None, description="Replaces defaults.tolerations for this job."
+    )
+    inputs: list[str] = Field(
+        default_factory=list,
+        description="Files, folders or globs (relative to the project) the job reads that another "
+        "job writes or the project holds; each job runs in its own pod on Argo, and sees only "
+        "the project's files and these.",
+    )
     outputs: list[Output] = Field(default_factory=list)
 
 
@@ -136,6 +206,11 @@ class Pipeline(StrictModel):
     params: dict[Key, Param] = Field(default_factory=dict)
     defaults: Defaults = Field(default_factory=Defaults)
     jobs: list[Job] = Field(min_length=1)
+    workspace: Workspace | None = Field(
+        None,
+        description="On Argo, share files through one volume per run instead of artifacts "
+        "(default: artifacts in the artifact repository).",
+    )
     on_failure: str | None = Field(None, description="Command run once if the run fails.")
     fail_fast: bool = Field(
         True,

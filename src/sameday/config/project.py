@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from sameday import urls
 from sameday.config._base import Duration, Name, PositiveDuration, StrictModel
 from sameday.config.kubernetes import KubernetesServe
+from sameday.config.pipeline import Workspace
 
 
 def _url_schema(kind: str) -> dict[str, Any]:
@@ -70,16 +71,81 @@ class LocalOrchestrator(StrictModel):
     runs_dir: str = Field(".sameday/runs", description="Where per-attempt log files are written.")
 
 
+class ArtifactRepositoryRef(StrictModel):
+    """Which of the cluster's S3-compatible artifact repositories the workflows use."""
+
+    config_map: str = Field(
+        "artifact-repositories", description="ConfigMap holding the repository configurations."
+    )
+    key: str | None = Field(
+        None, description="Key in that ConfigMap (default: the one its annotation names)."
+    )
+
+
+class Ttl(StrictModel):
+    """How long finished workflows (and their pods) stay in the cluster before Argo deletes them."""
+
+    after_success: Duration | None = Field(86400.0, description="Default one day.")
+    after_failure: Duration | None = Field(604800.0, description="Default one week.")
+
+
+class PublishSettings(StrictModel):
+    """Retries and deadline of sameday's own tasks on Argo: ``publish-*`` and recording the run."""
+
+    retries: int = Field(
+        2, ge=0, le=20, description="Retries of a publication the pod or the store failed."
+    )
+    timeout: Duration = Field(1800.0, description="Deadline of each attempt.")
+
+
 class ArgoOrchestrator(StrictModel):
     """Settings used when compiling pipelines to Argo Workflows."""
 
     namespace: str | None = Field(None, description="Kubernetes namespace of the manifests.")
-    image: str = Field(
-        "python:3.11-slim", description="Default container image when a pipeline names none."
+    image: str | None = Field(
+        None,
+        description="Default container image when a pipeline names none: an image built from the "
+        "project's Dockerfile, holding sameday and the project's files.",
+    )
+    workdir: str = Field(
+        "/app",
+        pattern=r"^/",
+        description="The project's folder in the image (WORKDIR of the Dockerfile): where jobs "
+        "run and where their inputs and outputs are placed.",
     )
     service_account: str | None = Field(None, description="serviceAccountName of the workflows.")
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
     labels: dict[str, str] = Field(default_factory=dict, description="Labels on every manifest.")
+    storage_secret: str = Field(
+        "sameday-storage",
+        description="Kubernetes Secret the pods read every ${VAR} of the storage URLs from "
+        "(one key per variable).",
+    )
+    artifact_repository: ArtifactRepositoryRef | None = Field(
+        None,
+        description="spec.artifactRepositoryRef of the workflows (default: the namespace's "
+        "default artifact repository).",
+    )
+    workspace: Workspace = Field(
+        default_factory=Workspace,
+        description="Size and storage class of the volume of pipelines that ask for a workspace.",
+    )
+    pod_gc: (
+        Literal["OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess"]
+        | None
+    ) = Field(
+        "OnWorkflowSuccess",
+        description="When Argo deletes the pods (null: never). The default keeps the pods of a "
+        "failed run for `kubectl logs` until its TTL.",
+    )
+    fs_group: int | None = Field(
+        10001,
+        ge=0,
+        description="securityContext.fsGroup of the pods of a pipeline with a workspace, so the "
+        "volume is writable by the image's user (the scaffolded Dockerfile's group is 10001).",
+    )
+    ttl: Ttl = Field(default_factory=Ttl)
+    publish: PublishSettings = Field(default_factory=PublishSettings)
 
 
 class Orchestrator(StrictModel):

@@ -15,8 +15,11 @@ from sameday.errors import Problem
 
 def check_references(project: Project) -> list[Problem]:
     """Every cross-file and graph problem in a project whose files are each valid on their own."""
+    from sameday.config.dataflow import check_project
+
     problems: list[Problem] = []
     problems += _check_pipelines(project)
+    problems += check_project(project)  # inputs and outputs: what each job's pod receives
     problems += _check_surfaces(project)
     problems += _check_experiments(project)
     problems += _check_layers(project)

@@ -144,6 +144,36 @@ def finish_run(
     return run_record(row)
 
 
+def record_run(
+    session: Session,
+    run_id: str,
+    pipeline: str,
+    params: dict[str, Any],
+    trigger: str,
+    status: str,
+    message: str | None,
+    started_at: datetime,
+    ended_at: datetime,
+) -> RunRecord:
+    """Insert or update a finished run whose id another system chose (an Argo workflow name)."""
+    check_choice(trigger, RUN_TRIGGERS, "run trigger")
+    check_choice(status, FINAL_RUN_STATUSES, "final run status")
+    check_json(params, "run params")
+    row = session.get(RunRow, run_id)
+    if row is None:
+        row = RunRow(id=run_id, resumed_from=None)
+        session.add(row)
+    row.pipeline = pipeline
+    row.params = params
+    row.trigger = trigger
+    row.status = status
+    row.message = message
+    row.started_at = started_at
+    row.ended_at = ended_at
+    session.flush()
+    return run_record(row)
+
+
 def list_runs(session: Session, pipeline: str | None, limit: int) -> list[RunRecord]:
     """Runs, newest first, optionally of one pipeline."""
     query = sa.select(RunRow).order_by(RunRow.started_at.desc(), RunRow.id.desc()).limit(limit)

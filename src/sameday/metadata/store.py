@@ -162,6 +162,24 @@ class MetadataStore(Closing):
         with self._session(write=True) as session:
             return _runs.finish_run(session, run_id, status, message, _now())
 
+    def record_run(
+        self,
+        run_id: str,
+        pipeline: str,
+        params: dict[str, Any],
+        *,
+        trigger: str,
+        status: str,
+        message: str | None,
+        started_at: datetime,
+    ) -> RunRecord:
+        """Record a finished run under an id chosen elsewhere (an Argo workflow's name), ending
+        now; recording it again (``argo retry`` reruns the exit handler) updates it."""
+        with self._session(write=True) as session:
+            return _runs.record_run(
+                session, run_id, pipeline, params, trigger, status, message, started_at, _now()
+            )
+
     def get_run(self, run_id: str) -> RunRecord:
         """The run with this id, or the only one whose id starts with it (``NotFound`` else)."""
         with self._session() as session:

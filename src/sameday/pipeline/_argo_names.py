@@ -22,6 +22,8 @@ from sameday.pipeline.params import DS, env_name
 
 MAX_NAME = 63
 MAX_CRON_NAME = 52
+TRIGGER_PARAM = "sameday-trigger"
+"""The workflow parameter telling the exit handler how a run started (``manual``, ``schedule``)."""
 
 _LABEL_PART = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -85,6 +87,8 @@ def param_names(pipeline: Pipeline) -> list[ParamNames]:
                 f"param {key!r} would be ${entry.env}, which no shell can read: "
                 "rename it so it starts with a letter",
             )
+        if entry.argo == TRIGGER_PARAM:
+            _fail(pipeline, f"param {key!r} is a name sameday uses on Argo: rename it")
         for other in names:
             if entry.argo == other.argo or entry.env == other.env:
                 _fail(
@@ -105,14 +109,25 @@ def param_names(pipeline: Pipeline) -> list[ParamNames]:
 def manifest_labels(
     settings: ArgoOrchestrator, project_name: str, pipeline_name: str
 ) -> dict[str, str]:
-    """Labels from ``orchestrator.argo.labels``, then sameday's own (which win), all checked.
+    """The recommended ``app.kubernetes.io/*`` labels, ``orchestrator.argo.labels``, then
+    sameday's own (which win), all checked.
+
+    ``name`` (sameday), ``instance`` (the manifest name), ``component`` (pipeline) and ``part-of``
+    (the project) can be overridden in ``orchestrator.argo.labels``; ``managed-by`` and the
+    ``sameday.dev/*`` labels cannot, since sameday finds its objects by them.
 
     Raises:
         PipelineError: a label key or value, the namespace or the service account is not valid
             in Kubernetes; the message names the setting to fix.
     """
     check_settings(settings)
-    labels = dict(settings.labels)
+    labels = {
+        "app.kubernetes.io/name": "sameday",
+        "app.kubernetes.io/instance": manifest_name(project_name, pipeline_name),
+        "app.kubernetes.io/component": "pipeline",
+        "app.kubernetes.io/part-of": project_name,
+    }
+    labels.update(settings.labels)
     labels["app.kubernetes.io/managed-by"] = "sameday"
     labels["sameday.dev/project"] = project_name
     labels["sameday.dev/pipeline"] = pipeline_name

@@ -2,6 +2,9 @@
 
 The WorkflowTemplate holds everything; the CronWorkflow only names it (``workflowTemplateRef``)
 and supplies the scheduled date, so a template can be re-applied without touching its schedule.
+The output needs Argo Workflows v3.4 or later (v4 included): ``depends`` expressions, key-only
+artifacts, ``podGC``/``ttlStrategy``, ``retryStrategy.backoff.cap``, and CronWorkflow
+``schedules`` (a list: v3.6 or later; on v3.4 and v3.5 rename it ``schedule`` with one cron).
 
 Choices that are not obvious from the Argo reference:
 
@@ -17,8 +20,17 @@ Choices that are not obvious from the Argo reference:
 - **Backoff.** Our ``max`` caps each wait, which is Argo's ``backoff.cap``; Argo's ``maxDuration``
   caps the total time spent retrying and has no counterpart, so it is never set. Argo's factor is
   an integer: a fractional factor is an error rather than a silent rounding.
+- **Files between jobs** are artifacts or a workspace volume: see ``sameday.pipeline._argo_pod``.
+  A ``publish-*`` task receives what its job read and the output it publishes.
+- **Every run is recorded.** The exit handler runs ``sameday record-argo-run`` with the
+  workflow's name, status and failed nodes, so ``sameday runs`` lists Argo runs too; the hidden
+  parameter ``sameday-trigger`` (``manual``, set to ``schedule`` by the CronWorkflow) says how
+  the run started. ``on_failure`` runs beside it when the run did not succeed.
 - **Names** we derive are shortened to fit, names a person chose are checked: see
   ``sameday.pipeline._argo_names``.
+
+(Past 500 lines: one builder per kind of template, kept in one module so the mapping from a
+pipeline file to its manifests reads top to bottom; pods, checks and names live beside it.)
 """
 
 from __future__ import annotations
@@ -27,22 +39,45 @@ import math
 import os
 import shlex
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from sameday.config.pipeline import Job, Pipeline, Resources, Retries, Schedule
+from sameday.config.dataflow import Artifact, Dataflow
+from sameday.config.pipeline import (
+    Backoff,
+    EnvValue,
+    Job,
+    Output,
+    Pipeline,
+    Retries,
+    Schedule,
+    Workspace,
+)
 from sameday.config.project import ArgoOrchestrator
+from sameday.config.project_files import normalise
 from sameday.errors import PipelineError
+from sameday.pipeline._argo_checks import dataflow, images, workspace, workspace_folders
 from sameday.pipeline._argo_names import (
+    TRIGGER_PARAM,
     ParamNames,
     check_unique,
     k8s_name,
     manifest_labels,
     manifest_name,
     param_names,
+)
+from sameday.pipeline._argo_pod import (
+    Pod,
+    container,
+    input_artifacts,
+    output_artifacts,
+    placement,
+    storage_env,
+    volume_claim,
 )
 from sameday.pipeline.params import DS, substitute
 
@@ -52,11 +87,16 @@ Manifest = dict[str, Any]
 
 API_VERSION = "argoproj.io/v1alpha1"
 STARTING_DEADLINE_SECONDS = 3600  # a run missed by up to an hour (controller restart) still starts
-DAG_TEMPLATE, EXIT_TEMPLATE, ON_FAILURE_TEMPLATE = (
+DAG_TEMPLATE, EXIT_TEMPLATE, ON_FAILURE_TEMPLATE, RECORD_TEMPLATE = (
     "sameday-dag",
     "sameday-exit",
     "sameday-on-failure",
+    "sameday-record-run",
 )
+RESERVED = (DAG_TEMPLATE, EXIT_TEMPLATE, ON_FAILURE_TEMPLATE, RECORD_TEMPLATE)
+SHELL = ("sh", "-c")
+JOB_LABEL = "sameday.dev/job"
+PUBLISH_BACKOFF = Backoff(delay=30.0, factor=2.0, max=300.0)
 CREATION_DATE = (
     "{{workflow.creationTimestamp.Y}}-{{workflow.creationTimestamp.m}}"
     "-{{workflow.creationTimestamp.d}}"
@@ -65,36 +105,69 @@ SCHEDULED_DATE = "{{=sprig.trunc(10, workflow.scheduledTime)}}"
 
 
 def compile_argo(
-    pipeline: Pipeline, settings: ArgoOrchestrator, *, project_name: str
+    pipeline: Pipeline,
+    settings: ArgoOrchestrator,
+    *,
+    project_name: str,
+    storage_env: Sequence[str] = (),
+    project_files: Collection[str] | None = None,
 ) -> list[Manifest]:
     """The Argo manifests of ``pipeline``: a WorkflowTemplate, then a CronWorkflow if scheduled.
 
+    Args:
+        pipeline: the pipeline to compile.
+        settings: ``orchestrator.argo`` of the project.
+        project_name: the project's name (manifest names and labels).
+        storage_env: the variables of the storage URLs; every container reads each from the key
+            of the same name of ``settings.storage_secret``.
+        project_files: the files of the project's image (see ``sameday.config.project_files``), to
+            check that inputs not written upstream are in it and that a workspace volume hides
+            none of them; ``None`` skips these checks.
+
     Raises:
-        PipelineError: something written cannot be expressed in Argo (an invalid namespace,
-            service account or label, a param no shell can read, a clash with a template name
-            sameday reserves, a fractional backoff factor, a required param on a scheduled
-            pipeline, a ``{{params.X}}`` with no such param); the message says what to change.
+        PipelineError: something written cannot be expressed in Argo (a job without an image,
+            an invalid namespace, service account or label, a param no shell can read, a clash
+            with a template name sameday reserves, a fractional backoff factor, a required param
+            on a scheduled pipeline, a ``{{params.X}}`` with no such param, an input no upstream
+            job writes); the message says what to change.
     """
+    job_images = images(pipeline, settings)
     name = manifest_name(project_name, pipeline.name)
     labels = manifest_labels(settings, project_name, pipeline.name)
     params = param_names(pipeline)
+    flow = dataflow(pipeline, project_files)
+    claimed = workspace(pipeline, settings, flow, project_files)
+    context = _Context(pipeline, settings, params, job_images, flow, claimed, storage_env)
     templates: list[Manifest] = [_dag_template(pipeline, params)]
     for job in pipeline.jobs:
-        templates.append(_job_template(pipeline, job, settings, params))
-        templates.extend(_publish_template(pipeline, job, task, settings) for task in _publish(job))
-    if pipeline.on_failure is not None:
-        templates.extend(_exit_templates(pipeline, pipeline.on_failure, settings, params))
-    reserved = (DAG_TEMPLATE, EXIT_TEMPLATE, ON_FAILURE_TEMPLATE)
-    check_unique(pipeline, [t["name"] for t in templates], reserved)
+        templates.append(_job_template(context, job))
+        templates.extend(_publish_template(context, job, task) for task in _publish(job))
+    templates.extend(_exit_templates(context))
+    check_unique(pipeline, [t["name"] for t in templates], RESERVED)
 
-    spec: Manifest = {"entrypoint": DAG_TEMPLATE}
+    spec: Manifest = {"entrypoint": DAG_TEMPLATE, "onExit": EXIT_TEMPLATE}
     if settings.service_account is not None:
         spec["serviceAccountName"] = settings.service_account
-    if pipeline.on_failure is not None:
-        spec["onExit"] = EXIT_TEMPLATE
-    if params:
-        spec["arguments"] = {"parameters": [_argument(pipeline, p) for p in params]}
-    spec["workflowMetadata"] = {"labels": labels}
+    arguments = [_argument(pipeline, p) for p in params]
+    arguments.append({"name": TRIGGER_PARAM, "value": "manual"})
+    spec["arguments"] = {"parameters": arguments}
+    spec["workflowMetadata"] = {"labels": dict(labels)}
+    spec["podMetadata"] = {"labels": dict(labels)}
+    if settings.pod_gc is not None:
+        spec["podGC"] = {"strategy": settings.pod_gc}
+    ttl = _ttl(settings)
+    if ttl:
+        spec["ttlStrategy"] = ttl
+    if claimed is not None:
+        spec["volumeClaimTemplates"] = [volume_claim(claimed)]
+        spec["volumeClaimGC"] = {"strategy": "OnWorkflowSuccess"}
+        if settings.fs_group is not None:
+            spec["securityContext"] = {"fsGroup": settings.fs_group}
+    elif settings.artifact_repository is not None:
+        ref: Manifest = {"configMap": settings.artifact_repository.config_map}
+        if settings.artifact_repository.key is not None:
+            ref["key"] = settings.artifact_repository.key
+        spec["artifactRepositoryRef"] = ref
     spec["templates"] = templates
     metadata = _metadata(name, settings, labels)
     if pipeline.description:
@@ -131,7 +204,11 @@ def write_manifests(manifests: Iterable[Manifest], out_dir: Path | str) -> list[
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block style for multi-line strings, so scripts in manifests read like scripts."""
+    """Block style for multi-line strings, so scripts in manifests read like scripts; no anchors
+    (``&id001``) even where two fields hold the same labels: kubectl users read these files."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -175,15 +252,51 @@ def _command(text: str, params: Sequence[ParamNames], *, where: str) -> str:
     return substitute(text, {p.key: _input_ref(p) for p in params}, where=where)
 
 
-def _shared_env(pipeline: Pipeline, params: Sequence[ParamNames]) -> dict[str, str]:
-    """What every command sees, in the local runner's order: params, defaults.env, pipeline."""
-    env = {p.env: _input_ref(p) for p in params}
-    return {**env, **pipeline.defaults.env, "SAMEDAY_PIPELINE": pipeline.name}
+@dataclass(frozen=True)
+class _Context:
+    """What every template of one pipeline is built from."""
+
+    pipeline: Pipeline
+    settings: ArgoOrchestrator
+    params: Sequence[ParamNames]
+    images: Mapping[str, str]
+    flow: Dataflow
+    workspace: Workspace | None
+    storage_env: Sequence[str]
+
+    @property
+    def mounts(self) -> list[str]:
+        """Top-level folders mounted from the workspace (none without one)."""
+        return workspace_folders(self.flow) if self.workspace is not None else []
+
+    def env(self, *layers: Mapping[str, EnvValue]) -> dict[str, EnvValue]:
+        """The storage variables from their Secret, then ``layers`` in order (later wins)."""
+        env: dict[str, EnvValue] = dict(storage_env(self.settings, self.storage_env))
+        for layer in layers:
+            env.update(layer)
+        return env
 
 
-def _publish(job: Job) -> list[tuple[str, str, str]]:
-    """(task name, result set, path) of each output the job publishes."""
-    return [(k8s_name("publish", o.publish), o.publish, o.path) for o in job.outputs if o.publish]
+def _ttl(settings: ArgoOrchestrator) -> Manifest:
+    ttl: Manifest = {}
+    if settings.ttl.after_success is not None:
+        ttl["secondsAfterSuccess"] = _deadline(settings.ttl.after_success)
+    if settings.ttl.after_failure is not None:
+        ttl["secondsAfterFailure"] = _deadline(settings.ttl.after_failure)
+    return ttl
+
+
+def _params_env(params: Sequence[ParamNames]) -> dict[str, EnvValue]:
+    return {p.env: _input_ref(p) for p in params}
+
+
+def _defaults_env(pipeline: Pipeline) -> dict[str, EnvValue]:
+    return {**pipeline.defaults.env, "SAMEDAY_PIPELINE": pipeline.name}
+
+
+def _publish(job: Job) -> list[tuple[str, Output]]:
+    """(task name, output) of each output the job publishes."""
+    return [(k8s_name("publish", o.publish), o) for o in job.outputs if o.publish]
 
 
 def _dag_template(pipeline: Pipeline, params: Sequence[ParamNames]) -> Manifest:
@@ -195,7 +308,7 @@ def _dag_template(pipeline: Pipeline, params: Sequence[ParamNames]) -> Manifest:
         if params:
             task["arguments"] = _pass_inputs(params)
         tasks.append(task)
-        tasks.extend({"name": t, "template": t, "depends": job.name} for t, _, _ in _publish(job))
+        tasks.extend({"name": t, "template": t, "depends": job.name} for t, _ in _publish(job))
     template: Manifest = {"name": DAG_TEMPLATE}
     if params:
         template["inputs"] = _inputs(params)
@@ -203,106 +316,168 @@ def _dag_template(pipeline: Pipeline, params: Sequence[ParamNames]) -> Manifest:
     return template
 
 
-def _job_template(
-    pipeline: Pipeline, job: Job, settings: ArgoOrchestrator, params: Sequence[ParamNames]
-) -> Manifest:
-    template: Manifest = {"name": job.name}
-    if params:
-        template["inputs"] = _inputs(params)
+def _job_labels(job: str) -> Manifest:
+    return {"labels": {JOB_LABEL: job}}
+
+
+def _job_template(context: _Context, job: Job) -> Manifest:
+    pipeline, params = context.pipeline, context.params
+    template: Manifest = {"name": job.name, "metadata": _job_labels(job.name)}
+    inputs = _inputs(params) if params else {}
+    outputs: Manifest = {}
+    if context.workspace is None:
+        artifacts = input_artifacts(context.flow.artifacts[job.name], context.settings.workdir)
+        if artifacts:
+            inputs["artifacts"] = artifacts
+        stored = [context.flow.artifact_path(o) for o in context.flow.outputs[job.name]]
+        produced = output_artifacts(job.name, list(dict.fromkeys(stored)), context.settings.workdir)
+        if produced:
+            outputs["artifacts"] = produced
+    if inputs:
+        template["inputs"] = inputs
+    if outputs:
+        template["outputs"] = outputs
     retries = job.retries or pipeline.defaults.retries
     if retries.limit:
-        template["retryStrategy"] = _retry_strategy(pipeline, job, retries)
+        where = f"job {job.name!r} of pipeline {pipeline.name!r}"
+        template["retryStrategy"] = _retry_strategy(pipeline, where, retries, job=job.name)
     timeout = job.timeout if job.timeout is not None else pipeline.defaults.timeout
     if timeout is not None:
         template["activeDeadlineSeconds"] = _deadline(timeout)
-    env = {**_shared_env(pipeline, params), **job.env}
-    env.update({"SAMEDAY_RUN_ID": "{{workflow.name}}", "SAMEDAY_JOB": job.name})
+    node_selector = (
+        job.node_selector if job.node_selector is not None else pipeline.defaults.node_selector
+    )
+    tolerations = job.tolerations if job.tolerations is not None else pipeline.defaults.tolerations
+    template.update(placement(node_selector, tolerations))
+    env = context.env(_params_env(params), _defaults_env(pipeline), job.env, _run_env(job.name))
     command = _command(job.command, params, where=f"job {job.name!r} command")
     resources = job.resources if job.resources is not None else pipeline.defaults.resources
-    image = job.image or pipeline.defaults.image or settings.image
-    template["container"] = _container(settings, image, command, env, resources)
+    pod = Pod(
+        context.images[job.name],
+        env,
+        [*pipeline.defaults.env_from, *job.env_from],
+        resources,
+        context.mounts,
+    )
+    template["container"] = container(context.settings, pod, SHELL, [command])
     return template
 
 
-def _publish_template(
-    pipeline: Pipeline, job: Job, task: tuple[str, str, str], settings: ArgoOrchestrator
-) -> Manifest:
-    name, result_set, path = task
+def _run_env(job: str) -> dict[str, EnvValue]:
+    return {"SAMEDAY_RUN_ID": "{{workflow.name}}", "SAMEDAY_JOB": job}
+
+
+def _publish_template(context: _Context, job: Job, task: tuple[str, Output]) -> Manifest:
+    """Publishes one output, seeing what the job read (a catalogue, say) and the output itself."""
+    name, output = task
+    assert output.publish is not None
+    pipeline, settings = context.pipeline, context.settings
+    template: Manifest = {"name": name, "metadata": _job_labels(job.name)}
+    if context.workspace is None:
+        stored = context.flow.artifact_path(normalise(output.path))
+        fetched = [*context.flow.artifacts[job.name], Artifact(job.name, stored)]
+        template["inputs"] = {"artifacts": input_artifacts(fetched, settings.workdir)}
+    publish = settings.publish
+    retries = Retries(limit=publish.retries, backoff=PUBLISH_BACKOFF)
+    if retries.limit:
+        where = f"publishing {output.publish!r}"
+        template["retryStrategy"] = _retry_strategy(pipeline, where, retries, job=job.name)
+    template["activeDeadlineSeconds"] = _deadline(publish.timeout)
+    template.update(placement(pipeline.defaults.node_selector, pipeline.defaults.tolerations))
     command = (
-        f"sameday publish {shlex.quote(result_set)} --source {shlex.quote(path)} "
+        f"sameday publish {shlex.quote(output.publish)} --source {shlex.quote(output.path)} "
         "--run-id {{workflow.name}}"
     )
-    env = {**pipeline.defaults.env, "SAMEDAY_PIPELINE": pipeline.name, **job.env}
-    env.update({"SAMEDAY_RUN_ID": "{{workflow.name}}", "SAMEDAY_JOB": job.name})
-    image = job.image or pipeline.defaults.image or settings.image
-    return {"name": name, "container": _container(settings, image, command, env, Resources())}
+    env = context.env(_defaults_env(pipeline), job.env, _run_env(job.name))
+    pod = Pod(
+        context.images[job.name],
+        env,
+        [*pipeline.defaults.env_from, *job.env_from],
+        None,
+        context.mounts,
+    )
+    template["container"] = container(settings, pod, SHELL, [command])
+    return template
 
 
-def _exit_templates(
-    pipeline: Pipeline, command: str, settings: ArgoOrchestrator, params: Sequence[ParamNames]
-) -> list[Manifest]:
-    """A steps template that runs ``on_failure`` only when the run did not succeed."""
-    step: Manifest = {"name": "on-failure", "template": ON_FAILURE_TEMPLATE}
-    step["when"] = "{{workflow.status}} != Succeeded"
+def _exit_templates(context: _Context) -> list[Manifest]:
+    """The exit handler: record the run's outcome; run ``on_failure`` if it did not succeed."""
+    pipeline, settings, params = context.pipeline, context.settings, context.params
+    record: Manifest = {"name": "record-run", "template": RECORD_TEMPLATE}
+    steps = [record]
+    if pipeline.on_failure is not None:
+        steps.append({"name": "on-failure", "template": ON_FAILURE_TEMPLATE})
+        steps[-1]["when"] = "{{workflow.status}} != Succeeded"
     handler: Manifest = {"name": EXIT_TEMPLATE}
-    runner: Manifest = {"name": ON_FAILURE_TEMPLATE}
     if params:
-        step["arguments"] = _pass_inputs(params)
         handler["inputs"] = _inputs(params)
-        runner["inputs"] = _inputs(params)
-    handler["steps"] = [[step]]
-    if pipeline.defaults.timeout is not None:
-        runner["activeDeadlineSeconds"] = _deadline(pipeline.defaults.timeout)
-    env = _shared_env(pipeline, params)
-    env.update({"SAMEDAY_RUN_ID": "{{workflow.name}}", "SAMEDAY_RUN_STATUS": "{{workflow.status}}"})
+        for step in steps:
+            step["arguments"] = _pass_inputs(params)
+    handler["steps"] = [steps]
     image = pipeline.defaults.image or settings.image
-    command = _command(command, params, where="on_failure")
-    runner["container"] = _container(settings, image, command, env, pipeline.defaults.resources)
-    return [handler, runner]
+    assert image is not None  # _images() refused a pipeline without one
+    env_from = pipeline.defaults.env_from
+    placed = placement(pipeline.defaults.node_selector, pipeline.defaults.tolerations)
+    templates = [handler, _record_template(context, image, placed)]
+    if pipeline.on_failure is not None:
+        runner: Manifest = {"name": ON_FAILURE_TEMPLATE}
+        if params:
+            runner["inputs"] = _inputs(params)
+        if pipeline.defaults.timeout is not None:
+            runner["activeDeadlineSeconds"] = _deadline(pipeline.defaults.timeout)
+        runner.update(placed)
+        env = context.env(_params_env(params), _defaults_env(pipeline))
+        env.update(
+            {"SAMEDAY_RUN_ID": "{{workflow.name}}", "SAMEDAY_RUN_STATUS": "{{workflow.status}}"}
+        )
+        command = _command(pipeline.on_failure, params, where="on_failure")
+        pod = Pod(image, env, env_from, pipeline.defaults.resources, context.mounts)
+        runner["container"] = container(settings, pod, SHELL, [command])
+        templates.append(runner)
+    return templates
+
+
+def _record_template(context: _Context, image: str, placed: Manifest) -> Manifest:
+    """``sameday record-argo-run`` with the workflow's outcome, as separate arguments (no shell)."""
+    pipeline, settings, params = context.pipeline, context.settings, context.params
+    template: Manifest = {"name": RECORD_TEMPLATE}
+    if params:
+        template["inputs"] = _inputs(params)
+    retries = Retries(limit=settings.publish.retries, backoff=PUBLISH_BACKOFF)
+    if retries.limit:
+        template["retryStrategy"] = _retry_strategy(pipeline, "recording the run", retries)
+    template["activeDeadlineSeconds"] = _deadline(settings.publish.timeout)
+    template.update(placed)
+    args = [
+        *("--pipeline", pipeline.name),
+        *("--run-id", "{{workflow.name}}"),
+        *("--status", "{{workflow.status}}"),
+        *("--started-at", "{{workflow.creationTimestamp}}"),
+        *("--trigger", f"{{{{workflow.parameters.{TRIGGER_PARAM}}}}}"),
+        *("--failures", "{{workflow.failures}}"),
+    ]
+    for param in params:
+        args += ["--param", f"{param.key}={_input_ref(param)}"]
+    env = context.env(_defaults_env(pipeline))
+    pod = Pod(image, env, pipeline.defaults.env_from)
+    template["container"] = container(settings, pod, ["sameday", "record-argo-run"], args)
+    return template
 
 
 def _deadline(timeout: float) -> int:
     return max(1, math.ceil(timeout))
 
 
-def _container(
-    settings: ArgoOrchestrator,
-    image: str,
-    command: str,
-    env: Mapping[str, str],
-    resources: Resources,
+def _retry_strategy(
+    pipeline: Pipeline, where: str, retries: Retries, *, job: str | None = None
 ) -> Manifest:
-    container: Manifest = {"image": image}
-    if settings.image_pull_policy is not None:
-        container["imagePullPolicy"] = settings.image_pull_policy
-    # One argument to `sh -c`: quotes, pipes and `&&` reach the shell exactly as written.
-    container["command"] = ["sh", "-c"]
-    container["args"] = [command]
-    container["env"] = [{"name": key, "value": value} for key, value in env.items()]
-    quantities = {
-        kind: {key: _quantity(value) for key, value in values.items()}
-        for kind, values in (("requests", resources.requests), ("limits", resources.limits))
-        if values
-    }
-    if quantities:
-        container["resources"] = quantities
-    return container
-
-
-def _quantity(value: str | int | float) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _retry_strategy(pipeline: Pipeline, job: Job, retries: Retries) -> Manifest:
     backoff = retries.backoff
     if not backoff.factor.is_integer():
         raise PipelineError(
-            f"job {job.name!r} of pipeline {pipeline.name!r}: Argo's backoff factor is a whole "
-            f"number, got {backoff.factor}: use 1, 2, 3, ...",
+            f"{where}: Argo's backoff factor is a whole number, got {backoff.factor}: use 1, "
+            "2, 3, ...",
             pipeline=pipeline.name,
-            job=job.name,
+            job=job,
         )
     argo_backoff: Manifest = {
         "duration": _go_duration(backoff.delay),
@@ -325,9 +500,13 @@ def _cron_workflow(
     settings: ArgoOrchestrator,
     labels: dict[str, str],
 ) -> Manifest:
-    workflow_spec: Manifest = {"workflowTemplateRef": {"name": name}}
+    arguments = [{"name": TRIGGER_PARAM, "value": "schedule"}]
     if DS in pipeline.params:
-        workflow_spec["arguments"] = {"parameters": [{"name": DS, "value": SCHEDULED_DATE}]}
+        arguments.insert(0, {"name": DS, "value": SCHEDULED_DATE})
+    workflow_spec: Manifest = {
+        "workflowTemplateRef": {"name": name},
+        "arguments": {"parameters": arguments},
+    }
     spec: Manifest = {
         "schedules": [schedule.cron],
         "timezone": schedule.timezone,

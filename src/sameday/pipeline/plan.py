@@ -15,7 +15,7 @@ import difflib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sameday.config.pipeline import Output, Pipeline, Retries
+from sameday.config.pipeline import EnvValue, Output, Pipeline, Retries
 from sameday.errors import PipelineError
 from sameday.pipeline.dag import downstream, topological_order
 from sameday.pipeline.params import param_env, substitute
@@ -91,7 +91,12 @@ def build_plan(
     selected -= set(done)
 
     # The same precedence as on Argo: parameters, then defaults.env, then the job's env.
-    shared_env = {**param_env(params), **pipeline.defaults.env, "SAMEDAY_PIPELINE": pipeline.name}
+    shared: dict[str, EnvValue] = {
+        **param_env(params),
+        **pipeline.defaults.env,
+        "SAMEDAY_PIPELINE": pipeline.name,
+    }
+    shared_env = _literal(shared)
     jobs: list[PlannedJob] = []
     for name in topological_order(edges):
         if name not in selected:
@@ -102,7 +107,7 @@ def build_plan(
             PlannedJob(
                 name=name,
                 command=substitute(job.command, params, where=f"{where} command"),
-                env={**shared_env, **job.env},
+                env=_literal({**shared, **job.env}),
                 depends_on=tuple(dep for dep in job.depends_on if dep in selected),
                 retries=job.retries or pipeline.defaults.retries,
                 timeout=job.timeout if job.timeout is not None else pipeline.defaults.timeout,
@@ -120,6 +125,12 @@ def build_plan(
         on_failure=on_failure,
         env=shared_env,
     )
+
+
+def _literal(env: Mapping[str, EnvValue]) -> dict[str, str]:
+    """The values written in the file. One from a Kubernetes Secret is not set locally: the job
+    sees the variable of that name from the environment ``sameday run`` started in."""
+    return {name: value for name, value in env.items() if isinstance(value, str)}
 
 
 def _check_job_name(pipeline: Pipeline, name: str) -> None:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from sameday.config.loader import Project
 from sameday.config.pipeline import Pipeline
 from sameday.errors import NotFound, PipelineError, PipelineFailed, RunCancelled
+from sameday.pipeline.isolation import Isolation
 from sameday.pipeline.journal import Journal
 from sameday.pipeline.params import resolve_params
 from sameday.pipeline.plan import Plan, build_plan
@@ -46,6 +47,9 @@ from sameday.pipeline.scheduler import Publisher, Scheduler, Settings
 if TYPE_CHECKING:  # SQLAlchemy loads when the caller opens the store, not when this imports
     from sameday.metadata.records import RunRecord
     from sameday.metadata.store import MetadataStore
+
+ARTIFACTS = "artifacts"
+"""Folder of a run's logs where ``--isolated`` keeps what its jobs wrote, by job and path."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,8 @@ class Runner:
         publisher: publishes job outputs that name a result set; raising fails the job.
         stream_output: send every output line to ``observer`` (else logs are only written).
         grace: seconds between ``SIGTERM`` and ``SIGKILL`` when stopping jobs.
+        isolated: run each job in a fresh folder holding only the project's files and its
+            declared inputs (see :mod:`sameday.pipeline.isolation`), as on Argo.
     """
 
     def __init__(
@@ -162,8 +168,10 @@ class Runner:
         publisher: Publisher | None = None,
         stream_output: bool = True,
         grace: float = GRACE,
+        isolated: bool = False,
     ) -> None:
         self.project = project
+        self.isolated = isolated
         self.metadata = metadata
         self.parallel = max(1, parallel or project.settings.orchestrator.local.parallel)
         self.runs_dir = project.path(project.settings.orchestrator.local.runs_dir)
@@ -200,6 +208,12 @@ class Runner:
         )
         log_dir = self.runs_dir / record.id
         journal = Journal(self.metadata, record.id)
+        isolation = None
+        if self.isolated:
+            earlier = [self.runs_dir / run / ARTIFACTS for run in self._chain(resumed_from)]
+            isolation = Isolation(
+                self.project, plan.pipeline, log_dir / ARTIFACTS, log_dir / "work", earlier
+            )
         settings = Settings(
             journal,
             self.project.root,
@@ -209,6 +223,7 @@ class Runner:
             self._emit,
             self._stream,
             self.publisher,
+            isolation,
         )
         scheduler = self._scheduler = Scheduler(settings, plan, record.id)
         try:
@@ -224,6 +239,8 @@ class Runner:
             journal.write()
         finally:
             self._scheduler = None
+            if isolation is not None:
+                isolation.close()
         status = (
             "cancelled" if scheduler.cancelled else "failed" if scheduler.failed else "succeeded"
         )
@@ -237,6 +254,14 @@ class Runner:
         return RunResult(
             record.id, name, status, dict(scheduler.status), log_dir, time.monotonic() - started
         )
+
+    def _chain(self, run_id: str | None) -> list[str]:
+        """``run_id`` and the runs it resumed, newest first."""
+        chain: list[str] = []
+        while run_id is not None and run_id not in chain:
+            chain.append(run_id)
+            run_id = self.metadata.get_run(run_id).resumed_from
+        return chain
 
     def _emit(self, event: RunEvent) -> None:
         if self._observer is not None:
@@ -256,6 +281,9 @@ def _summary(scheduler: Scheduler, status: str) -> str:
             f"`sameday run {name} --resume {run_id}`"
         )
     text = f"pipeline {name!r} failed: {', '.join(scheduler.failed)} failed"
+    diagnoses = [scheduler.diagnoses[job] for job in scheduler.failed if job in scheduler.diagnoses]
+    if diagnoses:
+        text += " (" + "; ".join(diagnoses) + ")"
     skipped = [
         job
         for job, state in scheduler.status.items()

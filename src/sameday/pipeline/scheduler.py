@@ -18,17 +18,29 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sameday.errors import ConfigError, MissingDependency
 from sameday.metadata.records import AttemptStatus
 from sameday.pipeline.dag import downstream
+from sameday.pipeline.isolation import Isolation
 from sameday.pipeline.journal import Journal
 from sameday.pipeline.plan import Plan, PlannedJob
 from sameday.pipeline.process import JobProcess, ProcessResult
 from sameday.pipeline.run_events import JobChanged, JobOutput, RunEvent
 
-Publisher = Callable[[str, Path, str], None]
-"""Publishes an output: ``(result_set, source_path, run_id)``; raising fails the job."""
+
+class Publisher(Protocol):
+    """Publishes an output; raising fails the job.
+
+    ``folder``: with ``--isolated``, the job's folder, which the publication sees as the
+    project's (for a catalogue file, say); ``None``: the project itself.
+    """
+
+    def __call__(
+        self, result_set: str, source: Path, run_id: str, folder: Path | None = None
+    ) -> None: ...
+
 
 ON_FAILURE = "on_failure"
 """The job name ``on_failure`` is recorded under (never a valid job name: it has ``_``)."""
@@ -46,6 +58,7 @@ class Settings:
     emit: Callable[[RunEvent], None]
     stream: bool
     publisher: Publisher | None
+    isolation: Isolation | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,8 @@ class Scheduler:
         self.attempts: dict[str, int] = {}
         self.running: dict[str, JobProcess] = {}
         self.failed: list[str] = []
+        self.diagnoses: dict[str, str] = {}
+        """Why an isolated job failed, when its folder says more than its exit code."""
         self.hook_status: str | None = None
         self.cancelled = False
         self._halted = False
@@ -160,8 +175,8 @@ class Scheduler:
         attempt = self.attempts[name] = self.attempts.get(name, 0) + 1
         job = self.jobs[name]
         env = {
-            **self.base_env,
-            **job.env,
+            **os.environ,  # job.env holds the pipeline's shared env: a variable it leaves out
+            **job.env,  # (a Secret's, read from here) must not come back from plan.env
             "SAMEDAY_RUN_ID": self.run_id,
             "SAMEDAY_JOB": name,
             "SAMEDAY_ATTEMPT": str(attempt),
@@ -193,18 +208,37 @@ class Scheduler:
         result: ProcessResult | None = None
         error = None
         retriable = True
+        isolation = self.settings.isolation
         try:
+            if isolation is not None:
+                process.cwd = isolation.prepare(job.name, attempt)
             result = process.run(job.timeout)
+            succeeded = result.exit_code == 0 and not result.cancelled
+            if isolation is not None and succeeded:
+                isolation.collect(job.name, process.cwd)
+            elif isolation is not None and not result.cancelled and not result.timed_out:
+                error = self.diagnoses[job.name] = (
+                    f"exit code {result.exit_code}: "
+                    + isolation.diagnose(job.name, process.cwd, process.log_path)
+                )
             publisher = self.settings.publisher
-            if result.exit_code == 0 and not result.cancelled and publisher is not None:
+            if succeeded and publisher is not None:
                 for output in job.outputs:
-                    if output.publish is not None:
-                        source = self.settings.root / Path(output.path).expanduser()
+                    if output.publish is None:
+                        continue
+                    source = process.cwd / Path(output.path).expanduser()
+                    if isolation is None:
                         publisher(output.publish, source, self.run_id)
+                    else:
+                        publisher(output.publish, source, self.run_id, folder=process.cwd)
+            if isolation is not None and succeeded:
+                isolation.discard(process.cwd)
         except (MissingDependency, ConfigError) as exc:
             error, retriable = f"{type(exc).__name__}: {exc}", False
         except Exception as exc:  # a worker must always report back, whatever went wrong
             error = f"{type(exc).__name__}: {exc}"
+            if isolation is not None and job.name not in self.diagnoses:
+                self.diagnoses[job.name] = str(exc)
         self._messages.put(AttemptEnded(job.name, attempt, result, error, retriable))
 
     def _finish(self, ended: AttemptEnded) -> None:

@@ -7,12 +7,13 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from sameday._version import __version__
 from sameday.config.loader import PROJECT_FILE
 from sameday.config.schema import write_schemas
 from sameday.errors import ProjectExists
 
 # Files are stored without a leading dot so packaging tools keep them.
-_RENAMES = {"gitignore": ".gitignore"}
+_RENAMES = {"gitignore": ".gitignore", "dockerignore": ".dockerignore"}
 
 
 def init_project(target: Path, *, name: str | None = None) -> list[Path]:
@@ -37,6 +38,7 @@ def init_project(target: Path, *, name: str | None = None) -> list[Path]:
         destination = target / relative.parent / _RENAMES.get(relative.name, relative.name)
         destination.parent.mkdir(parents=True, exist_ok=True)
         text = source.read_text(encoding="utf-8").replace("{{name}}", project_name)
+        text = text.replace("{{version}}", __version__)
         destination.write_text(text, encoding="utf-8")
         written.append(destination)
     written.extend(write_schemas(target / "schemas"))
