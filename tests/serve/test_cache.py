@@ -7,7 +7,7 @@ from pathlib import Path
 from sameday.serve.cache import ListCache, refresh_cache
 from sameday.serve.engine import Engine
 from sameday.serve.state import build_state
-from sameday.store.base import Item
+from sameday.store.base import Listed
 from sameday.store.sqlite import SQLiteStore
 from sameday.testing import load_lists, surface_spec
 
@@ -21,9 +21,9 @@ class CountingStore(SQLiteStore):
         super().__init__(path)
         self.reads: dict[str, int] = {}
 
-    def get(self, result_set: str, key: str | int, limit: int | None = None) -> list[Item]:
+    def read(self, result_set: str, key: str | int, limit: int | None = None) -> Listed:
         self.reads[result_set] = self.reads.get(result_set, 0) + 1
-        return super().get(result_set, key, limit)
+        return super().read(result_set, key, limit)
 
 
 def test_a_result_set_holding_only_its_star_list_is_served_without_a_read(

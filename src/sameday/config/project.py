@@ -78,6 +78,12 @@ class ServeSettings(StrictModel):
     refresh_interval: Duration = Field(
         2.0, description="How often servers look for newly applied config and snapshots."
     )
+    read_deadline: Duration = Field(
+        0.1,
+        gt=0,
+        description="How long a request waits for the serving store before it is answered "
+        "from the last-known-good lists (degraded).",
+    )
 
 
 class ProjectSettings(StrictModel):

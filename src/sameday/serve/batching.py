@@ -1,68 +1,118 @@
-"""``ReadBatcher``: the store reads of concurrent HTTP requests, coalesced into one round trip.
+"""``ReadBatcher``: every store read of the HTTP server, off the event loop, batched, on a deadline.
 
-Why: with a networked store (Redis), a server that reads synchronously in its event loop waits
-one round trip per request, and nothing else runs meanwhile; on a busy machine that round trip
-(two context switches, the store's own turn on the CPU) costs more than the rest of the request.
-Here each request hands its first read (``Prepared.first_read``) to the batcher and awaits it;
-the batcher sends every read waiting at that moment in one ``store.get_reads`` call, on a worker
-thread, so the event loop keeps parsing and answering requests meanwhile. One batch is in flight
-at a time: the reads that arrive during it form the next one, so batches grow with the load and
-an idle server still answers a lone request after a single round trip.
+Why off the loop: a store call on the event loop stops every request of the server while it
+waits; a stalled store (a Redis server stopped, not dead) would hold each request for the
+client's whole socket timeout, ``/healthz`` included. Here each request hands its reads
+(``Prepared.first_reads``, then the fallbacks ``Engine.finish`` asks for) to the batcher and
+awaits them; the batcher sends every read waiting at that moment in one ``store.get_reads`` call,
+on a worker thread, so the event loop keeps parsing and answering requests meanwhile. One batch
+is in flight at a time: the reads that arrive during it form the next one, so batches grow with
+the load and an idle server still answers a lone request after a single round trip (with a
+networked store, one round trip per batch instead of one per request).
+
+Why a deadline: a request waits at most ``deadline`` seconds for its reads (all of them, both
+rounds); a read not answered by then is answered ``StoreUnavailable`` and the engine serves the
+last-known-good lists, flagged ``degraded``. Once the batch in flight is older than the deadline
+the store is taken as stalled: new reads are answered at once, without waiting, until that batch
+comes back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 
-from sameday.errors import NotFound, StoreUnavailable
-from sameday.serve.engine import Engine, Prepared, Recommendation
-from sameday.store.base import Item, Read, ServingStore
+from sameday.errors import StoreUnavailable
+from sameday.serve.engine import Engine, Prepared, Recommendation, Rounds
+from sameday.store.base import Answer, Read, ServingStore
 
-Answer = list[Item] | NotFound | StoreUnavailable
-"""What ``store.get_reads`` gives for one read."""
+READ_DEADLINE = 0.1
+"""Seconds a request waits for the store by default (``serve.read_deadline``): well under the
+latency a product allows a list, far above a healthy read (tens of microseconds to a few
+milliseconds)."""
 
-_Waiting = list[tuple[Read, "asyncio.Future[Answer]"]]
+_Waiting = list[tuple[Sequence[Read], "asyncio.Future[list[Answer]]"]]
 
 
 class ReadBatcher:
-    """Coalesces reads for one event loop; see the module docstring."""
+    """Coalesces reads for one event loop; see the module docstring.
 
-    def __init__(self, store: ServingStore) -> None:
+    Args:
+        store: the store to read.
+        deadline: seconds a request waits for its reads before it is served degraded.
+    """
+
+    def __init__(self, store: ServingStore, *, deadline: float = READ_DEADLINE) -> None:
+        if deadline <= 0:
+            raise ValueError(f"the read deadline must be positive, got {deadline}")
         self.store = store
+        self.deadline = deadline
         self._waiting: _Waiting = []
         self._busy = False
+        self._sent_at: float | None = None  # when the batch in flight was sent; None: none is
         self._closed = False
+        self._late = StoreUnavailable(
+            f"the serving store {store!r} did not answer within {deadline * 1000:g} ms; "
+            "served the last-known-good lists (serve.read_deadline in sameday.yaml sets the wait)"
+        )
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="sameday-reads")
         self.batches = 0
         """Batches sent (``/metrics``: reads per batch = ``reads / batches``)."""
         self.reads = 0
         """Reads sent, over all batches."""
+        self.late = 0
+        """Reads answered ``StoreUnavailable`` because the store missed the deadline."""
 
-    async def read(self, read: Read) -> Answer:
-        """The answer to ``read``, from the next batch sent."""
+    async def read(self, reads: Sequence[Read], until: float | None = None) -> list[Answer]:
+        """The answers to ``reads``, from the next batch sent, or ``StoreUnavailable`` for all
+        of them at ``until`` (the event loop's clock; default: ``deadline`` from now)."""
+        if not reads:
+            return []
         if self._closed:
-            return self._shut()
+            return [self._shut()] * len(reads)
         loop = asyncio.get_running_loop()
-        answer: asyncio.Future[Answer] = loop.create_future()
-        self._waiting.append((read, answer))
+        now = loop.time()
+        wait = self.deadline if until is None else until - now
+        if wait <= 0 or self._stalled():
+            self.late += len(reads)
+            return [self._late] * len(reads)
+        answer: asyncio.Future[list[Answer]] = loop.create_future()
+        self._waiting.append((reads, answer))
         if not self._busy:
             self._busy = True
             loop.call_soon(self._send, loop)  # after the requests already in this loop turn
-        return await answer
+        timer = loop.call_at(now + wait, self._expire, answer, len(reads))
+        try:
+            return await answer
+        finally:
+            timer.cancel()
+
+    def _stalled(self) -> bool:
+        sent = self._sent_at
+        return sent is not None and time.monotonic() - sent > self.deadline
+
+    def _expire(self, answer: asyncio.Future[list[Answer]], count: int) -> None:
+        if not answer.done():
+            self.late += count
+            answer.set_result([self._late] * count)
 
     def _send(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch, self._waiting = self._waiting, []
+        batch = [(reads, answer) for reads, answer in self._waiting if not answer.done()]
+        self._waiting = []
         if not batch or self._closed:
             self._busy = False
-            for _, answer in batch:  # arrived while the server was shutting down
-                if not answer.done():
-                    answer.set_result(self._shut())
+            self._sent_at = None
+            for reads, answer in batch:  # arrived while the server was shutting down
+                answer.set_result([self._shut()] * len(reads))
             return
+        flat = [read for reads, _ in batch for read in reads]
         self.batches += 1
-        self.reads += len(batch)
-        job = self._pool.submit(self.store.get_reads, [read for read, _ in batch])
+        self.reads += len(flat)
+        self._sent_at = time.monotonic()
+        job = self._pool.submit(self.store.get_reads, flat)
         job.add_done_callback(lambda done: self._completed(loop, batch, done))
 
     def _completed(
@@ -81,10 +131,12 @@ class ReadBatcher:
             answers = done.result()
         else:  # get_reads answers store errors per read; anything else is the store's bug
             failed = StoreUnavailable(f"reading {self.store!r} failed: {error!r}")
-            answers = [failed] * len(batch)
-        for (_, answer), value in zip(batch, answers, strict=True):
-            if not answer.done():  # the request may have been cancelled (client gone)
-                answer.set_result(value)
+            answers = [failed] * sum(len(reads) for reads, _ in batch)
+        start = 0
+        for reads, answer in batch:
+            if not answer.done():  # it may have expired, or been cancelled (client gone)
+                answer.set_result(answers[start : start + len(reads)])
+            start += len(reads)
         self._send(loop)  # the reads that arrived meanwhile
 
     def _shut(self) -> StoreUnavailable:
@@ -97,9 +149,19 @@ class ReadBatcher:
         self._pool.shutdown(wait=False)
 
 
-async def served(engine: Engine, prepared: Prepared, batcher: ReadBatcher | None) -> Recommendation:
-    """``engine.finish(prepared)``, its first store read coalesced through ``batcher`` if any."""
-    first = None
-    if batcher is not None and (read := prepared.first_read) is not None:
-        first = await batcher.read(read)
-    return engine.finish(prepared, first)
+async def served(engine: Engine, prepared: Prepared, batcher: ReadBatcher) -> Recommendation:
+    """``engine.finish(prepared, ...)`` with every store read made through ``batcher``, all
+    within one deadline."""
+    return (await served_all(engine, [prepared], batcher))[0]
+
+
+async def served_all(
+    engine: Engine, prepared: Sequence[Prepared], batcher: ReadBatcher
+) -> list[Recommendation]:
+    """Serve many prepared requests (a batch endpoint call, or one request): each round of
+    reads of all of them is one batcher read, and all rounds share one deadline."""
+    until = asyncio.get_running_loop().time() + batcher.deadline
+    rounds = Rounds(engine, prepared)
+    while not rounds.done:
+        rounds.answer(await batcher.read(rounds.reads, until))
+    return rounds.results
