@@ -192,3 +192,33 @@ def test_a_batch_reads_every_unit_in_one_call_and_answers_as_one_by_one() -> Non
         one_by_one = [client.recommend("home", unit, exclude=["item-3"]) for unit, _ in units]
     assert [r.to_dict()["items"] for r in batch] == [r.to_dict()["items"] for r in one_by_one]
     assert [item.item for item in batch[3].items] == ["p1", "p2"]  # excluded, then filled
+
+
+def test_a_read_the_store_holds_past_the_deadline_is_answered_unavailable_in_time() -> None:
+    store = loaded()
+    store.gate.clear()  # the store hangs
+    batcher = ReadBatcher(store, deadline=0.05)
+
+    async def main() -> list[tuple[float, Answer]]:
+        timed = []
+        for unit in ("u0", "u1"):  # the first waits the deadline; the second finds it stalled
+            started = time.perf_counter()
+            answer = await one(batcher, ("home", unit, None))
+            timed.append((time.perf_counter() - started, answer))
+        store.gate.set()  # the store answers again
+        await asyncio.sleep(0.05)
+        started = time.perf_counter()
+        answer = await one(batcher, ("home", "u2", None))
+        return [*timed, (time.perf_counter() - started, answer)]
+
+    (waited, late), (failed_fast, stalled), (_, back) = asyncio.run(main())
+    batcher.close()
+    assert isinstance(late, StoreUnavailable) and "did not answer within 50 ms" in str(late)
+    assert 0.04 < waited < 0.5 and isinstance(stalled, StoreUnavailable) and failed_fast < 0.01
+    assert back == listed("item-2") and batcher.late == 2
+    assert [len(batch) for batch in store.batches] == [1, 1]  # the stalled read was never sent
+
+
+def test_a_deadline_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="must be positive"):
+        ReadBatcher(MemoryStore(), deadline=0)

@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 
 from sameday.errors import StoreUnavailable
-from sameday.serve.engine import Engine, Prepared, Recommendation, Rounds
+from sameday.serve.engine import Engine, Prepared, Recommendation, Rounds, answered
 from sameday.store.base import Answer, Read, ServingStore
 
 READ_DEADLINE = 0.1
@@ -119,6 +119,7 @@ class ReadBatcher:
         self, loop: asyncio.AbstractEventLoop, batch: _Waiting, done: Future[list[Answer]]
     ) -> None:
         """On the worker thread: hand the answers to the event loop, unless it has gone."""
+        self._sent_at = None  # the store answered: not stalled, even before the loop delivers
         with suppress(RuntimeError):  # the loop closed (the server stopped) during the batch
             loop.call_soon_threadsafe(self._deliver, loop, batch, done)
 
@@ -151,8 +152,17 @@ class ReadBatcher:
 
 async def served(engine: Engine, prepared: Prepared, batcher: ReadBatcher) -> Recommendation:
     """``engine.finish(prepared, ...)`` with every store read made through ``batcher``, all
-    within one deadline."""
-    return (await served_all(engine, [prepared], batcher))[0]
+    within one deadline (as :func:`served_all` serves many)."""
+    until = asyncio.get_running_loop().time() + batcher.deadline
+    answers: dict[str, Answer] = {}
+    reads = prepared.first_reads
+    while True:  # at most twice: the first reads, then the fallbacks still needed
+        if reads:
+            answers.update(answered(reads, await batcher.read(reads, until)))
+        done = engine.finish(prepared, answers)
+        if isinstance(done, Recommendation):
+            return done
+        reads = done
 
 
 async def served_all(

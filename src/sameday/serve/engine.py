@@ -231,10 +231,15 @@ class Engine:
         request = self.prepare(
             surface, unit, attributes=attributes, n=n, exclude=exclude, request_id=request_id
         )
-        rounds = Rounds(self, [request])
-        while not rounds.done:
-            rounds.answer(self.store.get_reads(rounds.reads) if rounds.reads else [])
-        return rounds.results[0]
+        answers: dict[str, Answer] = {}
+        reads = request.first_reads
+        while True:  # at most twice: the first reads, then the fallbacks still needed
+            if reads:
+                answers.update(answered(reads, self.store.get_reads(reads)))
+            done = self.finish(request, answers)
+            if isinstance(done, Recommendation):
+                return done
+            reads = done
 
     def prepare(
         self,
@@ -572,9 +577,15 @@ def _taken(
     return cache.default_list(result_set), cache.versions.get(result_set), failed, error
 
 
+def answered(reads: Sequence[Read], answers: Sequence[Answer]) -> dict[str, Answer]:
+    """The answers to one request's ``reads``, by result set (``Engine.finish`` takes them)."""
+    return {read[0]: answer for read, answer in zip(reads, answers, strict=True)}
+
+
 class Rounds:
     """Many prepared requests served in rounds of store reads, the reads of every request in a
-    round made at once: the first reads, then (only if some list is short) its fallbacks.
+    round made at once: the first reads, then (only if some list is short) its fallbacks
+    (a batch of units; one request is served the same way by a plain loop, which costs less).
 
     The caller reads :attr:`reads` (``store.get_reads``, or a batcher), hands the answers to
     :meth:`answer`, and repeats until :attr:`done`; :attr:`results` then holds one
@@ -600,8 +611,7 @@ class Rounds:
         start, wanted = 0, {}
         for index, reads in self._wanted.items():
             mine = self._answers[index]
-            for read, got in zip(reads, answers[start : start + len(reads)], strict=True):
-                mine[read[0]] = got
+            mine.update(answered(reads, answers[start : start + len(reads)]))
             start += len(reads)
             done = self._engine.finish(self._prepared[index], mine)
             if isinstance(done, Recommendation):

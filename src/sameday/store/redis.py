@@ -265,7 +265,7 @@ class RedisStore(ServingStore):
         """Every read's list in one pipelined round trip of ``HMGET``s by the trusted pointers
         (see :meth:`ServingStore.get_reads`); a read whose version was dropped meanwhile, or any
         read without ``pointer_ttl``, is answered exactly, as :meth:`read` answers it."""
-        if self.pointer_ttl <= 0:
+        if self.pointer_ttl <= 0 or len(reads) == 1:  # one read: a pipeline costs more
             return super().get_reads(reads)
         answers: dict[int, Answer] = {}
         versions: dict[str, str | NotFound | StoreUnavailable] = {}
