@@ -199,8 +199,15 @@ def test_a_server_starting_while_redis_is_down_serves_fallbacks_and_says_so(
             "serving: sqlite:///.sameday/serving.db", f"serving: redis://127.0.0.1:{redis_port}/0"
         )
     )
+    settings.write_text(
+        settings.read_text().replace("  port: 8000", "  port: 8000\n  read_deadline: 50ms")
+    )
     applied = runner.invoke(main, ["apply", "--project", str(project_dir)])
     assert applied.exit_code == 0, applied.output
+    with Client.from_project(project_dir, refresh_interval=0, update_bandits=False) as client:
+        assert client.read_deadline == 0.05
+        assert client.engine.cache.store_error is not None
+        assert "Connection refused" in client.engine.cache.store_error
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMEDAY_")}
     command = [sys.executable, "-m", "sameday", "serve", "--project", str(project_dir)]
     process = subprocess.Popen(
