@@ -22,7 +22,7 @@ from sameday.store.base import Item, ServingStore
 from sameday.store.codec import encode_list
 from sameday.store.redis import RedisStore
 from sameday.store.sqlite import SNAPSHOT_TTL, SQLiteStore
-from sameday.testing import surface_spec
+from sameday.testing import experiment_spec, surface_spec
 
 VERSIONS = [f"v{k}" for k in range(6)]
 KEYS = [f"u{k}" for k in range(20)]
@@ -30,7 +30,16 @@ UNITS = [*KEYS, "nobody-1", "nobody-2"]  # no list of their own: the `*` list, t
 REFRESH = 0.005
 SPECS = {
     ("surface", "home"): surface_spec("home", "personal", fallbacks=["popular"], n=6),
+    ("surface", "mixed"): surface_spec("mixed", "personal", fallbacks=["popular"], n=6),
+    ("experiment", "duel"): experiment_spec(
+        "duel",
+        "mixed",
+        {"control": "personal", "other": "side"},
+        design="interleave",
+        interleave={"method": "team_draft"},
+    ),
 }
+RESULT_SETS = ("personal", "side", "popular")
 
 
 class Log:
@@ -57,9 +66,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServingSto
         backend = RedisStore(request.getfixturevalue("redis_url"), pointer_ttl=REFRESH)
     for version in VERSIONS:
         backend.load("personal", version, [lists("personal", version, [*KEYS, "*"])])
+        backend.load("side", version, [lists("side", version, [*KEYS[::2], "*"])])
         backend.load("popular", version, [lists("popular", version, ["*"])])
-    backend.set_live("personal", VERSIONS[0])
-    backend.set_live("popular", VERSIONS[0])
+    for result_set in RESULT_SETS:
+        backend.set_live(result_set, VERSIONS[0])
     with backend:
         yield backend
 
@@ -73,13 +83,13 @@ def test_every_exposure_names_the_version_of_its_items(store: ServingStore) -> N
     def publish_and_roll_back() -> None:
         rng = random.Random(11)
         while not stop.is_set():
-            store.set_live(rng.choice(["personal", "popular"]), rng.choice(VERSIONS))
+            store.set_live(rng.choice(RESULT_SETS), rng.choice(VERSIONS))
             time.sleep(rng.uniform(0, 0.003))
 
     def serve(seed: int) -> None:
         rng = random.Random(seed)
         while not stop.is_set():
-            client.recommend("home", rng.choice(UNITS))
+            client.recommend(rng.choice(["home", "mixed"]), rng.choice(UNITS))
 
     threads = [threading.Thread(target=publish_and_roll_back)]
     threads += [threading.Thread(target=serve, args=(seed,)) for seed in (1, 2)]
@@ -92,6 +102,7 @@ def test_every_exposure_names_the_version_of_its_items(store: ServingStore) -> N
     client.close()
 
     assert len(log.exposures) > 1000
+    assert {exposure.surface for exposure in log.exposures} == {"home", "mixed"}
     wrong = 0
     for exposure in log.exposures:
         assert exposure.items
