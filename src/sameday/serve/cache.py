@@ -51,8 +51,9 @@ def refresh_cache(
 ) -> ListCache:
     """A cache for the store's current live versions, re-reading only result sets that changed.
 
-    When the store cannot be reached, the previous entries are kept (last known good), and the
-    remaining result sets are not tried: each try could wait the store's whole timeout.
+    A result set whose pointer or ``*`` list cannot be read keeps its previous entry (last known
+    good). When the store cannot be reached at all, the remaining result sets are not tried
+    (each try could wait the store's whole timeout) and the cache notes why (``store_error``).
     """
     versions: dict[str, str] = {}
     defaults: dict[str, list[Item]] = {}
@@ -60,21 +61,30 @@ def refresh_cache(
     error: StoreUnavailable | None = None
     count: Callable[[str, str], int | None] | None = getattr(store, "key_count", None)
     for result_set in sorted(result_sets):
-        try:
-            if error is not None:
-                raise error
-            version = store.live_version(result_set)
-            if version is not None and previous.versions.get(result_set) != version:
-                default = store.read(result_set, DEFAULT_KEY)
-                version = default.version
-                if default.items and count is not None and count(result_set, version) == 1:
-                    only.add(result_set)
-                versions[result_set], defaults[result_set] = version, default.items
-                continue
-        except NotFound:  # made live and then not: serve what was read before
-            version = previous.versions.get(result_set)
-        except StoreUnavailable as exc:
-            error, version = exc, previous.versions.get(result_set)
+        version = previous.versions.get(result_set)
+        if error is None:
+            try:
+                live = store.live_version(result_set)
+            except StoreUnavailable as exc:
+                error = exc
+            else:
+                if live is None:
+                    continue
+                if live != version:
+                    try:
+                        default = store.read(result_set, DEFAULT_KEY)
+                        if (
+                            default.items
+                            and count is not None
+                            and count(result_set, default.version) == 1
+                        ):
+                            only.add(result_set)
+                    except (NotFound, StoreUnavailable):
+                        pass  # this list cannot be read now: keep the one read before
+                    else:
+                        versions[result_set] = default.version
+                        defaults[result_set] = default.items
+                        continue
         if version is None:
             continue
         versions[result_set] = version
