@@ -4,8 +4,16 @@ Import backends from their modules (``sameday.store.sqlite``, ``sameday.store.re
 by URL with :func:`open_store`. Nothing here imports pyarrow, duckdb or redis-py.
 """
 
-from sameday.store.base import Chunk, Item, ServingStore, VersionInUse
+from sameday.store.base import Chunk, Item, Listed, ServingStore, VersionInUse
 from sameday.store.factory import open_store
 from sameday.store.memory import MemoryStore
 
-__all__ = ["Chunk", "Item", "MemoryStore", "ServingStore", "VersionInUse", "open_store"]
+__all__ = [
+    "Chunk",
+    "Item",
+    "Listed",
+    "MemoryStore",
+    "ServingStore",
+    "VersionInUse",
+    "open_store",
+]
