@@ -118,3 +118,20 @@ def test_get_reads_on_a_server_that_is_gone_answers_store_unavailable(redis_url:
             server._client.close()
             server._client = live
     assert all(isinstance(answer, StoreUnavailable) for answer in answers)
+
+
+def test_a_trusted_read_names_the_version_it_read_in_one_command(
+    pair: tuple[RedisStore, RedisStore],
+) -> None:
+    server, publisher = pair
+    publish(publisher, "v1")
+    server.live_version("home")  # trusted: v1
+    publish(publisher, "v2")  # the server still reads v1, and must say so
+    before = server._client.info("stats")["total_commands_processed"]
+    assert server.read("home", "u1") == Listed("v1", [Item("v1-a", 1.0)])
+    assert server.get_reads([("home", "u1", None)]) == [Listed("v1", [Item("v1-a", 1.0)])]
+    after = server._client.info("stats")["total_commands_processed"]
+    assert after - before == 2 + 1  # one HMGET each (the marker holds the version), plus INFO
+    exact = RedisStore(server._url)  # no trusted pointer: one Lua call reads pointer and list
+    with exact:
+        assert exact.read("home", "u1") == Listed("v2", [Item("v2-a", 1.0)])
