@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 
 from sameday.errors import StoreUnavailable
-from sameday.serve.engine import Engine, Prepared, Recommendation, Rounds, answered
+from sameday.serve.engine import Engine, Prepared, Recommendation, answered
 from sameday.store.base import Answer, Read, ServingStore
 
 READ_DEADLINE = 0.1
@@ -148,6 +148,53 @@ class ReadBatcher:
         answered ``StoreUnavailable`` at once."""
         self._closed = True
         self._pool.shutdown(wait=False)
+
+
+class Rounds:
+    """Many prepared requests served in rounds of store reads, the reads of every request in a
+    round made at once: the first reads, then (only if some list is short) its fallbacks
+    (a batch of units; one request is served the same way by a plain loop, which costs less).
+    ``Client.recommend_batch`` reads each round with ``store.get_reads``, the HTTP server with
+    the batcher.
+
+    The caller reads :attr:`reads` (``store.get_reads``, or a batcher), hands the answers to
+    :meth:`answer`, and repeats until :attr:`done`; :attr:`results` then holds one
+    recommendation per request, in order.
+    """
+
+    def __init__(self, engine: Engine, prepared: Sequence[Prepared]) -> None:
+        self._engine = engine
+        self._prepared = prepared
+        self._answers: list[dict[str, Answer]] = [{} for _ in prepared]
+        self._wanted = {index: request.first_reads for index, request in enumerate(prepared)}
+        self._served: dict[int, Recommendation] = {}
+        self.reads = [read for reads in self._wanted.values() for read in reads]
+        """The reads of the next round, in order (possibly none: still call :meth:`answer`)."""
+
+    @property
+    def done(self) -> bool:
+        """Whether every request is served."""
+        return not self._wanted
+
+    def answer(self, answers: Sequence[Answer]) -> None:
+        """Take the answers to :attr:`reads` and serve every request that needs no more."""
+        start, wanted = 0, {}
+        for index, reads in self._wanted.items():
+            mine = self._answers[index]
+            mine.update(answered(reads, answers[start : start + len(reads)]))
+            start += len(reads)
+            done = self._engine.finish(self._prepared[index], mine)
+            if isinstance(done, Recommendation):
+                self._served[index] = done
+            else:
+                wanted[index] = done
+        self._wanted = wanted
+        self.reads = [read for reads in wanted.values() for read in reads]
+
+    @property
+    def results(self) -> list[Recommendation]:
+        """The recommendations, one per prepared request (once :attr:`done`)."""
+        return [self._served[index] for index in range(len(self._prepared))]
 
 
 async def served(engine: Engine, prepared: Prepared, batcher: ReadBatcher) -> Recommendation:

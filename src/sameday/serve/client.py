@@ -21,9 +21,9 @@ from sameday.events.records import Outcome
 from sameday.events.ticket import Ticket
 from sameday.events.writer import EventWriter
 from sameday.serve.bandits import BanditUpdater, bandit_plans, load_policies
-from sameday.serve.batching import READ_DEADLINE
+from sameday.serve.batching import READ_DEADLINE, Rounds
 from sameday.serve.cache import refresh_cache
-from sameday.serve.engine import Engine, Recommendation, Rounds
+from sameday.serve.engine import Engine, Recommendation
 from sameday.serve.state import ServingState, build_state, fingerprint
 from sameday.store.base import ServingStore
 

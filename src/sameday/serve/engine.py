@@ -12,6 +12,8 @@ under a deadline (``sameday.serve.batching``), and in process :meth:`Engine.reco
 with ``store.get_reads``. Each answer carries the version its list was read from, and that is
 the version the exposure names: a publish or rollback can never pair one snapshot's name with
 another's list.
+
+(Over 500 lines: one request's whole path, kept in one module so its cost reads top to bottom.)
 """
 
 from __future__ import annotations
@@ -580,48 +582,3 @@ def _taken(
 def answered(reads: Sequence[Read], answers: Sequence[Answer]) -> dict[str, Answer]:
     """The answers to one request's ``reads``, by result set (``Engine.finish`` takes them)."""
     return {read[0]: answer for read, answer in zip(reads, answers, strict=True)}
-
-
-class Rounds:
-    """Many prepared requests served in rounds of store reads, the reads of every request in a
-    round made at once: the first reads, then (only if some list is short) its fallbacks
-    (a batch of units; one request is served the same way by a plain loop, which costs less).
-
-    The caller reads :attr:`reads` (``store.get_reads``, or a batcher), hands the answers to
-    :meth:`answer`, and repeats until :attr:`done`; :attr:`results` then holds one
-    recommendation per request, in order.
-    """
-
-    def __init__(self, engine: Engine, prepared: Sequence[Prepared]) -> None:
-        self._engine = engine
-        self._prepared = prepared
-        self._answers: list[dict[str, Answer]] = [{} for _ in prepared]
-        self._wanted = {index: request.first_reads for index, request in enumerate(prepared)}
-        self._served: dict[int, Recommendation] = {}
-        self.reads = [read for reads in self._wanted.values() for read in reads]
-        """The reads of the next round, in order (possibly none: still call :meth:`answer`)."""
-
-    @property
-    def done(self) -> bool:
-        """Whether every request is served."""
-        return not self._wanted
-
-    def answer(self, answers: Sequence[Answer]) -> None:
-        """Take the answers to :attr:`reads` and serve every request that needs no more."""
-        start, wanted = 0, {}
-        for index, reads in self._wanted.items():
-            mine = self._answers[index]
-            mine.update(answered(reads, answers[start : start + len(reads)]))
-            start += len(reads)
-            done = self._engine.finish(self._prepared[index], mine)
-            if isinstance(done, Recommendation):
-                self._served[index] = done
-            else:
-                wanted[index] = done
-        self._wanted = wanted
-        self.reads = [read for reads in wanted.values() for read in reads]
-
-    @property
-    def results(self) -> list[Recommendation]:
-        """The recommendations, one per prepared request (once :attr:`done`)."""
-        return [self._served[index] for index in range(len(self._prepared))]
