@@ -236,7 +236,13 @@ class Engine:
         answers: dict[str, Answer] = {}
         reads = request.first_reads
         while True:  # at most twice: the first reads, then the fallbacks still needed
-            if reads:
+            if len(reads) == 1:  # the common case: one read, no batch to build
+                result_set, key, limit = reads[0]
+                try:
+                    answers[result_set] = self.store.read(result_set, key, limit)
+                except (NotFound, StoreUnavailable) as exc:
+                    answers[result_set] = exc
+            elif reads:
                 answers.update(answered(reads, self.store.get_reads(reads)))
             done = self.finish(request, answers)
             if isinstance(done, Recommendation):
@@ -524,6 +530,11 @@ class Engine:
         how many items the exclusions and earlier result sets can skip (see
         ``Prepared.limit``).
         """
+        first = answers.get(chain[0])
+        if not exclude and type(first) is Listed and len(first.items) >= size:
+            # the common case, kept short: the first list fills the request, nothing to skip
+            named = {chain[0]: first.version}
+            return _Filled(tuple(first.items[:size]), (chain[0],) * size, False, named, 0, 0)
         seen = set(exclude)
         limit = size + len(seen)
         entries: list[Item] = []
