@@ -15,8 +15,9 @@ from sameday.errors import NotFound, StoreUnavailable
 from sameday.events.memory import MemorySink
 from sameday.events.writer import EventWriter
 from sameday.serve.app import create_app
-from sameday.serve.batching import ReadBatcher
+from sameday.serve.batching import ReadBatcher, served_all
 from sameday.serve.client import Client
+from sameday.serve.engine import Recommendation
 from sameday.serve.state import build_state
 from sameday.store import Item, MemoryStore
 from sameday.store.base import Answer, Listed, Read
@@ -222,3 +223,24 @@ def test_a_read_the_store_holds_past_the_deadline_is_answered_unavailable_in_tim
 def test_a_deadline_must_be_positive() -> None:
     with pytest.raises(ValueError, match="must be positive"):
         ReadBatcher(MemoryStore(), deadline=0)
+
+
+def test_a_call_of_the_batch_endpoint_waits_one_deadline_per_hundred_units() -> None:
+    store = loaded()
+    specs = {("surface", "home"): surface_spec("home", "home", n=1)}
+    with Client(store, state=build_state(specs), refresh_interval=0) as client:
+        store.gate.clear()  # the store hangs from now on
+        batcher = ReadBatcher(store, deadline=0.05)
+        engine = client.engine
+
+        async def timed(units: int) -> tuple[float, list[Recommendation]]:
+            prepared = [engine.prepare("home", f"u{k % 10}") for k in range(units)]
+            started = time.perf_counter()
+            served = await served_all(engine, prepared, batcher)
+            return time.perf_counter() - started, served
+
+        waited, served = asyncio.run(timed(250))  # three deadlines
+        store.gate.set()
+        batcher.close()
+    assert 0.14 < waited < 0.6 and len(served) == 250
+    assert all(one.degraded and not one.entries for one in served)

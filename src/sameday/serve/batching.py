@@ -11,16 +11,16 @@ the load and an idle server still answers a lone request after a single round tr
 networked store, one round trip per batch instead of one per request).
 
 Why a deadline: a request waits at most ``deadline`` seconds for its reads (all of them, both
-rounds); a read not answered by then is answered ``StoreUnavailable`` and the engine serves the
-last-known-good lists, flagged ``degraded``. Once the batch in flight is older than the deadline
-the store is taken as stalled: new reads are answered at once, without waiting, until that batch
+rounds; a call of the batch endpoint, one deadline per ``UNITS_PER_DEADLINE`` units); a read not
+answered by then is answered ``StoreUnavailable`` and the engine serves the last-known-good
+lists, flagged ``degraded``. Once every request of the batch in flight has given up on it, the
+store is taken as stalled: new reads are answered at once, without waiting, until that batch
 comes back.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
@@ -34,7 +34,12 @@ READ_DEADLINE = 0.1
 latency a product allows a list, far above a healthy read (tens of microseconds to a few
 milliseconds)."""
 
-_Waiting = list[tuple[Sequence[Read], "asyncio.Future[list[Answer]]"]]
+UNITS_PER_DEADLINE = 100
+"""A call of the batch endpoint waits one deadline per this many units (1,000 units: ten):
+its reads are one pipelined round trip, but a long one, and an e-mail job would rather wait
+than get everyone the fallback list."""
+
+_Waiting = list[tuple[Sequence[Read], "asyncio.Future[list[Answer]]", float]]
 
 
 class ReadBatcher:
@@ -52,7 +57,7 @@ class ReadBatcher:
         self.deadline = deadline
         self._waiting: _Waiting = []
         self._busy = False
-        self._sent_at: float | None = None  # when the batch in flight was sent; None: none is
+        self._stall_at: float | None = None  # loop time the batch in flight is late at, if any
         self._closed = False
         self._late = StoreUnavailable(
             f"the serving store {store!r} did not answer within {deadline * 1000:g} ms; "
@@ -75,24 +80,21 @@ class ReadBatcher:
             return [self._shut()] * len(reads)
         loop = asyncio.get_running_loop()
         now = loop.time()
-        wait = self.deadline if until is None else until - now
-        if wait <= 0 or self._stalled():
+        until = now + self.deadline if until is None else until
+        stall_at = self._stall_at
+        if until <= now or (stall_at is not None and now > stall_at):
             self.late += len(reads)
             return [self._late] * len(reads)
         answer: asyncio.Future[list[Answer]] = loop.create_future()
-        self._waiting.append((reads, answer))
+        self._waiting.append((reads, answer, until))
         if not self._busy:
             self._busy = True
             loop.call_soon(self._send, loop)  # after the requests already in this loop turn
-        timer = loop.call_at(now + wait, self._expire, answer, len(reads))
+        timer = loop.call_at(until, self._expire, answer, len(reads))
         try:
             return await answer
         finally:
             timer.cancel()
-
-    def _stalled(self) -> bool:
-        sent = self._sent_at
-        return sent is not None and time.monotonic() - sent > self.deadline
 
     def _expire(self, answer: asyncio.Future[list[Answer]], count: int) -> None:
         if not answer.done():
@@ -100,18 +102,18 @@ class ReadBatcher:
             answer.set_result([self._late] * count)
 
     def _send(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch = [(reads, answer) for reads, answer in self._waiting if not answer.done()]
+        batch = [entry for entry in self._waiting if not entry[1].done()]
         self._waiting = []
         if not batch or self._closed:
             self._busy = False
-            self._sent_at = None
-            for reads, answer in batch:  # arrived while the server was shutting down
+            self._stall_at = None
+            for reads, answer, _ in batch:  # arrived while the server was shutting down
                 answer.set_result([self._shut()] * len(reads))
             return
-        flat = [read for reads, _ in batch for read in reads]
+        flat = [read for reads, _, _ in batch for read in reads]
         self.batches += 1
         self.reads += len(flat)
-        self._sent_at = time.monotonic()
+        self._stall_at = max(until for _, _, until in batch)  # all its requests have given up
         job = self._pool.submit(self.store.get_reads, flat)
         job.add_done_callback(lambda done: self._completed(loop, batch, done))
 
@@ -119,7 +121,7 @@ class ReadBatcher:
         self, loop: asyncio.AbstractEventLoop, batch: _Waiting, done: Future[list[Answer]]
     ) -> None:
         """On the worker thread: hand the answers to the event loop, unless it has gone."""
-        self._sent_at = None  # the store answered: not stalled, even before the loop delivers
+        self._stall_at = None  # the store answered: not stalled, even before the loop delivers
         with suppress(RuntimeError):  # the loop closed (the server stopped) during the batch
             loop.call_soon_threadsafe(self._deliver, loop, batch, done)
 
@@ -132,9 +134,9 @@ class ReadBatcher:
             answers = done.result()
         else:  # get_reads answers store errors per read; anything else is the store's bug
             failed = StoreUnavailable(f"reading {self.store!r} failed: {error!r}")
-            answers = [failed] * sum(len(reads) for reads, _ in batch)
+            answers = [failed] * sum(len(reads) for reads, _, _ in batch)
         start = 0
-        for reads, answer in batch:
+        for reads, answer, _ in batch:
             if not answer.done():  # it may have expired, or been cancelled (client gone)
                 answer.set_result(answers[start : start + len(reads)])
             start += len(reads)
@@ -215,9 +217,11 @@ async def served(engine: Engine, prepared: Prepared, batcher: ReadBatcher) -> Re
 async def served_all(
     engine: Engine, prepared: Sequence[Prepared], batcher: ReadBatcher
 ) -> list[Recommendation]:
-    """Serve many prepared requests (a batch endpoint call, or one request): each round of
-    reads of all of them is one batcher read, and all rounds share one deadline."""
-    until = asyncio.get_running_loop().time() + batcher.deadline
+    """Serve many prepared requests (a call of the batch endpoint): each round of reads of all
+    of them is one batcher read, and all rounds share one deadline per ``UNITS_PER_DEADLINE``
+    units."""
+    deadlines = max(1, -(-len(prepared) // UNITS_PER_DEADLINE))  # rounded up
+    until = asyncio.get_running_loop().time() + batcher.deadline * deadlines
     rounds = Rounds(engine, prepared)
     while not rounds.done:
         rounds.answer(await batcher.read(rounds.reads, until))
