@@ -198,7 +198,7 @@ def test_a_batch_reads_every_unit_in_one_call_and_answers_as_one_by_one() -> Non
 def test_a_read_the_store_holds_past_the_deadline_is_answered_unavailable_in_time() -> None:
     store = loaded()
     store.gate.clear()  # the store hangs
-    batcher = ReadBatcher(store, deadline=0.05)
+    batcher = ReadBatcher(store, deadline=0.2)
 
     async def main() -> list[tuple[float, Answer]]:
         timed = []
@@ -214,8 +214,8 @@ def test_a_read_the_store_holds_past_the_deadline_is_answered_unavailable_in_tim
 
     (waited, late), (failed_fast, stalled), (_, back) = asyncio.run(main())
     batcher.close()
-    assert isinstance(late, StoreUnavailable) and "did not answer within 50 ms" in str(late)
-    assert 0.04 < waited < 0.5 and isinstance(stalled, StoreUnavailable) and failed_fast < 0.01
+    assert isinstance(late, StoreUnavailable) and "did not answer within 200 ms" in str(late)
+    assert 0.19 < waited < 1 and isinstance(stalled, StoreUnavailable) and failed_fast < 0.1
     assert back == listed("item-2") and batcher.late == 2
     assert [len(batch) for batch in store.batches] == [1, 1]  # the stalled read was never sent
 
