@@ -240,7 +240,8 @@ def test_publish_to_redis_without_redis_is_one_line(  # type: ignore[no-untyped-
 
     settings = project_dir / "sameday.yaml"
     text = settings.read_text().replace(
-        "serving: sqlite:///.sameday/serving.db", "serving: redis://127.0.0.1:6379/0"
+        "serving: ${SAMEDAY_SERVING_URL:-sqlite:///.sameday/serving.db}",
+        "serving: redis://127.0.0.1:6379/0",
     )
     settings.write_text(text)
     (project_dir / "out").mkdir()

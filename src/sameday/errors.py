@@ -10,8 +10,9 @@
      │    ├── MigrationError                  a schema migration could not be applied
      │    └── BanditParamsConflict            a newer bandit snapshot was saved first
      ├── PipelineError                        a pipeline could not be run or compiled
-     │    └── PipelineFailed                  a run ended with failed jobs
-     │         └── RunCancelled               Ctrl-C or SIGTERM stopped the run
+     │    ├── PipelineFailed                  a run ended with failed jobs
+     │    │    └── RunCancelled               Ctrl-C or SIGTERM stopped the run
+     │    └── IsolationError                  an isolated job's declared files are missing
      ├── ResultCheckFailed (ValueError)       a result set's checks rejected a publication
      ├── PublishInProgress (RuntimeError)     another publish holds the result set's lock
      ├── VersionInUse (ValueError)            a snapshot version exists or is live
@@ -139,6 +140,10 @@ class RunCancelled(PipelineFailed):
     """A run was cancelled (Ctrl-C or ``SIGTERM``); the CLI exits 130, as an interrupted shell."""
 
     exit_code = 130
+
+
+class IsolationError(PipelineError):
+    """A job's declared files are missing: an input nobody stored, an output it did not write."""
 
 
 class ResultCheckFailed(SamedayError, ValueError):

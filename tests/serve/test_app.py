@@ -27,7 +27,14 @@ def client() -> Iterator[Client]:
     load_lists(store, "personal", "p1", {"u1": ["a", "b"]})
     load_lists(store, "popular", "q1", {"*": ["b", "c", "d"]})
     sink = MemorySink()
-    with Client(store, writer=EventWriter(sink), state=build_state(SPECS), refresh_interval=0) as c:
+    # a generous read deadline: on a busy test machine no answer may turn degraded
+    with Client(
+        store,
+        writer=EventWriter(sink),
+        state=build_state(SPECS),
+        refresh_interval=0,
+        read_deadline=10,
+    ) as c:
         yield c
 
 

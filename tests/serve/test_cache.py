@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sameday.errors import StoreUnavailable
 from sameday.serve.cache import ListCache, refresh_cache
 from sameday.serve.engine import Engine
 from sameday.serve.state import build_state
-from sameday.store.base import Item
+from sameday.store.base import Item, Listed
+from sameday.store.codec import encode_list
+from sameday.store.memory import MemoryStore
 from sameday.store.sqlite import SQLiteStore
 from sameday.testing import load_lists, surface_spec
 
@@ -21,9 +24,9 @@ class CountingStore(SQLiteStore):
         super().__init__(path)
         self.reads: dict[str, int] = {}
 
-    def get(self, result_set: str, key: str | int, limit: int | None = None) -> list[Item]:
+    def read(self, result_set: str, key: str | int, limit: int | None = None) -> Listed:
         self.reads[result_set] = self.reads.get(result_set, 0) + 1
-        return super().get(result_set, key, limit)
+        return super().read(result_set, key, limit)
 
 
 def test_a_result_set_holding_only_its_star_list_is_served_without_a_read(
@@ -55,3 +58,40 @@ def test_an_unchanged_version_keeps_its_note(tmp_path: Path) -> None:
         first = refresh_cache(store, {"popular"}, ListCache.empty())
         assert refresh_cache(store, {"popular"}, first).only_default == {"popular"}
         assert store.key_count("popular", "q1") == 1 and store.key_count("popular", "x") is None
+
+
+def test_an_unreadable_star_list_keeps_the_last_one_and_the_others_refresh(
+    tmp_path: Path,
+) -> None:
+    with SQLiteStore(tmp_path / "serving.db") as store:
+        load_lists(store, "personal", "p1", {"*": ["a"]})
+        load_lists(store, "popular", "q1", {"*": ["b"]})
+        first = refresh_cache(store, {"personal", "popular"}, ListCache.empty())
+        old = bytearray(encode_list([Item("old", 1.0)]))
+        old[0] = 1  # list format 1: this sameday cannot read it
+        store.load("personal", "p2", [[("*", bytes(old))]])
+        store.set_live("personal", "p2")
+        load_lists(store, "popular", "q2", {"*": ["c"]})
+        cache = refresh_cache(store, {"personal", "popular"}, first)
+    assert cache.versions == {"personal": "p1", "popular": "q2"}  # each list names its version
+    assert cache.default_list("personal") == [Item("a", 1.0)]
+    assert cache.default_list("popular") == [Item("c", 1.0)]
+    assert cache.store_error is None  # the store answers: only one list is unreadable
+
+
+def test_a_store_that_cannot_be_reached_keeps_every_list_and_says_why() -> None:
+    store = MemoryStore()
+    load_lists(store, "popular", "q1", {"*": ["b"]})
+    first = refresh_cache(store, {"popular", "personal"}, ListCache.empty())
+
+    class Down(MemoryStore):
+        calls = 0
+
+        def live_version(self, result_set: str) -> str | None:
+            Down.calls += 1
+            raise StoreUnavailable("Redis at 127.0.0.1:6379 is not reachable")
+
+    cache = refresh_cache(Down(), {"popular", "personal"}, first)
+    assert cache.versions == first.versions and cache.defaults == first.defaults
+    assert cache.store_error == "Redis at 127.0.0.1:6379 is not reachable"
+    assert Down.calls == 1  # each further try could wait the whole timeout

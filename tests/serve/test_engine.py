@@ -12,7 +12,7 @@ from sameday.events.records import Exposure
 from sameday.serve.cache import ListCache, refresh_cache
 from sameday.serve.engine import Engine
 from sameday.serve.state import build_state
-from sameday.store.base import Item
+from sameday.store.base import Item, Listed
 from sameday.store.codec import encode_list
 from sameday.store.memory import MemoryStore
 from sameday.testing import experiment_spec, load_lists, surface_spec
@@ -126,7 +126,7 @@ def test_concluded_experiment_makes_the_winner_the_default(store: MemoryStore) -
 
 
 class DownStore(MemoryStore):
-    def get_many(self, result_set: str, keys):  # type: ignore[no-untyped-def]
+    def read(self, result_set: str, key: str | int, limit: int | None = None) -> Listed:
         raise StoreUnavailable("down")
 
 

@@ -28,7 +28,8 @@ def http() -> Iterator[TestClient]:
     load_lists(store, "personal", "p1", {"u1": ["a", "b", "c", "d"]})
     load_lists(store, "popular", "q1", {"*": ["x", "y", "z"]})
     with (
-        Client(store, state=build_state(SPECS), refresh_interval=0) as client,
+        # a generous read deadline: on a busy test machine no answer may turn degraded
+        Client(store, state=build_state(SPECS), refresh_interval=0, read_deadline=10) as client,
         TestClient(create_app(client)) as test_client,
     ):
         yield test_client

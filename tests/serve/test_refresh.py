@@ -49,7 +49,7 @@ def test_an_unexpected_error_is_a_json_500(project_dir: Path) -> None:
         def broken(*args: object, **kwargs: object) -> None:
             raise RuntimeError("a bug")
 
-        client.recommend_batch = broken  # type: ignore[method-assign]
+        client.engine.prepare = broken  # type: ignore[method-assign]
         with TestClient(create_app(client), raise_server_exceptions=False) as http:
             answer = http.post("/v1/recommend/home/batch", json={"requests": [{"unit": "u"}]})
     assert answer.status_code == 500

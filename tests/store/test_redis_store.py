@@ -9,6 +9,7 @@ import redis
 
 from sameday.errors import NotFound, StoreUnavailable
 from sameday.store import Item
+from sameday.store.base import Listed
 from sameday.store.codec import encode_list
 from sameday.store.redis import MARKER, RedisStore
 
@@ -86,12 +87,12 @@ def test_key_count_leaves_the_marker_out(pair: tuple[RedisStore, RedisStore]) ->
 def test_get_reads_never_serves_a_dropped_version(pair: tuple[RedisStore, RedisStore]) -> None:
     server, publisher = pair
     publish(publisher, "v1")
-    assert server.get_reads([("home", "u1", None)]) == [[Item("v1-a", 1.0)]]
+    assert server.get_reads([("home", "u1", None)]) == [Listed("v1", [Item("v1-a", 1.0)])]
     publish(publisher, "v2")
     publisher.drop("home", "v1")  # the server still trusts v1: the marker tells it is gone
     assert server.get_reads([("home", "u1", None), ("home", "nobody", None)]) == [
-        [Item("v2-a", 1.0)],
-        [],
+        Listed("v2", [Item("v2-a", 1.0)]),
+        Listed("v2", []),
     ]
 
 
@@ -102,7 +103,7 @@ def test_get_reads_is_one_round_trip(pair: tuple[RedisStore, RedisStore]) -> Non
     before = server._client.info("stats")["total_commands_processed"]
     answers = server.get_reads([("home", f"u{k}", None) for k in range(50)])
     after = server._client.info("stats")["total_commands_processed"]
-    assert answers[1] == [Item("v1-a", 1.0)] and answers[0] == []
+    assert answers[1] == Listed("v1", [Item("v1-a", 1.0)]) and answers[0] == Listed("v1", [])
     assert after - before == 50 + 1  # 50 pipelined HMGETs, plus the INFO call itself
 
 
@@ -117,3 +118,20 @@ def test_get_reads_on_a_server_that_is_gone_answers_store_unavailable(redis_url:
             server._client.close()
             server._client = live
     assert all(isinstance(answer, StoreUnavailable) for answer in answers)
+
+
+def test_a_trusted_read_names_the_version_it_read_in_one_command(
+    pair: tuple[RedisStore, RedisStore],
+) -> None:
+    server, publisher = pair
+    publish(publisher, "v1")
+    server.live_version("home")  # trusted: v1
+    publish(publisher, "v2")  # the server still reads v1, and must say so
+    before = server._client.info("stats")["total_commands_processed"]
+    assert server.read("home", "u1") == Listed("v1", [Item("v1-a", 1.0)])
+    assert server.get_reads([("home", "u1", None)]) == [Listed("v1", [Item("v1-a", 1.0)])]
+    after = server._client.info("stats")["total_commands_processed"]
+    assert after - before == 2 + 1  # one HMGET each (the marker holds the version), plus INFO
+    exact = RedisStore(server._url)  # no trusted pointer: one Lua call reads pointer and list
+    with exact:
+        assert exact.read("home", "u1") == Listed("v2", [Item("v2-a", 1.0)])

@@ -10,6 +10,7 @@ import pytest
 
 from sameday.errors import NotFound, StoreUnavailable, VersionInUse
 from sameday.store import Item, MemoryStore, ServingStore, open_store
+from sameday.store.base import Listed
 from sameday.store.codec import encode_list
 from sameday.store.redis import RedisStore
 from sameday.store.sqlite import SQLiteStore
@@ -212,12 +213,25 @@ def test_get_reads_answers_each_read_as_get_does(store: ServingStore) -> None:
         ("home", "user-003", 1),
     ]
     answers = store.get_reads(reads)
-    assert answers[0] == store.get("home", "user-001")
-    assert answers[1] == [Item("s1-2", 1.0)]
-    assert answers[2] == []
+    assert answers[0] == Listed("v1", store.get("home", "user-001"))
+    assert answers[1] == Listed("s1", [Item("s1-2", 1.0)])
+    assert answers[2] == Listed("v1", [])
     assert isinstance(answers[3], NotFound)  # one failing read does not fail the others
-    assert answers[4] == [Item("v1-3", 1.0)]
+    assert answers[4] == Listed("v1", [Item("v1-3", 1.0)])
     assert store.get_reads([]) == []
+
+
+def test_a_read_names_the_version_its_list_came_from(store: ServingStore) -> None:
+    load(store, "v1")
+    load(store, "v2")
+    store.set_live("home", "v1")
+    assert store.read("home", "user-004", 1) == Listed("v1", [Item("v1-4", 1.0)])
+    store.set_live("home", "v2")
+    store.drop("home", "v1")
+    assert store.read("home", "user-004") == Listed("v2", store.get("home", "user-004"))
+    assert store.read("home", "nobody") == Listed("v2", [])
+    with pytest.raises(NotFound, match="no live snapshot"):
+        store.read("absent", "user-004")
 
 
 def test_a_list_in_another_format_is_unavailable_for_its_read_only(store: ServingStore) -> None:
@@ -229,7 +243,7 @@ def test_a_list_in_another_format_is_unavailable_for_its_read_only(store: Servin
         store.get("home", "old")
     answers = store.get_reads([("home", "old", None), ("home", "new", None)])
     assert isinstance(answers[0], StoreUnavailable)
-    assert answers[1] == [Item("a", 1.0)]
+    assert answers[1] == Listed("v1", [Item("a", 1.0)])
 
 
 def test_repr_names_the_backend(store: ServingStore) -> None:

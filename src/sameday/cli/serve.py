@@ -121,6 +121,13 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
     click.echo(
         f"sameday serving {surfaces} surface(s){waiting} on http://{bind}:{listen}", err=True
     )
+    store_error = client.engine.cache.store_error
+    if store_error is not None:
+        click.echo(
+            f"warning: serving store unreachable ({store_error}): answering from fallbacks, "
+            "flagged degraded, until it answers (GET /readyz tells)",
+            err=True,
+        )
     config = server_config(
         app, bind, listen, log_level=log_level, shutdown_timeout=settings.shutdown_timeout
     )

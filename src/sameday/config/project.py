@@ -177,6 +177,11 @@ class ServeSettings(StrictModel):
     refresh_interval: Duration = Field(
         2.0, description="How often servers look for newly applied config and snapshots."
     )
+    read_deadline: PositiveDuration = Field(
+        0.1,
+        description="How long a request waits for the serving store before it is answered "
+        "from the last-known-good lists (degraded).",
+    )
     max_body: int = Field(
         1 << 20, ge=1024, description="Largest request body accepted, in bytes (else 413)."
     )

@@ -24,7 +24,7 @@ from sameday.config.dataflow import Artifact, Dataflow
 from sameday.config.loader import Project
 from sameday.config.pipeline import Pipeline
 from sameday.config.project_files import inside, is_glob, normalise, project_files
-from sameday.errors import PipelineError
+from sameday.errors import IsolationError
 
 _MISSING = (
     re.compile(r"No such file or directory: '([^']+)'"),
@@ -33,10 +33,6 @@ _MISSING = (
     re.compile(r"cannot open '?([^\s:']+)'?"),
 )
 _LOG_TAIL = 64 * 1024  # the end of a log holds the error
-
-
-class IsolationError(PipelineError):
-    """A job's declared files are missing: an input nobody stored, an output it did not write."""
 
 
 class Isolation:

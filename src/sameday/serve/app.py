@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -26,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 from sameday.errors import BadRequest, EventRejected, SamedayError, StoreUnavailable, UnknownSurface
 from sameday.events.records import Outcome
 from sameday.serve import requests as parse
-from sameday.serve.batching import ReadBatcher, served
+from sameday.serve.batching import ReadBatcher, served, served_all
 from sameday.serve.client import Client
 from sameday.serve.fastpath import fast_recommend, key_allowed
 from sameday.serve.openapi import openapi_spec
@@ -101,7 +102,7 @@ def create_app(
     A body over ``max_body`` bytes is a 413, one not received within ``body_timeout`` seconds a
     408 (see :func:`~sameday.serve.requests.read_body`).
     """
-    batcher = ReadBatcher(client.store) if client.store.batches_reads else None
+    batcher = ReadBatcher(client.store, deadline=client.read_deadline)
     metrics = ServerMetrics(client, batcher)
     spec = orjson.dumps(openapi_spec(secured=bool(serving_key or admin_key)))
     observe = metrics.latency.labels
@@ -176,9 +177,12 @@ def create_app(
 
     async def recommend_batch(request: Request) -> Response:
         units, n, exclude = parse.batch_body(await body(request))
-        results = client.recommend_batch(
-            request.path_params["surface"], units, n=n, exclude=exclude
-        )
+        surface = request.path_params["surface"]
+        prepared = [
+            client.engine.prepare(surface, unit, attributes=attrs, n=n, exclude=exclude)
+            for unit, attrs in units
+        ]
+        results = await served_all(client.engine, prepared, batcher)
         return JSON({"results": [r.to_dict() for r in results]})
 
     async def events(request: Request) -> Response:
@@ -194,8 +198,8 @@ def create_app(
         return JSON({"accepted": len(outcomes)})
 
     async def refresh(request: Request) -> Response:
-        try:
-            changed = client.refresh()
+        try:  # refreshing reads the store: never on the loop
+            changed = await run_in_threadpool(client.refresh)
         except SamedayError as exc:  # e.g. a corrupt metadata file: keep the last good state
             logger.warning(
                 "POST /v1/admin/refresh: the configuration could not be reloaded: %s", exc
@@ -208,13 +212,21 @@ def create_app(
         return JSON({"changed": changed, "fingerprint": client.state.fingerprint})
 
     async def healthz(request: Request) -> Response:
-        return JSON({"status": "ok"})
+        return JSON({"status": "ok"})  # the process answers; it asks no store
 
     async def readyz(request: Request) -> Response:
         state = client.state
         if not state.surfaces:
             return error(503, "no surfaces applied yet: run 'sameday apply'")
-        return JSON({"status": "ready", "surfaces": sorted(state.surfaces)})
+        # From the last refresh, never a store call: a stalled store must not stall probes.
+        store_error = client.engine.cache.store_error
+        return JSON(
+            {
+                "status": "ready" if store_error is None else "degraded",
+                "surfaces": sorted(state.surfaces),
+                "store": "ok" if store_error is None else f"unreachable: {store_error}",
+            }
+        )
 
     async def prometheus(request: Request) -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
@@ -250,8 +262,7 @@ def create_app(
         try:
             yield
         finally:
-            if batcher is not None:
-                batcher.close()
+            batcher.close()
 
     return ServingApp(
         fast_recommend(client, serving_keys, observe("recommend"), batcher),

@@ -8,6 +8,9 @@ list a degraded answer is built from.
 A result set whose live version holds *only* the ``*`` list (a popularity list) answers every key
 with it; when the store can count a version's keys (``key_count``: the SQLite and Redis stores),
 the refresher notes such result sets in ``only_default`` and serving reads no store for them.
+
+Each ``*`` list is kept with the version it was read from (one ``store.read``), so a list served
+from the cache names its own snapshot even when the live version moved on meanwhile.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ class ListCache:
     defaults: Mapping[str, list[Item]]
     only_default: frozenset[str] = field(default=frozenset())
     """Result sets whose live version holds nothing but the ``*`` list."""
+    store_error: str | None = None
+    """Why the refresh that built this cache could not read the store (``None``: it could);
+    the lists are then the last known good ones, and ``/readyz`` says so."""
 
     @classmethod
     def empty(cls) -> ListCache:
@@ -45,32 +51,49 @@ def refresh_cache(
 ) -> ListCache:
     """A cache for the store's current live versions, re-reading only result sets that changed.
 
-    When the store cannot be reached, the previous entries are kept (last known good).
+    A result set whose pointer or ``*`` list cannot be read keeps its previous entry (last known
+    good). When the store cannot be reached at all, the remaining result sets are not tried
+    (each try could wait the store's whole timeout) and the cache notes why (``store_error``).
     """
     versions: dict[str, str] = {}
     defaults: dict[str, list[Item]] = {}
     only: set[str] = set()
+    error: StoreUnavailable | None = None
     count: Callable[[str, str], int | None] | None = getattr(store, "key_count", None)
     for result_set in sorted(result_sets):
-        try:
-            version = store.live_version(result_set)
-        except StoreUnavailable:
-            if result_set in previous.versions:
-                versions[result_set] = previous.versions[result_set]
-                defaults[result_set] = previous.default_list(result_set)
-            continue
+        version = previous.versions.get(result_set)
+        if error is None:
+            try:
+                live = store.live_version(result_set)
+            except StoreUnavailable as exc:
+                error = exc
+            else:
+                if live is None:
+                    continue
+                if live != version:
+                    try:
+                        default = store.read(result_set, DEFAULT_KEY)
+                        if (
+                            default.items
+                            and count is not None
+                            and count(result_set, default.version) == 1
+                        ):
+                            only.add(result_set)
+                    except (NotFound, StoreUnavailable):
+                        pass  # this list cannot be read now: keep the one read before
+                    else:
+                        versions[result_set] = default.version
+                        defaults[result_set] = default.items
+                        continue
         if version is None:
             continue
         versions[result_set] = version
-        if previous.versions.get(result_set) == version:
-            defaults[result_set] = previous.default_list(result_set)
-            if result_set in previous.only_default:
-                only.add(result_set)
-            continue
-        try:
-            defaults[result_set] = store.get(result_set, DEFAULT_KEY)
-            if defaults[result_set] and count is not None and count(result_set, version) == 1:
-                only.add(result_set)
-        except (NotFound, StoreUnavailable):
-            defaults[result_set] = previous.default_list(result_set)
-    return ListCache(versions=versions, defaults=defaults, only_default=frozenset(only))
+        defaults[result_set] = previous.default_list(result_set)
+        if result_set in previous.only_default:
+            only.add(result_set)
+    return ListCache(
+        versions=versions,
+        defaults=defaults,
+        only_default=frozenset(only),
+        store_error=None if error is None else str(error),
+    )

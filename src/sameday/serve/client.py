@@ -21,6 +21,7 @@ from sameday.events.records import Outcome
 from sameday.events.ticket import Ticket
 from sameday.events.writer import EventWriter
 from sameday.serve.bandits import BanditUpdater, bandit_plans, load_policies
+from sameday.serve.batching import READ_DEADLINE, Rounds
 from sameday.serve.cache import refresh_cache
 from sameday.serve.engine import Engine, Recommendation
 from sameday.serve.state import ServingState, build_state, fingerprint
@@ -72,6 +73,8 @@ class Client(Closing):
         refresh_interval: seconds between polls; ``0`` disables the refresher thread.
         updater: the bandit updater to run while the client is open (``from_project`` builds
             one with ``update_bandits=True``); the client closes it.
+        read_deadline: seconds an HTTP request waits for the store before it is served from
+            the last-known-good lists (``sameday.serve.batching``).
     """
 
     def __init__(
@@ -83,8 +86,10 @@ class Client(Closing):
         state: ServingState | None = None,
         refresh_interval: float = 2.0,
         updater: BanditUpdater | None = None,
+        read_deadline: float = READ_DEADLINE,
     ) -> None:
         self.store = store
+        self.read_deadline = read_deadline
         self.writer = writer
         self._specs = specs
         self.updater = updater
@@ -122,15 +127,18 @@ class Client(Closing):
         storage = project.settings.storage
         interval = project.settings.serve.refresh_interval
         every = interval if refresh_interval is None else refresh_interval
-        store = open_store(project.url(storage.serving))
+        store: ServingStore
         if storage.serving.startswith(("redis://", "rediss://", "unix://")):
             from sameday.store.redis import RedisStore
 
-            if isinstance(store, RedisStore):
-                # The server promises pick-up within the refresh interval, and its refresher
-                # re-reads every live pointer that often: trust them that long (cheaper reads).
-                store.pointer_ttl = every
-        elif storage.serving.startswith("sqlite:///"):
+            # The server promises pick-up within the refresh interval, and its refresher
+            # re-reads every live pointer that often: trust them that long (cheaper reads).
+            # Not checked now: a replica starting while Redis is down serves fallbacks and
+            # picks the lists up once Redis answers (``/readyz`` says which).
+            store = RedisStore(project.url(storage.serving), pointer_ttl=every, check=False)
+        else:
+            store = open_store(project.url(storage.serving))
+        if storage.serving.startswith("sqlite:///"):
             from sameday.store.sqlite import SNAPSHOT_TTL, SQLiteStore
 
             if isinstance(store, SQLiteStore):
@@ -143,6 +151,7 @@ class Client(Closing):
             specs=source,
             writer=writer,
             refresh_interval=every,
+            read_deadline=project.settings.serve.read_deadline,
         )
         if update_bandits:
             client.updater = BanditUpdater(
@@ -175,7 +184,7 @@ class Client(Closing):
             self.refresh_errors += 1
             return False
         changed = state is not self.engine.state or cache.versions != self.engine.cache.versions
-        if changed:
+        if changed or cache.store_error != self.engine.cache.store_error:
             self.engine.swap(state, cache)
         if bandits != self.engine.bandits:
             self.engine.bandits = bandits
@@ -218,9 +227,10 @@ class Client(Closing):
     ) -> list[Recommendation]:
         """Serve one list per ``(unit, attributes)``, for e-mail and push jobs.
 
-        Every unit is assigned first, then the first store read of all of them is made in one
+        Every unit is assigned first, then the first store reads of all of them are made in one
         ``store.get_reads`` call (one pipelined round trip on Redis, not one per unit), then
-        each list is filled and logged.
+        each list is filled and logged; the fallbacks any of them still needs are read in one
+        more call.
         """
         excluded = tuple(exclude)
         engine = self.engine
@@ -228,9 +238,10 @@ class Client(Closing):
             engine.prepare(surface, unit, attributes=attrs, n=n, exclude=excluded)
             for unit, attrs in requests
         ]
-        reads = {index: read for index, p in enumerate(prepared) if (read := p.first_read)}
-        answers = dict(zip(reads, self.store.get_reads(list(reads.values())), strict=True))
-        return [engine.finish(p, answers.get(index)) for index, p in enumerate(prepared)]
+        rounds = Rounds(engine, prepared)
+        while not rounds.done:
+            rounds.answer(self.store.get_reads(rounds.reads) if rounds.reads else [])
+        return rounds.results
 
     def track(self, outcomes: Sequence[Outcome]) -> Ticket | None:
         """Log outcome events; the ticket resolves once they are durable (``None``: no log)."""

@@ -4,6 +4,16 @@ with fallbacks, and log the exposure.
 The per-request path reads only immutable state (``ServingState``, ``ListCache``) swapped by the
 refresher, does at most one store read per result set in the chain, and hands the exposure to a
 non-blocking writer.
+
+The engine never calls the store itself while serving: :meth:`Engine.finish` works from the
+answers it is given and says which reads it still needs (``Prepared.first_reads``, then at most
+one more round for the fallbacks), so a server makes every read off its event loop, batched and
+under a deadline (``sameday.serve.batching``), and in process :meth:`Engine.recommend` reads them
+with ``store.get_reads``. Each answer carries the version its list was read from, and that is
+the version the exposure names: a publish or rollback can never pair one snapshot's name with
+another's list.
+
+(Over 500 lines: one request's whole path, kept in one module so its cost reads top to bottom.)
 """
 
 from __future__ import annotations
@@ -11,7 +21,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,7 +31,7 @@ from sameday.policies.bandit import BanditPolicy
 from sameday.serve.cache import ListCache
 from sameday.serve.interleaved import interleave_lists
 from sameday.serve.state import ExperimentPlan, ServingState, SurfacePlan
-from sameday.store.base import Item, Read, ServingStore
+from sameday.store.base import Answer, Item, Listed, Read, ServingStore
 
 
 class ExposureLog(Protocol):
@@ -105,7 +115,8 @@ class Prepared:
     """A request assigned to its chain but not yet served (``Engine.prepare``).
 
     ``chain`` is ``None`` for an interleaved experiment, whose arms are read and merged by
-    ``Engine.finish``.
+    ``Engine.finish``. Every read of one request is of the same ``key``, so its answers are
+    keyed by result set.
     """
 
     plan: SurfacePlan
@@ -124,19 +135,39 @@ class Prepared:
     key: str
 
     @property
-    def first_read(self) -> Read | None:
-        """The store read ``finish`` starts with, or ``None`` when it needs none ahead (an
-        interleaved experiment, or a result set served from memory)."""
-        if self.chain is None or self.chain[0] in self.cache.only_default:
-            return None
-        return (self.chain[0], self.key, self.size + len(self.excluded))
+    def first_reads(self) -> list[Read]:
+        """The store reads ``finish`` needs in any case: the chain's first result set, or every
+        arm's for an interleaved experiment (none for a result set served from memory)."""
+        only_default = self.cache.only_default
+        if self.chain is not None:
+            first = self.chain[0]
+            return [] if first in only_default else [(first, self.key, self.limit)]
+        assert self.experiment is not None
+        arms = dict.fromkeys(arm.chain[0] for arm in self.experiment.arms)
+        limit = 2 * self.size + len(self.excluded)  # the merge may skip the other arm's items
+        return [(rs, self.key, limit) for rs in arms if rs not in only_default]
+
+    @property
+    def limit(self) -> int:
+        """Items to read from a chain's result set: ``size`` plus room for the exclusions and
+        what earlier result sets gave (every item skipped is excluded or already taken)."""
+        return self.size + len(self.excluded)
 
 
-def _answer(first: list[Item] | NotFound | StoreUnavailable) -> list[Item]:
-    """A read made ahead, as ``store.get`` would have given it: the list, or the error raised."""
-    if isinstance(first, Exception):
-        raise first
-    return first
+Answers = Mapping[str, Answer]
+"""The answers a request has so far, by result set."""
+
+
+@dataclass(slots=True)
+class _Filled:
+    """What walking a chain gave (``Engine._fill``)."""
+
+    entries: tuple[Item, ...]
+    sources: tuple[str, ...]
+    degraded: bool
+    versions: dict[str, str]
+    store_errors: int
+    fallback_fills: int
 
 
 @dataclass
@@ -198,7 +229,21 @@ class Engine:
         request = self.prepare(
             surface, unit, attributes=attributes, n=n, exclude=exclude, request_id=request_id
         )
-        return self.finish(request)
+        answers: dict[str, Answer] = {}
+        reads = request.first_reads
+        while True:  # at most twice: the first reads, then the fallbacks still needed
+            if len(reads) == 1:  # the common case: one read, no batch to build
+                result_set, key, limit = reads[0]
+                try:
+                    answers[result_set] = self.store.read(result_set, key, limit)
+                except (NotFound, StoreUnavailable) as exc:
+                    answers[result_set] = exc
+            elif reads:
+                answers.update(answered(reads, self.store.get_reads(reads)))
+            done = self.finish(request, answers)
+            if isinstance(done, Recommendation):
+                return done
+            reads = done
 
     def prepare(
         self,
@@ -213,8 +258,8 @@ class Engine:
         """The first half of :meth:`recommend`: assign the unit and choose the chain.
 
         A server that coalesces store reads (``sameday.serve.batching``) reads
-        :attr:`Prepared.first_read` for many requests at once, then calls :meth:`finish` with
-        each answer. Raises what :meth:`recommend` raises.
+        :attr:`Prepared.first_reads` for many requests at once, then calls :meth:`finish` with
+        the answers. Raises what :meth:`recommend` raises.
         """
         state, cache = self.state, self.cache
         plan = state.surfaces.get(surface)
@@ -266,23 +311,32 @@ class Engine:
             key=str(attrs.get(plan.key_attribute, unit)),
         )
 
-    def finish(
-        self, request: Prepared, first: list[Item] | NotFound | StoreUnavailable | None = None
-    ) -> Recommendation:
-        """The second half of :meth:`recommend`: read, fill, log.
+    def finish(self, request: Prepared, answers: Answers) -> Recommendation | list[Read]:
+        """The second half of :meth:`recommend`: fill from the store's answers, log.
 
-        ``first`` is the answer to ``request.first_read`` when the caller read it ahead (a list,
-        or the error the store gave); ``None`` reads it now.
+        ``answers`` holds the answers to the reads made so far (at least
+        ``request.first_reads``), by result set; a read that failed or timed out is answered
+        by its error, and the list is then filled from the last-known-good lists (degraded).
+        When the list is not full yet and a fallback has not been read, this returns the reads
+        still needed instead: read them, add their answers and call again (a second call never
+        asks again). Nothing is logged or counted until the list is served.
         """
         experiment, arm_index, surface = request.experiment, request.arm_index, request.plan.name
         if request.chain is None:
-            return self._interleaved(request)
+            return self._interleaved(request, answers)
         unit = request.unit
-        entries, sources, degraded, versions = self._fill(
-            request.chain, request.key, request.size, request.excluded, request.cache, first
+        filled = self._fill(
+            request.chain, request.key, request.size, request.excluded, request.cache, answers
         )
-        if degraded:
-            self.counters.degraded += 1
+        if isinstance(filled, list):
+            return filled
+        entries, sources, degraded, versions = (
+            filled.entries,
+            filled.sources,
+            filled.degraded,
+            filled.versions,
+        )
+        self._count(filled)
         arm = (
             experiment.arms[arm_index] if experiment is not None and arm_index is not None else None
         )
@@ -340,7 +394,7 @@ class Engine:
             snapshot_versions=versions,
         )
 
-    def _interleaved(self, request: Prepared) -> Recommendation:
+    def _interleaved(self, request: Prepared, answers: Answers) -> Recommendation | list[Read]:
         """Serve an interleaved list: every arm's first result set, merged, then fallbacks.
 
         Items filled from the fallbacks belong to no team (``None`` in ``teams``).
@@ -351,16 +405,15 @@ class Engine:
         bucket, rid, key = request.bucket, request.request_id, request.key
         unit = request.unit
         excluded = request.excluded
-        limit = 2 * size + len(excluded)
         lists: list[list[str]] = []
         known: dict[str, tuple[Item, str]] = {}
         degraded = False
+        store_errors = 0
         versions: dict[str, str] = {}
         for arm in experiment.arms:
             result_set = arm.chain[0]
-            found, failed = self._read(result_set, key, limit, cache)
-            degraded = degraded or failed
-            version = cache.versions.get(result_set)
+            found, version, failed, error = _taken(answers, result_set, cache)
+            degraded, store_errors = degraded or failed, store_errors + error
             if version is not None and found:
                 versions[result_set] = version
             lists.append([entry.item for entry in found])
@@ -378,23 +431,26 @@ class Engine:
             extra["drafted"] = list(teams)
             for slot in merged.shared:
                 teams[slot] = None
+        fills = 0
         if len(entries) < size and experiment.interleave.fallbacks:
-            filled, filled_from, failed, more = self._fill(
+            filled = self._fill(
                 experiment.interleave.fallbacks,
                 key,
                 size - len(entries),
                 excluded | set(merged.items),
                 cache,
+                answers,
             )
-            if filled:
-                self.counters.fallback_fills += 1
-            degraded = degraded or failed
-            versions.update(more)
-            entries.extend(filled)
-            sources.extend(filled_from)
-            teams.extend([None] * len(filled))
-        if degraded:
-            self.counters.degraded += 1
+            if isinstance(filled, list):
+                return filled
+            fills = 1 if filled.entries else 0
+            degraded = degraded or filled.degraded
+            store_errors += filled.store_errors
+            versions.update(filled.versions)
+            entries.extend(filled.entries)
+            sources.extend(filled.sources)
+            teams.extend([None] * len(filled.entries))
+        self._count(_Filled((), (), degraded, versions, store_errors, fills))
         extra["arms"] = names
         if self.log is not None:
             self.log.log_exposure(
@@ -431,19 +487,13 @@ class Engine:
             snapshot_versions=versions,
         )
 
-    def _read(
-        self, result_set: str, key: str, limit: int, cache: ListCache
-    ) -> tuple[list[Item], bool]:
-        """One result set's list for ``key`` (its default list if missing), and if it failed."""
-        failed = False
-        try:
-            found = self.store.get(result_set, key, limit)
-        except NotFound:
-            failed, found = True, []
-        except StoreUnavailable:
-            self.counters.store_errors += 1
-            failed, found = True, []
-        return (found or cache.default_list(result_set)), failed
+    def _count(self, filled: _Filled) -> None:
+        """Add a served list's figures to the counters."""
+        counters = self.counters
+        if filled.degraded:
+            counters.degraded += 1
+        counters.store_errors += filled.store_errors
+        counters.fallback_fills += filled.fallback_fills
 
     @staticmethod
     def _assign(
@@ -467,41 +517,39 @@ class Engine:
         size: int,
         exclude: Iterable[str],
         cache: ListCache,
-        first: list[Item] | NotFound | StoreUnavailable | None = None,
-    ) -> tuple[tuple[Item, ...], tuple[str, ...], bool, dict[str, str]]:
-        """Walk the chain until ``size`` items are found, skipping duplicates and exclusions.
+        answers: Answers,
+    ) -> _Filled | list[Read]:
+        """Walk the chain until ``size`` items are found, skipping duplicates and exclusions;
+        or, when a result set still to walk has not been read, every such read.
 
-        Each read asks the store for a prefix only: ``size`` plus everything already seen, which
-        bounds how many items the exclusions and duplicates can skip. ``first``, when given, is
-        the answer to the chain's first read, made ahead (``Prepared.first_read``).
+        Each read asks the store for a prefix only: ``size`` plus the exclusions, which bounds
+        how many items the exclusions and earlier result sets can skip (see
+        ``Prepared.limit``).
         """
+        first = answers.get(chain[0])
+        if not exclude and type(first) is Listed and len(first.items) >= size:
+            # the common case, kept short: the first list fills the request, nothing to skip
+            named = {chain[0]: first.version}
+            return _Filled(tuple(first.items[:size]), (chain[0],) * size, False, named, 0, 0)
         seen = set(exclude)
+        limit = size + len(seen)
         entries: list[Item] = []
         sources: list[str] = []
         degraded = False
+        store_errors = fills = 0
         versions: dict[str, str] = {}
         only_default = cache.only_default
-        for result_set in chain:
+        for index, result_set in enumerate(chain):
+            if result_set not in answers and result_set not in only_default:
+                rest = dict.fromkeys(chain[index:])
+                return [
+                    (rs, key, limit) for rs in rest if rs not in answers and rs not in only_default
+                ]
             want = size - len(entries)
-            try:
-                if first is not None:
-                    found, first = _answer(first), None
-                elif result_set in only_default:
-                    found = []  # the version holds only its `*` list: no read needed
-                else:
-                    found = self.store.get(result_set, key, want + len(seen))
-            except NotFound:
-                degraded = True
-                found = []
-            except StoreUnavailable:
-                self.counters.store_errors += 1
-                degraded = True
-                found = []
-            if not found:
-                found = cache.default_list(result_set)
+            found, version, failed, error = _taken(answers, result_set, cache)
+            degraded, store_errors = degraded or failed, store_errors + error
             if entries and found:
-                self.counters.fallback_fills += 1
-            version = cache.versions.get(result_set)
+                fills += 1
             if version is not None and found:
                 versions[result_set] = version
             if not seen and len(found) >= want:
@@ -513,4 +561,31 @@ class Engine:
             if len(entries) >= size:
                 break
             seen.update(entry.item for entry in taken)
-        return tuple(entries), tuple(sources), degraded, versions
+        return _Filled(tuple(entries), tuple(sources), degraded, versions, store_errors, fills)
+
+
+def _taken(
+    answers: Answers, result_set: str, cache: ListCache
+) -> tuple[list[Item], str | None, bool, int]:
+    """A result set's list for the request, the version it belongs to, whether the read failed
+    and how many store errors that was (0 or 1).
+
+    The list is the store's answer, or the result set's last-known-good ``*`` list (named by
+    the version the cache read it from) when the key has none, the read failed, or the result
+    set is served from memory (``only_default``).
+    """
+    answer = answers.get(result_set)
+    if isinstance(answer, Listed):
+        if answer.items:
+            return answer.items, answer.version, False, 0
+        failed, error = False, 0
+    elif answer is None:  # served from memory: no read was made
+        failed, error = False, 0
+    else:
+        failed, error = True, int(isinstance(answer, StoreUnavailable))
+    return cache.default_list(result_set), cache.versions.get(result_set), failed, error
+
+
+def answered(reads: Sequence[Read], answers: Sequence[Answer]) -> dict[str, Answer]:
+    """The answers to one request's ``reads``, by result set (``Engine.finish`` takes them)."""
+    return {read[0]: answer for read, answer in zip(reads, answers, strict=True)}

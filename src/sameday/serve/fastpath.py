@@ -56,13 +56,13 @@ def error_body(status: int, message: str, field: str | None = None) -> bytes:
 
 
 def fast_recommend(
-    client: Client, keys: tuple[str, ...], timer: Timer, batcher: ReadBatcher | None = None
+    client: Client, keys: tuple[str, ...], timer: Timer, batcher: ReadBatcher
 ) -> Callable[[Scope, Send], Awaitable[bool]]:
     """A handler that answers ``GET /v1/recommend/{surface}`` and returns ``True``, or returns
     ``False`` at once for any other request (the caller then hands it to Starlette).
 
-    With a ``batcher``, the request's first store read is coalesced with those of concurrent
-    requests (:mod:`sameday.serve.batching`); the answer is the same as without.
+    The request's store reads go through ``batcher`` (:mod:`sameday.serve.batching`): off the
+    event loop, coalesced with those of concurrent requests, under its deadline.
     """
     engine = client.engine
     observe = timer.observe

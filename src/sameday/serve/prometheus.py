@@ -42,6 +42,11 @@ class _ClientCollector(Collector):
             yield CounterMetricFamily(
                 "sameday_batched_reads", "Store reads sent in those batches.", self.batcher.reads
             )
+            yield CounterMetricFamily(
+                "sameday_late_reads",
+                "Store reads not answered within serve.read_deadline (served degraded).",
+                self.batcher.late,
+            )
         state = self.client.state
         yield GaugeMetricFamily("sameday_surfaces", "Surfaces served.", value=len(state.surfaces))
         running = sum(len(plan.experiments) for plan in state.surfaces.values())

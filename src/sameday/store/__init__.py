@@ -5,8 +5,16 @@ by URL with :func:`open_store`. Nothing here imports pyarrow, duckdb or redis-py
 """
 
 from sameday.errors import VersionInUse
-from sameday.store.base import Chunk, Item, ServingStore
+from sameday.store.base import Chunk, Item, Listed, ServingStore
 from sameday.store.factory import open_store
 from sameday.store.memory import MemoryStore
 
-__all__ = ["Chunk", "Item", "MemoryStore", "ServingStore", "VersionInUse", "open_store"]
+__all__ = [
+    "Chunk",
+    "Item",
+    "Listed",
+    "MemoryStore",
+    "ServingStore",
+    "VersionInUse",
+    "open_store",
+]

@@ -34,6 +34,21 @@ class Item(NamedTuple):
     payload: dict[str, Any] | None = None
 
 
+class Listed(NamedTuple):
+    """A live list and the version it was read from, taken in one read (``ServingStore.read``).
+
+    Serving logs the version next to the items, so the two must never come from two reads: a
+    publish or rollback between them would name one snapshot and serve another's list.
+    """
+
+    version: str
+    items: list[Item]
+
+
+Answer = Listed | NotFound | StoreUnavailable
+"""What ``ServingStore.get_reads`` gives for one read: the list, or the error ``read`` raises."""
+
+
 class ServingStore(Closing, ABC):
     """Where published lists live and are read from; see the module docstring for the model.
 
@@ -84,28 +99,28 @@ class ServingStore(Closing, ABC):
             VersionInUse: ``version`` is live; make another version live first.
         """
 
-    def get(self, result_set: str, key: str | int, limit: int | None = None) -> list[Item]:
-        """The live ranked list of ``key`` (its first ``limit`` items when given): ``[]`` when
-        the key is not in the live version.
+    @abstractmethod
+    def read(self, result_set: str, key: str | int, limit: int | None = None) -> Listed:
+        """The live ranked list of ``key`` (its first ``limit`` items when given; ``[]`` when
+        the key is not in the live version) and that version, both from one read.
 
         Raises:
             NotFound: ``result_set`` has no live version.
         """
-        found = self.get_many(result_set, [key])[str(key)]
-        return found if limit is None else found[:limit]
 
-    batches_reads = False
-    """Whether :meth:`get_reads` saves round trips over calling :meth:`get` per read (a server
-    then coalesces the reads of concurrent requests; see ``sameday.serve.batching``)."""
+    def get(self, result_set: str, key: str | int, limit: int | None = None) -> list[Item]:
+        """The list :meth:`read` gives, without its version."""
+        return self.read(result_set, key, limit).items
 
-    def get_reads(self, reads: Sequence[Read]) -> list[list[Item] | NotFound | StoreUnavailable]:
-        """Many lookups, across result sets, each answered as :meth:`get` would answer it: the
-        list, or the ``NotFound`` or ``StoreUnavailable`` that ``get`` would raise, so one
-        failing read never fails the others. This default asks :meth:`get` for each."""
-        answers: list[list[Item] | NotFound | StoreUnavailable] = []
+    def get_reads(self, reads: Sequence[Read]) -> list[Answer]:
+        """Many lookups, across result sets, each answered as :meth:`read` would answer it: the
+        list and its version, or the ``NotFound`` or ``StoreUnavailable`` that ``read`` would
+        raise, so one failing read never fails the others. This default asks :meth:`read` for
+        each; a networked store answers them all in one round trip."""
+        answers: list[Answer] = []
         for result_set, key, limit in reads:
             try:
-                answers.append(self.get(result_set, key, limit))
+                answers.append(self.read(result_set, key, limit))
             except (NotFound, StoreUnavailable) as exc:
                 answers.append(exc)
         return answers

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterable, Sequence
 
 from sameday.errors import NotFound, VersionInUse
-from sameday.store.base import Chunk, Item, ServingStore
+from sameday.store.base import Chunk, Item, Listed, ServingStore
 from sameday.store.codec import decode_list
 
 
@@ -48,13 +48,22 @@ class MemoryStore(ServingStore):
         """The live version, or ``None``."""
         return self._live.get(result_set)
 
-    def get_many(self, result_set: str, keys: Sequence[str | int]) -> dict[str, list[Item]]:
-        """The live lists of ``keys`` (see :meth:`ServingStore.get_many`)."""
+    def _live_lists(self, result_set: str) -> tuple[str, dict[str, bytes]]:
         with self._lock:
             version = self._live.get(result_set)
             if version is None:
                 raise NotFound(f"result set {result_set!r} has no live snapshot")
-            lists = self._versions[(result_set, version)]
+            return version, self._versions[(result_set, version)]
+
+    def read(self, result_set: str, key: str | int, limit: int | None = None) -> Listed:
+        """The live list of ``key`` and its version (see :meth:`ServingStore.read`)."""
+        version, lists = self._live_lists(result_set)
+        blob = lists.get(str(key))
+        return Listed(version, [] if blob is None else decode_list(blob, limit))
+
+    def get_many(self, result_set: str, keys: Sequence[str | int]) -> dict[str, list[Item]]:
+        """The live lists of ``keys`` (see :meth:`ServingStore.get_many`)."""
+        _, lists = self._live_lists(result_set)
         found: dict[str, list[Item]] = {}
         for key in keys:
             blob = lists.get(str(key))

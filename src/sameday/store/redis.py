@@ -9,7 +9,8 @@ Keys, per result set ``rs`` (the braces make every key of a result set share one
 A load first records the version in the ``versions`` set, then writes the hash with pipelined
 ``HSET`` commands of ``FIELDS_PER_COMMAND`` fields each, packed in bulk (``store/_resp.py``).
 ``set_live`` replaces the pointer in one command; a lookup is one Lua call that reads the pointer
-and the list together, so it can never pair the pointer of one version with the lists of another.
+and the list together, so it can never pair the pointer of one version with the lists of another,
+and answers the version with the list (serving logs it).
 
 Dropping a version is one ``UNLINK``: Redis frees the hash in a background thread, so reclaiming a
 large version never stalls readers. A load killed halfway leaves its version in the set and a
@@ -19,7 +20,8 @@ A server may trust a pointer it read for ``pointer_ttl`` seconds (``Client.from_
 to ``serve.refresh_interval``, the pick-up delay the server promises anyway, and its refresher
 re-reads every pointer that often). A lookup is then a plain ``HMGET`` of the key and a marker
 field every version's hash holds: about 35 µs instead of 125 µs for the Lua call with redis-py.
-The marker tells "this key has no list" from "this version was dropped meanwhile"; without it
+The marker holds the version, so the lookup names the version its list came from in the same
+read; it also tells "this key has no list" from "this version was dropped meanwhile"; without it
 (the version is gone, or was loaded by a sameday from before the marker) the lookup falls back to
 the Lua call, so a lookup never answers from a version that no longer exists.
 
@@ -40,7 +42,7 @@ from redis.commands.core import Script
 
 from sameday.errors import NotFound, StoreUnavailable, VersionInUse
 from sameday.store._resp import command, hset_commands
-from sameday.store.base import Chunk, Item, Read, ServingStore
+from sameday.store.base import Answer, Chunk, Item, Listed, Read, ServingStore
 from sameday.store.codec import decode_list
 
 PREFIX = "sameday"
@@ -56,6 +58,11 @@ _GET_MANY = """
 local version = redis.call('GET', KEYS[1])
 if not version then return false end
 return redis.call('HMGET', KEYS[2] .. version, unpack(ARGV))
+"""
+_READ = """
+local version = redis.call('GET', KEYS[1])
+if not version then return false end
+return {version, redis.call('HGET', KEYS[2] .. version, ARGV[1])}
 """
 _SET_LIVE = """
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 0 end
@@ -77,9 +84,19 @@ def _read_replies(connection: Any, count: int) -> None:
 
 
 class RedisStore(ServingStore):
-    """The Redis serving store; see the module docstring for the layout and guarantees."""
+    """The Redis serving store; see the module docstring for the layout and guarantees.
 
-    def __init__(self, url: str, *, prefix: str = PREFIX, pointer_ttl: float = 0.0) -> None:
+    Args:
+        url: ``redis://host:6379/0`` (or ``rediss://``, ``unix://``).
+        prefix: first part of every key.
+        pointer_ttl: seconds a live pointer read by this store is trusted.
+        check: ping the server now and raise ``StoreUnavailable`` if it does not answer; a
+            server starting while Redis is down passes ``False`` and serves fallbacks meanwhile.
+    """
+
+    def __init__(
+        self, url: str, *, prefix: str = PREFIX, pointer_ttl: float = 0.0, check: bool = True
+    ) -> None:
         self._url = url
         self.prefix = prefix
         self.pointer_ttl = pointer_ttl
@@ -87,10 +104,12 @@ class RedisStore(ServingStore):
         self._pointers: dict[str, tuple[str, float]] = {}
         self._client: redis_py.Redis = redis_py.Redis.from_url(url)
         self._get_many: Script = self._client.register_script(_GET_MANY)
+        self._read: Script = self._client.register_script(_READ)
         self._set_live: Script = self._client.register_script(_SET_LIVE)
         self._drop: Script = self._client.register_script(_DROP)
-        with self._errors():
-            self._client.ping()
+        if check:
+            with self._errors():
+                self._client.ping()
 
     def __repr__(self) -> str:
         kwargs = self._client.connection_pool.connection_kwargs
@@ -194,8 +213,6 @@ class RedisStore(ServingStore):
                 found[key] = [] if blob is None else decode_list(blob)
         return found
 
-    batches_reads = True
-
     def _trusted_version(self, result_set: str) -> str:
         """The live version, read again once the pointer read last is ``pointer_ttl`` old.
 
@@ -210,19 +227,22 @@ class RedisStore(ServingStore):
             raise NotFound(f"result set {result_set!r} has no live snapshot in {self!r}")
         return version
 
-    def _exact_get(self, result_set: str, key: str, limit: int | None) -> list[Item]:
-        """The list of ``key`` read with the pointer in one Lua call (never a dropped version)."""
+    def _exact_read(self, result_set: str, key: str, limit: int | None) -> Listed:
+        """The list of ``key`` and the pointer, read in one Lua call (never a dropped version)."""
         live, _, lists = self._keys(result_set)
         with self._errors():
-            blobs = self._get_many(keys=[live, lists], args=[key])
-        if blobs is None:
+            reply: Any = self._read(keys=[live, lists], args=[key])
+        if reply is None:
             raise NotFound(f"result set {result_set!r} has no live snapshot in {self!r}")
-        return [] if blobs[0] is None else decode_list(blobs[0], limit)
+        version, blob = reply
+        return Listed(bytes(version).decode(), [] if blob is None else decode_list(blob, limit))
 
-    def get(self, result_set: str, key: str | int, limit: int | None = None) -> list[Item]:
-        """The live list of ``key`` in one round trip (see :meth:`ServingStore.get`)."""
+    def read(self, result_set: str, key: str | int, limit: int | None = None) -> Listed:
+        """The live list of ``key`` and its version in one round trip (see
+        :meth:`ServingStore.read`): by a trusted pointer, the version is the marker field read
+        in the same ``HMGET`` as the list."""
         if self.pointer_ttl <= 0:
-            return self._exact_get(result_set, str(key), limit)
+            return self._exact_read(result_set, str(key), limit)
         lists = self._keys(result_set)[2] + self._trusted_version(result_set)
         with self._errors():
             reply: Any = self._client.execute_command(  # type: ignore[no-untyped-call]
@@ -233,20 +253,21 @@ class RedisStore(ServingStore):
 
     def _from_reply(
         self, result_set: str, key: str, limit: int | None, blob: bytes | None, marker: Any
-    ) -> list[Item]:
-        """The list an ``HMGET key MARKER`` by a trusted pointer answered; read exactly if the
-        marker is gone (the version was dropped meanwhile)."""
+    ) -> Listed:
+        """The list an ``HMGET key MARKER`` by a trusted pointer answered, named by the marker
+        (which holds the version); read exactly if the marker is gone (the version was dropped
+        meanwhile)."""
         if marker is None:
-            return self._exact_get(result_set, key, limit)
-        return [] if blob is None else decode_list(blob, limit)
+            return self._exact_read(result_set, key, limit)
+        return Listed(bytes(marker).decode(), [] if blob is None else decode_list(blob, limit))
 
-    def get_reads(self, reads: Sequence[Read]) -> list[list[Item] | NotFound | StoreUnavailable]:
+    def get_reads(self, reads: Sequence[Read]) -> list[Answer]:
         """Every read's list in one pipelined round trip of ``HMGET``s by the trusted pointers
         (see :meth:`ServingStore.get_reads`); a read whose version was dropped meanwhile, or any
-        read without ``pointer_ttl``, is answered exactly, as :meth:`get` answers it."""
-        if self.pointer_ttl <= 0:
+        read without ``pointer_ttl``, is answered exactly, as :meth:`read` answers it."""
+        if self.pointer_ttl <= 0 or len(reads) == 1:  # one read: a pipeline costs more
             return super().get_reads(reads)
-        answers: dict[int, list[Item] | NotFound | StoreUnavailable] = {}
+        answers: dict[int, Answer] = {}
         versions: dict[str, str | NotFound | StoreUnavailable] = {}
         pipe = self._client.pipeline(transaction=False)
         sent: list[int] = []

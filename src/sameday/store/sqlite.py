@@ -20,7 +20,7 @@ starts and ends one, which costs locks on the shared-memory index and a check of
 half of a lookup. Every lookup in that window reads the same consistent snapshot of the file, at
 most ``snapshot_ttl`` old, as a lookup that started that long ago would; it is still one statement
 joining the live pointer to the list, so it never pairs one version's pointer with another's
-lists. Only ``get`` reads in the held snapshot: every other method ends it first, so the
+lists. Only ``read`` reads in the held snapshot: every other method ends it first, so the
 refresher always sees the current pointers, and a new live version is served from the first
 lookup after the refresh that noticed it. The age is checked at the next lookup, so an idle
 server's snapshot lasts until its next refresh: never long enough to keep the write-ahead log
@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sameday.errors import NotFound, StoreUnavailable, VersionInUse
-from sameday.store.base import Chunk, Item, ServingStore
+from sameday.store.base import Chunk, Item, Listed, ServingStore
 from sameday.store.codec import decode_list
 
 BUSY_TIMEOUT = 30.0
@@ -73,10 +73,11 @@ CREATE TABLE IF NOT EXISTS sameday_lists (
 ) WITHOUT ROWID;
 """
 _GET = (
-    "SELECT l.value FROM sameday_live AS p LEFT JOIN sameday_lists AS l "
+    "SELECT p.version, l.value FROM sameday_live AS p LEFT JOIN sameday_lists AS l "
     "ON l.slot = p.slot AND l.key = ? WHERE p.result_set = ?"
 )
-"""One row when the result set is live (``NULL`` value: the key has no list), none when not."""
+"""One row when the result set is live (``NULL`` value: the key has no list), none when not;
+the version comes from the same row as the list, so it is the one the list was read from."""
 
 
 def sqlite_path(url: str) -> str:
@@ -92,7 +93,7 @@ class SQLiteStore(ServingStore):
 
     Args:
         path: the database file (created with its tables if missing).
-        snapshot_ttl: seconds ``get`` may keep reading one snapshot; ``0`` (the default, what
+        snapshot_ttl: seconds ``read`` may keep reading one snapshot; ``0`` (the default, what
             publishers want) starts a fresh read for every lookup.
     """
 
@@ -118,7 +119,7 @@ class SQLiteStore(ServingStore):
             self._db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
             self._db.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
             self._db.executescript(_SCHEMA)
-        self._cursor = self._db.cursor()  # reused by ``get``: one allocation less per lookup
+        self._cursor = self._db.cursor()  # reused by ``read``: one allocation less per lookup
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
@@ -129,7 +130,7 @@ class SQLiteStore(ServingStore):
         return f"SQLiteStore(path={self.path!r})"
 
     def _end_snapshot(self) -> None:
-        """End the snapshot ``get`` holds, if any (call with the lock held)."""
+        """End the snapshot ``read`` holds, if any (call with the lock held)."""
         if self._snapshot_until:
             self._snapshot_until = 0.0
             if self._db.in_transaction:  # a failed statement may have rolled it back already
@@ -206,8 +207,9 @@ class SQLiteStore(ServingStore):
             ).fetchone()
         return None if row is None else str(row[0])
 
-    def get(self, result_set: str, key: str | int, limit: int | None = None) -> list[Item]:
-        """The live list of ``key`` in one primary-key read (see :meth:`ServingStore.get`)."""
+    def read(self, result_set: str, key: str | int, limit: int | None = None) -> Listed:
+        """The live list of ``key`` and its version in one primary-key read (see
+        :meth:`ServingStore.read`): one statement joins the pointer to the list."""
         # The hot path: a bare try instead of the ``_errors`` context manager (a generator).
         try:
             with self._lock:
@@ -222,7 +224,7 @@ class SQLiteStore(ServingStore):
             raise StoreUnavailable(f"SQLite serving store {self.path}: {exc}") from exc
         if row is None:
             raise NotFound(f"result set {result_set!r} has no live snapshot in {self.path}")
-        return [] if row[0] is None else decode_list(row[0], limit)
+        return Listed(row[0], [] if row[1] is None else decode_list(row[1], limit))
 
     def key_count(self, result_set: str, version: str) -> int | None:
         """How many keys ``version`` holds (``None``: not loaded); the refresher uses it to
