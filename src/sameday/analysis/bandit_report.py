@@ -18,10 +18,11 @@ from dataclasses import dataclass
 
 from sameday.analysis.phases import CURRENT, Scope, Selection, restrict
 from sameday.analysis.series import date_of
-from sameday.analysis.source import EventQuery, open_events
+from sameday.analysis.source import open_events
 from sameday.analysis.stats.bandit import BanditSummary, bandit_summary, cumulative_regret
 from sameday.analysis.verdict import Decision
 from sameday.config.experiment import Bandit, Experiment
+from sameday.events.source import EventQuery
 
 SHIP_PROBABILITY = 0.95
 """Probability of being best at which a bandit's leading arm is called."""

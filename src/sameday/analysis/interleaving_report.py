@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sameday.analysis.phases import CURRENT, Scope, Selection, restrict
-from sameday.analysis.source import EventQuery, open_events
+from sameday.analysis.source import open_events
 from sameday.analysis.stats.interleaving import (
     PreferenceTest,
     UserPreference,
@@ -38,6 +38,7 @@ from sameday.analysis.stats.multiple import holm
 from sameday.analysis.verdict import Decision
 from sameday.config.experiment import Experiment
 from sameday.errors import StatsInputError
+from sameday.events.source import EventQuery
 
 _CREDIT = """
 CREATE OR REPLACE TEMP TABLE credit AS

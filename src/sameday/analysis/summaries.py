@@ -18,11 +18,12 @@ import duckdb
 
 from sameday.analysis.metric_sql import MetricColumns, columns, statements
 from sameday.analysis.phases import Scope, Selection, restrict
-from sameday.analysis.source import EventQuery, open_events
+from sameday.analysis.source import open_events
 from sameday.analysis.stats.summary import ArmSummary
 from sameday.config.experiment import Experiment
 from sameday.config.metric import Metric
 from sameday.errors import StoreUnavailable
+from sameday.events.source import EventQuery
 
 Cell = tuple[str, str, int]
 """(metric, arm, day) of a daily partial."""
