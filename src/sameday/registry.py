@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sameday._extras import extra
-from sameday.errors import ConfigError, Problem
+from sameday.errors import ConfigError, Problem, SamedayError
 from sameday.urls import redact, scrub
 
 
@@ -200,6 +200,27 @@ def resolve(kind: str, url: str, *, origin: Origin | None = None) -> Any:
         raise refusal(kind, problem, origin)
     scheme = url.partition("://")[0].lower()
     return BACKENDS[kind][scheme].load(f"{KEYS[kind]} {redact(url)}")
+
+
+def open_url(kind: str, url: str, *, origin: Origin | None = None, **options: Any) -> Any:
+    """Open ``url`` with the backend :func:`resolve` finds, passing ``options`` along
+    (``migrate=False`` for the metadata store, say).
+
+    A driver that refuses an option of the URL (redis-py and ``?socket_timeout=soon``) raises
+    ``ValueError``; that is the URL's fault, so it becomes the same ``ConfigError`` as a bad
+    scheme, scrubbed of passwords.
+
+    Raises:
+        ConfigError, MissingDependency: as for :func:`resolve`.
+        StoreUnavailable: the backend cannot reach or open the storage.
+    """
+    factory = resolve(kind, url, origin=origin)
+    try:
+        return factory(url, **options)
+    except SamedayError:
+        raise
+    except ValueError as exc:
+        raise refusal(kind, f"{redact(url)!r}: {scrub(str(exc))}", origin) from exc
 
 
 def _password(url: str) -> tuple[str, ...]:

@@ -38,7 +38,7 @@ from sameday.analysis.stats.multiple import holm
 from sameday.analysis.verdict import Decision
 from sameday.config.experiment import Experiment
 from sameday.errors import StatsInputError
-from sameday.events.source import EventQuery
+from sameday.events.source import EventQuery, EventSource
 
 _CREDIT = """
 CREATE OR REPLACE TEMP TABLE credit AS
@@ -98,16 +98,17 @@ class InterleavingReport:
 
 
 def interleaving_report(
-    url: str,
+    source: EventSource | str,
     experiment: Experiment,
     *,
     seed: int = 0,
     n_boot: int = 2000,
     selection: Selection = CURRENT,
 ) -> InterleavingReport:
-    """Read ``experiment``'s interleaved exposures and clicks from ``url`` and analyse them."""
+    """Read ``experiment``'s interleaved exposures and clicks from ``source`` (an event source
+    or its URL) and analyse them."""
     events = tuple(experiment.interleave.events if experiment.interleave else ["click"])
-    con = open_events(url, EventQuery(experiment=experiment.name, events=events, slots=True))
+    con = open_events(source, EventQuery(experiment=experiment.name, events=events, slots=True))
     try:
         scope = restrict(con, experiment, selection)
         con.execute(_CREDIT)

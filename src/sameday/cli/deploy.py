@@ -11,10 +11,9 @@ from sameday.cli._common import echo_json, json_option, project_option
 
 def _open(project_dir: Path | None):  # type: ignore[no-untyped-def]
     from sameday.config import load_project
-    from sameday.metadata import MetadataStore
 
     project = load_project(project_dir)
-    return project, MetadataStore.open(project.url(project.settings.storage.metadata))
+    return project, project.open_metadata()
 
 
 @click.command("plan")

@@ -28,9 +28,7 @@ def _console() -> Console:
 
 @contextmanager
 def _store(project: Project) -> Iterator[Any]:
-    from sameday.metadata.store import MetadataStore
-
-    with MetadataStore.open(project.url(project.settings.storage.metadata), migrate=True) as store:
+    with project.open_metadata(migrate=True) as store:
         yield store
 
 

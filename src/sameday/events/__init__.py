@@ -2,7 +2,7 @@
 
 Typical use by the serving layer::
 
-    sink = open_sink(project.url(project.settings.storage.events))
+    sink = project.open_event_sink()             # or open_sink(url)
     writer = EventWriter(sink)
     writer.log_exposure(Exposure(...))           # on every served list: a deque append
     writer.log_outcomes(events).wait(2.0)         # POST /v1/events: ack only durable events

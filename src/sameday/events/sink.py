@@ -98,5 +98,5 @@ def open_sink(url: str, *, origin: registry.Origin | None = None) -> EventSink:
         MissingDependency: a PostgreSQL URL, and psycopg is not installed.
         StoreUnavailable: the SQLite file cannot be created or opened.
     """
-    sink: EventSink = registry.resolve("events", url, origin=origin)(url)
+    sink: EventSink = registry.open_url("events", url, origin=origin)
     return sink

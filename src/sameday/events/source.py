@@ -111,5 +111,5 @@ def open_source(url: str, *, origin: registry.Origin | None = None) -> EventSour
             password, located at ``origin`` when given).
         MissingDependency: a PostgreSQL URL, and psycopg is not installed.
     """
-    source: EventSource = registry.resolve("source", url, origin=origin)(url)
+    source: EventSource = registry.open_url("source", url, origin=origin)
     return source

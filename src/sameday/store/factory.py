@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sameday import registry, urls
+from sameday import registry
 from sameday.store.base import ServingStore
 
 
@@ -20,10 +20,5 @@ def open_store(url: str, *, origin: registry.Origin | None = None) -> ServingSto
         MissingDependency: a Redis URL, and redis-py is not installed.
         StoreUnavailable: the store cannot be opened or reached.
     """
-    factory = registry.resolve("serving", url, origin=origin)
-    try:
-        store: ServingStore = factory(url)
-    except ValueError as exc:  # redis-py refuses an option of the URL (?socket_timeout=soon)
-        problem = f"{urls.redact(url)!r}: {urls.scrub(str(exc))}"
-        raise registry.refusal("serving", problem, origin) from exc
+    store: ServingStore = registry.open_url("serving", url, origin=origin)
     return store
