@@ -66,12 +66,13 @@ POSTGRES = ("postgresql", "postgresql+psycopg", "postgres")
 The metadata store takes the first two only: SQLAlchemy does not know ``postgres://``."""
 
 _METADATA = Backend("sameday.metadata.store:MetadataStore.open")
+_PG_METADATA = Backend(_METADATA.target, "postgres")  # SQLAlchemy loads psycopg on connect
 _PG_SINK = Backend("sameday.events.postgres:PostgresSink", "postgres")
 _PG_SOURCE = Backend("sameday.events.postgres:PostgresSource", "postgres")
 _REDIS = Backend("sameday.store.redis:RedisStore", "redis")
 
 BACKENDS: dict[str, dict[str, Backend]] = {
-    "metadata": {"sqlite": _METADATA, **dict.fromkeys(POSTGRES[:2], _METADATA)},
+    "metadata": {"sqlite": _METADATA, **dict.fromkeys(POSTGRES[:2], _PG_METADATA)},
     "serving": {
         "sqlite": Backend("sameday.store.sqlite:SQLiteStore.from_url"),
         "redis": _REDIS,
