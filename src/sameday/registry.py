@@ -20,6 +20,9 @@ source        ``storage.events``     an :class:`~sameday.events.source.EventSour
 artifacts     ``storage.artifacts``  a local folder (:class:`pathlib.Path`)
 ============  =====================  ================================================
 
+``storage.artifacts`` is not checked at validate yet: nothing opens artifacts today, and the
+setting's description promises fsspec URLs that have no backend here.
+
 Adding a backend is one line here plus its module: e.g. ``"s3": Backend("mypkg.s3:S3Sink",
 "s3")`` under ``events``.
 """
