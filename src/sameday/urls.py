@@ -1,39 +1,20 @@
-"""Storage URLs: which ones sameday understands, and how to print one without its password.
+"""Storage URLs shown to people: how to print one without its password.
 
 Every message, repr and log line that shows a URL goes through :func:`redact`; every error
 message that may carry a driver's text (psycopg and redis-py can quote the whole DSN) goes through
-:func:`scrub` before a person sees it. :func:`check` is the one place that knows the schemes each
-storage kind accepts, so ``sameday validate`` and the backend factories refuse the same URLs with
-the same words.
+:func:`scrub` before a person sees it. Which schemes each kind of storage accepts, and the backend
+behind each, is :mod:`sameday.registry`'s business.
 """
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 import traceback
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 HIDDEN = "***"
 """What a password is replaced with."""
-
-DEFERRED = "\x00"
-"""Stands for a URL known only where the program runs (a Kubernetes Secret read by the pod):
-:func:`check` accepts it, so compiling for a cluster needs none of the cluster's secrets."""
-
-SCHEMES: dict[str, tuple[str, ...]] = {
-    "metadata": ("sqlite", "postgresql", "postgresql+psycopg"),
-    "serving": ("sqlite", "redis", "rediss", "unix", "memory"),
-    "events": ("sqlite", "postgresql", "postgresql+psycopg", "postgres", "memory"),
-}
-"""The URL schemes each ``storage`` setting accepts."""
-
-EXAMPLES: dict[str, str] = {
-    "metadata": "sqlite:///path/to/file.db or postgresql+psycopg://user:${PGPASSWORD}@host/db",
-    "serving": "sqlite:///.sameday/serving.db or redis://:${REDIS_PASSWORD}@host:6379/0",
-    "events": "sqlite:///.sameday/events.db or postgresql+psycopg://user:${PGPASSWORD}@host/db",
-}
 
 _SECRET_PARAMS = frozenset({"password", "passwd", "pass", "secret", "token", "sslpassword"})
 # scheme://user:password@  (the password may hold anything but the delimiters around it)
@@ -99,50 +80,3 @@ def scrub_logs(names: tuple[str, ...] = SERVER_LOGGERS) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, ScrubFilter) for f in logger.filters):
             logger.addFilter(ScrubFilter())
-
-
-def check(kind: str, url: str) -> str | None:
-    """Why ``url`` cannot be the ``storage.<kind>`` URL, or ``None`` when it can.
-
-    Checks the scheme against :data:`SCHEMES` (suggesting the closest one for a typo) and that the
-    URL parses: a numeric port, a numeric Redis database, a SQLite path. The message shows the URL
-    redacted. Reachability is not checked here: that needs the server, and validate runs in CI.
-    """
-    if url == DEFERRED:
-        return None
-    allowed = SCHEMES[kind]
-    shown = redact(url)
-    expected = f"expected {EXAMPLES[kind]}"
-    scheme, sep, rest = url.partition("://")
-    scheme = scheme.lower()
-    if not sep:
-        return f"{shown!r} is not a URL: {expected}"
-    if scheme not in allowed:
-        close = difflib.get_close_matches(scheme, allowed, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]}://?)" if close else ""
-        known = ", ".join(f"{s}://" for s in allowed)
-        return f"unsupported scheme {scheme}:// in {shown!r}{hint}: use {known}; {expected}"
-    if scheme == "sqlite":
-        if not rest.startswith("/") or len(rest) < 2:
-            return f"{shown!r} names no file: write sqlite:///relative/path.db or sqlite:////abs.db"
-        return None
-    if scheme == "memory":
-        return None
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - parsing the port is the check
-    except ValueError as exc:
-        return f"cannot parse {shown!r}: {scrub(str(exc), _password(url))}; {expected}"
-    if scheme in {"redis", "rediss"}:
-        database = parts.path.strip("/") or dict(parse_qsl(parts.query)).get("db", "0")
-        if not database.isdigit():
-            return f"the Redis database in {shown!r} must be a number (redis://host:6379/0)"
-    if scheme == "unix" and not parts.path:
-        return f"{shown!r} names no socket: write unix:///path/to/redis.sock"
-    return None
-
-
-def _password(url: str) -> tuple[str, ...]:
-    userinfo = url.partition("://")[2].split("/", 1)[0].rpartition("@")[0]
-    password = userinfo.partition(":")[2]
-    return (password,) if password else ()

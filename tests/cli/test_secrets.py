@@ -140,7 +140,7 @@ def test_report_events_option_with_a_bad_url_hides_the_password(
     shown = everything_shown(result)
     assert result.exit_code == 1
     assert SECRET not in shown
-    assert "cannot analyse the event log 'postgresq://postgres:***@127.0.0.1:5432/x'" in shown
+    assert "unsupported scheme postgresq:// in 'postgresq://postgres:***@127.0.0.1:5432/x'" in shown
 
 
 def test_an_unexpected_error_prints_its_traceback_without_the_password(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from sameday.errors import EventRejected, StoreUnavailable
+from sameday.errors import ConfigError, EventRejected, StoreUnavailable
 from sameday.events.postgres import PostgresSink
 from tests.events.factories import exposure, outcome
 
@@ -55,5 +55,6 @@ def test_an_unreachable_server_is_unavailable_without_leaking_the_password() -> 
     with pytest.raises(StoreUnavailable):
         list(sink.read_outcomes())
     sink.close()
-    with pytest.raises(ValueError, match="not a PostgreSQL URL"):
+    with pytest.raises(ConfigError, match="not a PostgreSQL URL") as refused:
         PostgresSink("mysql://me:s3cret@db/x")
+    assert "s3cret" not in str(refused.value)

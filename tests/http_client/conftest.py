@@ -52,7 +52,7 @@ def make_project(root: Path, *, events: str | None = None) -> Path:
     if events is not None:
         settings = root / "sameday.yaml"
         text = settings.read_text()
-        default = "events: sqlite:///.sameday/events.db"
+        default = "events: ${SAMEDAY_EVENTS_URL:-sqlite:///.sameday/events.db}"
         settings.write_text(text.replace(default, f"events: {events}"))
     experiment = root / "experiments" / "home-personal.yaml"
     experiment.write_text(experiment.read_text().replace("phase: draft", "phase: running"))

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from sameday.errors import MetadataError, MigrationError, StoreUnavailable
+from sameday.errors import ConfigError, MigrationError, StoreUnavailable
 from sameday.metadata import MetadataStore
 from sameday.metadata.migrate import (
     current_revision,
@@ -220,7 +220,7 @@ def test_unreachable_server_is_store_unavailable() -> None:
 
 
 def test_invalid_url_says_what_a_valid_one_looks_like() -> None:
-    with pytest.raises(MetadataError, match=r"sqlite:///path/to/file\.db"):
+    with pytest.raises(ConfigError, match=r"sqlite:///path/to/file\.db"):
         upgrade("not a url")
 
 

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 
 from sameday.analysis.phases import CURRENT, Scope, Selection, restrict
 from sameday.analysis.series import date_of
-from sameday.analysis.source import EventQuery, open_events
+from sameday.analysis.source import open_events
 from sameday.analysis.stats.bandit import BanditSummary, bandit_summary, cumulative_regret
 from sameday.analysis.verdict import Decision
 from sameday.config.experiment import Bandit, Experiment
+from sameday.events.source import EventQuery, EventSource
 
 SHIP_PROBABILITY = 0.95
 """Probability of being best at which a bandit's leading arm is called."""
@@ -59,12 +60,17 @@ class BanditReport:
 
 
 def bandit_report(
-    url: str, experiment: Experiment, *, seed: int = 0, selection: Selection = CURRENT
+    source: EventSource | str,
+    experiment: Experiment,
+    *,
+    seed: int = 0,
+    selection: Selection = CURRENT,
 ) -> BanditReport:
-    """Read ``experiment``'s pulls and rewards from ``url`` and summarise the bandit."""
+    """Read ``experiment``'s pulls and rewards from ``source`` (an event source or its URL)
+    and summarise the bandit."""
     settings = experiment.bandit or Bandit()
     query = EventQuery(experiment=experiment.name, events=(settings.reward.event,))
-    con = open_events(url, query)
+    con = open_events(source, query)
     try:
         scope = restrict(con, experiment, selection)
         rows = con.execute(_PULLS, {"window": float(settings.reward.window)}).fetchall()

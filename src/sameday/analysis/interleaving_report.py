@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sameday.analysis.phases import CURRENT, Scope, Selection, restrict
-from sameday.analysis.source import EventQuery, open_events
+from sameday.analysis.source import open_events
 from sameday.analysis.stats.interleaving import (
     PreferenceTest,
     UserPreference,
@@ -38,6 +38,7 @@ from sameday.analysis.stats.multiple import holm
 from sameday.analysis.verdict import Decision
 from sameday.config.experiment import Experiment
 from sameday.errors import StatsInputError
+from sameday.events.source import EventQuery, EventSource
 
 _CREDIT = """
 CREATE OR REPLACE TEMP TABLE credit AS
@@ -123,20 +124,21 @@ class InterleavingReport:
 
 
 def interleaving_report(
-    url: str,
+    source: EventSource | str,
     experiment: Experiment,
     *,
     seed: int = 0,
     n_boot: int = 2000,
     selection: Selection = CURRENT,
 ) -> InterleavingReport:
-    """Read ``experiment``'s interleaved exposures and clicks from ``url`` and analyse them."""
+    """Read ``experiment``'s interleaved exposures and clicks from ``source`` (an event source
+    or its URL) and analyse them."""
     settings = experiment.interleave
     events = tuple(settings.events if settings else ["click"])
     balanced = settings is not None and settings.method == "balanced"
     dimensions = ("ranks", "arms") if balanced else ()
     query = EventQuery(experiment=experiment.name, events=events, slots=True, dimensions=dimensions)
-    con = open_events(url, query)
+    con = open_events(source, query)
     try:
         scope = restrict(con, experiment, selection)
         con.execute(_BALANCED_CREDIT if balanced else _CREDIT)

@@ -104,20 +104,20 @@ def build_report(
             f"known: {', '.join(sorted(project.experiments)) or 'none'}"
         )
     experiment = project.experiments[name]
-    url = project.url(events_url or project.settings.storage.events)
-    if experiment.design == "interleave":
-        return interleaving_report(url, experiment, selection=selection)
-    if experiment.design == "bandit":
-        return bandit_report(url, experiment, selection=selection)
-    roles = metric_roles(experiment, project.metrics)
-    summaries = summarise(
-        url,
-        experiment.name,
-        [m for m, _ in roles],
-        arms=[a.name for a in experiment.arms],
-        dimensions=dimensions,
-        phase=(experiment, selection),
-    )
+    with project.open_event_source(events_url) as source:
+        if experiment.design == "interleave":
+            return interleaving_report(source, experiment, selection=selection)
+        if experiment.design == "bandit":
+            return bandit_report(source, experiment, selection=selection)
+        roles = metric_roles(experiment, project.metrics)
+        summaries = summarise(
+            source,
+            experiment.name,
+            [m for m, _ in roles],
+            arms=[a.name for a in experiment.arms],
+            dimensions=dimensions,
+            phase=(experiment, selection),
+        )
     return ab_report(experiment, roles, summaries)
 
 

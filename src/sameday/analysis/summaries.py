@@ -18,11 +18,12 @@ import duckdb
 
 from sameday.analysis.metric_sql import MetricColumns, columns, statements
 from sameday.analysis.phases import Scope, Selection, restrict
-from sameday.analysis.source import EventQuery, open_events
+from sameday.analysis.source import open_events
 from sameday.analysis.stats.summary import ArmSummary
 from sameday.config.experiment import Experiment
 from sameday.config.metric import Metric
 from sameday.errors import StoreUnavailable
+from sameday.events.source import EventQuery, EventSource
 
 Cell = tuple[str, str, int]
 """(metric, arm, day) of a daily partial."""
@@ -81,7 +82,7 @@ class Summaries:
 
 
 def summarise(
-    url: str,
+    source: EventSource | str,
     experiment: str,
     metrics: Sequence[Metric],
     *,
@@ -89,10 +90,10 @@ def summarise(
     dimensions: Sequence[str] = (),
     phase: tuple[Experiment, Selection] | None = None,
 ) -> Summaries:
-    """Read the event log at ``url`` and summarise ``experiment``'s ``metrics``.
+    """Read the event log ``source`` and summarise ``experiment``'s ``metrics``.
 
     Args:
-        url: the event log (see :func:`sameday.analysis.source.open_events`).
+        source: the event source, or its URL (see :func:`sameday.analysis.source.open_events`).
         experiment: the experiment's name, as exposures record it.
         metrics: the metric definitions to compute.
         arms: the configured arms, to order the result (arms without units appear with n 0).
@@ -107,7 +108,7 @@ def summarise(
     """
     events = sorted({name for m in metrics for name in m.events})
     query = EventQuery(experiment=experiment, events=tuple(events), dimensions=tuple(dimensions))
-    con = open_events(url, query)
+    con = open_events(source, query)
     try:
         scope = None if phase is None else restrict(con, *phase)
         summaries = summarise_connection(con, metrics, arms=arms, dimensions=dimensions)

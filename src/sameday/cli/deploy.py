@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
 
 from sameday.cli._common import echo_json, json_option, project_option
-
-
-def _open(project_dir: Path | None):  # type: ignore[no-untyped-def]
-    from sameday.config import load_project
-    from sameday.metadata import MetadataStore
-
-    project = load_project(project_dir)
-    return project, MetadataStore.open(project.url(project.settings.storage.metadata))
 
 
 @click.command("plan")
@@ -25,12 +18,11 @@ def plan(project_dir: Path | None, as_json: bool) -> None:
 
     Readable in a pull request; exits 1 when apply would refuse the change.
     """
+    from sameday.config import load_project
     from sameday.deploy.apply import plan_project
     from sameday.deploy.plan import render_plan
 
-    project, metadata = _open(project_dir)
-    with metadata:
-        result = plan_project(project, metadata)
+    result = plan_project(load_project(project_dir))
     if as_json:
         echo_json(
             {
@@ -61,12 +53,11 @@ def apply(project_dir: Path | None) -> None:
     units (the second would be starved), when a running experiment's result sets have no live
     snapshot, or when a change would silently move units between arms.
     """
+    from sameday.config import load_project
     from sameday.deploy.apply import apply_project
     from sameday.deploy.plan import render_plan
 
-    project, metadata = _open(project_dir)
-    with metadata:
-        result = apply_project(project, metadata)
+    result = apply_project(load_project(project_dir))
     click.echo(render_plan(result.plan))
     click.echo("Applied." if result.applied else "Nothing to apply.")
 
@@ -81,26 +72,10 @@ def experiments(project_dir: Path | None, as_json: bool) -> None:
     targeting) it is served: its layer slice times its coverage, less what experiments tried
     before it on the same surface take.
     """
-    from sameday.config.experiment import Experiment
-    from sameday.config.traffic import shares
+    from sameday.config import load_project
+    from sameday.deploy.experiments import applied_experiments
 
-    _, metadata = _open(project_dir)
-    with metadata:
-        applied = metadata.applied("experiment")
-    share = shares(Experiment.model_validate(o.spec) for o in applied)
-    rows = [
-        {
-            "name": o.name,
-            "surface": o.spec["surface"],
-            "design": o.spec["design"],
-            "phase": o.spec["phase"],
-            "arms": [a["name"] for a in o.spec["arms"]],
-            "winner": o.spec.get("winner"),
-            "share": share.get(o.name),
-            "applied_at": o.applied_at,
-        }
-        for o in applied
-    ]
+    rows = [dataclasses.asdict(e) for e in applied_experiments(load_project(project_dir))]
     if as_json:
         echo_json(rows)
         return

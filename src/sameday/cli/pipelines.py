@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -16,7 +14,6 @@ from rich.table import Table
 from sameday.cli._common import echo_json, json_option, project_option
 
 if TYPE_CHECKING:  # the runner is imported inside commands, so `sameday --help` stays fast
-    from sameday.config.loader import Project
     from sameday.pipeline.plan import Plan
 
 
@@ -24,14 +21,6 @@ def _console() -> Console:
     """A console for tables; off a terminal it is wide, so ids in piped output stay whole."""
     console = Console(highlight=False)
     return console if console.is_terminal else Console(highlight=False, width=200)
-
-
-@contextmanager
-def _store(project: Project) -> Iterator[Any]:
-    from sameday.metadata.store import MetadataStore
-
-    with MetadataStore.open(project.url(project.settings.storage.metadata), migrate=True) as store:
-        yield store
 
 
 _PARAM = click.option(
@@ -102,9 +91,9 @@ def run(
         plan, _ = plan_run(project, pipeline, None, params=given, only=only, from_job=from_job)
         _print_plan(plan)
         return
-    with _store(project) as store:
+    with project.open_metadata(migrate=True) as metadata:
         plan, resumed_from = plan_run(
-            project, pipeline, store, params=given, only=only, from_job=from_job, resume=resume
+            project, pipeline, metadata, params=given, only=only, from_job=from_job, resume=resume
         )
         if dry_run:
             _print_plan(plan)
@@ -112,7 +101,7 @@ def run(
         with ProgressView(_console(), live=progress) as view:
             runner = Runner(
                 project,
-                store,
+                metadata,
                 parallel=parallel,
                 observer=view,
                 publisher=job_publisher(project),
@@ -153,10 +142,9 @@ def _print_plan(plan: Plan) -> None:
 def runs(pipeline: str | None, limit: int, as_json: bool, project_dir: Path | None) -> None:
     """List recent pipeline runs, newest first."""
     from sameday.config import load_project
+    from sameday.pipeline.history import list_runs
 
-    project = load_project(project_dir)
-    with _store(project) as store:
-        records = store.list_runs(pipeline=pipeline, limit=limit)
+    records = list_runs(load_project(project_dir), pipeline, limit)
     if as_json:
         echo_json([{**dataclasses.asdict(r), "duration": r.duration} for r in records])
         return
@@ -184,23 +172,9 @@ def runs(pipeline: str | None, limit: int, as_json: bool, project_dir: Path | No
 def logs(run_id: str, job: str | None, attempt: int | None, project_dir: Path | None) -> None:
     """Print the log files of RUN (an id or a unique prefix), or of one JOB in it."""
     from sameday.config import load_project
-    from sameday.errors import NotFound
+    from sameday.pipeline.history import run_logs
 
-    project = load_project(project_dir)
-    with _store(project) as store:
-        record = store.get_run(run_id)
-        attempts = store.attempts(record.id, job)
-        if job is not None and not attempts:
-            known = sorted({a.job for a in store.attempts(record.id)})
-            raise NotFound(f"run {record.id} has no job {job!r} (jobs: {', '.join(known)})")
-    shown = [a for a in attempts if a.log_path and (attempt is None or a.attempt == attempt)]
-    if not shown:
-        raise NotFound(
-            f"no log of run {record.id}"
-            + (f" job {job}" if job else "")
-            + (f" attempt {attempt}" if attempt else "")
-        )
-    for item in shown:
+    for item in run_logs(load_project(project_dir), run_id, job, attempt=attempt):
         click.secho(
             f"==> {item.job} attempt {item.attempt} ({item.status}) {item.log_path} <==", bold=True
         )
@@ -243,9 +217,12 @@ def backfill(
     given = parse_assignments(params)
     dates = dates_between(start, end)
     console = _console()
-    with _store(project) as store, ProgressView(console, live=progress) as view:
+    with (
+        project.open_metadata(migrate=True) as metadata,
+        ProgressView(console, live=progress) as view,
+    ):
         runner = Runner(
-            project, store, parallel=parallel, observer=view, publisher=job_publisher(project)
+            project, metadata, parallel=parallel, observer=view, publisher=job_publisher(project)
         )
         with cancel_on_signals(runner):
             report = run_backfill(
@@ -288,9 +265,9 @@ def record_argo_run(
     from sameday.pipeline.params import parse_assignments
 
     project = load_project(project_dir)
-    with _store(project) as store:
+    with project.open_metadata(migrate=True) as metadata:
         recorded = record(
-            store,
+            metadata,
             pipeline=pipeline,
             run_id=run_id,
             status=status,

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sameday.config._interpolate import conceal
-from sameday.config._yaml import Located, PathKey
+from sameday.config.interpolate import conceal
+from sameday.config.located_yaml import Located, PathKey
 from sameday.errors import Problem
 
 _SCALAR_TYPES = {"int_type", "float_type", "bool_type"}

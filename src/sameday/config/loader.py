@@ -13,21 +13,28 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from sameday import registry
 from sameday.config._errors import problems_from_validation
-from sameday.config._interpolate import interpolate
-from sameday.config._yaml import Located, read_yaml, yaml_error_problem
 from sameday.config.experiment import Experiment
+from sameday.config.interpolate import interpolate
+from sameday.config.located_yaml import Located, read_yaml, yaml_error_problem
 from sameday.config.metric import Metric
 from sameday.config.pipeline import Pipeline
 from sameday.config.project import ProjectSettings
 from sameday.config.results import ResultSet
 from sameday.config.surface import Surface
 from sameday.errors import ConfigError, Problem, ProjectNotFound
+
+if TYPE_CHECKING:  # the backends sit above config: opened through the registry, by name
+    from sameday.events.sink import EventSink
+    from sameday.events.source import EventSource
+    from sameday.metadata.store import MetadataStore
+    from sameday.store.base import ServingStore
 
 PROJECT_FILE = "sameday.yaml"
 
@@ -86,6 +93,50 @@ class Project:
         if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
             return prefix + str(self.root / url[len(prefix) :])
         return url
+
+    def open_metadata(self, *, migrate: bool = True) -> MetadataStore:
+        """The metadata store at ``storage.metadata`` (see ``MetadataStore.open``: with
+        ``migrate`` an older schema is upgraded, without it refused)."""
+        store: MetadataStore = self._open(
+            "metadata", self.settings.storage.metadata, migrate=migrate
+        )
+        return store
+
+    def open_serving_store(self) -> ServingStore:
+        """The serving store at ``storage.serving``."""
+        store: ServingStore = self._open("serving", self.settings.storage.serving)
+        return store
+
+    def open_event_sink(self) -> EventSink:
+        """The event sink at ``storage.events``, to log exposures and outcomes."""
+        sink: EventSink = self._open("events", self.settings.storage.events)
+        return sink
+
+    def open_event_source(self, url: str | None = None) -> EventSource:
+        """The event source at ``storage.events``, or at ``url`` (``--events``, e.g. an
+        exported ``parquet:///folder``), to read the log for a report."""
+        if url is None:
+            source: EventSource = self._open("source", self.settings.storage.events)
+        else:  # given on the command line: no place in sameday.yaml to point at
+            source = self._open("source", url, origin=registry.Origin())
+        return source
+
+    def _open(
+        self, kind: str, url: str, *, origin: registry.Origin | None = None, **options: Any
+    ) -> Any:
+        """Open ``url`` through :mod:`sameday.registry`, which imports the backend on use (the
+        backends sit in layers above ``config``); a refusal names ``sameday.yaml:line:col``."""
+        where = self._origin(kind) if origin is None else origin
+        return registry.open_url(kind, self.url(url), origin=where, **options)
+
+    def _origin(self, kind: str) -> registry.Origin:
+        """Where ``kind``'s URL is written in ``sameday.yaml`` (the file alone when defaulted)."""
+        located = self.sources.get(("project", self.name))
+        if located is None:
+            return registry.Origin()
+        key = tuple(registry.KEYS[kind].split("."))
+        line, column = located.position(key)
+        return registry.Origin(located.file, line, column)
 
     def collection(self, kind: str) -> dict[str, Any]:
         """The dictionary holding objects of ``kind`` ("pipeline", "surface", ...)."""

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from sameday import urls
+from sameday import registry, urls
 from sameday.config._base import Duration, Name, PositiveDuration, StrictModel
 from sameday.config.kubernetes import KubernetesServe
 from sameday.config.pipeline import Workspace
@@ -16,7 +16,7 @@ from sameday.config.pipeline import Workspace
 def _url_schema(kind: str) -> dict[str, Any]:
     """A JSON Schema ``pattern`` so editors flag a mistyped scheme as the loader does; a value
     with ``${VAR}`` is left to the loader, which checks it once interpolated."""
-    schemes = "|".join(scheme.replace("+", "\\+") for scheme in urls.SCHEMES[kind])
+    schemes = "|".join(scheme.replace("+", "\\+") for scheme in registry.schemes(kind))
     return {"pattern": f"^(?:.*\\$\\{{.*|(?:{schemes})://.*)$"}
 
 
@@ -52,8 +52,8 @@ class Storage(StrictModel):
     @classmethod
     def _known_url(cls, url: str, info: ValidationInfo) -> str:
         """A mistyped scheme or port fails at ``sameday validate``, not at the first publish;
-        the message shows the URL without its password (see :mod:`sameday.urls`)."""
-        problem = urls.check(str(info.field_name), url)
+        the message shows the URL without its password (see :mod:`sameday.registry`)."""
+        problem = registry.check(str(info.field_name), url)
         if problem is not None:
             raise ValueError(problem)
         return url

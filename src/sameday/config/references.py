@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from sameday.config._yaml import Located, PathKey
 from sameday.config.experiment import Experiment
 from sameday.config.graph import find_cycle
 from sameday.config.loader import Project
+from sameday.config.located_yaml import Located, PathKey
 from sameday.config.traffic import conflicts, overlap_message, overlaps
 from sameday.errors import Problem
 

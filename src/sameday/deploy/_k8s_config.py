@@ -23,12 +23,12 @@ from typing import Any
 
 import yaml
 
-from sameday.config._interpolate import variables
-from sameday.config._yaml import Located, read_yaml
+from sameday.config.interpolate import variables
 from sameday.config.kubernetes import KubernetesServe, SecretKey
 from sameday.config.loader import PROJECT_FILE, Project, find_project, load_project
+from sameday.config.located_yaml import Located, read_yaml
 from sameday.errors import ConfigError, Problem
-from sameday.urls import DEFERRED
+from sameday.registry import DEFERRED
 
 SERVER_STORAGE = ("metadata", "serving", "events")
 SHARED_SCHEMES = ("redis", "rediss", "postgresql", "postgresql+psycopg", "postgres")

@@ -23,8 +23,14 @@ class ApplyResult:
     applied: bool
 
 
-def plan_project(project: Project, metadata: MetadataStore) -> Plan:
-    """The plan that applying ``project`` would carry out, with every reason to refuse it."""
+def plan_project(project: Project, metadata: MetadataStore | None = None) -> Plan:
+    """The plan that applying ``project`` would carry out, with every reason to refuse it.
+
+    ``metadata`` defaults to the project's own database, opened and closed here.
+    """
+    if metadata is None:
+        with project.open_metadata() as opened:
+            return plan_project(project, opened)
     applied = {(o.kind, o.name): o.spec for o in metadata.applied()}
     plan = make_plan(applied, desired_objects(project))
     plan.refusals += _missing_snapshots(project, metadata)
@@ -35,12 +41,16 @@ def plan_project(project: Project, metadata: MetadataStore) -> Plan:
     return plan
 
 
-def apply_project(project: Project, metadata: MetadataStore) -> ApplyResult:
-    """Apply ``project``'s files in one transaction.
+def apply_project(project: Project, metadata: MetadataStore | None = None) -> ApplyResult:
+    """Apply ``project``'s files in one transaction (to ``metadata``, by default the project's
+    own database, opened and closed here).
 
     Raises:
         ApplyRefused: with every reason, when the plan has refusals; nothing is changed.
     """
+    if metadata is None:
+        with project.open_metadata() as opened:
+            return apply_project(project, opened)
     plan = plan_project(project, metadata)
     if plan.refusals:
         raise ApplyRefused(plan.refusals)

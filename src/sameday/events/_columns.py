@@ -15,6 +15,7 @@ import orjson
 
 from sameday.errors import EventRejected
 from sameday.events.records import Exposure, Outcome, from_json
+from sameday.events.source import OUTCOME_FIELDS, EventQuery
 
 EXPOSURE_COLUMNS = (
     "request_id",
@@ -153,11 +154,13 @@ class Dialect:
 
     Attributes:
         mark: the parameter placeholder (``?`` or ``%s``).
+        json_field: the SQL of one text field of ``extra``, ``{}`` marking the key.
         json_cast: appended to JSON columns in a SELECT (``::text`` where they are ``jsonb``).
         collate: appended to the id in ORDER BY, so ties in time sort the same everywhere.
     """
 
     mark: str
+    json_field: str
     json_cast: str = ""
     collate: str = ""
 
@@ -182,6 +185,29 @@ def outcomes_query(
     where, params = _filters(dialect, since, until, experiment, condition)
     order = f" ORDER BY time, event_id{dialect.collate}"
     return f"SELECT {', '.join(OUTCOME_COLUMNS)} FROM outcomes{where}{order}", params
+
+
+def analysis_queries(
+    dialect: Dialect, query: EventQuery
+) -> tuple[tuple[str, list[Any]], tuple[str, list[Any]]]:
+    """The SELECTs (with parameters) of what an :class:`EventQuery` reads: the rows of
+    ``log_exposures`` and of ``log_outcomes``, filtered in the database (see
+    :mod:`sameday.events.source`)."""
+    mark = dialect.mark
+    slots = f"items{dialect.json_cast}, teams{dialect.json_cast}" if query.slots else "NULL, NULL"
+    dims = "".join(", " + dialect.json_field.format(d) for d in query.dimensions)
+    arm = "" if query.slots else " AND arm IS NOT NULL"
+    exposures = (
+        f"SELECT request_id, time, unit, arm, surface, {slots}, seed{dims} FROM exposures "
+        f"WHERE experiment = {mark}{arm}"
+    )
+    names = ", ".join([mark] * len(query.events)) or "NULL"
+    outcomes = (
+        f"SELECT {', '.join(OUTCOME_FIELDS)} "
+        f"FROM outcomes WHERE name IN ({names}) AND unit IN "
+        f"(SELECT unit FROM exposures WHERE experiment = {mark})"
+    )
+    return (exposures, [query.experiment]), (outcomes, [*query.events, query.experiment])
 
 
 def _filters(

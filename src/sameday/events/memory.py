@@ -4,16 +4,24 @@ It keeps the promises of the real backends (atomic, idempotent batches; the same
 and order), so code tested against it behaves the same on SQLite and PostgreSQL. Setting
 ``available = False`` makes every write raise ``StoreUnavailable``, which is how tests of the
 layers above (the writer's retries, the HTTP layer's 503) take the sink down and bring it back.
+:class:`MemorySource` reads a memory sink's records for a report, as the SQL sources read theirs.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from sameday.errors import StoreUnavailable
 from sameday.events.records import Exposure, Outcome
 from sameday.events.sink import EventSink
+from sameday.events.source import EventQuery, EventSource
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 class MemorySink(EventSink):
@@ -28,6 +36,11 @@ class MemorySink(EventSink):
         self._exposures: dict[str, Exposure] = {}
         self._outcomes: dict[str, Outcome] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str) -> MemorySink:
+        """A new, empty sink for ``memory://`` (the URL holds nothing else)."""
+        return cls()
 
     def __repr__(self) -> str:
         return (
@@ -95,6 +108,56 @@ class MemorySink(EventSink):
             if (units is None or o.unit in units) and _within(o.time, since, until)
         ]
         yield from sorted(chosen, key=lambda o: (o.time, o.event_id))
+
+
+class MemorySource(EventSource):
+    """The records of a :class:`MemorySink`, read for a report.
+
+    Args:
+        sink: whose records to read; a new, empty one when omitted (``memory://``).
+    """
+
+    def __init__(self, sink: MemorySink | None = None) -> None:
+        self.sink = sink if sink is not None else MemorySink()
+
+    @classmethod
+    def from_url(cls, url: str) -> MemorySource:
+        """A source over a new, empty memory sink, for ``memory://``."""
+        return cls()
+
+    def __repr__(self) -> str:
+        return f"MemorySource({self.sink!r})"
+
+    def load(self, con: duckdb.DuckDBPyConnection, query: EventQuery) -> None:
+        """Put ``query``'s rows into ``con`` (see :meth:`EventSource.load`)."""
+        from sameday.events._arrow import OUTCOME_SCHEMA, exposure_schema, register_rows
+
+        exposures = [
+            e for e in self.sink.read_exposures(experiment=query.experiment) if query.keeps(e.arm)
+        ]
+        register_rows(
+            con,
+            "log_exposures",
+            exposure_schema(query),
+            [_exposure_row(e, query) for e in exposures],
+        )
+        names = set(query.events)
+        outcomes = [
+            (o.request_id, o.unit, o.name, o.value, o.time, o.item)
+            for o in self.sink.read_outcomes(experiment=query.experiment)
+            if o.name in names
+        ]
+        register_rows(con, "log_outcomes", OUTCOME_SCHEMA, outcomes)
+
+
+def _exposure_row(e: Exposure, query: EventQuery) -> tuple[Any, ...]:
+    """The ``log_exposures`` row of ``e``, lists as JSON text as the SQL sinks store them."""
+    items = teams = None
+    if query.slots:
+        items = orjson.dumps(e.items).decode()
+        teams = None if e.teams is None else orjson.dumps(e.teams).decode()
+    dims = tuple(e.extra.get(d) for d in query.dimensions)
+    return (e.request_id, e.time, e.unit, e.arm, e.surface, items, teams, e.seed, *dims)
 
 
 def _within(time: float, since: float | None, until: float | None) -> bool:

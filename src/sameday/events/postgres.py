@@ -1,4 +1,5 @@
-"""``PostgresSink``: the event log in PostgreSQL, for several serving replicas and long histories.
+"""``PostgresSink`` and ``PostgresSource``: the event log in PostgreSQL, for several serving
+replicas and long histories.
 
 Why this shape:
 
@@ -12,13 +13,15 @@ Why this shape:
 - **Schema created if missing**, under an advisory lock so replicas starting together do not
   race. Lists and dicts are ``jsonb`` (queryable in SQL); times are ``double precision`` epoch
   seconds, exactly as logged (``to_timestamp(time)`` gives a ``timestamptz``).
+- **Reports stream through server-side cursors** (:class:`PostgresSource`): the rows an
+  experiment needs are filtered in the database and fetched in batches into Arrow.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 try:
     import psycopg
@@ -26,22 +29,25 @@ try:
 except ImportError as exc:  # pragma: no cover - psycopg is in the dev environment
     raise ImportError("PostgresSink needs psycopg 3: pip install 'sameday[postgres]'") from exc
 
+from sameday import registry
 from sameday.errors import EventRejected, StoreUnavailable
 from sameday.events._columns import (
     EXPOSURE_COLUMNS,
     OUTCOME_COLUMNS,
     Dialect,
-    exposure_from_row,
+    analysis_queries,
     exposure_rows,
-    exposures_query,
-    outcome_from_row,
     outcome_rows,
-    outcomes_query,
 )
+from sameday.events._sql import SQLSink
 from sameday.events.records import Exposure, Outcome
-from sameday.events.sink import EventSink
+from sameday.events.source import EventQuery, EventSource
+from sameday.urls import redact
 
-_DIALECT = Dialect("%s", json_cast="::text", collate=' COLLATE "C"')
+if TYPE_CHECKING:
+    import duckdb
+
+_DIALECT = Dialect("%s", json_field="extra->>'{}'", json_cast="::text", collate=' COLLATE "C"')
 """JSON columns are ``jsonb`` (read back as text); ids order bytewise, as in SQLite."""
 _SCHEMA_LOCK = 0x5A3ED4E7
 """Advisory-lock key held while the tables are created."""
@@ -84,24 +90,39 @@ _SCHEMA = [
 ]
 
 
-class PostgresSink(EventSink):
+def _conninfo(url: str) -> tuple[str, str]:
+    """libpq's ``postgresql://`` form of any PostgreSQL spelling of ``url``, and where it points
+    (``host:port/db``, for messages: never the password).
+
+    Raises:
+        ConfigError: ``url`` is not a PostgreSQL URL (see :data:`sameday.registry.POSTGRES`).
+    """
+    scheme, sep, rest = url.partition("://")
+    if scheme.lower() not in registry.POSTGRES or not sep:
+        known = ", ".join(f"{s}://" for s in registry.POSTGRES)
+        raise registry.refusal("events", f"{redact(url)!r} is not a PostgreSQL URL: use {known}")
+    conninfo = "postgresql://" + rest
+    params = conninfo_to_dict(conninfo)
+    where = f"{params.get('host', 'localhost')}:{params.get('port', 5432)}/{params.get('dbname')}"
+    return conninfo, where
+
+
+class PostgresSink(SQLSink):
     """The event log in a PostgreSQL database; see the module docstring.
 
     Args:
         url: ``postgresql://user:password@host:5432/db``; the SQLAlchemy form
             ``postgresql+psycopg://...`` is accepted too.
         connect_timeout: seconds to wait for the server before reporting it unreachable.
+
+    Raises:
+        ConfigError: ``url`` is not a PostgreSQL URL.
     """
 
+    dialect = _DIALECT
+
     def __init__(self, url: str, *, connect_timeout: int = 5) -> None:
-        scheme, sep, rest = url.partition("://")
-        if scheme.lower() not in {"postgresql", "postgresql+psycopg", "postgres"} or not sep:
-            raise ValueError(f"not a PostgreSQL URL: {url.split('@')[-1]!r}")
-        self._conninfo = "postgresql://" + rest
-        params = conninfo_to_dict(self._conninfo)
-        self.where = (
-            f"{params.get('host', 'localhost')}:{params.get('port', 5432)}/{params.get('dbname')}"
-        )
+        self._conninfo, self.where = _conninfo(url)
         self._connect_timeout = connect_timeout
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.Lock()
@@ -188,31 +209,48 @@ class PostgresSink(EventSink):
                     f"cannot read the PostgreSQL event log at {self.where}: {exc}"
                 ) from exc
 
-    def read_exposures(
-        self,
-        *,
-        experiment: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-    ) -> Iterator[Exposure]:
-        """Stored exposures, oldest first (see :class:`EventSink` for the filters)."""
-        for row in self._read(*exposures_query(_DIALECT, experiment, since, until)):
-            yield exposure_from_row(row)
-
-    def read_outcomes(
-        self,
-        *,
-        experiment: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-    ) -> Iterator[Outcome]:
-        """Stored outcomes, oldest first (see :class:`EventSink` for the filters)."""
-        for row in self._read(*outcomes_query(_DIALECT, experiment, since, until)):
-            yield outcome_from_row(row)
-
     def close(self) -> None:
         """Close the write connection (a later write would open a new one)."""
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+class PostgresSource(EventSource):
+    """The event log in a PostgreSQL database, read for a report; see the module docstring.
+
+    Args:
+        url: as for :class:`PostgresSink`.
+        connect_timeout: seconds to wait for the server before reporting it unreachable.
+
+    Raises:
+        ConfigError: ``url`` is not a PostgreSQL URL.
+    """
+
+    def __init__(self, url: str, *, connect_timeout: int = 5) -> None:
+        self._conninfo, self.where = _conninfo(url)
+        self._connect_timeout = connect_timeout
+
+    def __repr__(self) -> str:
+        return f"PostgresSource({self.where!r})"
+
+    def load(self, con: duckdb.DuckDBPyConnection, query: EventQuery) -> None:
+        """Read ``query``'s rows into ``con`` (see :meth:`EventSource.load`)."""
+        from sameday.events._arrow import BATCH_ROWS, OUTCOME_SCHEMA, exposure_schema, register
+
+        exposures, outcomes = analysis_queries(_DIALECT, query)
+        try:
+            with psycopg.connect(self._conninfo, connect_timeout=self._connect_timeout) as db:
+                for name, schema, (sql, params) in (
+                    ("log_exposures", exposure_schema(query), exposures),
+                    ("log_outcomes", OUTCOME_SCHEMA, outcomes),
+                ):
+                    with db.cursor(name=f"sameday_{name}") as cur:
+                        cur.itersize = BATCH_ROWS
+                        cur.execute(sql, params)
+                        register(con, name, schema, cur)
+        except psycopg.Error as exc:
+            raise StoreUnavailable(
+                f"cannot read the PostgreSQL event log at {self.where}: {exc}"
+            ) from exc

@@ -1,5 +1,8 @@
 """The event-sink interface: where exposures and outcomes are committed, and read back.
 
+Reports do not read through a sink: they read through an
+:class:`~sameday.events.source.EventSource`, which hands DuckDB a whole experiment's log at once.
+
 A sink is deliberately dumb: it commits whole batches and reads them back in time order.
 Batching, buffering, retrying and acknowledging live above it, in :class:`EventWriter`
 (:mod:`sameday.events.writer`), the way redirects live in an HTTP client and not its transport.
@@ -15,18 +18,16 @@ Two promises every backend keeps, and the contract tests check:
 
 Backends: :class:`~sameday.events.sqlite.SQLiteSink` (embedded default),
 :class:`~sameday.events.postgres.PostgresSink`, :class:`~sameday.events.memory.MemorySink`.
+The SQL ones share their read queries (:class:`~sameday.events._sql.SQLSink`).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
-from sameday import urls
+from sameday import registry
 from sameday._closing import Closing
-from sameday._extras import extra
-from sameday.errors import ConfigError, Problem
 from sameday.events.records import Exposure, Outcome
 
 
@@ -81,44 +82,21 @@ class EventSink(Closing, ABC):
         """Release connections; the sink cannot be used afterwards."""
 
 
-def open_sink(url: str) -> EventSink:
+def open_sink(url: str, *, origin: registry.Origin | None = None) -> EventSink:
     """The sink a URL names (``storage.events`` in ``sameday.yaml``).
 
     Accepted: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``,
     ``postgresql://user@host:5432/db`` (also ``postgresql+psycopg://`` and ``postgres://``, the
     SQLAlchemy and libpq spellings), and ``memory://`` (nothing survives the process). Relative
     SQLite paths are taken from the current directory; resolve them against the project first
-    (``Project.url``).
+    (``Project.url``, or use ``Project.open_event_sink``). The backend is looked up in
+    :mod:`sameday.registry`.
 
     Raises:
         ConfigError: the URL names no known backend or does not parse (shown without its
-            password).
+            password, located at ``origin`` when given).
         MissingDependency: a PostgreSQL URL, and psycopg is not installed.
         StoreUnavailable: the SQLite file cannot be created or opened.
     """
-    problem = urls.check("events", url)
-    if problem is not None:
-        raise ConfigError(
-            [
-                Problem(
-                    None,
-                    None,
-                    None,
-                    f"unsupported event log URL: {problem}",
-                    field="storage.events",
-                )
-            ]
-        )
-    scheme, _, rest = url.partition("://")
-    scheme = scheme.lower()
-    if scheme == "sqlite":
-        from sameday.events.sqlite import SQLiteSink
-
-        return SQLiteSink(Path(rest[1:]))
-    if scheme == "memory":
-        from sameday.events.memory import MemorySink
-
-        return MemorySink()
-    with extra("postgres", f"the event log {urls.redact(url)}"):
-        from sameday.events.postgres import PostgresSink
-    return PostgresSink(url)
+    sink: EventSink = registry.open_url("events", url, origin=origin)
+    return sink

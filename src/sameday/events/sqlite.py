@@ -1,4 +1,4 @@
-"""``SQLiteSink``: the embedded event log, one SQLite file in write-ahead-log mode.
+"""``SQLiteSink`` and ``SQLiteSource``: the embedded event log, one SQLite file in WAL mode.
 
 Why SQLite and these settings: a commit in WAL mode is one append to the ``-wal`` file, so a
 batch of a thousand records costs about one ``write()``; readers (analysis, DuckDB's sqlite
@@ -15,6 +15,7 @@ index; it costs writes, not correctness, and may be dropped.)
 
 Writes go through one connection guarded by a lock (the writer's flusher thread is the usual
 caller); each read opens its own connection, so a long analysis scan never holds up logging.
+:class:`SQLiteSource` reads the file read-only for reports (see :mod:`sameday.events.source`).
 """
 
 from __future__ import annotations
@@ -26,24 +27,25 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing
 from itertools import chain
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sameday.errors import EventRejected, StoreUnavailable
 from sameday.events._columns import (
     EXPOSURE_COLUMNS,
     OUTCOME_COLUMNS,
     Dialect,
-    exposure_from_row,
+    analysis_queries,
     exposure_rows,
-    exposures_query,
-    outcome_from_row,
     outcome_rows,
-    outcomes_query,
 )
+from sameday.events._sql import SQLSink
 from sameday.events.records import Exposure, Outcome
-from sameday.events.sink import EventSink
+from sameday.events.source import EventQuery, EventSource
 
-_DIALECT = Dialect("?")
+if TYPE_CHECKING:
+    import duckdb
+
+_DIALECT = Dialect("?", json_field="json_extract(extra, '$.{}')")
 """JSON columns are stored as text, and text compares bytewise: no casts, no collation."""
 BUSY_TIMEOUT = 10.0
 """Seconds a write waits for another process's write to finish before giving up."""
@@ -124,7 +126,12 @@ _REFUSED = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.ProgrammingError,
 """Errors of one record (a lone surrogate is not UTF-8 and fails before SQLite sees it)."""
 
 
-class SQLiteSink(EventSink):
+def _path(url: str) -> Path:
+    """The file of ``sqlite:///relative.db`` or ``sqlite:////absolute.db``."""
+    return Path(url.partition("://")[2][1:])
+
+
+class SQLiteSink(SQLSink):
     """The event log in a SQLite file (created with its tables if missing).
 
     Args:
@@ -157,6 +164,13 @@ class SQLiteSink(EventSink):
         except sqlite3.Error as exc:
             self._conn.close()
             raise StoreUnavailable(f"cannot create the tables of {self.path}: {exc}") from exc
+
+    dialect = _DIALECT
+
+    @classmethod
+    def from_url(cls, url: str) -> SQLiteSink:
+        """The sink of a ``sqlite:///path.db`` URL (checked by :mod:`sameday.registry`)."""
+        return cls(_path(url))
 
     def __repr__(self) -> str:
         return f"SQLiteSink({str(self.path)!r})"
@@ -221,29 +235,43 @@ class SQLiteSink(EventSink):
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"cannot read the event log {self.path}: {exc}") from exc
 
-    def read_exposures(
-        self,
-        *,
-        experiment: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-    ) -> Iterator[Exposure]:
-        """Stored exposures, oldest first (see :class:`EventSink` for the filters)."""
-        for row in self._read(*exposures_query(_DIALECT, experiment, since, until)):
-            yield exposure_from_row(row)
-
-    def read_outcomes(
-        self,
-        *,
-        experiment: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-    ) -> Iterator[Outcome]:
-        """Stored outcomes, oldest first (see :class:`EventSink` for the filters)."""
-        for row in self._read(*outcomes_query(_DIALECT, experiment, since, until)):
-            yield outcome_from_row(row)
-
     def close(self) -> None:
         """Close the write connection."""
         with self._lock:
             self._conn.close()
+
+
+class SQLiteSource(EventSource):
+    """The event log in a SQLite file, read (read-only) for a report.
+
+    Args:
+        path: the database file, as :class:`SQLiteSink` writes it.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def from_url(cls, url: str) -> SQLiteSource:
+        """The source of a ``sqlite:///path.db`` URL (checked by :mod:`sameday.registry`)."""
+        return cls(_path(url))
+
+    def __repr__(self) -> str:
+        return f"SQLiteSource({str(self.path)!r})"
+
+    def load(self, con: duckdb.DuckDBPyConnection, query: EventQuery) -> None:
+        """Read ``query``'s rows into ``con`` (see :meth:`EventSource.load`)."""
+        from sameday.events._arrow import OUTCOME_SCHEMA, exposure_schema, register
+
+        if not self.path.is_file():
+            raise StoreUnavailable(
+                f"the event log {self.path} does not exist: serve some traffic first, or point "
+                "storage.events (or --events) at the log to analyse"
+            )
+        exposures, outcomes = analysis_queries(_DIALECT, query)
+        try:
+            with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as db:
+                register(con, "log_exposures", exposure_schema(query), db.execute(*exposures))
+                register(con, "log_outcomes", OUTCOME_SCHEMA, db.execute(*outcomes))
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot read the event log {self.path}: {exc}") from exc

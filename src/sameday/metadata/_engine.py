@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
-from sameday import urls
+from sameday import registry, urls
 from sameday._extras import extra
 from sameday.errors import MetadataError, StoreUnavailable
 
@@ -36,20 +36,19 @@ WRITE = "sameday_write"
 
 
 def parse_url(url: str) -> sa.URL:
-    """The SQLAlchemy URL of ``url``, or ``MetadataError`` saying what a valid one looks like.
+    """The SQLAlchemy URL of ``url``, or ``ConfigError`` saying what a valid one looks like.
 
     ``sqlite://`` (in memory) is accepted here though not in ``sameday.yaml``: tests use it.
     """
-    problem = None if url == "sqlite://" else urls.check("metadata", url)
-    if problem is not None:
-        raise MetadataError(f"invalid metadata database URL: {problem}")
-    try:
-        return sa.make_url(url)
-    except sa.exc.ArgumentError as exc:
-        raise MetadataError(
-            f"invalid metadata database URL {urls.redact(url)!r}: expected "
-            "sqlite:///path/to/file.db or postgresql+psycopg://user@host:5432/dbname"
-        ) from exc
+    problem = None if url == "sqlite://" else registry.check("metadata", url)
+    if problem is None:
+        try:
+            return sa.make_url(url)
+        except sa.exc.ArgumentError:
+            problem = (
+                f"{urls.redact(url)!r} does not parse: expected {registry.EXAMPLES['metadata']}"
+            )
+    raise registry.refusal("metadata", problem)
 
 
 def redact(url: str | sa.URL) -> str:

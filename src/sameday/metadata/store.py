@@ -77,6 +77,7 @@ class MetadataStore(Closing):
                 ``sameday db upgrade``.
 
         Raises:
+            ConfigError: ``url`` is not a metadata database URL (see :mod:`sameday.registry`).
             MetadataError: the schema is not current and ``migrate`` is ``False``.
             MigrationError: the upgrade failed (the database is unchanged).
             StoreUnavailable: the database cannot be reached.

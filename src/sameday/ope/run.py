@@ -39,20 +39,17 @@ def run_ope(
     try:
         if needs_project:
             from sameday.config import load_project
-            from sameday.events.sink import open_sink
-            from sameday.store.factory import open_store
 
             project = load_project(project_dir)
             root = project.root
-            storage = project.settings.storage
             if any(p.startswith("result-set:") for p in policies):
-                store = open_store(project.url(storage.serving))
+                store = project.open_serving_store()
         if fmt == "obd":
             if logs is None:
                 raise OPEUsageError("--format obd needs --logs PATH to an OBD all.csv file")
             data: LoggedData = from_obd(logs)
         else:
-            with open_sink(project.url(storage.events)) as sink:
+            with project.open_event_sink() as sink:
                 data = from_exposures(
                     sink.read_exposures(experiment=experiment),
                     sink.read_outcomes(experiment=experiment),

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from sameday.config._yaml import Located, PathKey, dotted, read_yaml
 from sameday.config.loader import PROJECT_FILE, Project
+from sameday.config.located_yaml import Located, PathKey, dotted, read_yaml
 from sameday.config.project_files import project_files
 from sameday.errors import PipelineError
 from sameday.pipeline.argo import Manifest, compile_argo, render

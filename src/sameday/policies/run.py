@@ -22,15 +22,9 @@ def update_project_bandit(project_dir: Path | None, name: str) -> UpdateResult:
         NotABandit: it is not a bandit.
     """
     from sameday.config import load_project
-    from sameday.events.sink import open_sink
-    from sameday.metadata import MetadataStore
 
     project = load_project(project_dir)
-    storage = project.settings.storage
-    with (
-        MetadataStore.open(project.url(storage.metadata)) as metadata,
-        open_sink(project.url(storage.events)) as sink,
-    ):
+    with project.open_metadata() as metadata, project.open_event_sink() as sink:
         experiment = _applied_experiment(metadata, name)
         return update_experiment(experiment, metadata, sink)
 
@@ -40,10 +34,9 @@ def project_bandit_history(
 ) -> list[BanditParamsRecord]:
     """The newest ``limit`` parameter snapshots of bandit ``name``."""
     from sameday.config import load_project
-    from sameday.metadata import MetadataStore
 
     project = load_project(project_dir)
-    with MetadataStore.open(project.url(project.settings.storage.metadata)) as metadata:
+    with project.open_metadata() as metadata:
         return metadata.bandit_history(name, limit)
 
 

@@ -36,7 +36,7 @@ from sameday.config.loader import Project
 from sameday.config.results import ResultSet
 from sameday.errors import NotFound, PublishInProgress
 from sameday.metadata import LiveChange, MetadataStore, SnapshotRecord
-from sameday.store import ServingStore, open_store
+from sameday.store import ServingStore
 
 LOCK_TIMEOUT = 120.0
 """Seconds to wait for another publish or rollback of the same result set to finish."""
@@ -91,11 +91,7 @@ def publish_lock(project: Project, name: str, timeout: float = LOCK_TIMEOUT) -> 
 @contextmanager
 def open_both(project: Project) -> Iterator[tuple[MetadataStore, ServingStore]]:
     """The project's metadata database and serving store, closed on exit."""
-    settings = project.settings.storage
-    with (
-        MetadataStore.open(project.url(settings.metadata), migrate=True) as meta,
-        open_store(project.url(settings.serving)) as store,
-    ):
+    with project.open_metadata(migrate=True) as meta, project.open_serving_store() as store:
         yield meta, store
 
 
@@ -251,8 +247,7 @@ def _previous_live(
 def history(project: Project, name: str, *, limit: int | None = None) -> list[LiveChange]:
     """What was live when for result set ``name``: every change, newest first."""
     result_set(project, name)
-    settings = project.settings.storage
-    with MetadataStore.open(project.url(settings.metadata), migrate=True) as meta:
+    with project.open_metadata(migrate=True) as meta:
         return meta.history(name, limit)
 
 
@@ -261,6 +256,5 @@ def snapshots(
 ) -> list[SnapshotRecord]:
     """The snapshots of result set ``name``, newest first."""
     result_set(project, name)
-    settings = project.settings.storage
-    with MetadataStore.open(project.url(settings.metadata), migrate=True) as meta:
+    with project.open_metadata(migrate=True) as meta:
         return meta.list_snapshots(name, include_deleted=include_deleted)

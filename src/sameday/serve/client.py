@@ -33,12 +33,18 @@ if TYPE_CHECKING:
 
 
 class AppliedSource:
-    """Reads the applied specs from the metadata database (``sameday apply`` writes them)."""
+    """Reads the applied specs from the metadata database (``sameday apply`` writes them).
 
-    def __init__(self, url: str) -> None:
-        from sameday.metadata import MetadataStore
+    Args:
+        metadata: the open metadata store (closed with this source), or its URL.
+    """
 
-        self._metadata = MetadataStore.open(url)
+    def __init__(self, metadata: MetadataStore | str) -> None:
+        if isinstance(metadata, str):
+            from sameday.metadata import MetadataStore
+
+            metadata = MetadataStore.open(metadata)
+        self._metadata = metadata
 
     @property
     def metadata(self) -> MetadataStore:
@@ -120,8 +126,6 @@ class Client(Closing):
         posteriors of running bandits every ``bandit.update_interval``.
         """
         from sameday.config import load_project
-        from sameday.events.sink import open_sink
-        from sameday.store.factory import open_store
 
         project = load_project(project_dir)
         storage = project.settings.storage
@@ -137,15 +141,15 @@ class Client(Closing):
             # picks the lists up once Redis answers (``/readyz`` says which).
             store = RedisStore(project.url(storage.serving), pointer_ttl=every, check=False)
         else:
-            store = open_store(project.url(storage.serving))
+            store = project.open_serving_store()
         if storage.serving.startswith("sqlite:///"):
             from sameday.store.sqlite import SNAPSHOT_TTL, SQLiteStore
 
             if isinstance(store, SQLiteStore):
                 # Lookups share one read snapshot for a few milliseconds (half the cost of one).
                 store.snapshot_ttl = SNAPSHOT_TTL
-        writer = EventWriter(open_sink(project.url(storage.events)))
-        source = AppliedSource(project.url(storage.metadata))
+        writer = EventWriter(project.open_event_sink())
+        source = AppliedSource(project.open_metadata())
         client = cls(
             store,
             specs=source,
@@ -155,7 +159,7 @@ class Client(Closing):
         )
         if update_bandits:
             client.updater = BanditUpdater(
-                source.metadata, open_sink(project.url(storage.events)), lambda: client.state
+                source.metadata, project.open_event_sink(), lambda: client.state
             )
             client.updater.start()
         return client

@@ -23,6 +23,11 @@ class MemoryStore(ServingStore):
         self._live: dict[str, str] = {}
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_url(cls, url: str) -> MemoryStore:
+        """A new, empty store for ``memory://`` (the URL holds nothing else)."""
+        return cls()
+
     def __repr__(self) -> str:
         return f"MemoryStore(result_sets={sorted(self._live)})"
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sameday.config._yaml import Located, PathKey
+from sameday.config.located_yaml import Located, PathKey
 from sameday.errors import Problem
 
 _PATTERN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
