@@ -55,7 +55,8 @@ def test_one_incident_per_problem_notified_on_open_reminder_and_resolve(
     _, _, reminded, _ = observe(store, seen("fail"), at=T0 + 4 * HOUR)
     assert len(reminded) == 1
     observe(store, seen("fail"), at=T0 + 5 * HOUR)  # reminder interval restarts
-    _, resolved, told, _ = observe(store, seen("ok"), at=T0 + 6 * HOUR)
+    # Whoever heard of the problem hears it is over, whatever routing says of an "ok".
+    _, resolved, told, _ = observe(store, seen("ok", notifiers=()), at=T0 + 6 * HOUR)
     assert resolved == opened and len(told) == 1
     assert kinds(store) == [("opened", "slack"), ("reminder", "slack"), ("resolved", "slack")]
     assert store.incidents() == []
@@ -137,6 +138,10 @@ def test_a_complete_check_resolves_subjects_it_no_longer_reports(store: Metadata
     _, resolved, _, _ = observe(store, seen("fail"), at=T0 + HOUR, complete=("runs",))
     assert len(resolved) == 1
     assert [i.subject for i in store.incidents()] == ["daily"]
+    family = Observation("drift.gone", "gone", "warn", "warning", "s", {}, ())
+    observe(store, family, at=T0 + 2 * HOUR)
+    _, resolved, _, _ = observe(store, at=T0 + 3 * HOUR, complete=("drift",))
+    assert len(resolved) == 1  # the check "drift" finished and no longer reports drift.gone
 
 
 def test_outbox_claims_each_due_row_once_and_retries_failures(store: MetadataStore) -> None:

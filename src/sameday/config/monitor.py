@@ -164,6 +164,11 @@ class EmailSettings(_Secretive):
     password: str | None = Field(None, description="SMTP password; write it as ${VAR}.")
     sender: str = Field(min_length=3, description="The From address.")
     to: list[str] = Field(min_length=1, description="Recipient addresses.")
+    ca_file: str | None = Field(
+        None,
+        description="PEM file of the certificate authorities to trust for this server (a "
+        "private relay); default: the system's.",
+    )
     timeout: PositiveDuration = Field(10.0, description="Give up on one delivery after this.")
 
     @model_validator(mode="after")

@@ -191,7 +191,8 @@ class Observation:
     """What one check saw about one subject in one run, and who would be told about it.
 
     ``status`` is the finding's status (``ok`` and ``learning`` are healthy); ``notifiers``
-    are the names routing chose for this finding's monitor, check and severity.
+    are the names routing chose for this finding's monitor, check and severity (unused for a
+    healthy one: a resolution goes to whoever was told of the problem).
     """
 
     check: str
@@ -284,12 +285,15 @@ def observe(
     - unhealthy, open: update what is seen; queue ``opened`` if nobody was told yet (it opened
       while muted, or without notifiers), else ``reminder`` once ``remind_after`` has passed
       since the last message;
-    - healthy, open: resolve it, and queue ``resolved`` if anybody was told it opened.
+    - healthy, open: resolve it, and queue ``resolved`` to every notifier that was told
+      anything about it (routes decide who hears of a problem; whoever heard of it hears that
+      it is over, whatever the severity of the healthy finding).
 
-    Open incidents of a check in ``complete`` (checks that ran to the end) whose subject was not
-    observed at all are resolved too: the subject is gone (a deleted pipeline), and an incident
-    nobody can close would otherwise stay open for ever. A muted incident changes as usual but
-    queues nothing. Observations of one check and subject after the first are ignored.
+    Open incidents of a check in ``complete`` (checks that ran to the end; ``drift`` covers
+    ``drift.personal``) whose subject was not observed at all are resolved too: the subject is
+    gone (a deleted pipeline), and an incident nobody can close would otherwise stay open for
+    ever. A muted incident changes as usual but queues nothing. Observations of one check and
+    subject after the first are ignored.
     """
     _lock(session)
     mutes = [mute_record(row) for row in _active_mutes(session, now)]
@@ -339,11 +343,10 @@ def observe(
         row = open_rows.get(key)
         if item.healthy:
             if row is not None:
-                was_told = row.notified_at is not None
                 _update(row, item, now)
                 row.status, row.resolved_at = "resolved", now
                 resolved.append(row.id)
-                notify(row, "resolved", item.notifiers if was_told else ())
+                notify(row, "resolved", _told(session, row.id))
             continue
         if row is None:
             row = IncidentRow(
@@ -368,12 +371,24 @@ def observe(
             notify(row, "reminder", item.notifiers)
 
     for (check, subject), row in open_rows.items():
-        if check in complete and (check, subject) not in seen:
+        finished = any(check == name or check.startswith(name + ".") for name in complete)
+        if finished and (check, subject) not in seen:
             row.status, row.resolved_at, row.last_seen_at = "resolved", now, now
             row.summary = f"{subject}: no longer reported by {check} (resolved)"
             resolved.append(row.id)
+            notify(row, "resolved", _told(session, row.id))
     session.flush()
     return Outcome(tuple(opened), tuple(resolved), tuple(queued), tuple(muted))
+
+
+def _told(session: Session, incident_id: int) -> tuple[str, ...]:
+    """The notifiers told anything about an incident, in the order they were first told."""
+    names = session.execute(
+        sa.select(NotificationRow.notifier)
+        .where(NotificationRow.incident_id == incident_id)
+        .order_by(NotificationRow.id)
+    ).scalars()
+    return tuple(dict.fromkeys(names))
 
 
 def _lock(session: Session) -> None:
