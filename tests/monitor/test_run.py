@@ -226,3 +226,21 @@ def test_run_every_keeps_going_until_stopped() -> None:
         on_error=lambda exc: errors.append(str(exc)),
     )
     assert passes == 3 and errors == ["metadata database is unavailable"]
+
+
+def test_a_pipeline_run_runs_the_monitors_at_its_end(
+    project_dir: Path, metadata: MetadataStore
+) -> None:
+    from sameday.errors import PipelineFailed
+    from sameday.pipeline.runner import Runner, plan_run
+
+    (project_dir / "pipelines" / "daily.yaml").write_text(
+        "jobs: [{name: extract, command: 'exit 3'}]\n"
+    )
+    project = load_project(project_dir, environ={})
+    plan, _ = plan_run(project, "daily", metadata)
+    with pytest.raises(PipelineFailed):
+        Runner(project, metadata, parallel=1).run(plan)
+    (incident,) = metadata.incidents()
+    assert (incident.monitor, incident.check, incident.subject) == ("health", "runs", "daily")
+    assert incident.finding_status == "fail"

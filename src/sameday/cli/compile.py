@@ -11,7 +11,12 @@ from sameday.errors import NotFound, PipelineError
 
 
 @click.command("compile")
-@click.argument("pipeline")
+@click.argument("pipeline", required=False)
+@click.option(
+    "--monitors",
+    is_flag=True,
+    help="Compile the project's monitors instead: one CronWorkflow per monitor.",
+)
 @click.option(
     "--target",
     type=click.Choice(["argo"]),
@@ -37,7 +42,8 @@ from sameday.errors import NotFound, PipelineError
 )
 @project_option
 def compile_cmd(
-    pipeline: str,
+    pipeline: str | None,
+    monitors: bool,
     target: str,
     output_dir: Path | None,
     schema_file: Path | None,
@@ -45,21 +51,40 @@ def compile_cmd(
 ) -> None:
     """Compile PIPELINE to Argo Workflows: a WorkflowTemplate and, if scheduled, a CronWorkflow.
 
+    With --monitors (and no PIPELINE), compile the monitors instead: one CronWorkflow per
+    monitor, running `sameday monitor run --monitor NAME` on its schedule.
+
     Deploy with `kubectl apply -f DIR` (or pipe the printed stream to `kubectl apply -f -`).
     """
     from sameday.config import load_project
     from sameday.pipeline.argo import compile_argo, render, write_manifests
 
+    if pipeline is None and not monitors:
+        raise click.UsageError("Missing argument 'PIPELINE' (or --monitors, to compile monitors)")
+    if pipeline is not None and monitors:
+        raise click.UsageError("give a PIPELINE or --monitors, not both")
     project = load_project(project_dir)
-    if pipeline not in project.pipelines:
+    if pipeline is None:
+        from sameday.monitor.run import monitors_of
+        from sameday.pipeline.monitor_argo import compile_monitors
+
+        what = "the monitors"
+        manifests = compile_monitors(
+            monitors_of(project), project.settings.orchestrator.argo, project_name=project.name
+        )
+    elif pipeline not in project.pipelines:
         available = ", ".join(sorted(project.pipelines)) or "none"
         raise NotFound(
             f"no pipeline {pipeline!r} in {project.root / 'pipelines'} (available: {available}); "
             "check the name, or add pipelines/<name>.yaml"
         )
-    manifests = compile_argo(
-        project.pipelines[pipeline], project.settings.orchestrator.argo, project_name=project.name
-    )
+    else:
+        what = repr(pipeline)
+        manifests = compile_argo(
+            project.pipelines[pipeline],
+            project.settings.orchestrator.argo,
+            project_name=project.name,
+        )
     if schema_file is not None:
         from sameday.pipeline.argo_schema import load_schema
 
@@ -71,7 +96,7 @@ def compile_cmd(
         ]
         if problems:
             raise PipelineError(
-                f"the {target} manifests of {pipeline!r} do not match {schema_file}:\n"
+                f"the {target} manifests of {what} do not match {schema_file}:\n"
                 + "\n".join(problems),
                 pipeline=pipeline,
             )

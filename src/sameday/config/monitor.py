@@ -16,7 +16,14 @@ import difflib
 from collections.abc import Iterator
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from sameday import urls
 from sameday.config._base import Key, Name, PositiveDuration, StrictModel
@@ -31,6 +38,23 @@ DEFAULT_MONITOR = "default"
 
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+
+
+_POSITIVE = TypeAdapter(PositiveDuration)
+
+
+def read_duration(text: str) -> float:
+    """``text`` (``30s``, ``5m``, ``2h``, ``1d`` or a number of seconds) as seconds, more than 0.
+
+    Raises:
+        ValueError: saying how to write a duration.
+    """
+    try:
+        return float(_POSITIVE.validate_python(text))
+    except ValidationError:
+        raise ValueError(
+            f"{text!r} is not a duration: write 30s, 5m, 2h or 1d (more than zero)"
+        ) from None
 
 
 def _known_check(name: str) -> str:
@@ -211,4 +235,5 @@ __all__ = [
     "Severity",
     "SlackSettings",
     "WebhookSettings",
+    "read_duration",
 ]

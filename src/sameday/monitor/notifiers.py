@@ -45,9 +45,26 @@ from sameday.config.monitor import (
     SlackSettings,
     WebhookSettings,
 )
-from sameday.errors import SamedayError
+from sameday.errors import DeliveryFailed
 from sameday.monitor.check import Alert, Notifier
 from sameday.urls import scrub
+
+__all__ = [
+    "DELIVERY_HEADER",
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "DeliveryFailed",
+    "EmailNotifier",
+    "SlackNotifier",
+    "WebhookNotifier",
+    "alert_document",
+    "build_notifier",
+    "email_message",
+    "sign",
+    "slack_message",
+    "title",
+    "verify_signature",
+]
 
 SIGNATURE_HEADER = "X-Sameday-Signature"
 TIMESTAMP_HEADER = "X-Sameday-Timestamp"
@@ -60,14 +77,6 @@ _ICONS = {
     "reminder": ":large_orange_circle:",
     "resolved": ":white_check_mark:",
 }
-
-
-class DeliveryFailed(SamedayError, ConnectionError):
-    """A receiver could not be reached, did not answer in time, or refused the alert.
-
-    The message names the notifier and its receiver (scheme and host only) and the reason; it
-    never holds a secret. The alert stays in the outbox and is tried again later.
-    """
 
 
 def alert_document(alert: Alert) -> dict[str, Any]:
