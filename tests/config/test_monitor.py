@@ -140,3 +140,22 @@ def test_email_login_needs_both_halves(project_dir: Path) -> None:
     )
     (found,) = problems(project_dir)
     assert "give both 'username' and 'password' to log in, or neither" in found
+
+
+def test_a_password_is_never_sent_in_clear(project_dir: Path) -> None:
+    write(
+        project_dir,
+        "notifiers",
+        "mail",
+        "email: {host: relay.test, security: none, username: u, password: p, sender: a@b.c, "
+        "to: [x@y.z]}\n",
+    )
+    (found,) = problems(project_dir)
+    assert "security 'none' would send the password in clear" in found
+    write(
+        project_dir,
+        "notifiers",
+        "mail",
+        "email: {host: relay.test, port: 25, security: none, sender: a@b.c, to: [x@y.z]}\n",
+    )
+    assert load_project(project_dir, environ={}).notifiers["mail"].email is not None

@@ -108,6 +108,7 @@ LOADER_ONLY = (
     "unknown timezone",
     "give exactly one of 'slack', 'webhook' or 'email'",
     "give both 'username' and 'password' to log in, or neither",
+    "would send the password in clear",
 )
 
 

@@ -72,6 +72,18 @@ def test_one_incident_per_problem_notified_on_open_reminder_and_resolve(
     assert payload["evidence"] == {"status": "warn"}
 
 
+def test_a_rising_severity_is_told_at_once(store: MetadataStore) -> None:
+    observe(store, seen("warn"), at=T0)
+    observe(store, seen("warn"), at=T0 + HOUR)  # same severity: quiet
+    worse = seen("fail", notifiers=("slack", "pager"))
+    _, _, queued, _ = observe(store, worse, at=T0 + 2 * HOUR)
+    assert len(queued) == 2
+    assert kinds(store) == [("opened", "slack"), ("reminder", "slack"), ("reminder", "pager")]
+    (incident,) = store.incidents()
+    assert (incident.severity, incident.finding_status) == ("critical", "fail")
+    assert observe(store, seen("warn"), at=T0 + 3 * HOUR)[2] == ()  # falling: quiet
+
+
 def test_healthy_and_learning_open_nothing(store: MetadataStore) -> None:
     assert observe(store, seen("ok"), seen("learning", "weekly"), at=T0) == ((), (), (), ())
     assert store.incidents(include_resolved=True) == []

@@ -199,6 +199,11 @@ class EmailSettings(_Secretive):
     def _login_pair(self) -> EmailSettings:
         if (self.username is None) != (self.password is None):
             raise ValueError("give both 'username' and 'password' to log in, or neither")
+        if self.password is not None and self.security == "none":
+            raise ValueError(
+                "security 'none' would send the password in clear: use starttls or tls, or "
+                "drop username and password for a relay that needs no login"
+            )
         return self
 
 

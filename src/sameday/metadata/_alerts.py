@@ -284,7 +284,8 @@ def observe(
     - unhealthy, no open incident: open one, and queue ``opened``;
     - unhealthy, open: update what is seen; queue ``opened`` if nobody was told yet (it opened
       while muted, or without notifiers), else ``reminder`` once ``remind_after`` has passed
-      since the last message;
+      since the last message, or at once when the severity rose (a warning that became
+      critical may have routes to more people);
     - healthy, open: resolve it, and queue ``resolved`` to every notifier that was told
       anything about it (routes decide who hears of a problem; whoever heard of it hears that
       it is over, whatever the severity of the healthy finding).
@@ -364,10 +365,11 @@ def observe(
             opened.append(row.id)
             notify(row, "opened", item.notifiers)
             continue
+        rose = SEVERITIES.index(item.severity) > SEVERITIES.index(row.severity)
         _update(row, item, now)
         if row.notified_at is None:
             notify(row, "opened", item.notifiers)
-        elif now - row.notified_at >= remind_after:
+        elif rose or now - row.notified_at >= remind_after:
             notify(row, "reminder", item.notifiers)
 
     for (check, subject), row in open_rows.items():
