@@ -87,7 +87,32 @@ def test_alerts_list_mute_and_unmute(runner: CliRunner, project_dir: Path) -> No
     code, out, _ = invoke(runner, project_dir, "alerts")
     assert out == "no open incidents\n"
     code, out, _ = invoke(runner, project_dir, "alerts", "--all", "--json")
-    assert [i["status"] for i in json.loads(out)["incidents"]] == ["resolved"]
+    (incident,) = json.loads(out)["incidents"]
+    assert incident["status"] == "resolved" and incident["notifications"] == []
+
+
+def test_alerts_json_holds_the_history_of_each_incident(
+    runner: CliRunner, project_dir: Path
+) -> None:
+    (project_dir / "notifiers").mkdir()
+    (project_dir / "notifiers" / "hook.yaml").write_text(
+        "webhook: {url: 'http://127.0.0.1:17499/hook', secret: 0123456789abcdef}\n"
+    )
+    finish(project_dir, "failed")
+    invoke(runner, project_dir, "monitor", "run")  # nobody listens on 17499: not delivered
+    code, out, _ = invoke(runner, project_dir, "alerts", "--json")
+    listing = json.loads(out)
+    (incident,) = listing["incidents"]
+    (message,) = incident["notifications"]
+    assert (message["kind"], message["notifier"], message["status"]) == (
+        "opened",
+        "hook",
+        "pending",
+    )
+    (waiting,) = listing["undelivered"]
+    assert waiting["attempts"] == 1 and "could not be reached" in waiting["last_error"]
+    code, out, _ = invoke(runner, project_dir, "alerts")
+    assert code == 0 and "1 alert(s) not delivered yet" in out
 
 
 def test_mute_until_takes_a_time_or_a_duration(runner: CliRunner, project_dir: Path) -> None:

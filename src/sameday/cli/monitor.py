@@ -165,6 +165,8 @@ def alerts(
 ) -> None:
     """List open incidents (--all: resolved ones too), active mutes and undelivered alerts.
 
+    --json adds each incident's alert history: every message, to whom, and when it was sent.
+
     Mute and unmute with `sameday alerts mute MONITOR --until 4h` and `sameday alerts unmute`.
     """
     if ctx.invoked_subcommand is not None:
@@ -173,10 +175,17 @@ def alerts(
         incidents = store.incidents(include_resolved=include_resolved, limit=limit)
         mutes = store.mutes()
         pending = store.notifications(pending_only=True)
+        told = {i.id: store.notifications(incident_id=i.id) for i in incidents} if as_json else {}
     if as_json:
         echo_json(
             {
-                "incidents": [dataclasses.asdict(incident) for incident in incidents],
+                "incidents": [
+                    {
+                        **dataclasses.asdict(incident),
+                        "notifications": [_sent(n) for n in told[incident.id]],
+                    }
+                    for incident in incidents
+                ],
                 "mutes": [dataclasses.asdict(mute) for mute in mutes],
                 "undelivered": [_undelivered(n) for n in pending],
             }
@@ -203,6 +212,18 @@ def alerts(
             f"them (last error: {pending[-1].last_error or 'not tried yet'})",
             fg="yellow",
         )
+
+
+def _sent(notification: Notification) -> dict[str, Any]:
+    """One message of an incident's history: what, to whom, and whether it arrived."""
+    return {
+        "kind": notification.kind,
+        "notifier": notification.notifier,
+        "status": notification.status,
+        "created_at": notification.created_at,
+        "sent_at": notification.sent_at,
+        "attempts": notification.attempts,
+    }
 
 
 def _undelivered(notification: Notification) -> dict[str, Any]:
