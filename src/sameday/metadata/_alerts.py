@@ -17,6 +17,9 @@ optionally one subject, until a time.
 The state machine of :func:`observe` (when to open, remind and resolve) lives here rather than in
 ``sameday.monitor`` because it must run inside the transaction that reads the open incidents;
 routing (which notifiers get a finding) is decided above and passed in.
+
+The module is longer than most (about 580 lines) because the three tables, their records and
+the state machine over them are one concept, and one revision (0004): alerting's stored state.
 """
 
 from __future__ import annotations
