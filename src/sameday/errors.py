@@ -18,6 +18,7 @@
      ├── VersionInUse (ValueError)            a snapshot version exists or is live
      ├── StoreUnavailable (ConnectionError)   a backend could not be reached or read
      │    └── EventsUnavailable               events not committed: resend them
+     ├── DeliveryFailed (ConnectionError)     an alert did not reach its receiver: retried later
      ├── EventRejected (ValueError)           a sink refused a record: resending will not help
      ├── NotFound (LookupError)               a named run, snapshot or experiment does not exist
      │    └── UnknownSurface                  a request names a surface that is not applied
@@ -171,6 +172,14 @@ class StoreUnavailable(SamedayError, ConnectionError):
 class EventsUnavailable(StoreUnavailable):
     """Records were not (or not yet) committed: the buffer is full, the sink is down, or a wait
     ran out of time. Nothing acknowledged is lost; the caller should retry the same records."""
+
+
+class DeliveryFailed(SamedayError, ConnectionError):
+    """A notifier's receiver could not be reached, did not answer in time, or refused an alert.
+
+    The message names the notifier and its receiver (scheme and host only) and the reason; it
+    never holds a secret. The alert stays in the outbox and is tried again later.
+    """
 
 
 class EventRejected(SamedayError, ValueError):

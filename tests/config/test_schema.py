@@ -34,7 +34,7 @@ def project_files(root: Path) -> list[Path]:
 
 def test_every_scaffolded_file_is_accepted(project_dir: Path) -> None:
     files = project_files(project_dir)
-    assert len(files) == 8
+    assert len(files) == 9
     for file in files:
         document = yaml.safe_load(file.read_text())
         errors = list(validator(kind_of(file, project_dir)).iter_errors(document))

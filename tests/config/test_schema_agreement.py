@@ -35,6 +35,8 @@ BASES: dict[str, dict[str, Any]] = {
         "arms": [{"name": "a", "result_set": "x"}, {"name": "b", "result_set": "y"}],
     },
     "metric": {"type": "proportion", "event": "click"},
+    "monitor": {},
+    "notifier": {"slack": {"url": "https://hooks.slack.test/x"}},
 }
 
 CANDIDATES: list[Any] = [
@@ -104,6 +106,9 @@ LOADER_ONLY = (
     "fields; a cron expression has five",
     "field; a cron expression has five",
     "unknown timezone",
+    "give exactly one of 'slack', 'webhook' or 'email'",
+    "give both 'username' and 'password' to log in, or neither",
+    "would send the password in clear",
 )
 
 

@@ -31,6 +31,9 @@ TABLES = {
     "applied_objects",
     "bandit_params",
     "live_changes",
+    "alert_incidents",
+    "alert_notifications",
+    "alert_mutes",
 }
 UNREACHABLE = "postgresql+psycopg://sameday:secret@127.0.0.1:1/metadata"
 

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 @click.command("compile")
 @click.argument("pipeline", required=False)
 @click.option(
+    "--monitors",
+    is_flag=True,
+    help="Compile the project's monitors instead: one CronWorkflow per monitor.",
+)
+@click.option(
     "--target",
     type=click.Choice(["argo", "k8s"]),
     default="argo",
@@ -53,6 +58,7 @@ if TYPE_CHECKING:
 @project_option
 def compile_cmd(
     pipeline: str | None,
+    monitors: bool,
     target: str,
     output_dir: Path | None,
     schema_file: Path | None,
@@ -66,7 +72,12 @@ def compile_cmd(
 
     Refuses storage the pods cannot share and secrets that would be written into the manifests,
     and warns about every ${VAR:-default} the manifests fall back to. Deploy with
-    `kubectl apply -f DIR` (or pipe the printed stream to `kubectl apply -f -`).
+
+    With --monitors (and no PIPELINE), compile the monitors instead: one CronWorkflow per
+    monitor, running `sameday monitor run --monitor NAME` on its schedule.
+
+
+    Deploy with `kubectl apply -f DIR` (or pipe the printed stream to `kubectl apply -f -`).
     """
     from sameday.config import load_project
     from sameday.pipeline.argo_cluster import compile_project
@@ -80,17 +91,37 @@ def compile_cmd(
         manifests = compile_k8s(project, allow_local_storage=allow_local_storage)
         _output(manifests, output_dir, as_json=as_json, extra={"target": "k8s"})
         return
-    if pipeline is None:
-        raise click.UsageError("missing PIPELINE: the pipeline to compile for Argo")
+    if pipeline is None and not monitors:
+        raise click.UsageError(
+            "missing PIPELINE: the pipeline to compile for Argo (or --monitors, for the monitors)"
+        )
+    if pipeline is not None and monitors:
+        raise click.UsageError("give a PIPELINE or --monitors, not both")
     project = load_project(project_dir)
-    if pipeline not in project.pipelines:
+    if pipeline is None:
+        from sameday.monitor.run import monitors_of
+        from sameday.pipeline.monitor_argo import compile_monitors
+
+        what = "the monitors"
+        manifests = compile_monitors(
+            monitors_of(project), project.settings.orchestrator.argo, project_name=project.name
+        )
+        fallbacks: list[Fallback] = []
+        storage_env: list[str] = []
+    elif pipeline not in project.pipelines:
         available = ", ".join(sorted(project.pipelines)) or "none"
         raise NotFound(
             f"no pipeline {pipeline!r} in {project.root / 'pipelines'} (available: {available}); "
             "check the name, or add pipelines/<name>.yaml"
         )
-    compiled = compile_project(project, pipeline, allow_local_storage=allow_local_storage)
-    manifests = compiled.manifests
+    else:
+        what = repr(pipeline)
+        compiled = compile_project(project, pipeline, allow_local_storage=allow_local_storage)
+        manifests, fallbacks, storage_env = (
+            compiled.manifests,
+            compiled.fallbacks,
+            compiled.storage_env,
+        )
     if schema_file is not None:
         from sameday.pipeline.argo_schema import load_schema
 
@@ -102,7 +133,7 @@ def compile_cmd(
         ]
         if problems:
             raise PipelineError(
-                f"the {target} manifests of {pipeline!r} do not match {schema_file}:\n"
+                f"the {target} manifests of {what} do not match {schema_file}:\n"
                 + "\n".join(problems),
                 pipeline=pipeline,
             )
@@ -110,8 +141,8 @@ def compile_cmd(
         manifests,
         output_dir,
         as_json=as_json,
-        fallbacks=compiled.fallbacks,
-        extra={"pipeline": pipeline, "storage_env": compiled.storage_env},
+        fallbacks=fallbacks,
+        extra={"pipeline": pipeline, "storage_env": storage_env},
     )
 
 

@@ -1,9 +1,9 @@
 """Find a project, read every file in it, and check it as a whole.
 
 ``load_project`` reads ``sameday.yaml`` and the files under ``pipelines/``, ``results/``,
-``surfaces/``, ``experiments/`` and ``metrics/``, interpolates ``${VAR}``, validates each against
-its model and then checks references between files. Every problem of the run is gathered into one
-``ConfigError`` so a user fixes them all in one pass.
+``surfaces/``, ``experiments/``, ``metrics/``, ``monitors/`` and ``notifiers/``, interpolates
+``${VAR}``, validates each against its model and then checks references between files. Every
+problem of the run is gathered into one ``ConfigError`` so a user fixes them all in one pass.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sameday.config.experiment import Experiment
 from sameday.config.interpolate import interpolate
 from sameday.config.located_yaml import Located, read_yaml, yaml_error_problem
 from sameday.config.metric import Metric
+from sameday.config.monitor import Monitor, NotifierSettings
 from sameday.config.pipeline import Pipeline
 from sameday.config.project import ProjectSettings
 from sameday.config.results import ResultSet
@@ -56,6 +57,8 @@ KINDS: tuple[Kind[Any], ...] = (
     Kind("surface", "surfaces", Surface),
     Kind("experiment", "experiments", Experiment),
     Kind("metric", "metrics", Metric),
+    Kind("monitor", "monitors", Monitor),
+    Kind("notifier", "notifiers", NotifierSettings),
 )
 
 
@@ -70,6 +73,8 @@ class Project:
     surfaces: dict[str, Surface] = field(default_factory=dict)
     experiments: dict[str, Experiment] = field(default_factory=dict)
     metrics: dict[str, Metric] = field(default_factory=dict)
+    monitors: dict[str, Monitor] = field(default_factory=dict)
+    notifiers: dict[str, NotifierSettings] = field(default_factory=dict, repr=False)
     sources: dict[tuple[str, str], Located] = field(default_factory=dict, repr=False)
     broken: set[tuple[str, str]] = field(default_factory=set, repr=False)
     """(kind, file stem) of files that failed to load: references to them are not reported."""
@@ -146,6 +151,8 @@ class Project:
             "surface": self.surfaces,
             "experiment": self.experiments,
             "metric": self.metrics,
+            "monitor": self.monitors,
+            "notifier": self.notifiers,
         }
         return collections[kind]
 

@@ -24,11 +24,24 @@ def check_references(project: Project) -> list[Problem]:
     problems += _check_experiments(project)
     problems += _check_layers(project)
     problems += _check_traffic(project)
+    problems += _check_monitors(project)
     return problems
 
 
-_KIND_WORDS = {"job": "job", "result_set": "result set", "surface": "surface", "metric": "metric"}
-_FOLDERS = {"result_set": "results", "surface": "surfaces", "metric": "metrics", "job": "pipelines"}
+_KIND_WORDS = {
+    "job": "job",
+    "result_set": "result set",
+    "surface": "surface",
+    "metric": "metric",
+    "notifier": "notifier",
+}
+_FOLDERS = {
+    "result_set": "results",
+    "surface": "surfaces",
+    "metric": "metrics",
+    "job": "pipelines",
+    "notifier": "notifiers",
+}
 
 
 def _missing(
@@ -151,6 +164,27 @@ def _check_experiments(project: Project) -> list[Problem]:
                 if metric not in project.metrics:
                     problems += _missing(
                         project, source, ("metrics", group, i), "metric", metric, project.metrics
+                    )
+    return problems
+
+
+def _check_monitors(project: Project) -> list[Problem]:
+    """Every notifier a monitor routes to is declared in ``notifiers/``."""
+    problems: list[Problem] = []
+    for name, monitor in project.monitors.items():
+        if "notify" in project.partial.get(("monitor", name), ()):
+            continue
+        source = project.sources[("monitor", name)]
+        for r, route in enumerate(monitor.notify or []):
+            for i, notifier in enumerate(route.to):
+                if notifier not in project.notifiers:
+                    problems += _missing(
+                        project,
+                        source,
+                        ("notify", r, "to", i),
+                        "notifier",
+                        notifier,
+                        project.notifiers,
                     )
     return problems
 

@@ -1,11 +1,12 @@
-"""The metadata database: pipeline runs, job attempts, snapshots, what was live when, and
-applied objects.
+"""The metadata database: pipeline runs, job attempts, snapshots, what was live when, applied
+objects, and alert incidents with their notifications.
 
 SQLite under ``.sameday/`` by default, PostgreSQL by URL; the same SQLAlchemy models and Alembic
 migrations serve both. Open it with :meth:`MetadataStore.open`; manage its schema with
 :mod:`sameday.metadata.migrate` or ``sameday db``. Alembic is imported only when migrating.
 """
 
+from sameday.metadata._alerts import Incident, Mute, Notification, Observation, Outcome
 from sameday.metadata.ids import new_run_id, new_snapshot_version
 from sameday.metadata.migrate import (
     MigrationOutcome,
@@ -36,10 +37,15 @@ __all__ = [
     "AttemptEntry",
     "AttemptRecord",
     "AttemptStatus",
+    "Incident",
     "LiveAction",
     "LiveChange",
     "MetadataStore",
     "MigrationOutcome",
+    "Mute",
+    "Notification",
+    "Observation",
+    "Outcome",
     "RunRecord",
     "RunStatus",
     "RunTrigger",

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from sameday._closing import Closing
 from sameday.errors import MetadataError
-from sameday.metadata import _applied, _bandits, _history, _runs, _snapshots
+from sameday.metadata import _alerts, _applied, _bandits, _history, _runs, _snapshots
 from sameday.metadata import migrate as migrations
 from sameday.metadata._engine import (
     WRITE,
@@ -372,6 +372,111 @@ class MetadataStore(Closing):
         """
         with self._session(write=True) as session:
             return _bandits.save(session, experiment, params, expected_version, _now())
+
+    # Alerts: incidents, the notification outbox, mutes (see ``_alerts`` for the rules).
+
+    def observe_alerts(
+        self,
+        monitor: str,
+        observations: Sequence[_alerts.Observation],
+        *,
+        complete: Sequence[str] = (),
+        remind_after: timedelta,
+        project: str,
+        now: datetime | None = None,
+    ) -> _alerts.Outcome:
+        """Fold one run of ``monitor`` into its incidents and queue notifications, atomically.
+
+        ``complete`` names the checks that ran to the end: their open incidents on subjects
+        they no longer report are resolved.
+        """
+        with self._session(write=True) as session:
+            return _alerts.observe(
+                session,
+                monitor,
+                observations,
+                complete=complete,
+                remind_after=remind_after,
+                project=project,
+                now=now or _now(),
+            )
+
+    def incidents(
+        self, *, include_resolved: bool = False, limit: int | None = 100
+    ) -> list[_alerts.Incident]:
+        """Open incidents (or all, with ``include_resolved``), newest first."""
+        with self._session() as session:
+            return _alerts.incidents(session, include_resolved=include_resolved, limit=limit)
+
+    def notifications(
+        self,
+        *,
+        incident_id: int | None = None,
+        pending_only: bool = False,
+        limit: int | None = None,
+    ) -> list[_alerts.Notification]:
+        """Queued and sent notifications, oldest first (of one incident, or pending only)."""
+        with self._session() as session:
+            return _alerts.notifications(
+                session, incident_id=incident_id, pending_only=pending_only, limit=limit
+            )
+
+    def claim_notifications(
+        self, *, lease: timedelta, limit: int = 100, now: datetime | None = None
+    ) -> list[_alerts.Notification]:
+        """Take the pending notifications that are due, each leased to this caller for ``lease``."""
+        with self._session(write=True) as session:
+            return _alerts.claim_due(session, now or _now(), lease, limit)
+
+    def finish_notification(
+        self,
+        notification_id: int,
+        *,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> _alerts.Notification:
+        """Record a delivery attempt: sent (no ``error``), or pending again until ``retry_at``."""
+        with self._session(write=True) as session:
+            return _alerts.finish_delivery(
+                session, notification_id, error=error, retry_at=retry_at, now=now or _now()
+            )
+
+    def mute(
+        self,
+        monitor: str,
+        *,
+        until: datetime,
+        subject: str | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+        now: datetime | None = None,
+    ) -> _alerts.Mute:
+        """Hold back notifications of a monitor or check (and ``subject``) until ``until``."""
+        with self._session(write=True) as session:
+            return _alerts.mute(
+                session,
+                monitor,
+                subject,
+                until=until,
+                reason=reason,
+                actor=actor,
+                now=now or _now(),
+            )
+
+    def unmute(
+        self, monitor: str, *, subject: str | None = None, now: datetime | None = None
+    ) -> list[_alerts.Mute]:
+        """End the active mutes set for exactly ``monitor`` and ``subject``; returns them."""
+        with self._session(write=True) as session:
+            return _alerts.unmute(session, monitor, subject, now or _now())
+
+    def mutes(
+        self, *, include_ended: bool = False, now: datetime | None = None
+    ) -> list[_alerts.Mute]:
+        """Active mutes (or every mute ever set), oldest first."""
+        with self._session() as session:
+            return _alerts.mutes(session, now or _now(), include_ended=include_ended)
 
 
 def _schema_revision(engine: sa.Engine) -> str | None:

@@ -73,13 +73,20 @@ class Check(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A notification about an incident: it opened, is still open, or resolved."""
+    """A notification about an incident: it opened, is still open, or resolved.
+
+    ``monitor`` is the monitor that saw it (``finding.monitor`` names the check);
+    ``delivery_id`` identifies this message in the outbox: it stays the same across retries,
+    so a receiver that got it twice can tell.
+    """
 
     kind: Literal["opened", "reminder", "resolved"]
     finding: Finding
     incident_id: int
     opened_at: datetime
     project: str
+    monitor: str
+    delivery_id: int
 
 
 class Notifier(Protocol):

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from sameday.config.loader import Project
 from sameday.config.pipeline import Pipeline
 from sameday.errors import NotFound, PipelineError, PipelineFailed, RunCancelled
+from sameday.monitor.run import run_after
 from sameday.pipeline.isolation import Isolation
 from sameday.pipeline.journal import Journal
 from sameday.pipeline.params import resolve_params
@@ -246,6 +247,7 @@ class Runner:
         )
         message = _summary(scheduler, status)
         self.metadata.finish_run(record.id, status, message)
+        run_after(self.project, self.metadata, "run", name)  # never raises; logs trouble
         self._emit(RunFinished(record.id, status, tuple(scheduler.failed), message))
         if status == "cancelled":
             raise RunCancelled(message, pipeline=name, run_id=record.id, status=status)
