@@ -31,6 +31,7 @@ TABLES = {
     "applied_objects",
     "bandit_params",
     "live_changes",
+    "snapshot_profiles",
 }
 UNREACHABLE = "postgresql+psycopg://sameday:secret@127.0.0.1:1/metadata"
 

@@ -219,3 +219,6 @@ class BanditParamsRow(Base):
     version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     params: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+from sameday.metadata import _profiles  # noqa: E402,F401  (registers snapshot_profiles on Base)

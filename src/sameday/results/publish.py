@@ -26,6 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from sameday.config.loader import Project
@@ -42,8 +43,12 @@ from sameday.results.lifecycle import (
     result_set,
 )
 from sameday.results.pieces import RankedPieces
+from sameday.results.profiling import Profiling, previous
 from sameday.results.read import connect, cursor, read_source
 from sameday.store import Chunk, ServingStore
+
+if TYPE_CHECKING:
+    import duckdb
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(keys_done, keys_total)`` while lists are loaded into the store."""
@@ -65,7 +70,9 @@ class PublishResult:
         unchanged: the lists equal the previous live snapshot's (same content hash): readers
             see no difference, though a new snapshot was recorded (a daily job that found
             nothing new, say).
-        seconds: time spent per phase (read, check, encode, load, total).
+        warnings: drift checks that warned (the snapshot was published; the findings are
+            recorded with its profile).
+        seconds: time spent per phase (read, check, encode, load, profile, total).
     """
 
     result_set: str
@@ -80,6 +87,7 @@ class PublishResult:
     deleted: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     unchanged: bool = False
+    warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -162,7 +170,7 @@ def publish(
     try:
         unranked = read_source(project, declared, source=source, con=con)
         mark = lap("read", started)
-        with ThreadPoolExecutor(3, thread_name_prefix="sameday-publish") as pool:
+        with ThreadPoolExecutor(4, thread_name_prefix="sameday-publish") as pool:
             # the checks that need neither order nor the live snapshot start at once, and run
             # beside everything else up to the end of the load
             unordered = Context(con, unranked.unordered(), declared.checks, project, None)
@@ -170,6 +178,7 @@ def publish(
             scanning = pool.submit(_scans, scan_ctx, "scans", mark, seconds)
             with publish_lock(project, name), open_both(project) as (meta, store):
                 live = live_record(meta, store, name)
+                profiling = Profiling(project, declared, *previous(meta, store, declared, live))
                 failures = run_checks(replace(unordered, live=live), "counts")
                 result = PublishResult(
                     name,
@@ -185,7 +194,10 @@ def publish(
                     rows = unranked.rank()
                     sql_ctx = replace(scan_ctx, con=cursor(con, project), rows=rows)
                     asserting = pool.submit(_scans, sql_ctx, "sql", mark, seconds)
-                    failures = ordered(failures + scanning.result() + asserting.result())
+                    judging = pool.submit(profiling.judge, rows, cursor(con, project), seconds)
+                    failures = ordered(
+                        failures + scanning.result() + asserting.result() + judging.result()
+                    )
                     if failures and not force:
                         raise _refuse(name, failures)
                     content_hash = EncodedLists(rows, con).content_hash()
@@ -196,6 +208,7 @@ def publish(
                         content_hash=content_hash,
                         forced=[f.check for f in failures],
                         unchanged=live is not None and live.content_hash == content_hash,
+                        warnings=profiling.warnings,
                         seconds=seconds,
                     )
                 version = new_snapshot_version(name)
@@ -203,12 +216,15 @@ def publish(
                 pool.submit(pieces.produce)
                 sql_ctx = replace(scan_ctx, con=cursor(con, project))
                 asserting = pool.submit(_assertions_when_ranked, pieces, sql_ctx, mark, seconds)
+                judging = pool.submit(
+                    _judge_when_ranked, pieces, profiling, cursor(con, project), seconds
+                )
                 failures = _load_checked(
                     store,
                     name,
                     version,
                     pieces,
-                    [scanning, asserting],
+                    [scanning, asserting, judging],
                     counts=failures,
                     force=force,
                     progress=progress,
@@ -229,6 +245,7 @@ def publish(
                 )
                 store.set_live(name, version)
                 meta.set_live(name, version, action="publish", reason=reason)
+                profiling.record(meta, version)
                 mark = lap("load", mark)
                 deleted = apply_retention(meta, store, name, declared.retention)
     finally:
@@ -242,6 +259,7 @@ def publish(
         deleted=deleted,
         repaired=repaired,
         unchanged=live is not None and live.content_hash == content_hash,
+        warnings=profiling.warnings,
         seconds=seconds,
     )
 
@@ -271,6 +289,22 @@ def _assertions_when_ranked(
         ctx.con.close()
         return []
     return _scans(replace(ctx, rows=rows), "sql", since, seconds)
+
+
+def _judge_when_ranked(
+    pieces: RankedPieces,
+    profiling: Profiling,
+    con: duckdb.DuckDBPyConnection,
+    seconds: dict[str, float],
+) -> list[CheckFailure]:
+    """The drift gates' failures, once ``pieces`` has ranked the last range (the profile reads
+    each key's top items); closes ``con``, a connection of the thread's own."""
+    try:
+        rows = pieces.rows.result()
+    except BaseException:
+        con.close()
+        raise
+    return profiling.judge(rows, con, seconds)
 
 
 def _load_checked(
