@@ -78,7 +78,7 @@ class Distributions(StrictModel):
     wasserstein: float | None = Field(
         0.5,
         ge=0,
-        description="Wasserstein distance divided by the history's standard deviation.",
+        description="Wasserstein distance divided by the history's spread (IQR / 1.349).",
     )
     js: float | None = Field(
         0.1,

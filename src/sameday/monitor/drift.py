@@ -9,7 +9,7 @@ p-value (on a million rows everything is "significant"):
 - **Distribution drift** of the scores and the list lengths against the element-wise median of
   the history's quantile functions (a quantile function again: the median is monotone), by the
   population stability index over the deciles of both (written here), the Kolmogorov-Smirnov
-  statistic and the Wasserstein distance divided by the reference's standard deviation (both
+  statistic and the Wasserstein distance divided by the reference's spread (both
   from scipy, over the 101 percentiles, which stand for the distributions as equally weighted
   points); and of the items' shares of all recommendations (a categorical distribution) by the
   Jensen-Shannon divergence in bits (written here), against the history's mean shares.
@@ -47,13 +47,16 @@ _DISTRIBUTIONS = {"scores": "scores", "list_lengths": "list_length"}
 def psi(reference: Sequence[float], current: Sequence[float]) -> float:
     """Population stability index of two distributions given by their 101 percentiles.
 
-    Bins are cut at the deciles of both (a point mass in one would otherwise leave a single
-    bin); each bin's share comes from the two quantile functions, floored at ``EPSILON``.
+    Bins are cut at the reference's deciles, as usual; where those tie (a point mass, such as
+    lists all of one length) the current deciles are added, or a whole change of the mass could
+    fall in one bin. Each bin's share comes from the two quantile functions, floored at
+    ``EPSILON``.
     ``PSI = sum((a - e) * ln(a / e))``: below 0.1 little change, above 0.25 a large one.
     """
     ref, cur = np.asarray(reference, dtype=float), np.asarray(current, dtype=float)
-    deciles = np.concatenate([ref[10:100:10], cur[10:100:10]])
-    edges = np.unique(deciles)
+    edges = np.unique(ref[10:100:10])
+    if len(edges) < 9:
+        edges = np.unique(np.concatenate([edges, cur[10:100:10]]))
     expected = np.maximum(np.diff(_cdf(ref, edges), prepend=0.0, append=1.0), EPSILON)
     actual = np.maximum(np.diff(_cdf(cur, edges), prepend=0.0, append=1.0), EPSILON)
     return float(((actual - expected) * np.log(actual / expected)).sum())
@@ -75,12 +78,15 @@ def ks(reference: Sequence[float], current: Sequence[float]) -> float:
 
 def wasserstein(reference: Sequence[float], current: Sequence[float]) -> float:
     """The Wasserstein distance of two distributions given by their percentiles (scipy),
-    divided by the reference's standard deviation (its mean's size if it has none), so
-    0.5 means "moved by half a spread" whatever the scale of the scores."""
+    divided by the reference's spread, so 0.5 means "moved by half a spread" whatever the
+    scale of the scores. The spread is the interquartile range / 1.349 (a normal
+    distribution's standard deviation; the extreme percentiles would inflate a plain standard
+    deviation), else the standard deviation, else the mean's size, else 1."""
     from scipy.stats import wasserstein_distance
 
     ref = np.asarray(reference, dtype=float)
-    scale = float(ref.std()) or abs(float(ref.mean())) or 1.0
+    iqr = float(ref[75] - ref[25]) / 1.349 if len(ref) == 101 else 0.0
+    scale = iqr or float(ref.std()) or abs(float(ref.mean())) or 1.0
     return float(wasserstein_distance(ref, current)) / scale
 
 
