@@ -31,6 +31,7 @@ from sameday.events._columns import (
     EXPOSURE_COLUMNS,
     OUTCOME_COLUMNS,
     Dialect,
+    exposure_counts_query,
     exposure_from_row,
     exposure_rows,
     exposures_query,
@@ -39,7 +40,7 @@ from sameday.events._columns import (
     outcomes_query,
 )
 from sameday.events.records import Exposure, Outcome
-from sameday.events.sink import EventSink
+from sameday.events.sink import ArmCount, EventSink
 
 _DIALECT = Dialect("%s", json_cast="::text", collate=' COLLATE "C"')
 """JSON columns are ``jsonb`` (read back as text); ids order bytewise, as in SQLite."""
@@ -198,6 +199,13 @@ class PostgresSink(EventSink):
         """Stored exposures, oldest first (see :class:`EventSink` for the filters)."""
         for row in self._read(*exposures_query(_DIALECT, experiment, since, until)):
             yield exposure_from_row(row)
+
+    def count_exposures(
+        self, experiment: str, *, since: float | None = None, until: float | None = None
+    ) -> dict[str, ArmCount]:
+        """Exposures and units per arm, counted in SQL (see :meth:`EventSink.count_exposures`)."""
+        query = exposure_counts_query(_DIALECT, experiment, since, until)
+        return {arm or "": ArmCount(int(n), int(u)) for arm, n, u in self._read(*query)}
 
     def read_outcomes(
         self,

@@ -33,6 +33,7 @@ from sameday.events._columns import (
     EXPOSURE_COLUMNS,
     OUTCOME_COLUMNS,
     Dialect,
+    exposure_counts_query,
     exposure_from_row,
     exposure_rows,
     exposures_query,
@@ -41,7 +42,7 @@ from sameday.events._columns import (
     outcomes_query,
 )
 from sameday.events.records import Exposure, Outcome
-from sameday.events.sink import EventSink
+from sameday.events.sink import ArmCount, EventSink
 
 _DIALECT = Dialect("?")
 """JSON columns are stored as text, and text compares bytewise: no casts, no collation."""
@@ -231,6 +232,13 @@ class SQLiteSink(EventSink):
         """Stored exposures, oldest first (see :class:`EventSink` for the filters)."""
         for row in self._read(*exposures_query(_DIALECT, experiment, since, until)):
             yield exposure_from_row(row)
+
+    def count_exposures(
+        self, experiment: str, *, since: float | None = None, until: float | None = None
+    ) -> dict[str, ArmCount]:
+        """Exposures and units per arm, counted in SQL (see :meth:`EventSink.count_exposures`)."""
+        query = exposure_counts_query(_DIALECT, experiment, since, until)
+        return {arm or "": ArmCount(int(n), int(u)) for arm, n, u in self._read(*query)}
 
     def read_outcomes(
         self,
