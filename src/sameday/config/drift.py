@@ -1,4 +1,4 @@
-"""Drift gates of a result set: how a new snapshot's profile may differ from its history.
+"""Drift gates of a result set, and freshness: how snapshots and runs may differ from history.
 
 Every publish records a profile of the snapshot (rows, keys, list lengths, items, scores,
 overlap with the snapshot before; :mod:`sameday.monitor.profile`). These settings say which
@@ -8,6 +8,8 @@ a Kolmogorov-Smirnov distance), never p-values: on a snapshot of a million rows 
 is "significant", and a gate that fires on every publish is a gate people switch off.
 
 Used as ``drift:`` in ``results/*.yaml`` (and, once monitor files exist, as their defaults).
+:class:`Freshness` holds the settings of the freshness checks (deadlines and ``max_age`` are
+declared on pipelines and result sets; these say how run durations and late runs are judged).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from sameday.config._base import StrictModel
+from sameday.config._base import Duration, StrictModel
 
 Action = Literal["block", "warn", "off"]
 """``block`` refuses the publish (nothing changes), ``warn`` publishes and records the finding,
@@ -125,3 +127,26 @@ class Drift(StrictModel):
             if name == check:
                 return action
         return self.action
+
+
+class Freshness(StrictModel):
+    """How the freshness checks judge run durations and scheduled runs."""
+
+    duration_history: int = Field(
+        20, ge=2, le=500, description="Finished runs of a pipeline its last run is compared with."
+    )
+    duration_min_history: int = Field(
+        5, ge=2, le=500, description="Finished runs needed before durations are judged."
+    )
+    duration_limit: float = Field(
+        5.0,
+        gt=0,
+        description="Largest robust z-score of a run's duration: its distance from the median "
+        "of the history in units of 1.4826 x the median absolute deviation (at least a tenth "
+        "of the median, and a second).",
+    )
+    late_after: Duration = Field(
+        900.0,
+        description="How long after its scheduled time a run may not have started before the "
+        "pipeline counts as late.",
+    )
