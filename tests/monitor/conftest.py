@@ -33,16 +33,24 @@ def meta(metadata_url: str) -> Iterator[MetadataStore]:
 
 @pytest.fixture
 def project(project_dir: Path, metadata_url: str) -> Edit:
-    """``project(pipeline={...}, popular={...})``: the scaffolded project on the metadata
-    database, with fields added to the ``daily`` pipeline and the ``popular`` result set."""
+    """``project(pipeline={...}, popular={...}, experiment={...})``: the scaffolded project on
+    the metadata database, with fields added to the ``daily`` pipeline, the ``popular`` result
+    set and the ``home-personal`` experiment."""
 
     def edit(
-        *, pipeline: dict[str, Any] | None = None, popular: dict[str, Any] | None = None
+        *,
+        pipeline: dict[str, Any] | None = None,
+        popular: dict[str, Any] | None = None,
+        experiment: dict[str, Any] | None = None,
     ) -> Project:
         settings = yaml.safe_load((project_dir / "sameday.yaml").read_text())
         settings.setdefault("storage", {})["metadata"] = metadata_url
         (project_dir / "sameday.yaml").write_text(yaml.safe_dump(settings))
-        for path, extra in (("pipelines/daily.yaml", pipeline), ("results/popular.yaml", popular)):
+        for path, extra in (
+            ("pipelines/daily.yaml", pipeline),
+            ("results/popular.yaml", popular),
+            ("experiments/home-personal.yaml", experiment),
+        ):
             if extra:
                 data = yaml.safe_load((project_dir / path).read_text())
                 (project_dir / path).write_text(yaml.safe_dump(data | extra))
@@ -78,13 +86,26 @@ def run(
 
 
 def live_snapshot(
-    meta: MetadataStore, url: str, name: str, version: str, published: datetime
+    meta: MetadataStore,
+    url: str,
+    name: str,
+    version: str,
+    published: datetime,
+    rows: int = 10,
+    keys: int = 2,
 ) -> None:
     """A live snapshot of result set ``name`` published at ``published``."""
     meta.create_snapshot(
-        name, version, content_hash="h", rows=10, keys=2, schema={}, source="s", run_id=None,
+        name,
+        version,
+        content_hash="h",
+        rows=rows,
+        keys=keys,
+        schema={},
+        source="s",
+        run_id=None,
         store_url="sqlite://",
-    )  # fmt: skip
+    )
     meta.set_live(name, version)
     at(
         url,

@@ -22,6 +22,7 @@ from sameday.cli import (
     report,
     results,
     serve,
+    status,
 )
 from sameday.cli import compile as compile_cli
 from sameday.cli import demo as demo_cli
@@ -72,6 +73,7 @@ for _module in (
     ope,
     power,
     demo_cli,
+    status,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -184,11 +184,12 @@ class MaxAge:
                     self.name,
                     name,
                     "fail" if stale else "ok",
-                    f"result set {name}: live snapshot {live.version} is {_age(age)} old"
+                    f"result set {name}: live snapshot {live.version} is {age_text(age)} old"
                     + (
-                        f", more than the {_age(limit)} allowed: run the pipeline that publishes it"
+                        f", more than the {age_text(limit)} allowed: run the pipeline that "
+                        "publishes it"
                         if stale
-                        else f" (at most {_age(limit)})"
+                        else f" (at most {age_text(limit)})"
                     ),
                     "critical" if stale else "info",
                     evidence,
@@ -251,8 +252,8 @@ class RunDurations:
         }
         verb = "has been running for" if running else "took"
         summary = (
-            f"pipeline {pipeline}: run {last.id} {verb} {_age(duration)}, against a median of "
-            f"{_age(found.median)} over {found.history} runs (z {found.z:+.1f}"
+            f"pipeline {pipeline}: run {last.id} {verb} {age_text(duration)}, against a median of "
+            f"{age_text(found.median)} over {found.history} runs (z {found.z:+.1f}"
         )
         summary += f", beyond ±{limit:g})" if outside else ")"
         return Finding(
@@ -265,7 +266,7 @@ class RunDurations:
         )
 
 
-def _age(seconds: float) -> str:
+def age_text(seconds: float) -> str:
     """``seconds`` as a short text: 45s, 12m, 3.5h, 2.0d."""
     if seconds < 120:
         return f"{seconds:.0f}s"
