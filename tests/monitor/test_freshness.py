@@ -14,6 +14,7 @@ from sameday.monitor.freshness import (
     Deadlines,
     MaxAge,
     RunDurations,
+    builtin_checks,
     deadlines,
     duration_outlier,
     schedule_times,
@@ -144,3 +145,14 @@ def test_schedule_times_are_read_in_the_pipeline_timezone(project: Edit) -> None
     daily = project(pipeline=DEADLINE).pipelines["daily"]
     before, after = schedule_times(daily, paris(10, 7).astimezone(UTC)) or (None, None)
     assert before == paris(10, 3) and after == paris(11, 3)
+
+
+def test_the_registry_gets_every_freshness_check(project: Edit) -> None:
+    class Monitor:  # what a monitor file's model holds
+        freshness = Freshness(duration_limit=3.0)
+
+    checks = builtin_checks(project(), Monitor())
+    assert [c.name for c in checks] == [
+        "freshness.deadline", "freshness.max_age", "freshness.duration",
+    ]  # fmt: skip
+    assert checks[2].settings.duration_limit == 3.0  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,6 +11,8 @@ from conftest import MakeProject, rows
 from sameday.config import Project
 from sameday.errors import ResultCheckFailed
 from sameday.metadata import MetadataStore
+from sameday.monitor.check import Context
+from sameday.monitor.drift import builtin_checks
 from sameday.results import publish, snapshots
 from sameday.store import open_store
 
@@ -103,6 +106,15 @@ def test_a_warning_drift_check_publishes_and_records_the_finding(
     assert [w.split(":")[0] for w in result.warnings] == ["recs keys"]
     keys = finding(shrunk, "drift.keys")
     assert keys["status"] == "warn" and keys["evidence"]["observed"] == 8
+    with MetadataStore.open(metadata) as meta:  # the warning becomes an alert's finding
+        (check,) = builtin_checks(shrunk)
+        seen = check.evaluate(Context(shrunk, meta, datetime.now(UTC)))
+    assert {f.monitor: f.status for f in seen} == {
+        "drift.keys": "warn",
+        "drift.scores": "ok",
+        "drift.list_lengths": "ok",
+    }
+    assert {f.evidence["version"] for f in seen} == {result.version}
 
 
 def test_similar_snapshots_pass_every_drift_check(make_project: MakeProject, metadata: str) -> None:

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from sameday.config.drift import Drift
-from sameday.monitor.check import Finding, Severity, Status
+from sameday.config.loader import Project
+from sameday.monitor.check import Check, Context, Finding, Severity, Status
 
 EPSILON = 1e-4
 """Floor of a bin's share in PSI, so an empty bin costs a large but finite amount."""
@@ -324,3 +326,37 @@ def _overlap(result_set: str, profile: Mapping[str, Any], settings: Drift) -> Fi
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:.4g}"
+
+
+@dataclass
+class LiveDrift:
+    """What the drift checks said about each result set's live snapshot when it was published
+    (recorded with its profile), so a warning becomes an alert and resolves when a snapshot
+    without it goes live."""
+
+    name: str = "drift"
+
+    def evaluate(self, context: Context) -> list[Finding]:
+        """The recorded findings of every live snapshot that has a profile."""
+        findings = []
+        for name in sorted(context.project.result_sets):
+            live = context.metadata.live_snapshot(name)
+            record = context.metadata.profile(live.version) if live else None
+            for found in record.findings if record else []:
+                findings.append(
+                    Finding(
+                        str(found["monitor"]),
+                        str(found["subject"]),
+                        found["status"],
+                        str(found["summary"]),
+                        found["severity"],
+                        {**found["evidence"], "version": record.version} if record else {},
+                    )
+                )
+        return findings
+
+
+def builtin_checks(project: Project, monitor: object = None) -> list[Check]:
+    """The drift check of a project, for the monitor registry (``drift``); its settings live
+    on each result set (``drift:``), so ``monitor`` adds none."""
+    return [LiveDrift()]

@@ -24,9 +24,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from sameday.config.drift import Freshness
+from sameday.config.loader import Project
 from sameday.config.pipeline import Pipeline
 from sameday.metadata.records import RunRecord
-from sameday.monitor.check import Context, Finding
+from sameday.monitor.check import Check, Context, Finding
 
 MAD_TO_SD = 1.4826
 """Scales a median absolute deviation to a normal distribution's standard deviation."""
@@ -89,7 +90,7 @@ def _when(moment: datetime | None, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Deadlines:
     """Each pipeline with a ``deadline`` had a run succeed by it."""
 
@@ -148,7 +149,7 @@ class Deadlines:
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class MaxAge:
     """Each result set with a ``max_age`` has a live snapshot at most that old."""
 
@@ -198,7 +199,7 @@ class MaxAge:
         return findings
 
 
-@dataclass(frozen=True)
+@dataclass
 class RunDurations:
     """The last run of each pipeline took about as long as its runs usually do."""
 
@@ -275,3 +276,17 @@ def age_text(seconds: float) -> str:
     if seconds < 172800:
         return f"{seconds / 3600:.1f}h"
     return f"{seconds / 86400:.1f}d"
+
+
+def builtin_checks(project: Project, monitor: object = None) -> list[Check]:
+    """The freshness checks of a project, for the monitor registry (``freshness``).
+
+    ``monitor`` is the monitor file's model; its ``freshness`` section, when it has one, holds
+    the :class:`~sameday.config.drift.Freshness` settings (the defaults otherwise).
+    """
+    settings = getattr(monitor, "freshness", None)
+    return [
+        Deadlines(),
+        MaxAge(),
+        RunDurations(settings if isinstance(settings, Freshness) else Freshness()),
+    ]
