@@ -61,6 +61,8 @@ def test_concentration_matches_the_mean_difference_formula() -> None:
     top3 = np.sort(counts)[-3:].sum() / counts.sum()  # 1% of 300 items
     assert share == pytest.approx(top3)
     assert concentration(np.full(50, 7, dtype=np.int64))[1] == pytest.approx(0.0, abs=1e-12)
+    tied = np.array([5, 5, 5] + [1] * 197, dtype=np.int64)  # the top 1% (2 items) splits a tie
+    assert concentration(tied)[0] == pytest.approx(10 / 212)
 
 
 def test_the_sample_is_the_keys_with_the_smallest_hashes() -> None:
