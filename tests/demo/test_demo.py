@@ -65,6 +65,7 @@ def test_small_demo_reaches_the_truth(tmp_path: Path) -> None:
     assert experiments["home-als"]["exposures_day"] > 0
     assert experiments["home-als"]["srm"] in ("ok", "mismatch")
     assert experiments["home-als-vs-knn"]["srm"] == "n/a"
+    assert experiments["home-als-vs-knn"]["units"] == interleaving.units
 
 
 def test_demo_refuses_a_folder_in_use(tmp_path: Path, runner: CliRunner) -> None:

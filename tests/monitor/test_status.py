@@ -83,6 +83,7 @@ def test_the_board_shows_runs_snapshots_and_traffic(
     (experiment,) = board.experiments
     assert (experiment.exposures_hour, experiment.exposures_day) == (5, 65)
     assert [(a.name, a.units) for a in experiment.arms] == [("control", 35), ("personal", 30)]
+    assert experiment.units == 65
     chi2 = 2 * (35 - 32.5) ** 2 / 32.5  # one degree of freedom: P(X > chi2) = erfc(sqrt(chi2 / 2))
     assert experiment.srm == "ok" and experiment.srm_p == pytest.approx(
         math.erfc(math.sqrt(chi2 / 2))

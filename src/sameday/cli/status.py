@@ -96,7 +96,11 @@ def render(console: Console, found: Status) -> None:
     for header in ("experiment", "design", "last hour", "last day", "units per arm", "ratio"):
         experiments.add_column(header, overflow="fold")
     for e in found.experiments:
-        units = ", ".join(f"{a.name} {a.units:,} ({a.weight:.0%})" for a in e.arms)
+        units = (
+            ", ".join(f"{a.name} {a.units:,} ({a.weight:.0%})" for a in e.arms)
+            if e.design == "ab"
+            else f"{e.units:,} ({e.design}: " + ", ".join(a.name for a in e.arms) + ")"
+        )
         ratio = e.srm if e.srm_p is None else f"{e.srm} (p {e.srm_p:.3g})"
         colour = {"mismatch": "red", "ok": "green"}.get(e.srm, "white")
         experiments.add_row(

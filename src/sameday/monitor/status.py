@@ -92,13 +92,15 @@ class ArmStatus:
 @dataclass(frozen=True)
 class ExperimentStatus:
     """A running experiment's traffic and sample-ratio state (``ok``, ``mismatch``,
-    ``too few units`` or ``n/a``)."""
+    ``too few units`` or ``n/a``). ``units`` counts every unit exposed; the arms' counts are
+    those of A/B tests (an interleaved list belongs to no one arm: they stay 0)."""
 
     name: str
     design: str
     surface: str
     exposures_hour: int
     exposures_day: int
+    units: int
     arms: list[ArmStatus]
     srm: str
     srm_p: float | None
@@ -270,6 +272,7 @@ def experiment_status(
         experiment.surface,
         sum(c.exposures for c in hour.values()),
         sum(c.exposures for c in day.values()),
+        sum(c.units for c in every.values()),
         arms,
         srm,
         p,
