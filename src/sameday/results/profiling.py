@@ -2,10 +2,11 @@
 
 Before the new snapshot is loaded, :func:`previous` reads what it is compared with: the
 profiles of the result set's last snapshots (metadata) and the live snapshot's lists of its
-sampled keys (the serving store; read now, before the store is busy loading). Then, once the
-rows are ranked, :meth:`Profiling.judge` computes the profile (:mod:`sameday.monitor.profile`)
-and runs the drift checks (:mod:`sameday.monitor.drift`) in a thread beside the load, like the
-scan checks: a check that blocks becomes a :class:`CheckFailure` named ``drift:<check>``, which
+sampled keys (the serving store; read now, before the store is busy loading). Then
+:meth:`Profiling.judge` computes the profile (:mod:`sameday.monitor.profile`) from the rows as
+read, ranking only the keys the overlap compares, and runs the drift checks
+(:mod:`sameday.monitor.drift`) in a thread beside the ranking and the load, like the scan
+checks: a check that blocks becomes a :class:`CheckFailure` named ``drift:<check>``, which
 refuses the publish exactly as a failed quality check does (and ``--force`` skips it); a check
 that warns lets it through, and its finding is recorded with the profile and reported.
 """
@@ -23,9 +24,9 @@ from sameday.errors import NotFound, SamedayError
 from sameday.metadata import MetadataStore, SnapshotRecord
 from sameday.monitor.check import Finding
 from sameday.monitor.drift import evaluate
-from sameday.monitor.profile import Previous, profile_lists
+from sameday.monitor.profile import TOP, Previous, profile_lists
 from sameday.results.checks import CheckFailure, failed
-from sameday.results.read import Rows, file_sql, quote
+from sameday.results.read import Unranked, file_sql, quote
 from sameday.store import ServingStore
 
 
@@ -68,20 +69,22 @@ class Profiling:
     profile: dict[str, Any] | None = None
     findings: list[Finding] = field(default_factory=list)
 
-    def judge(self, rows: Rows, con: Any, seconds: dict[str, float]) -> list[CheckFailure]:
+    def judge(self, rows: Unranked, con: Any, seconds: dict[str, float]) -> list[CheckFailure]:
         """Profile ``rows``, run the drift checks, and return the failures of those that block.
 
         Closes ``con`` (a DuckDB connection of the calling thread's own).
         """
         started = time.perf_counter()
+        unordered = rows.unordered()
         try:
             self.profile = profile_lists(
                 con,
-                rows.table,
-                rows.starts,
-                rows.item_hashes,
+                unordered.table,
+                unordered.starts,
+                unordered.item_hashes,
                 previous=self.before,
                 catalogue=self._catalogue(con),
+                top=lambda key: rows.rank(key, key + 1).table.column("item")[:TOP].to_pylist(),
             )
         finally:
             con.close()

@@ -8,6 +8,8 @@ encoding, a range of keys at a time, in another (:mod:`sameday.results.pieces`);
 each range into the serving store under a fresh version, as soon as it is encoded. The SQL
 assertions, which may read ``rank``, run once the last range is ranked. The load cannot commit
 before every check has passed: a failure abandons it, and the store is left as it was.
+A fourth thread profiles the rows and runs the drift gates against the result set's history
+(:mod:`sameday.results.profiling`); a gate that blocks refuses the load like a failed check.
 The version is then recorded in the metadata database and made live with one pointer swap;
 :mod:`sameday.results.lifecycle` explains the order and why a publish killed at any point
 leaves the previous snapshot live and the next publish able to clean up.
@@ -26,7 +28,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from sameday.config.loader import Project
@@ -46,9 +47,6 @@ from sameday.results.pieces import RankedPieces
 from sameday.results.profiling import Profiling, previous
 from sameday.results.read import connect, cursor, read_source
 from sameday.store import Chunk, ServingStore
-
-if TYPE_CHECKING:
-    import duckdb
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(keys_done, keys_total)`` while lists are loaded into the store."""
@@ -179,6 +177,7 @@ def publish(
             with publish_lock(project, name), open_both(project) as (meta, store):
                 live = live_record(meta, store, name)
                 profiling = Profiling(project, declared, *previous(meta, store, declared, live))
+                judging = pool.submit(profiling.judge, unranked, cursor(con, project), seconds)
                 failures = run_checks(replace(unordered, live=live), "counts")
                 result = PublishResult(
                     name,
@@ -194,7 +193,6 @@ def publish(
                     rows = unranked.rank()
                     sql_ctx = replace(scan_ctx, con=cursor(con, project), rows=rows)
                     asserting = pool.submit(_scans, sql_ctx, "sql", mark, seconds)
-                    judging = pool.submit(profiling.judge, rows, cursor(con, project), seconds)
                     failures = ordered(
                         failures + scanning.result() + asserting.result() + judging.result()
                     )
@@ -216,9 +214,6 @@ def publish(
                 pool.submit(pieces.produce)
                 sql_ctx = replace(scan_ctx, con=cursor(con, project))
                 asserting = pool.submit(_assertions_when_ranked, pieces, sql_ctx, mark, seconds)
-                judging = pool.submit(
-                    _judge_when_ranked, pieces, profiling, cursor(con, project), seconds
-                )
                 failures = _load_checked(
                     store,
                     name,
@@ -289,22 +284,6 @@ def _assertions_when_ranked(
         ctx.con.close()
         return []
     return _scans(replace(ctx, rows=rows), "sql", since, seconds)
-
-
-def _judge_when_ranked(
-    pieces: RankedPieces,
-    profiling: Profiling,
-    con: duckdb.DuckDBPyConnection,
-    seconds: dict[str, float],
-) -> list[CheckFailure]:
-    """The drift gates' failures, once ``pieces`` has ranked the last range (the profile reads
-    each key's top items); closes ``con``, a connection of the thread's own."""
-    try:
-        rows = pieces.rows.result()
-    except BaseException:
-        con.close()
-        raise
-    return profiling.judge(rows, con, seconds)
 
 
 def _load_checked(
