@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from sameday.cli import main
-from sameday.cli.demo import RichObserver, _summary
+from sameday.cli.demo import RichObserver, _status, _summary
 from sameday.demo import DemoResult, DemoSettings
 from sameday.sim import quickstart
 from sameday.sim.grading import Grade
@@ -128,3 +128,11 @@ def test_the_summary_grades_each_test_and_never_prints_nan(tmp_path: Path) -> No
     _summary(Console(file=wrong, width=200), result_with(tmp_path, low=math.nan, grade="wrong"), 1)
     assert "wrong" in wrong.getvalue() and "+12.0% [-, +20.0%]" in wrong.getvalue()
     assert "nan" not in wrong.getvalue().lower()
+
+
+def test_the_demo_ends_with_the_status_board(project_dir: Path) -> None:
+    out = io.StringIO()
+    _status(Console(file=out, width=120), project_dir)
+    text = out.getvalue()
+    assert f"$ sameday status --project {project_dir}" in text
+    assert "Pipelines" in text and "Result sets" in text and "No open alerts." in text

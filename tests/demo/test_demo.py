@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from sameday.cli import main
 from sameday.cli.demo import demo
 from sameday.demo import DemoSettings, prepare_folder, run_demo
 from sameday.errors import DemoError
@@ -51,6 +52,20 @@ def test_small_demo_reaches_the_truth(tmp_path: Path) -> None:
         assert path.read_text(encoding="utf-8").lower().startswith("<!doctype html>")
     offline = json.loads((result.folder / "out" / "offline.json").read_text())
     assert offline["k"] == 10
+    board = CliRunner().invoke(main, ["status", "--json", "--project", str(result.folder)])
+    assert board.exit_code == 0, board.output
+    found = json.loads(board.output)
+    (pipeline,) = found["pipelines"]
+    assert (pipeline["name"], pipeline["state"]) == ("quickstart", "succeeded")
+    assert {r["name"]: r["keys"] > 0 for r in found["result_sets"]} == dict.fromkeys(
+        ("als", "itemknn", "popular"), True
+    )
+    experiments = {e["name"]: e for e in found["experiments"]}
+    assert set(experiments) == {"home-als", "home-als-vs-knn"}
+    assert experiments["home-als"]["exposures_day"] > 0
+    assert experiments["home-als"]["srm"] in ("ok", "mismatch")
+    assert experiments["home-als-vs-knn"]["srm"] == "n/a"
+    assert experiments["home-als-vs-knn"]["units"] == interleaving.units
 
 
 def test_demo_refuses_a_folder_in_use(tmp_path: Path, runner: CliRunner) -> None:

@@ -34,6 +34,7 @@ TABLES = {
     "alert_incidents",
     "alert_notifications",
     "alert_mutes",
+    "snapshot_profiles",
 }
 UNREACHABLE = "postgresql+psycopg://sameday:secret@127.0.0.1:1/metadata"
 

@@ -122,7 +122,9 @@ def test_without_monitor_files_the_default_monitor_runs_every_check(
     fail_daily(metadata)
     report = run_monitors(project, metadata)
     assert [run.monitor for run in report.monitors] == ["default"]
-    assert [f.monitor for f in report.findings] == ["runs"]
+    # every built-in check ran: the failed run, and the durations of a pipeline with one run
+    assert [f.monitor for f in report.findings] == ["runs", "freshness.duration"]
+    assert report.findings[1].status == "learning"
     (incident,) = metadata.incidents()
     assert incident.monitor == "default" and metadata.notifications() == []  # no notifier
 

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from conftest import MakeProject
+from conftest import MakeProject, rows
 from sameday.cli.results import publish, rollback, snapshots
 
 
@@ -105,3 +105,22 @@ def test_rollback_to_a_unique_prefix(runner: CliRunner, make_project: MakeProjec
         result = runner.invoke(rollback, ["recs", "--to", prefix, "--json", *where])
         assert result.exit_code == 0, result.output
         assert json.loads(result.output)["version"] == version
+
+
+def test_publish_prints_drift_warnings_and_blocks(
+    runner: CliRunner, make_project: MakeProject
+) -> None:
+    drift = {"history": 2, "min_history": 1, "changes": {"rows": None, "items": None}}
+    project = make_project(drift=drift, checks={"max_key_coverage_drop": None})
+    where = ["--project", str(project.root)]
+    assert runner.invoke(publish, ["recs", *where]).exit_code == 0
+    make_project(drift=drift, records=rows(keys=5), checks={"max_key_coverage_drop": None})
+    warned = runner.invoke(publish, ["recs", *where])
+    assert warned.exit_code == 0, warned.output
+    assert "Drift warning: recs keys: 5 against a median of 20" in warned.output
+    make_project(drift=drift | {"actions": {"keys": "block"}}, records=rows(keys=20))
+    # 20 keys against the median of 20 and 5 (12.5): +60%, past the ±50% allowed
+    blocked = runner.invoke(publish, ["recs", *where])
+    assert blocked.exit_code != 0
+    message = str(blocked.exception)
+    assert "drift:keys" in message and "+60.0%" in message and "--force" in message

@@ -23,6 +23,7 @@ from sameday.cli import (
     report,
     results,
     serve,
+    status,
 )
 from sameday.cli import compile as compile_cli
 from sameday.cli import demo as demo_cli
@@ -74,6 +75,7 @@ for _module in (
     power,
     demo_cli,
     monitor,
+    status,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -82,8 +82,8 @@ def demo(users: int, seed: int, folder: Path | None, click_model: str) -> None:
     """Run the quickstart: pipeline, publish, serve simulated users, A/B and interleaving reports.
 
     Every step is the real command (`sameday run`, `apply`, `serve`); the users' clicks follow a
-    click model whose exact effects are known, so the summary grades each verdict. Example:
-    `sameday demo --users 3000 --dir /tmp/qs`.
+    click model whose exact effects are known, so the summary grades each verdict; it ends with
+    `sameday status`. Example: `sameday demo --users 3000 --dir /tmp/qs`.
     """
     from sameday.demo import DemoSettings, run_demo
 
@@ -101,6 +101,19 @@ def demo(users: int, seed: int, folder: Path | None, click_model: str) -> None:
         result = run_demo(DemoSettings(users, seed, folder, click_model), observer)
         observer.close()
     _summary(console, result, time.perf_counter() - started)
+    _status(console, result.folder)
+
+
+def _status(console: Console, folder: Path) -> None:
+    """End as ``sameday status`` would: the health of the project the demo left behind."""
+    from datetime import UTC, datetime
+
+    from sameday.cli.status import render
+    from sameday.config import load_project
+    from sameday.monitor.status import status
+
+    console.print(f"\n$ sameday status --project {folder}")
+    render(console, status(load_project(folder), datetime.now(UTC)))
 
 
 def _summary(console: Console, result: DemoResult, seconds: float) -> None:

@@ -78,6 +78,8 @@ def publish(
     counts = f"{result.rows:,} rows, {result.keys:,} keys"
     if result.forced:
         click.secho(f"Forced past failed checks: {', '.join(result.forced)}", fg="yellow")
+    for warning in result.warnings:
+        click.secho(f"Drift warning: {warning}", fg="yellow")
     same = f" (the same lists as the live snapshot {result.previous})" if result.unchanged else ""
     if result.version is None:
         click.secho(f"Dry run: {result_set} passes its checks ({counts}){same}; nothing changed.")

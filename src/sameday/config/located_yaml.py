@@ -69,6 +69,26 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+# YAML 1.1 also reads `23:30` as the base-60 number 1410; a time of day (a pipeline's deadline)
+# must stay the text it looks like, as YAML 1.2 and editors read it.
+_SEXAGESIMAL = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+def _no_colon(regexp: re.Pattern[str]) -> re.Pattern[str]:
+    """``regexp``, refusing any value with a colon."""
+    return re.compile("(?!.*:)" + regexp.pattern, regexp.flags)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [
+        (
+            tag,
+            _no_colon(regexp) if tag in _SEXAGESIMAL else regexp,
+        )
+        for tag, regexp in resolvers
+    ]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool",
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),

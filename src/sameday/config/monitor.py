@@ -27,9 +27,10 @@ from pydantic import (
 
 from sameday import urls
 from sameday.config._base import Key, Name, PositiveDuration, StrictModel
+from sameday.config.drift import Freshness
 from sameday.config.pipeline import Schedule
 
-CHECK_NAMES: tuple[str, ...] = ("runs",)
+CHECK_NAMES: tuple[str, ...] = ("runs", "freshness", "drift")
 """The built-in checks a monitor can run (``sameday.monitor.registry`` builds each one): one
 line here and one there plugs a new check in."""
 
@@ -116,6 +117,11 @@ class Monitor(StrictModel):
     schedule: Schedule = Field(
         default_factory=lambda: Schedule(cron="*/15 * * * *"),
         description="When the compiled Argo CronWorkflow runs this monitor.",
+    )
+    freshness: Freshness = Field(
+        default_factory=Freshness,
+        description="How the freshness checks judge run durations (deadlines and the maximum "
+        "age of live snapshots are set on pipelines and result sets).",
     )
 
     def notifiers_for(self, check: str, severity: str, declared: list[str]) -> tuple[str, ...]:

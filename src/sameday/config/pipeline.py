@@ -212,6 +212,12 @@ class Pipeline(StrictModel):
         "(default: artifacts in the artifact repository).",
     )
     on_failure: str | None = Field(None, description="Command run once if the run fails.")
+    deadline: str | None = Field(
+        None,
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="Time of day (HH:MM, in the schedule's timezone, else UTC) by which a run "
+        "must have succeeded each day; freshness reports a miss.",
+    )
     fail_fast: bool = Field(
         True,
         description="Stop scheduling new jobs after the first failure (false: keep "
@@ -225,6 +231,11 @@ class Pipeline(StrictModel):
         if len(value) > 52:
             raise ValueError(f"at most 52 characters (Argo's CronWorkflow limit), got {len(value)}")
         return value
+
+    @property
+    def timezone(self) -> str:
+        """The timezone the schedule and the deadline are read in."""
+        return self.schedule.timezone if self.schedule is not None else "UTC"
 
     def job(self, name: str) -> Job:
         """The job called ``name``."""

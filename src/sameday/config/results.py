@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sameday.config._base import Key, Name, StrictModel
+from sameday.config._base import Duration, Key, Name, StrictModel
+from sameday.config.drift import Drift
 
 
 class Source(StrictModel):
@@ -99,3 +100,11 @@ class ResultSet(StrictModel):
     max_items: int = Field(100, ge=1, le=10_000, description="Longest list kept per key.")
     checks: Checks = Field(default_factory=Checks)
     retention: int = Field(5, ge=1, description="Snapshots kept; older ones are deleted.")
+    max_age: Duration | None = Field(
+        None,
+        description="Oldest the live snapshot may be (e.g. 26h) before freshness reports it.",
+    )
+    drift: Drift = Field(
+        default_factory=Drift,
+        description="How a new snapshot's profile may differ from the last ones.",
+    )

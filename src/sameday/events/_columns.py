@@ -177,6 +177,18 @@ def exposures_query(
     return f"SELECT {columns} FROM exposures{where}{order}", params
 
 
+def exposure_counts_query(
+    dialect: Dialect, experiment: str, since: float | None, until: float | None
+) -> tuple[str, list[Any]]:
+    """The exposures and distinct units per arm of ``experiment`` (see
+    ``EventSink.count_exposures``), one indexed range scan, and its parameters."""
+    where, params = _filters(dialect, since, until, experiment, "experiment = {}")
+    return (
+        f"SELECT arm, count(*), count(DISTINCT unit) FROM exposures{where} GROUP BY arm",
+        params,
+    )
+
+
 def outcomes_query(
     dialect: Dialect, experiment: str | None, since: float | None, until: float | None
 ) -> tuple[str, list[Any]]:

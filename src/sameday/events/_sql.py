@@ -13,13 +13,14 @@ from typing import Any, ClassVar
 
 from sameday.events._columns import (
     Dialect,
+    exposure_counts_query,
     exposure_from_row,
     exposures_query,
     outcome_from_row,
     outcomes_query,
 )
 from sameday.events.records import Exposure, Outcome
-from sameday.events.sink import EventSink
+from sameday.events.sink import ArmCount, EventSink
 
 
 class SQLSink(EventSink):
@@ -41,6 +42,13 @@ class SQLSink(EventSink):
         """Stored exposures, oldest first (see :class:`EventSink` for the filters)."""
         for row in self._read(*exposures_query(self.dialect, experiment, since, until)):
             yield exposure_from_row(row)
+
+    def count_exposures(
+        self, experiment: str, *, since: float | None = None, until: float | None = None
+    ) -> dict[str, ArmCount]:
+        """Exposures and units per arm, counted in SQL (see :meth:`EventSink.count_exposures`)."""
+        query = exposure_counts_query(self.dialect, experiment, since, until)
+        return {arm or "": ArmCount(int(n), int(u)) for arm, n, u in self._read(*query)}
 
     def read_outcomes(
         self,

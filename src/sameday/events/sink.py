@@ -25,10 +25,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 from sameday import registry
 from sameday._closing import Closing
 from sameday.events.records import Exposure, Outcome
+
+
+class ArmCount(NamedTuple):
+    """Exposures logged for one arm, and the distinct units they went to."""
+
+    exposures: int
+    units: int
 
 
 class EventSink(Closing, ABC):
@@ -77,6 +85,20 @@ class EventSink(Closing, ABC):
         until: float | None = None,
     ) -> Iterator[Outcome]:
         """Stored outcomes matching the filters (see the class docstring), oldest first."""
+
+    def count_exposures(
+        self, experiment: str, *, since: float | None = None, until: float | None = None
+    ) -> dict[str, ArmCount]:
+        """Exposures and distinct units per arm of ``experiment`` (filters as above), for the
+        status board and sample-ratio checks. This default reads every record; the database
+        backends count in SQL over their experiment-and-time index."""
+        exposures: dict[str, int] = {}
+        units: dict[str, set[str]] = {}
+        for exposure in self.read_exposures(experiment=experiment, since=since, until=until):
+            arm = exposure.arm or ""
+            exposures[arm] = exposures.get(arm, 0) + 1
+            units.setdefault(arm, set()).add(exposure.unit)
+        return {arm: ArmCount(count, len(units[arm])) for arm, count in exposures.items()}
 
     def close(self) -> None:
         """Release connections; the sink cannot be used afterwards."""

@@ -221,4 +221,5 @@ class BanditParamsRow(Base):
     created_at: Mapped[datetime]
 
 
-from sameday.metadata import _alerts  # noqa: E402,F401  (registers the alert tables on Base)
+# the monitoring tables live in their own modules; importing them registers them on Base
+from sameday.metadata import _alerts, _profiles  # noqa: E402,F401

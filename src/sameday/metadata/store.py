@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from sameday._closing import Closing
 from sameday.errors import MetadataError
-from sameday.metadata import _alerts, _applied, _bandits, _history, _runs, _snapshots
+from sameday.metadata import _alerts, _applied, _bandits, _history, _profiles, _runs, _snapshots
 from sameday.metadata import migrate as migrations
 from sameday.metadata._engine import (
     WRITE,
@@ -32,6 +32,7 @@ from sameday.metadata._engine import (
     sqlite_file,
     translate_errors,
 )
+from sameday.metadata._profiles import ProfileRecord
 from sameday.metadata.models import SCHEMA_REVISION
 from sameday.metadata.records import (
     AppliedObject,
@@ -330,6 +331,29 @@ class MetadataStore(Closing):
         """Forget staged snapshots never made live; returns them so their data can be removed."""
         with self._session(write=True) as session:
             return _snapshots.delete_staged(session, result_set, older_than, _now())
+
+    # Snapshot profiles (monitoring: drift gates and the status board).
+
+    def record_profile(
+        self,
+        version: str,
+        result_set: str,
+        profile: dict[str, Any],
+        findings: list[dict[str, Any]],
+    ) -> ProfileRecord:
+        """Record the profile of snapshot ``version`` and its drift findings, once."""
+        with self._session(write=True) as session:
+            return _profiles.record_profile(session, version, result_set, profile, findings, _now())
+
+    def profiles(self, result_set: str, limit: int = 20) -> list[ProfileRecord]:
+        """The newest ``limit`` profiles of ``result_set``'s published snapshots, newest first."""
+        with self._session() as session:
+            return _profiles.profiles(session, result_set, limit)
+
+    def profile(self, version: str) -> ProfileRecord | None:
+        """The profile of snapshot ``version``, or ``None`` if it has none."""
+        with self._session() as session:
+            return _profiles.profile(session, version)
 
     # Applied objects.
 

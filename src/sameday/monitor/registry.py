@@ -37,6 +37,8 @@ class Builtin:
 
 BUILTIN: dict[str, Builtin] = {
     "runs": Builtin("sameday.monitor.runs:builtin_checks", frozenset({"run"})),
+    "freshness": Builtin("sameday.monitor.freshness:builtin_checks", frozenset({"run", "publish"})),
+    "drift": Builtin("sameday.monitor.drift:builtin_checks", frozenset({"publish"})),
 }
 
 

@@ -8,6 +8,8 @@ encoding, a range of keys at a time, in another (:mod:`sameday.results.pieces`);
 each range into the serving store under a fresh version, as soon as it is encoded. The SQL
 assertions, which may read ``rank``, run once the last range is ranked. The load cannot commit
 before every check has passed: a failure abandons it, and the store is left as it was.
+A fourth thread profiles the rows and runs the drift gates against the result set's history
+(:mod:`sameday.results.profiling`); a gate that blocks refuses the load like a failed check.
 The version is then recorded in the metadata database and made live with one pointer swap;
 :mod:`sameday.results.lifecycle` explains the order and why a publish killed at any point
 leaves the previous snapshot live and the next publish able to clean up.
@@ -42,6 +44,7 @@ from sameday.results.lifecycle import (
     result_set,
 )
 from sameday.results.pieces import RankedPieces
+from sameday.results.profiling import Profiling, previous
 from sameday.results.read import connect, cursor, read_source
 from sameday.store import Chunk, ServingStore
 
@@ -65,7 +68,9 @@ class PublishResult:
         unchanged: the lists equal the previous live snapshot's (same content hash): readers
             see no difference, though a new snapshot was recorded (a daily job that found
             nothing new, say).
-        seconds: time spent per phase (read, check, encode, load, total).
+        warnings: drift checks that warned (the snapshot was published; the findings are
+            recorded with its profile).
+        seconds: time spent per phase (read, check, encode, load, profile, total).
     """
 
     result_set: str
@@ -80,6 +85,7 @@ class PublishResult:
     deleted: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     unchanged: bool = False
+    warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -162,7 +168,7 @@ def publish(
     try:
         unranked = read_source(project, declared, source=source, con=con)
         mark = lap("read", started)
-        with ThreadPoolExecutor(3, thread_name_prefix="sameday-publish") as pool:
+        with ThreadPoolExecutor(4, thread_name_prefix="sameday-publish") as pool:
             # the checks that need neither order nor the live snapshot start at once, and run
             # beside everything else up to the end of the load
             unordered = Context(con, unranked.unordered(), declared.checks, project, None)
@@ -170,6 +176,8 @@ def publish(
             scanning = pool.submit(_scans, scan_ctx, "scans", mark, seconds)
             with publish_lock(project, name), open_both(project) as (meta, store):
                 live = live_record(meta, store, name)
+                profiling = Profiling(project, declared, *previous(meta, store, declared, live))
+                judging = pool.submit(profiling.judge, unranked, cursor(con, project), seconds)
                 failures = run_checks(replace(unordered, live=live), "counts")
                 result = PublishResult(
                     name,
@@ -185,7 +193,9 @@ def publish(
                     rows = unranked.rank()
                     sql_ctx = replace(scan_ctx, con=cursor(con, project), rows=rows)
                     asserting = pool.submit(_scans, sql_ctx, "sql", mark, seconds)
-                    failures = ordered(failures + scanning.result() + asserting.result())
+                    failures = ordered(
+                        failures + scanning.result() + asserting.result() + judging.result()
+                    )
                     if failures and not force:
                         raise _refuse(name, failures)
                     content_hash = EncodedLists(rows, con).content_hash()
@@ -196,6 +206,7 @@ def publish(
                         content_hash=content_hash,
                         forced=[f.check for f in failures],
                         unchanged=live is not None and live.content_hash == content_hash,
+                        warnings=profiling.warnings,
                         seconds=seconds,
                     )
                 version = new_snapshot_version(name)
@@ -208,7 +219,7 @@ def publish(
                     name,
                     version,
                     pieces,
-                    [scanning, asserting],
+                    [scanning, asserting, judging],
                     counts=failures,
                     force=force,
                     progress=progress,
@@ -229,6 +240,7 @@ def publish(
                 )
                 store.set_live(name, version)
                 meta.set_live(name, version, action="publish", reason=reason)
+                profiling.record(meta, version)
                 mark = lap("load", mark)
                 deleted = apply_retention(meta, store, name, declared.retention)
     finally:
@@ -242,6 +254,7 @@ def publish(
         deleted=deleted,
         repaired=repaired,
         unchanged=live is not None and live.content_hash == content_hash,
+        warnings=profiling.warnings,
         seconds=seconds,
     )
 
