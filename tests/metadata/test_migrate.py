@@ -31,6 +31,8 @@ TABLES = {
     "applied_objects",
     "bandit_params",
     "live_changes",
+    "dataset_schemas",
+    "dataset_observations",
 }
 UNREACHABLE = "postgresql+psycopg://sameday:secret@127.0.0.1:1/metadata"
 

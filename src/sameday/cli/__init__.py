@@ -13,6 +13,7 @@ import click
 from sameday._version import __version__
 from sameday.cli import (
     bandit,
+    datasets,
     db,
     deploy,
     ope,
@@ -72,6 +73,7 @@ for _module in (
     ope,
     power,
     demo_cli,
+    datasets,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -11,6 +11,7 @@ from pydantic_core import CoreSchema
 
 from sameday.config._base import Duration, Key, Name, StrictModel
 from sameday.config._cron import check_cron
+from sameday.config.datasets import Dataset
 
 
 class Backoff(StrictModel):
@@ -125,6 +126,12 @@ class Job(StrictModel):
     env: dict[str, str] = Field(default_factory=dict)
     resources: Resources | None = None
     outputs: list[Output] = Field(default_factory=list)
+    reads: list[Key] = Field(
+        default_factory=list, description="Datasets (declared under 'datasets:') the job reads."
+    )
+    writes: list[Key] = Field(
+        default_factory=list, description="Datasets (declared under 'datasets:') the job writes."
+    )
 
 
 class Pipeline(StrictModel):
@@ -136,6 +143,11 @@ class Pipeline(StrictModel):
     params: dict[Key, Param] = Field(default_factory=dict)
     defaults: Defaults = Field(default_factory=Defaults)
     jobs: list[Job] = Field(min_length=1)
+    datasets: dict[Key, Dataset] = Field(
+        default_factory=dict,
+        description="Files and tables the jobs read and write, observed on every run; names "
+        "are project-wide.",
+    )
     on_failure: str | None = Field(None, description="Command run once if the run fails.")
     fail_fast: bool = Field(
         True,

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterable
 
 from sameday.config._yaml import Located, PathKey
+from sameday.config.datasets import check_datasets
 from sameday.config.experiment import Experiment
 from sameday.config.graph import find_cycle
 from sameday.config.loader import Project
@@ -21,6 +22,7 @@ def check_references(project: Project) -> list[Problem]:
     problems += _check_experiments(project)
     problems += _check_layers(project)
     problems += _check_traffic(project)
+    problems += check_datasets(project)
     return problems
 
 

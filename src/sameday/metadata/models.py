@@ -219,3 +219,6 @@ class BanditParamsRow(Base):
     version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     params: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+from sameday.metadata import _datasets  # noqa: E402,F401  (registers revision 0006's tables)

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from sameday.config.loader import Project
 from sameday.config.pipeline import Pipeline
 from sameday.errors import NotFound, PipelineError, PipelineFailed, RunCancelled
+from sameday.pipeline.hooks import observing
 from sameday.pipeline.journal import Journal
 from sameday.pipeline.params import resolve_params
 from sameday.pipeline.plan import Plan, build_plan
@@ -170,7 +171,7 @@ class Runner:
         self.publisher = publisher
         self.grace = grace
         self.cancelled = False
-        self._observer = observer
+        self._observer = observing(project, metadata, observer)
         self._stream = stream_output and observer is not None
         self._emit_lock = threading.Lock()
         self._scheduler: Scheduler | None = None
