@@ -104,6 +104,10 @@ LOADER_ONLY = (
     "fields; a cron expression has five",
     "field; a cron expression has five",
     "unknown timezone",
+    "give exactly one of 'path' (files) or 'table' (with 'url')",
+    "a table needs 'url'",
+    "'url' goes with 'table'",
+    "checks.max_age needs time_column",
 )
 
 

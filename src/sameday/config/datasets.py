@@ -86,6 +86,12 @@ class Dataset(StrictModel):
         None,
         description="Where table lives: duckdb:///relative/file.duckdb or "
         "postgresql://user:${PGPASSWORD}@host/db.",
+        json_schema_extra={
+            # Editors flag a mistyped scheme as the loader does; ${VAR} is checked once set.
+            "pattern": "^(?:.*\\$\\{.*|(?:"
+            + "|".join(s.replace("+", "\\+") for s in TABLE_SCHEMES)
+            + ")://.*)$"
+        },
     )
     time_column: str | None = Field(
         None, description="Column whose newest value tells how fresh the data is."
