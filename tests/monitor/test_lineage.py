@@ -92,7 +92,7 @@ def test_names_are_found_by_kind_bare_or_job_short_name(project_with_datasets: P
     assert graph.find("daily.extract") == "job:daily.extract"
     with pytest.raises(NotFound, match="'popular' is ambiguous: dataset:popular, result_set:"):
         graph.find("popular")
-    with pytest.raises(NotFound, match="nothing named 'evnts'.*did you mean events"):
+    with pytest.raises(NotFound, match=r"nothing named 'evnts'.*did you mean events"):
         graph.find("evnts")
 
 
