@@ -69,6 +69,7 @@ def test_a_run_records_what_its_jobs_wrote_and_read(
     # read by report before it ran (written by nobody yet in this run), then written by it
     assert [(o.job, o.role) for o in count] == [("report", "write"), ("report", "read")]
     assert count[0].columns is None and count[0].files == 1
+    assert not (project.root / ".sameday" / "lineage").exists()  # lineage: {enabled: false}
 
 
 def test_a_schema_change_between_runs_fires_the_schema_check(

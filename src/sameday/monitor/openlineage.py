@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 
     from sameday.config.loader import Project
 
-PRODUCER = f"https://github.com/sameday/sameday/tree/{__version__}"
-"""Who wrote the events (the spec asks for a URI naming the producing software)."""
+PRODUCER = f"urn:sameday:{__version__}"
+"""Who wrote the events (the spec asks for a URI naming the producing software and version)."""
 _RUN_IDS = uuid.UUID("7d6c1e0a-5a1f-4c7e-9d43-2b1f0c3e8a11")
 """The uuid5 namespace sameday's run ids are mapped into."""
 
