@@ -166,7 +166,7 @@ JOBS = [
     {
         "name": "score",
         "description": "Scores every user.",
-        "command": 'test "$FAIL" = no && mkdir -p out && echo \'{"user": "u1"}\' > out/scores.jsonl',
+        "command": 'test "$FAIL" = no && mkdir -p out && echo \'{"user": 1}\' > out/scores.jsonl',
         "depends_on": ["extract"],
         "reads": ["events"],
         "writes": ["scores"],
