@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sameday.metadata import MetadataStore
-from sameday.metadata._datasets import Observed
+from sameday.metadata.dataset_records import Observed
 
 V1 = (("user", "VARCHAR"), ("item", "VARCHAR"), ("ts", "TIMESTAMP"))
 V2 = (("user", "VARCHAR"), ("item", "BIGINT"), ("ts", "TIMESTAMP"))

@@ -13,25 +13,24 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sameday.metadata._checks import check_choice, check_json
+from sameday.metadata.dataset_records import (
+    ROLES,
+    Columns,
+    DatasetObservation,
+    Observed,
+    SchemaRevision,
+)
 from sameday.metadata.models import ID, NAME, Base, _one_of
-
-Role = Literal["read", "write", "observe"]
-"""Why a dataset was looked at: a job was about to read it, a job wrote it, or someone asked."""
-ROLES: tuple[str, ...] = get_args(Role)
 
 DATASET_NAME = 128
 """Longest dataset name (the project files' ``Key``)."""
-
-Columns = tuple[tuple[str, str], ...]
-"""A schema: ``(column, type)`` pairs in the dataset's order."""
 
 
 class DatasetSchemaRow(Base):
@@ -74,54 +73,6 @@ class DatasetObservationRow(Base):
     null_shares: Mapped[dict[str, Any]]
     freshness: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(sa.Text)
-
-
-@dataclass(frozen=True)
-class Observed:
-    """What one look at a dataset found; ``None`` where the reader could not tell.
-
-    ``columns`` is ``None`` for data read by file stats only; ``error`` says why nothing else
-    could be read (the file is missing, the table unreachable).
-    """
-
-    columns: Columns | None = None
-    row_count: int | None = None
-    null_shares: Mapping[str, float] = field(default_factory=dict)
-    freshness: datetime | None = None
-    bytes: int | None = None
-    files: int | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class DatasetObservation:
-    """A recorded observation, with the columns of the schema revision it saw."""
-
-    id: int
-    dataset: str
-    run_id: str | None
-    job: str | None
-    role: Role
-    observed_at: datetime
-    schema_revision: int | None
-    columns: Columns | None
-    row_count: int | None
-    null_shares: dict[str, float]
-    freshness: datetime | None
-    bytes: int | None
-    files: int | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class SchemaRevision:
-    """One schema of a dataset: its columns, and when (and in which run) it was first seen."""
-
-    dataset: str
-    revision: int
-    columns: Columns
-    first_seen_at: datetime
-    run_id: str | None
 
 
 def fingerprint(columns: Columns) -> str:

@@ -32,6 +32,7 @@ from sameday.metadata._engine import (
     sqlite_file,
     translate_errors,
 )
+from sameday.metadata.dataset_records import DatasetObservation, Observed, SchemaRevision
 from sameday.metadata.models import SCHEMA_REVISION
 from sameday.metadata.records import (
     AppliedObject,
@@ -359,12 +360,12 @@ class MetadataStore(Closing):
     def record_observation(
         self,
         dataset: str,
-        observed: _datasets.Observed,
+        observed: Observed,
         *,
         run_id: str | None = None,
         job: str | None = None,
         role: str = "observe",
-    ) -> _datasets.DatasetObservation:
+    ) -> DatasetObservation:
         """Record one look at ``dataset`` (``role``: read, write or observe), adding a schema
         revision when its columns differ from the last one recorded."""
         with self._session(write=True) as session:
@@ -372,21 +373,17 @@ class MetadataStore(Closing):
                 session, dataset, observed, run_id=run_id, job=job, role=role, now=_now()
             )
 
-    def dataset_observations(
-        self, dataset: str, limit: int = 20
-    ) -> list[_datasets.DatasetObservation]:
+    def dataset_observations(self, dataset: str, limit: int = 20) -> list[DatasetObservation]:
         """The newest ``limit`` observations of ``dataset``, newest first."""
         with self._session() as session:
             return _datasets.observations(session, dataset, limit)
 
-    def latest_observations(self) -> dict[str, _datasets.DatasetObservation]:
+    def latest_observations(self) -> dict[str, DatasetObservation]:
         """Every observed dataset's newest observation, by name."""
         with self._session() as session:
             return _datasets.latest(session)
 
-    def schema_history(
-        self, dataset: str, limit: int | None = None
-    ) -> list[_datasets.SchemaRevision]:
+    def schema_history(self, dataset: str, limit: int | None = None) -> list[SchemaRevision]:
         """The schema revisions of ``dataset``, newest first (at most ``limit``)."""
         with self._session() as session:
             return _datasets.schema_history(session, dataset, limit)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sameday.config.datasets import Dataset, declared
-from sameday.metadata._datasets import DatasetObservation
+from sameday.metadata.dataset_records import DatasetObservation
 from sameday.monitor.check import Context, Finding
 from sameday.monitor.datasets import SchemaChange, dataset_checks, schema_change
 from sameday.monitor.observe import file_format, observe

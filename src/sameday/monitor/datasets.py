@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sameday.config.datasets import Dataset, Reaction, declared
-from sameday.metadata._datasets import Columns, DatasetObservation
+from sameday.metadata.dataset_records import Columns, DatasetObservation
 from sameday.monitor.check import Check, Context, Finding, Status
 
 _SEVERITY = {"fail": "critical", "warn": "warning"}

@@ -27,7 +27,7 @@ import duckdb
 from sameday._extras import extra
 from sameday.config.datasets import Dataset
 from sameday.errors import MissingDependency
-from sameday.metadata._datasets import Columns, Observed
+from sameday.metadata.dataset_records import Columns, Observed
 from sameday.urls import redact, scrub
 
 _EXTENSIONS = {

@@ -23,7 +23,7 @@ import importlib.util
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -32,11 +32,9 @@ from zoneinfo import ZoneInfo
 from sameday._extras import extra
 from sameday._version import __version__
 from sameday.config.datasets import Dataset, Lineage
-from sameday.metadata._datasets import Observed
+from sameday.metadata.dataset_records import Observed
 
 if TYPE_CHECKING:
-    from openlineage.client.event_v2 import InputDataset, OutputDataset, RunEvent
-
     from sameday.config.loader import Project
 
 PRODUCER = f"urn:sameday:{__version__}"
@@ -89,69 +87,6 @@ class Seen:
     observed: Observed | None = None
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _schema_facets(observed: Observed | None) -> dict[str, Any]:
-    from openlineage.client.facet_v2 import schema_dataset
-
-    if observed is None or observed.columns is None:
-        return {}
-    fields = [
-        schema_dataset.SchemaDatasetFacetFields(name=name, type=kind, ordinal_position=i)
-        for i, (name, kind) in enumerate(observed.columns, 1)
-    ]
-    return {"schema": schema_dataset.SchemaDatasetFacet(fields=fields, producer=PRODUCER)}
-
-
-def input_dataset(seen: Seen) -> InputDataset:
-    """An input with its schema and data-quality metrics (rows, null counts, bytes, files)."""
-    from openlineage.client.event_v2 import InputDataset
-    from openlineage.client.facet_v2 import data_quality_metrics_input_dataset as dq
-
-    observed = seen.observed
-    facets: dict[str, Any] = {}
-    if observed is not None and (observed.row_count is not None or observed.bytes is not None):
-        rows = observed.row_count
-        metrics = {
-            column: dq.ColumnMetrics(nullCount=round(share * rows) if rows is not None else None)
-            for column, share in observed.null_shares.items()
-        }
-        facets["dataQualityMetrics"] = dq.DataQualityMetricsInputDatasetFacet(
-            columnMetrics=metrics,
-            rowCount=rows,
-            bytes=observed.bytes,
-            fileCount=observed.files,
-            lastUpdated=_iso(observed.freshness) if observed.freshness else None,
-            producer=PRODUCER,
-        )
-    namespace, name = seen.address
-    return InputDataset(
-        namespace=namespace, name=name, facets=_schema_facets(observed), inputFacets=facets
-    )
-
-
-def output_dataset(seen: Seen) -> OutputDataset:
-    """An output with its schema and output statistics (rows, bytes, files)."""
-    from openlineage.client.event_v2 import OutputDataset
-    from openlineage.client.facet_v2 import output_statistics_output_dataset as stats
-
-    observed = seen.observed
-    facets: dict[str, Any] = {}
-    if observed is not None and (observed.row_count is not None or observed.bytes is not None):
-        facets["outputStatistics"] = stats.OutputStatisticsOutputDatasetFacet(
-            rowCount=observed.row_count,
-            size=observed.bytes,
-            fileCount=observed.files,
-            producer=PRODUCER,
-        )
-    namespace, name = seen.address
-    return OutputDataset(
-        namespace=namespace, name=name, facets=_schema_facets(observed), outputFacets=facets
-    )
-
-
 @dataclass(frozen=True)
 class JobRef:
     """Who an event is about: a namespace, a job name and the OpenLineage run id."""
@@ -159,70 +94,6 @@ class JobRef:
     namespace: str
     name: str
     run_id: str
-
-
-def run_event(
-    state: str,
-    job: JobRef,
-    *,
-    when: datetime,
-    nominal: datetime,
-    parent: JobRef | None = None,
-    inputs: Sequence[Seen] = (),
-    outputs: Sequence[Seen] = (),
-    error: str | None = None,
-    description: str | None = None,
-) -> RunEvent:
-    """One OpenLineage ``RunEvent`` (``state``: START, COMPLETE, FAIL or ABORT)."""
-    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
-    from openlineage.client.facet_v2 import (
-        documentation_job,
-        error_message_run,
-        job_type_job,
-        nominal_time_run,
-        parent_run,
-    )
-
-    run_facets: dict[str, Any] = {
-        "nominalTime": nominal_time_run.NominalTimeRunFacet(
-            nominalStartTime=_iso(nominal), producer=PRODUCER
-        )
-    }
-    if parent is not None:
-        run_facets["parent"] = parent_run.ParentRunFacet(
-            run=parent_run.Run(runId=parent.run_id),
-            job=parent_run.Job(namespace=parent.namespace, name=parent.name),
-            root=parent_run.Root(
-                run=parent_run.RootRun(runId=parent.run_id),
-                job=parent_run.RootJob(namespace=parent.namespace, name=parent.name),
-            ),
-            producer=PRODUCER,
-        )
-    if error is not None:
-        run_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
-            message=error, programmingLanguage="shell", producer=PRODUCER
-        )
-    job_facets: dict[str, Any] = {
-        "jobType": job_type_job.JobTypeJobFacet(
-            processingType="BATCH",
-            integration="SAMEDAY",
-            jobType="TASK" if parent is not None else "DAG",
-            producer=PRODUCER,
-        )
-    }
-    if description:
-        job_facets["documentation"] = documentation_job.DocumentationJobFacet(
-            description=description, producer=PRODUCER
-        )
-    return RunEvent(
-        eventType=RunState(state),
-        eventTime=_iso(when),
-        run=Run(runId=job.run_id, facets=run_facets),
-        job=Job(namespace=job.namespace, name=job.name, facets=job_facets),
-        inputs=[input_dataset(seen) for seen in inputs],
-        outputs=[output_dataset(seen) for seen in outputs],
-        producer=PRODUCER,
-    )
 
 
 class LineageEmitter:
@@ -243,6 +114,9 @@ class LineageEmitter:
                 HttpTransport,
                 TokenProvider,
             )
+
+            from sameday.monitor import _ol_events
+        self._events = _ol_events
         self.folder = folder
         self.url = settings.url
         self.delivered = 0
@@ -278,11 +152,43 @@ class LineageEmitter:
             f"lost={self.lost})"
         )
 
-    def emit(self, event: RunEvent) -> None:
+    def send(
+        self,
+        state: str,
+        job: JobRef,
+        *,
+        when: datetime,
+        nominal: datetime,
+        parent: JobRef | None = None,
+        inputs: Sequence[Seen] = (),
+        outputs: Sequence[Seen] = (),
+        error: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Build a ``RunEvent`` (``state``: START, COMPLETE, FAIL or ABORT) and deliver it.
+
+        ``parent`` names the pipeline's run for a job's event; ``inputs`` carry their schema and
+        data-quality metrics, ``outputs`` their schema and output statistics.
+        """
+        event = self._events.run_event(
+            state,
+            job,
+            when=when,
+            nominal=nominal,
+            parent=parent,
+            inputs=inputs,
+            outputs=outputs,
+            error=error,
+            description=description,
+        )
+        self._deliver(event)
+
+    def _deliver(self, event: Any) -> None:
         """Send ``event``; if the endpoint fails, write it under ``undelivered/`` instead.
 
         Never raises: lineage must not fail a run. An event that cannot even be written to
-        disk is counted in ``lost``.
+        disk is counted in ``lost``. (Typed ``Any``: naming the client's class here would
+        import it before the extra is checked.)
         """
         try:
             self._client.emit(event)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sameday.config.datasets import Dataset, declared
 from sameday.config.pipeline import Pipeline
-from sameday.metadata._datasets import Observed
+from sameday.metadata.dataset_records import Observed
 from sameday.monitor.observe import observe
 from sameday.monitor.openlineage import (
     JobRef,
@@ -32,7 +32,6 @@ from sameday.monitor.openlineage import (
     namespace_of,
     nominal_time,
     open_emitter,
-    run_event,
 )
 
 if TYPE_CHECKING:
@@ -157,8 +156,7 @@ class RunHooks:
     def _emit(self, state: str, job: JobRef, **details: Any) -> None:
         if self.emitter is None:
             return
-        event = run_event(state, job, when=datetime.now(UTC), nominal=self._nominal, **details)
-        self.emitter.emit(event)
+        self.emitter.send(state, job, when=datetime.now(UTC), nominal=self._nominal, **details)
 
 
 def run_hooks(project: Project, metadata: MetadataStore) -> RunHooks | None:

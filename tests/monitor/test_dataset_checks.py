@@ -11,7 +11,7 @@ import pytest
 
 from sameday.config import Project
 from sameday.metadata import MetadataStore
-from sameday.metadata._datasets import Columns, Observed
+from sameday.metadata.dataset_records import Columns, Observed
 from sameday.monitor.check import Check, Context, Finding
 from sameday.monitor.datasets import dataset_checks, schema_change
 
