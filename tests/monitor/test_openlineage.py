@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,7 +34,7 @@ from openlineage.client.facet_v2 import (
 from openlineage.client.serde import Serde
 
 from sameday.config import Project
-from sameday.errors import PipelineFailed
+from sameday.errors import MissingDependency, PipelineFailed
 from sameday.metadata import MetadataStore
 from sameday.monitor.openlineage import lineage_run_id
 from sameday.pipeline.runner import Runner, RunResult, plan_run
@@ -329,3 +330,30 @@ def test_with_the_receiver_down_events_are_kept_and_the_run_succeeds(
     kept = read_events(project.root / ".sameday" / "lineage" / "undelivered")
     assert len(kept) == 6
     assert kept[-1].eventType == RunState.COMPLETE
+
+
+def hide_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``import openlineage...`` fail for one test, as on a base install."""
+    for name in [m for m in sys.modules if m == "openlineage" or m.startswith("openlineage.")]:
+        monkeypatch.setitem(sys.modules, name, None)  # type: ignore[arg-type]
+    monkeypatch.setitem(sys.modules, "openlineage", None)  # type: ignore[arg-type]
+
+
+def test_without_the_client_lineage_is_off_unless_required(
+    lineage_project: Callable[..., Project],
+    make_project: Callable[..., Project],
+    store: MetadataStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hide_the_client(monkeypatch)
+    required = lineage_project()
+    with pytest.raises(MissingDependency) as caught:
+        Runner(required, store)
+    message = str(caught.value)
+    assert "\n" not in message and "pip install 'sameday[lineage]'" in message
+    unset = make_project(DATASETS, JOBS, params={"fail": {"default": "no"}})
+    assert unset.settings.lineage.enabled is None
+    plan, _ = plan_run(unset, "daily", store)
+    assert Runner(unset, store, parallel=1).run(plan).status == "succeeded"
+    assert not (unset.root / ".sameday" / "lineage").exists()
+    assert [o.role for o in store.dataset_observations("scores")] == ["write"]

@@ -19,7 +19,6 @@ only when events are enabled (:func:`open_emitter`).
 
 from __future__ import annotations
 
-import importlib.util
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sameday._extras import extra
 from sameday._version import __version__
 from sameday.config.datasets import Dataset, Lineage
+from sameday.errors import MissingDependency
 from sameday.metadata.dataset_records import Observed
 
 if TYPE_CHECKING:
@@ -220,9 +220,12 @@ def open_emitter(project: Project) -> LineageEmitter | None:
     settings = project.settings.lineage
     if settings.enabled is False:
         return None
-    if settings.enabled is None and importlib.util.find_spec("openlineage") is None:
+    try:
+        return LineageEmitter(settings, project.path(settings.folder))
+    except MissingDependency:
+        if settings.enabled:
+            raise
         return None
-    return LineageEmitter(settings, project.path(settings.folder))
 
 
 def namespace_of(project: Project) -> str:
