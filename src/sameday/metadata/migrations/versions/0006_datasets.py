@@ -1,4 +1,4 @@
-"""Monitoring: datasets jobs read and write; their schema history, volume and freshness per run.
+"""Monitoring: datasets that pipeline jobs read and write, their schema, volume and freshness.
 
 Revision ID: 0006
 Revises: 0005
