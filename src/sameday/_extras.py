@@ -19,6 +19,7 @@ OPTIONAL: dict[str, str] = {
     "jsonschema": "argo",
     "implicit": "demo",
     "threadpoolctl": "demo",
+    "openlineage": "lineage",
 }
 """Third-party modules that are not base dependencies, and the extra that installs each."""
 

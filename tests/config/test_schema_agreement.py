@@ -109,6 +109,10 @@ LOADER_ONLY = (
     "give exactly one of 'slack', 'webhook' or 'email'",
     "give both 'username' and 'password' to log in, or neither",
     "would send the password in clear",
+    "give exactly one of 'path' (files) or 'table' (with 'url')",
+    "a table needs 'url'",
+    "'url' goes with 'table'",
+    "checks.max_age needs time_column",
 )
 
 

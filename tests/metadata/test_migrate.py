@@ -35,6 +35,8 @@ TABLES = {
     "alert_notifications",
     "alert_mutes",
     "snapshot_profiles",
+    "dataset_schemas",
+    "dataset_observations",
 }
 UNREACHABLE = "postgresql+psycopg://sameday:secret@127.0.0.1:1/metadata"
 

@@ -13,6 +13,7 @@ import click
 from sameday._version import __version__
 from sameday.cli import (
     bandit,
+    datasets,
     db,
     deploy,
     monitor,
@@ -76,6 +77,7 @@ for _module in (
     demo_cli,
     monitor,
     status,
+    datasets,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

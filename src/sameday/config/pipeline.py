@@ -11,6 +11,7 @@ from pydantic_core import CoreSchema
 
 from sameday.config._base import Duration, Key, Name, StrictModel
 from sameday.config._cron import check_cron
+from sameday.config.datasets import Dataset
 
 
 class Backoff(StrictModel):
@@ -195,6 +196,12 @@ class Job(StrictModel):
         "the project's files and these.",
     )
     outputs: list[Output] = Field(default_factory=list)
+    reads: list[Key] = Field(
+        default_factory=list, description="Datasets (declared under 'datasets:') the job reads."
+    )
+    writes: list[Key] = Field(
+        default_factory=list, description="Datasets (declared under 'datasets:') the job writes."
+    )
 
 
 class Pipeline(StrictModel):
@@ -210,6 +217,11 @@ class Pipeline(StrictModel):
         None,
         description="On Argo, share files through one volume per run instead of artifacts "
         "(default: artifacts in the artifact repository).",
+    )
+    datasets: dict[Key, Dataset] = Field(
+        default_factory=dict,
+        description="Files and tables the jobs read and write, observed on every run; names "
+        "are project-wide.",
     )
     on_failure: str | None = Field(None, description="Command run once if the run fails.")
     deadline: str | None = Field(

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from sameday import registry, urls
 from sameday.config._base import Duration, Name, PositiveDuration, StrictModel
+from sameday.config.datasets import Lineage
 from sameday.config.kubernetes import KubernetesServe
 from sameday.config.pipeline import Workspace
 
@@ -207,3 +208,4 @@ class ProjectSettings(StrictModel):
     storage: Storage = Field(default_factory=Storage)
     orchestrator: Orchestrator = Field(default_factory=Orchestrator)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    lineage: Lineage = Field(default_factory=Lineage)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from sameday.config.datasets import check_datasets
 from sameday.config.experiment import Experiment
 from sameday.config.graph import find_cycle
 from sameday.config.loader import Project
@@ -25,6 +26,7 @@ def check_references(project: Project) -> list[Problem]:
     problems += _check_layers(project)
     problems += _check_traffic(project)
     problems += _check_monitors(project)
+    problems += check_datasets(project)
     return problems
 
 

@@ -222,4 +222,4 @@ class BanditParamsRow(Base):
 
 
 # the monitoring tables live in their own modules; importing them registers them on Base
-from sameday.metadata import _alerts, _profiles  # noqa: E402,F401
+from sameday.metadata import _alerts, _datasets, _profiles  # noqa: E402,F401

@@ -21,7 +21,16 @@ from sqlalchemy.orm import Session
 
 from sameday._closing import Closing
 from sameday.errors import MetadataError
-from sameday.metadata import _alerts, _applied, _bandits, _history, _profiles, _runs, _snapshots
+from sameday.metadata import (
+    _alerts,
+    _applied,
+    _bandits,
+    _datasets,
+    _history,
+    _profiles,
+    _runs,
+    _snapshots,
+)
 from sameday.metadata import migrate as migrations
 from sameday.metadata._engine import (
     WRITE,
@@ -33,6 +42,7 @@ from sameday.metadata._engine import (
     translate_errors,
 )
 from sameday.metadata._profiles import ProfileRecord
+from sameday.metadata.dataset_records import DatasetObservation, Observed, SchemaRevision
 from sameday.metadata.models import SCHEMA_REVISION
 from sameday.metadata.records import (
     AppliedObject,
@@ -501,6 +511,39 @@ class MetadataStore(Closing):
         """Active mutes (or every mute ever set), oldest first."""
         with self._session() as session:
             return _alerts.mutes(session, now or _now(), include_ended=include_ended)
+
+    # Datasets: observations per run and schema history.
+
+    def record_observation(
+        self,
+        dataset: str,
+        observed: Observed,
+        *,
+        run_id: str | None = None,
+        job: str | None = None,
+        role: str = "observe",
+    ) -> DatasetObservation:
+        """Record one look at ``dataset`` (``role``: read, write or observe), adding a schema
+        revision when its columns differ from the last one recorded."""
+        with self._session(write=True) as session:
+            return _datasets.record(
+                session, dataset, observed, run_id=run_id, job=job, role=role, now=_now()
+            )
+
+    def dataset_observations(self, dataset: str, limit: int = 20) -> list[DatasetObservation]:
+        """The newest ``limit`` observations of ``dataset``, newest first."""
+        with self._session() as session:
+            return _datasets.observations(session, dataset, limit)
+
+    def latest_observations(self) -> dict[str, DatasetObservation]:
+        """Every observed dataset's newest observation, by name."""
+        with self._session() as session:
+            return _datasets.latest(session)
+
+    def schema_history(self, dataset: str, limit: int | None = None) -> list[SchemaRevision]:
+        """The schema revisions of ``dataset``, newest first (at most ``limit``)."""
+        with self._session() as session:
+            return _datasets.schema_history(session, dataset, limit)
 
 
 def _schema_revision(engine: sa.Engine) -> str | None:

@@ -39,6 +39,7 @@ BUILTIN: dict[str, Builtin] = {
     "runs": Builtin("sameday.monitor.runs:builtin_checks", frozenset({"run"})),
     "freshness": Builtin("sameday.monitor.freshness:builtin_checks", frozenset({"run", "publish"})),
     "drift": Builtin("sameday.monitor.drift:builtin_checks", frozenset({"publish"})),
+    "dataset": Builtin("sameday.monitor.datasets:builtin_checks", frozenset({"run"})),
 }
 
 

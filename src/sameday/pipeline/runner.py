@@ -37,6 +37,7 @@ from sameday.config.loader import Project
 from sameday.config.pipeline import Pipeline
 from sameday.errors import NotFound, PipelineError, PipelineFailed, RunCancelled
 from sameday.monitor.run import run_after
+from sameday.pipeline.hooks import observing
 from sameday.pipeline.isolation import Isolation
 from sameday.pipeline.journal import Journal
 from sameday.pipeline.params import resolve_params
@@ -179,7 +180,7 @@ class Runner:
         self.publisher = publisher
         self.grace = grace
         self.cancelled = False
-        self._observer = observer
+        self._observer = observing(project, metadata, observer)
         self._stream = stream_output and observer is not None
         self._emit_lock = threading.Lock()
         self._scheduler: Scheduler | None = None
