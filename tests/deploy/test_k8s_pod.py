@@ -52,14 +52,26 @@ IMAGE = "registry.example.com/recsys/sameday-serve:test"
 KUBELET = r"""
 set -eu
 stage=$1; uid=$2; shift 2
-mount --bind /root/.pyenv "$stage/pyenv"            # the interpreter lives under /root (0700)
-mount -t tmpfs -o mode=0755,size=1m tmpfs /root
-mkdir /root/.pyenv && mount --bind "$stage/pyenv" /root/.pyenv
+# The interpreter, the virtualenv and the source tree stand in for the image's files: keep
+# them visible (at their own paths) through the mounts below, wherever this checkout lives.
+i=0
+for keep in $(printf %s "$SAMEDAY_POD_KEEP" | tr ':' ' '); do
+    mkdir -p "$stage/keep/$i" && mount --bind "$keep" "$stage/keep/$i"; i=$((i + 1))
+done
+mount -t tmpfs -o mode=0755,size=1m tmpfs /root      # /root is 0700 on the host
 mount -t tmpfs -o mode=1777,size=64m tmpfs /tmp      # the emptyDir volume
+i=0
+for keep in $(printf %s "$SAMEDAY_POD_KEEP" | tr ':' ' '); do
+    if [ ! -e "$keep" ]; then mkdir -p "$keep"; fi   # under /root or /tmp: hidden above
+    mount --bind "$stage/keep/$i" "$keep"; i=$((i + 1))
+done
 mount -o remount,bind,ro /                           # readOnlyRootFilesystem
+unset SAMEDAY_POD_KEEP
 exec setpriv --reuid "$uid" --regid "$uid" --clear-groups --no-new-privs \
      --inh-caps=-all --bounding-set=-all -- "$@"
 """
+# what the sandbox keeps: the base interpreter, the virtualenv and the sources (no spaces)
+KEEP = ":".join(dict.fromkeys([sys.base_prefix, sys.prefix, str(SRC)]))
 SANDBOX = ["unshare", "-m", "--propagation", "private", "sh", "-c", KUBELET, "kubelet"]
 
 
@@ -93,7 +105,6 @@ def stage() -> Iterator[Path]:
         pytest.skip(f"cannot make a mount namespace here: {probe.stderr.decode().strip()}")
     folder = Path(tempfile.mkdtemp(prefix="sameday-pod-", dir="/var/tmp"))
     folder.chmod(0o755)
-    (folder / "pyenv").mkdir()
     try:
         yield folder
     finally:
@@ -139,6 +150,7 @@ def run_pod(
         **image_env,
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",  # the venv's sameday
         "PYTHONPATH": str(SRC),
+        "SAMEDAY_POD_KEEP": KEEP,
     }
     for item in container["env"]:
         ref = item["valueFrom"]["secretKeyRef"]
@@ -236,7 +248,7 @@ def by_kind_grace(manifests: list[dict[str, Any]]) -> int:
 
 def test_the_harness_fails_a_pod_that_writes_to_its_root_filesystem(stage: Path) -> None:
     """The sandbox is real: the same pod setup refuses a write outside /tmp."""
-    env = {"PATH": "/usr/bin:/bin"}
+    env = {"PATH": "/usr/bin:/bin", "SAMEDAY_POD_KEEP": KEEP}
     script = "touch /var/tmp/x-$$ 2>&1 || echo refused; touch /tmp/ok && echo tmp-writable; id -u"
     result = subprocess.run(
         [*SANDBOX, str(stage), "10001", "sh", "-c", script],
