@@ -19,6 +19,10 @@ OPTIONAL: dict[str, str] = {
     "jsonschema": "argo",
     "implicit": "demo",
     "threadpoolctl": "demo",
+    "fsspec": "s3",
+    "s3fs": "s3",
+    "mlflow": "mlflow",
+    "pandas": "mlflow",
 }
 """Third-party modules that are not base dependencies, and the extra that installs each."""
 

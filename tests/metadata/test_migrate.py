@@ -31,6 +31,9 @@ TABLES = {
     "applied_objects",
     "bandit_params",
     "live_changes",
+    "model_versions",
+    "model_aliases",
+    "model_events",
 }
 UNREACHABLE = "postgresql+psycopg://sameday:secret@127.0.0.1:1/metadata"
 

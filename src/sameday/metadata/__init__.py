@@ -6,6 +6,13 @@ migrations serve both. Open it with :meth:`MetadataStore.open`; manage its schem
 :mod:`sameday.metadata.migrate` or ``sameday db``. Alembic is imported only when migrating.
 """
 
+from sameday.metadata._models_registry import (
+    MODEL_ACTIONS,
+    ModelAction,
+    ModelEvent,
+    ModelSummary,
+    ModelVersionRecord,
+)
 from sameday.metadata.ids import new_run_id, new_snapshot_version
 from sameday.metadata.migrate import (
     MigrationOutcome,
@@ -32,6 +39,7 @@ from sameday.metadata.records import (
 from sameday.metadata.store import MetadataStore
 
 __all__ = [
+    "MODEL_ACTIONS",
     "AppliedObject",
     "AttemptEntry",
     "AttemptRecord",
@@ -40,6 +48,10 @@ __all__ = [
     "LiveChange",
     "MetadataStore",
     "MigrationOutcome",
+    "ModelAction",
+    "ModelEvent",
+    "ModelSummary",
+    "ModelVersionRecord",
     "RunRecord",
     "RunStatus",
     "RunTrigger",

@@ -25,7 +25,7 @@ from sameday.metadata.records import (
     SNAPSHOT_STATUSES,
 )
 
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 """The Alembic revision these models match; the store needs the database at this revision."""
 
 NAMING = {
@@ -219,3 +219,8 @@ class BanditParamsRow(Base):
     version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     params: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+# The model registry's tables live in their own module; importing it registers them on ``Base``
+# (it imports ``Base`` from here, hence at the end).
+from sameday.metadata import _models_registry  # noqa: E402, F401

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from sameday.config.pipeline import Output
 from sameday.errors import ConfigError, MissingDependency
 from sameday.metadata.records import AttemptStatus
 from sameday.pipeline.dag import downstream
@@ -27,8 +28,9 @@ from sameday.pipeline.plan import Plan, PlannedJob
 from sameday.pipeline.process import JobProcess, ProcessResult
 from sameday.pipeline.run_events import JobChanged, JobOutput, RunEvent
 
-Publisher = Callable[[str, Path, str], None]
-"""Publishes an output: ``(result_set, source_path, run_id)``; raising fails the job."""
+Publisher = Callable[[Output, Path, str], None]
+"""Publishes an output that names a result set or a model: ``(output, source_path, run_id)``;
+raising fails the job."""
 
 ON_FAILURE = "on_failure"
 """The job name ``on_failure`` is recorded under (never a valid job name: it has ``_``)."""
@@ -198,9 +200,9 @@ class Scheduler:
             publisher = self.settings.publisher
             if result.exit_code == 0 and not result.cancelled and publisher is not None:
                 for output in job.outputs:
-                    if output.publish is not None:
+                    if output.publish is not None or output.model is not None:
                         source = self.settings.root / Path(output.path).expanduser()
-                        publisher(output.publish, source, self.run_id)
+                        publisher(output, source, self.run_id)
         except (MissingDependency, ConfigError) as exc:
             error, retriable = f"{type(exc).__name__}: {exc}", False
         except Exception as exc:  # a worker must always report back, whatever went wrong
