@@ -65,7 +65,7 @@ def export_pyfunc(
         from sameday.models._pyfunc import ARTIFACT, BundleModel, pyfunc
     pyfunc.save_model(
         path=str(out),
-        python_model=BundleModel(),  # type: ignore[abstract]  (predict is set after)
+        python_model=BundleModel(),  # type: ignore[abstract]  # predict is set after
         artifacts={ARTIFACT: str(bundle_root)},
         model_config={"content_hash": record.content_hash, "ref": record.ref},
         pip_requirements=["sameday"],
