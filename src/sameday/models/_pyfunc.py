@@ -42,13 +42,14 @@ class BundleModel(PythonModel):
         self._model: Model = instantiate(folder, manifest, config["ref"])
 
 
-def _predict(self: BundleModel, context: Any, model_input: Any, params: Any = None) -> list[float]:
+def _predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
     """One score per row of ``model_input`` (a DataFrame, or a list of feature dicts)."""
     rows = model_input.to_dict("records") if hasattr(model_input, "to_dict") else model_input
     return [float(score) for score in self._model.predict(list(rows))]
 
 
-# Attached after the class is made, on purpose: when a PythonModel subclass defines predict,
-# MLflow reads its type hints as an input schema (converting the DataFrame it is given, and
-# warning whatever the hints are). A bundle's signature is its own; the rows go through as-is.
+# Unannotated, and attached after the class is made, on purpose: MLflow reads the type hints of
+# a PythonModel's predict as an input schema (converting the DataFrame it is given, and warning
+# whatever the hints are, or that there are none). A bundle's signature is its own; the rows go
+# through as they come.
 setattr(BundleModel, "predict", _predict)  # noqa: B010
