@@ -11,7 +11,7 @@ import yaml
 
 from sameday.config import load_project
 from sameday.config.loader import Project
-from sameday.errors import GateError
+from sameday.errors import ConfigError, GateError
 from sameday.metadata import MetadataStore
 from sameday.models import Registry, open_registry
 from sameday.models.gate import evaluate, parse_condition, read_metrics
@@ -163,6 +163,29 @@ def run_training(project: Project, **params: str) -> str:
     with MetadataStore.open(project.url(project.settings.storage.metadata)) as store:
         plan, _ = plan_run(project, "train", store, params=params)
         return Runner(project, store, publisher=job_publisher(project)).run(plan).run_id
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ({"gate": ["ndcg@10 => champion"]}, "gate condition 'ndcg@10 => champion' is not"),
+        ({"gate": CONDITIONS, "metrics": None}, "a gate compares metrics"),
+        ({"publish": "popular"}, "either publishes a result set or registers a model"),
+        ({"lists": {"nope": "out/x.csv"}}, "no result set named 'nope'"),
+    ],
+)
+def test_validate_refuses_a_bad_model_output(
+    project_dir: Path, output: dict[str, object], message: str
+) -> None:
+    pipeline = yaml.safe_load(yaml.safe_dump(TRAIN))
+    pipeline["jobs"][1]["outputs"][0].update(output)
+    pipeline["jobs"][1]["outputs"][0] = {
+        k: v for k, v in pipeline["jobs"][1]["outputs"][0].items() if v is not None
+    }
+    (project_dir / "pipelines" / "train.yaml").write_text(yaml.safe_dump(pipeline))
+    with pytest.raises(ConfigError) as info:
+        load_project(project_dir)
+    assert message in str(info.value) and "pipelines/train.yaml:" in str(info.value)
 
 
 def test_a_pipeline_trains_evaluates_and_gates(project: Project) -> None:

@@ -11,6 +11,7 @@ from pydantic_core import CoreSchema
 
 from sameday.config._base import Duration, Key, Name, StrictModel
 from sameday.config._cron import check_cron
+from sameday.config.gate import read_condition
 
 
 class Backoff(StrictModel):
@@ -142,6 +143,13 @@ class Output(StrictModel):
         description="Result sets (name: file the job wrote) published only once the model is "
         "registered (with `gate`: only when it is blessed).",
     )
+
+    @field_validator("gate")
+    @classmethod
+    def _conditions(cls, conditions: list[str]) -> list[str]:
+        for condition in conditions:
+            read_condition(condition)
+        return conditions
 
     @model_validator(mode="after")
     def _one_purpose(self) -> Output:

@@ -12,7 +12,8 @@ data (the metrics file's ``champion`` part, the fairest comparison), else from t
 registered with the champion version. Without a champion (the first training) the relative
 conditions have nothing to compare with and pass; absolute ones still apply.
 
-The decision is a :class:`~sameday.monitor.check.Finding` with every check's numbers as
+The grammar lives in :mod:`sameday.config.gate` (``sameday validate`` checks it). The decision
+is a :class:`~sameday.monitor.check.Finding` with every check's numbers as
 evidence, so it reads the same in ``sameday models history`` and in an alert.
 """
 
@@ -21,12 +22,12 @@ from __future__ import annotations
 import json
 import math
 import operator
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from sameday.config.gate import Condition, read_condition
 from sameday.errors import GateError
 from sameday.monitor.check import Finding
 
@@ -36,40 +37,8 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     "<": operator.lt,
 }
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_CONDITION = re.compile(
-    rf"^\s*(?P<metric>[A-Za-z_][\w@.:/-]*)\s*(?P<op>>=|<=|>|<)\s*"
-    rf"(?:(?P<value>{_NUMBER})|champion\s*(?:(?P<sign>[-+*])\s*(?P<amount>{_NUMBER}))?)\s*$"
-)
 MONITOR = "model.gate"
 """The ``monitor`` of the gate's findings."""
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One parsed condition; ``relative`` when its threshold follows the champion."""
-
-    text: str
-    metric: str
-    op: str
-    value: float | None
-    sign: str | None
-    amount: float
-
-    @property
-    def relative(self) -> bool:
-        """Whether the threshold is computed from the champion's value."""
-        return self.value is None
-
-    def threshold(self, champion: float) -> float:
-        """The threshold given the champion's value of the metric."""
-        if self.sign == "-":
-            return champion - self.amount
-        if self.sign == "+":
-            return champion + self.amount
-        if self.sign == "*":
-            return champion * self.amount
-        return champion
 
 
 def parse_condition(text: str) -> Condition:
@@ -78,15 +47,10 @@ def parse_condition(text: str) -> Condition:
     Raises:
         GateError: it is not ``METRIC OP NUMBER`` or ``METRIC OP champion [+-*] NUMBER``.
     """
-    match = _CONDITION.match(text)
-    if match is None:
-        raise GateError(
-            f"gate condition {text!r} is not 'METRIC OP NUMBER' or 'METRIC OP champion [+-*] "
-            "NUMBER' (OP: >=, >, <=, <), e.g. 'ndcg@10 >= champion - 0.002' or 'coverage >= 0.2'"
-        )
-    value = float(match["value"]) if match["value"] is not None else None
-    amount = float(match["amount"]) if match["amount"] is not None else 0.0
-    return Condition(text.strip(), match["metric"], match["op"], value, match["sign"], amount)
+    try:
+        return read_condition(text)
+    except ValueError as exc:
+        raise GateError(str(exc)) from exc
 
 
 @dataclass(frozen=True)

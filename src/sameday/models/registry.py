@@ -9,6 +9,7 @@ of truth; a mirror that fails raises after the sameday side is recorded, saying 
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import tempfile
@@ -105,11 +106,16 @@ class Registry:
     def __init__(self, project: Project, metadata: MetadataStore) -> None:
         self.project = project
         self.metadata = metadata
-        self.files: ArtifactFiles = open_files(project.settings.storage.artifacts, project.root)
         self.cache = project.path(project.settings.models.cache)
 
+    @functools.cached_property
+    def files(self) -> ArtifactFiles:
+        """The artifact location; opened on first use, so listing models needs no fsspec."""
+        return open_files(self.project.settings.storage.artifacts, self.project.root)
+
     def __repr__(self) -> str:
-        return f"Registry(project={self.project.name!r}, artifacts={self.files.url!r})"
+        artifacts = self.project.settings.storage.artifacts
+        return f"Registry(project={self.project.name!r}, artifacts={artifacts!r})"
 
     # Registering.
 
