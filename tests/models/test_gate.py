@@ -116,7 +116,15 @@ def test_the_gate_blesses_a_better_candidate_and_refuses_a_worse_one(
 def test_champion_metrics_from_the_evaluation_take_precedence(
     registry: Registry, tmp_path: Path
 ) -> None:
-    registry.gate("ranker", candidate(tmp_path, 1.0), CONDITIONS, {"ndcg@10": 0.5, "coverage": 1})
+    # Without a champion, "champion" metrics from an evaluation have no version to speak for.
+    first = registry.gate(
+        "ranker",
+        candidate(tmp_path, 1.0),
+        CONDITIONS,
+        {"ndcg@10": 0.5, "coverage": 1},
+        champion_metrics={"ndcg@10": 0.9},
+    )
+    assert first.blessed and first.verdict.checks[0].note is not None
     # Registered with 0.5, the champion scores 0.29 on today's data: 0.30 beats it.
     decision = registry.gate(
         "ranker",

@@ -428,9 +428,9 @@ class Registry:
         check_name(name)
         parsed = [gating.parse_condition(text) for text in conditions]
         champion = self._champion(name)
-        reference = champion_metrics
-        if reference is None and champion is not None:
-            reference = champion.metrics
+        reference = None
+        if champion is not None:
+            reference = champion_metrics if champion_metrics is not None else champion.metrics
         verdict = gating.evaluate(parsed, metrics, reference)
         run_id = run_id if run_id is not None else os.environ.get("SAMEDAY_RUN_ID")
         evidence: dict[str, Any] = {
@@ -464,7 +464,7 @@ class Registry:
             signature=signature,
             input_example=None,
             run_id=run_id,
-            description=description,
+            description=description or decision_finding.summary,
             aliases=[CHAMPION],
             actor=None,
             alias_action="gate-blessed",
