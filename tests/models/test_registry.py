@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,21 @@ def test_register_and_load_from_python_in_the_project_folder(
     assert record.run_id == "daily-20261201-abc" and record.aliases == ("challenger",)
     assert load_model("ranker@challenger").predict(ROWS) == [1.5, 0.0, 3.5]
     assert source.is_dir()
+
+
+def test_a_loader_in_the_project_folder_is_found(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Training code lives in the project, importable in its jobs but not installed."""
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".")])
+    module = f"scorer_{uuid.uuid4().hex[:8]}"
+    (registry.project.root / f"{module}.py").write_text(
+        "from tests.models._toy import load as load_weights\n\n"
+        "def load(folder):\n    return load_weights(folder)\n"
+    )
+    source = save({"clicks": 2.0}, tmp_path / "m")
+    registry.register("ranker", source, loader=f"{module}:load")
+    assert registry.load("ranker").predict(ROWS) == [6.0, 0.0, 14.0]
+    with pytest.raises(ModelError, match=r"cannot import 'nowhere_[0-9a-f]+'"):
+        registry.register("other", source, loader=f"nowhere_{module[7:]}:load")
+        registry.load("other")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import pickle
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -68,8 +69,9 @@ class LoadedModel:
         return f"LoadedModel({self.ref!r}, {type(self.inner).__name__})"
 
 
-def load_entry_point(spec: str, what: str) -> Any:
-    """The object named by ``"package.module:attribute"``.
+def load_entry_point(spec: str, what: str, root: Path | None = None) -> Any:
+    """The object named by ``"package.module:attribute"``, looked for in the installed packages,
+    then in the project folder ``root`` (where training code usually lives, and where jobs run).
 
     Raises:
         ModelError: the module cannot be imported or has no such attribute.
@@ -78,7 +80,13 @@ def load_entry_point(spec: str, what: str) -> Any:
     if not module_name or not attribute:
         raise ModelError(f"{what} {spec!r} is not 'package.module:function'")
     try:
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if root is None or str(root) in sys.path or exc.name != module_name.split(".")[0]:
+                raise
+            sys.path.append(str(root))
+            module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ModelError(
             f"{what} {spec!r}: cannot import {module_name!r} ({exc}); install it, or run from "
@@ -90,8 +98,11 @@ def load_entry_point(spec: str, what: str) -> Any:
         raise ModelError(f"{what} {spec!r}: {module_name!r} has no {attribute!r}") from exc
 
 
-def instantiate(folder: Path, manifest: Mapping[str, Any], ref: str) -> Model:
-    """The predicting object of the bundle whose verified files are in ``folder``.
+def instantiate(
+    folder: Path, manifest: Mapping[str, Any], ref: str, root: Path | None = None
+) -> Model:
+    """The predicting object of the bundle whose verified files are in ``folder``; a loader is
+    looked for in the project folder ``root`` too.
 
     Raises:
         ModelError: the flavor is unknown or ``files``, or loading failed.
@@ -107,7 +118,7 @@ def instantiate(folder: Path, manifest: Mapping[str, Any], ref: str) -> Model:
                 "model's class must be importable here (defined in a module, not __main__)"
             ) from exc
     elif flavor == "python":
-        loader = load_entry_point(str(manifest.get("loader")), f"{ref}: loader")
+        loader = load_entry_point(str(manifest.get("loader")), f"{ref}: loader", root)
         inner = loader(folder)
     elif flavor == "files":
         raise ModelError(

@@ -212,10 +212,9 @@ class Registry:
                 with (folder / PICKLE_FILE).open("wb") as handle:
                     pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
             if signature is None and input_example is not None:
-                manifest_for_load = {"flavor": flavor, "loader": loader}
-                scorer = (
-                    model if model is not None else instantiate(folder, manifest_for_load, name)
-                )
+                how = {"flavor": flavor, "loader": loader}
+                root = self.project.root
+                scorer = model if model is not None else instantiate(folder, how, name, root)
                 signature = infer_signature(input_example, list(scorer.predict(input_example)))
             values = {"params": dict(params or {}), "metrics": dict(metrics or {})}
             env = environment()
@@ -329,7 +328,8 @@ class Registry:
             return mlflow_interop.load(self._tracking_uri(parsed), parsed)
         record = self.resolve(parsed)
         folder, manifest = self._fetch(record)
-        return LoadedModel(record.ref, instantiate(folder, manifest, record.ref), record, folder)
+        inner = instantiate(folder, manifest, record.ref, self.project.root)
+        return LoadedModel(record.ref, inner, record, folder)
 
     def _tracking_uri(self, ref: ModelRef) -> str:
         uri = self.project.settings.models.mlflow_tracking_uri
@@ -353,7 +353,8 @@ class Registry:
             raise ModelError(f"{out} exists: export writes a new folder, choose another path")
         record = self.resolve(ref)
         folder, manifest = self._fetch(record)
-        instantiate(folder, manifest, record.ref)  # refuse a bundle that cannot predict
+        # Refuse a bundle that cannot predict, rather than export one MLflow cannot load.
+        instantiate(folder, manifest, record.ref, self.project.root)
         from sameday.models import mlflow as mlflow_interop
 
         mlflow_interop.export_pyfunc(record, folder.parent, manifest, out)
