@@ -20,6 +20,10 @@ OPTIONAL: dict[str, str] = {
     "implicit": "demo",
     "threadpoolctl": "demo",
     "openlineage": "lineage",
+    "fsspec": "s3",
+    "s3fs": "s3",
+    "mlflow": "mlflow",
+    "pandas": "mlflow",
 }
 """Third-party modules that are not base dependencies, and the extra that installs each."""
 

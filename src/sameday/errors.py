@@ -21,7 +21,12 @@
      ├── DeliveryFailed (ConnectionError)     an alert did not reach its receiver: retried later
      ├── EventRejected (ValueError)           a sink refused a record: resending will not help
      ├── NotFound (LookupError)               a named run, snapshot or experiment does not exist
-     │    └── UnknownSurface                  a request names a surface that is not applied
+     │    ├── UnknownSurface                  a request names a surface that is not applied
+     │    └── ModelNotFound                   no such model, version or alias
+     ├── ModelError                           a model could not be registered, loaded or gated
+     │    ├── InvalidModelRef (ValueError)    ``NAME@alias``, ``NAME/3``, ``models:/…`` misspelt
+     │    ├── BundleCorrupted (ValueError)    a bundle's files do not match their checksums
+     │    └── GateError (ValueError)          a gate condition cannot be read or evaluated
      ├── MissingDependency (ImportError)      an optional extra is not installed; names it
      ├── BadRequest (ValueError)              an HTTP request that cannot be served (400)
      │    ├── BodyTooLarge                    a body over ``serve.max_body`` (413)
@@ -206,6 +211,38 @@ class NotFound(SamedayError, LookupError):
 
 class UnknownSurface(NotFound):
     """The request names a surface that is not applied."""
+
+
+class ModelNotFound(NotFound):
+    """No model, version or alias by that name in the registry (or in MLflow's)."""
+
+
+class ModelError(SamedayError):
+    """A model could not be registered, loaded, exported or gated (the message says why)."""
+
+
+class InvalidModelRef(ModelError, ValueError):
+    """A model reference that is none of ``NAME``, ``NAME@alias``, ``NAME/VERSION``,
+    ``models:/NAME@alias`` or ``models:/NAME/VERSION``."""
+
+
+class BundleCorrupted(ModelError, ValueError):
+    """A bundle's manifest or files do not match the checksums recorded when it was registered:
+    it was changed or truncated after registration, and is refused rather than served.
+
+    Attributes:
+        url: where the bundle lives.
+        problems: each file (or the manifest) that failed, with what was expected.
+    """
+
+    def __init__(self, message: str, *, url: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.url = url
+        self.problems = problems
+
+
+class GateError(ModelError, ValueError):
+    """A gate condition cannot be parsed, or names a metric the evaluation did not produce."""
 
 
 class MissingDependency(SamedayError, ImportError):

@@ -37,6 +37,9 @@ TABLES = {
     "snapshot_profiles",
     "dataset_schemas",
     "dataset_observations",
+    "model_versions",
+    "model_aliases",
+    "model_events",
 }
 UNREACHABLE = "postgresql+psycopg://sameday:secret@127.0.0.1:1/metadata"
 

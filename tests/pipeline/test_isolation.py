@@ -179,9 +179,10 @@ def test_publishing_sees_the_job_folder_and_the_projects_storage(
     project.pipelines["p"] = Pipeline.model_validate({"name": "p", "jobs": [job]})
     seen: list[tuple[str, Path, bool, str]] = []
 
-    def publisher(result_set: str, source: Path, run_id: str, folder: Path | None = None) -> None:
+    def publisher(output: Output, source: Path, run_id: str, folder: Path | None = None) -> None:
         from sameday.results.job_output import publishing_project
 
+        result_set = str(output.publish)
         assert folder is not None
         view = publishing_project(project, folder)
         metadata = view.url(view.settings.storage.metadata)

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from sameday.config import Pipeline, Project, load_project
+from sameday.config.pipeline import Output
 from sameday.errors import (
     ConfigError,
     MissingDependency,
@@ -48,7 +49,7 @@ def store(tmp_path: Path) -> Iterator[MetadataStore]:
 
 
 def attempts_when_publish_raises(project: Project, store: MetadataStore, error: Exception) -> list:  # type: ignore[type-arg]
-    def publish(result_set: str, source: Path, run_id: str) -> None:
+    def publish(output: Output, source: Path, run_id: str) -> None:
         raise error
 
     plan, _ = plan_run(project, "p", store)

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from sameday.config import Pipeline, Project, load_project
+from sameday.config.pipeline import Output
 from sameday.errors import PipelineError, PipelineFailed, RunCancelled
 from sameday.metadata import MetadataStore
 from sameday.metadata.records import AttemptEntry
@@ -436,13 +437,15 @@ def test_publisher_runs_after_success_and_its_failure_fails_the_job(
     project.pipelines["p"] = Pipeline.model_validate(
         {"name": "p", "jobs": [{**job, "outputs": outputs}]}
     )
-    calls: list[tuple[str, Path, str]] = []
+    calls: list[tuple[str | None, Path, str]] = []
     plan, _ = plan_run(project, "p", store)
-    result = Runner(project, store, publisher=lambda *a: calls.append(a)).run(plan)
+    result = Runner(
+        project, store, publisher=lambda output, *a: calls.append((output.publish, *a))
+    ).run(plan)
     assert calls == [("popular", tmp_path / "out.csv", result.run_id)]
 
-    def refuse(result_set: str, source: Path, run_id: str) -> None:
-        raise ValueError(f"{result_set} has no rows")
+    def refuse(output: Output, source: Path, run_id: str) -> None:
+        raise ValueError(f"{output.publish} has no rows")
 
     with pytest.raises(PipelineFailed) as info:
         Runner(project, store, publisher=refuse).run(plan)

@@ -78,13 +78,43 @@ class RichObserver:
     show_default=True,
     help="How simulated users scan a list.",
 )
-def demo(users: int, seed: int, folder: Path | None, click_model: str) -> None:
+@click.option(
+    "--drift",
+    is_flag=True,
+    help="Instead: users' tastes drift daily; a model trained once against one retrained daily "
+    "behind the training gate, graded against the exact truth.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --drift: the days simulated (default 30).",
+)
+@click.pass_context
+def demo(
+    ctx: click.Context,
+    users: int,
+    seed: int,
+    folder: Path | None,
+    click_model: str,
+    drift: bool,
+    days: int | None,
+) -> None:
     """Run the quickstart: pipeline, publish, serve simulated users, A/B and interleaving reports.
 
     Every step is the real command (`sameday run`, `apply`, `serve`); the users' clicks follow a
     click model whose exact effects are known, so the summary grades each verdict; it ends with
-    `sameday status`. Example: `sameday demo --users 3000 --dir /tmp/qs`.
+    `sameday status`. Example: `sameday demo --users 3000 --dir /tmp/qs`. With `--drift --days
+    30`, the model registry's training gate instead (see docs/models.md).
     """
+    if days is not None and not drift:
+        raise click.UsageError("--days goes with --drift")
+    if drift:
+        from click.core import ParameterSource
+
+        default_users = ctx.get_parameter_source("users") is ParameterSource.DEFAULT
+        _drift(None if default_users else users, seed, folder, days or 30)
+        return
     from sameday.demo import DemoSettings, run_demo
 
     console = Console()
@@ -159,6 +189,57 @@ def _summary(console: Console, result: DemoResult, seconds: float) -> None:
         f"total {seconds:.1f}s.\nThe project is in {result.folder} (see docs/quickstart.md)."
     )
 
+
+def _drift(users: int | None, seed: int, folder: Path | None, days: int) -> None:
+    """``--drift``: run :mod:`sameday.sim.drift` and print each day against the truth."""
+    import dataclasses
+    import tempfile
+
+    from sameday.sim.drift import DriftSettings, run_drift
+
+    settings = DriftSettings(days=days, seed=seed)
+    if users is not None:
+        settings = dataclasses.replace(settings, users=users)
+    target = folder or Path(tempfile.mkdtemp(prefix="sameday-drift-")) / "project"
+    console = Console()
+    table = Table(title="Click-through rate each day, exact under that day's tastes")
+    for column in ("day", "trained once", "retrained, gated", "best possible", "gate"):
+        table.add_column(column, justify="right")
+    with Progress(*_COLUMNS, console=console) as progress:
+        task = progress.add_task("simulating days", total=days)
+        result = run_drift(settings, target, lambda day: progress.advance(task))
+    for day in result.days:
+        verdict = "[green]blessed[/]" if day.blessed else "[yellow]refused[/]"
+        champion = f"v{day.champion}" if day.blessed else f"v{day.champion} stays"
+        table.add_row(
+            str(day.day),
+            f"{day.ctr_once:.1%}",
+            f"{day.ctr_gated:.1%}",
+            f"{day.ctr_best:.1%}",
+            f"{verdict} {champion}",
+        )
+    console.print(table)
+    first, last = result.days[0], result.days[-1]
+    console.print(
+        f"Trained once: {first.ctr_once:.1%} on day 1, {last.ctr_once:.1%} on day {last.day}. "
+        f"Retrained daily behind the gate: {first.ctr_gated:.1%} -> {last.ctr_gated:.1%} "
+        f"(best possible {last.ctr_best:.1%})."
+    )
+    for line in result.refusals:
+        console.print(f"[yellow]{line}[/]")
+    console.print(
+        f"{result.versions} versions registered, {result.snapshots} snapshots published. "
+        f"The project is in {result.folder}: `sameday models history personal-svd`."
+    )
+
+
+_COLUMNS = (
+    SpinnerColumn(),
+    TextColumn("{task.description}"),
+    BarColumn(),
+    MofNCompleteColumn(),
+    TimeElapsedColumn(),
+)
 
 _GRADES = {"right": "[green]right[/]", "wrong": "[red]wrong[/]"}
 

@@ -12,6 +12,7 @@ from pydantic_core import CoreSchema
 from sameday.config._base import Duration, Key, Name, StrictModel
 from sameday.config._cron import check_cron
 from sameday.config.datasets import Dataset
+from sameday.config.gate import read_condition
 
 
 class Backoff(StrictModel):
@@ -157,7 +158,8 @@ class Defaults(StrictModel):
 
 
 class Output(StrictModel):
-    """A file or folder a job writes; ``publish`` names the result set it is published as."""
+    """A file or folder a job writes; ``publish`` names the result set it is published as,
+    ``register`` the model it is registered as (see docs/models.md)."""
 
     path: str = Field(
         description="File or folder (relative to the project) the job writes; a glob in its last "
@@ -166,6 +168,59 @@ class Output(StrictModel):
     publish: Name | None = Field(
         None, description="Result set published from this output when the job succeeds."
     )
+    # `register` would shadow pydantic's ABC `register`; the YAML key is still `register`.
+    model: Name | None = Field(
+        None,
+        alias="register",
+        description="Model registered from this output (a file or folder) when the job "
+        "succeeds; with `gate`, only when the gate blesses it, as the new champion.",
+    )
+    loader: str | None = Field(
+        None,
+        description="How the registered model loads for prediction: 'package.module:function' "
+        "called with the bundle's files folder (without it the bundle is files only).",
+    )
+    metrics: str | None = Field(
+        None,
+        description="JSON file of the model's offline metrics written by the job: "
+        '{"ndcg@10": 0.31, ...}, or {"candidate": {...}, "champion": {...}} when the job '
+        "scored the champion on the same data.",
+    )
+    aliases: list[Name] = Field(
+        default_factory=list, description="Aliases pointed at the registered version."
+    )
+    gate: list[str] = Field(
+        default_factory=list,
+        description="Conditions the candidate must meet to become the champion, e.g. "
+        "'ndcg@10 >= champion - 0.002', 'coverage >= 0.2'. Refused: nothing changes.",
+    )
+    lists: dict[Name, str] = Field(
+        default_factory=dict,
+        description="Result sets (name: file the job wrote) published only once the model is "
+        "registered (with `gate`: only when it is blessed).",
+    )
+
+    @field_validator("gate")
+    @classmethod
+    def _conditions(cls, conditions: list[str]) -> list[str]:
+        for condition in conditions:
+            read_condition(condition)
+        return conditions
+
+    @model_validator(mode="after")
+    def _one_purpose(self) -> Output:
+        if self.publish is not None and self.model is not None:
+            raise ValueError("an output either publishes a result set or registers a model")
+        model_only = [
+            key for key in ("loader", "metrics", "aliases", "gate", "lists") if getattr(self, key)
+        ]
+        if model_only and self.model is None:
+            raise ValueError(f"{', '.join(model_only)}: only for an output with `register`")
+        if self.gate and "champion" in self.aliases:
+            raise ValueError("a gated output makes its model the champion only when blessed")
+        if self.gate and self.metrics is None:
+            raise ValueError("a gate compares metrics: name the file in `metrics`")
+        return self
 
 
 class Job(StrictModel):

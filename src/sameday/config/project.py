@@ -200,6 +200,29 @@ class ServeSettings(StrictModel):
     )
 
 
+class ModelSettings(StrictModel):
+    """The model registry (``sameday models``): its cache, and MLflow if the team runs one."""
+
+    cache: str = Field(
+        ".sameday/cache/models",
+        description="Folder where bundles kept at a URL are downloaded (and verified) to load.",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        None,
+        description="MLflow tracking server (http://host:5000) to mirror runs, parameters, "
+        "metrics, versions and aliases to, and where models:/ references are looked up. "
+        "Write it as ${MLFLOW_TRACKING_URI} to take it from the environment.",
+    )
+    mlflow_experiment: str | None = Field(
+        None, description="MLflow experiment the mirrored runs go to (default: the project name)."
+    )
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """Reprs show the tracking URI without its password."""
+        for name, value in super().__repr_args__():
+            yield name, urls.redact(value) if isinstance(value, str) else value
+
+
 class ProjectSettings(StrictModel):
     """The project file, ``sameday.yaml``, at the root of a sameday project."""
 
@@ -209,3 +232,4 @@ class ProjectSettings(StrictModel):
     orchestrator: Orchestrator = Field(default_factory=Orchestrator)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     lineage: Lineage = Field(default_factory=Lineage)
+    models: ModelSettings = Field(default_factory=ModelSettings)

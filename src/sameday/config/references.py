@@ -107,6 +107,16 @@ def _check_pipelines(project: Project) -> list[Problem]:
                         output.publish,
                         project.result_sets,
                     )
+                for result_set in output.lists:
+                    if result_set not in project.result_sets:
+                        problems += _missing(
+                            project,
+                            source,
+                            ("jobs", index, "outputs", out_index, "lists", result_set),
+                            "result_set",
+                            result_set,
+                            project.result_sets,
+                        )
         edges = {job.name: [d for d in job.depends_on if d != job.name] for job in pipeline.jobs}
         cycle = find_cycle(edges)
         if cycle:

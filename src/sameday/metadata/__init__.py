@@ -7,6 +7,13 @@ migrations serve both. Open it with :meth:`MetadataStore.open`; manage its schem
 """
 
 from sameday.metadata._alerts import Incident, Mute, Notification, Observation, Outcome
+from sameday.metadata._models_registry import (
+    MODEL_ACTIONS,
+    ModelAction,
+    ModelEvent,
+    ModelSummary,
+    ModelVersionRecord,
+)
 from sameday.metadata.ids import new_run_id, new_snapshot_version
 from sameday.metadata.migrate import (
     MigrationOutcome,
@@ -33,6 +40,7 @@ from sameday.metadata.records import (
 from sameday.metadata.store import MetadataStore
 
 __all__ = [
+    "MODEL_ACTIONS",
     "AppliedObject",
     "AttemptEntry",
     "AttemptRecord",
@@ -42,6 +50,10 @@ __all__ = [
     "LiveChange",
     "MetadataStore",
     "MigrationOutcome",
+    "ModelAction",
+    "ModelEvent",
+    "ModelSummary",
+    "ModelVersionRecord",
     "Mute",
     "Notification",
     "Observation",

@@ -32,8 +32,8 @@ from typing import Any, Literal, cast, get_args
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from sameday.metadata._actor import current_actor
 from sameday.metadata._checks import check_choice, check_json
-from sameday.metadata._history import current_actor
 from sameday.metadata.models import ID, NAME, Base, _one_of
 
 IncidentStatus = Literal["open", "resolved"]

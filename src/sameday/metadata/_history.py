@@ -7,26 +7,15 @@ added: the history is the record rollback follows and people read to learn what 
 
 from __future__ import annotations
 
-import getpass
-import os
-import socket
 from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from sameday.metadata._actor import current_actor
 from sameday.metadata.models import NAME, LiveChangeRow
 from sameday.metadata.records import LIVE_ACTIONS, LiveAction, LiveChange
-
-
-def current_actor() -> str:
-    """``user@host`` of this process: who changed what was live, when the caller says no more."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # a container user with no name
-        user = f"uid {os.getuid()}"
-    return f"{user}@{socket.gethostname()}"[: NAME * 2]
 
 
 def change_record(row: LiveChangeRow) -> LiveChange:

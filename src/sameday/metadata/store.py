@@ -31,6 +31,7 @@ from sameday.metadata import (
     _runs,
     _snapshots,
 )
+from sameday.metadata import _models_registry as _models
 from sameday.metadata import migrate as migrations
 from sameday.metadata._engine import (
     WRITE,
@@ -40,6 +41,11 @@ from sameday.metadata._engine import (
     redact,
     sqlite_file,
     translate_errors,
+)
+from sameday.metadata._models_registry import (
+    ModelEvent,
+    ModelSummary,
+    ModelVersionRecord,
 )
 from sameday.metadata._profiles import ProfileRecord
 from sameday.metadata.dataset_records import DatasetObservation, Observed, SchemaRevision
@@ -544,6 +550,163 @@ class MetadataStore(Closing):
         """The schema revisions of ``dataset``, newest first (at most ``limit``)."""
         with self._session() as session:
             return _datasets.schema_history(session, dataset, limit)
+
+    # The model registry (sameday.models is the API; these are its transactions).
+
+    def create_model_version(
+        self,
+        name: str,
+        *,
+        content_hash: str,
+        bundle_url: str,
+        flavor: str,
+        params: dict[str, Any],
+        metrics: dict[str, Any],
+        lineage: dict[str, Any],
+        run_id: str | None = None,
+        description: str | None = None,
+        actor: str | None = None,
+        aliases: Sequence[str] = (),
+        alias_action: str = "register",
+        evidence: dict[str, Any] | None = None,
+    ) -> tuple[ModelVersionRecord, bool]:
+        """Register a bundle as ``name``'s next version and point ``aliases`` at it, in one
+        transaction; ``(record, created)``, ``created`` false when this exact bundle already
+        is a version of ``name`` (its aliases still move). The alias moves are recorded as
+        ``alias_action`` (``gate-blessed`` for the gate) with ``evidence``."""
+        now = _now()
+        with self._session(write=True) as session:
+            record, created = _models.create_version(
+                session,
+                name,
+                content_hash=content_hash,
+                bundle_url=bundle_url,
+                flavor=flavor,
+                params=params,
+                metrics=metrics,
+                lineage=lineage,
+                run_id=run_id,
+                description=description,
+                actor=actor,
+                now=now,
+            )
+            for alias in aliases:
+                _models.set_alias(
+                    session,
+                    name,
+                    alias,
+                    record.version,
+                    action=alias_action,
+                    actor=actor,
+                    reason=description,
+                    evidence=evidence,
+                    now=now,
+                )
+            return _models.get_version(session, name, record.version), created
+
+    def model_version(
+        self, name: str, *, version: int | None = None, alias: str | None = None
+    ) -> ModelVersionRecord:
+        """A version of ``name`` by number or alias, or its newest (``ModelNotFound`` else)."""
+        with self._session() as session:
+            if version is not None:
+                return _models.get_version(session, name, version)
+            if alias is not None:
+                return _models.resolve_alias(session, name, alias)
+            return _models.latest_version(session, name)
+
+    def model_versions(self, name: str) -> list[ModelVersionRecord]:
+        """Every version of ``name``, newest first."""
+        with self._session() as session:
+            return _models.list_versions(session, name)
+
+    def list_models(self) -> list[ModelSummary]:
+        """Every registered model, by name."""
+        with self._session() as session:
+            return _models.list_models(session)
+
+    def set_model_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        action: str = "alias",
+        actor: str | None = None,
+        reason: str | None = None,
+        evidence: dict[str, Any] | None = None,
+    ) -> ModelEvent:
+        """Point ``name@alias`` at ``version``; the event records what it pointed at before."""
+        with self._session(write=True) as session:
+            return _models.set_alias(
+                session,
+                name,
+                alias,
+                version,
+                action=action,
+                actor=actor,
+                reason=reason,
+                evidence=evidence,
+                now=_now(),
+            )
+
+    def delete_model_alias(
+        self, name: str, alias: str, *, actor: str | None = None, reason: str | None = None
+    ) -> ModelEvent:
+        """Remove ``name@alias``."""
+        with self._session(write=True) as session:
+            return _models.delete_alias(
+                session, name, alias, actor=actor, reason=reason, now=_now()
+            )
+
+    def rollback_model_alias(
+        self, name: str, alias: str, *, actor: str | None = None, reason: str | None = None
+    ) -> ModelEvent:
+        """Point ``name@alias`` back at the version it pointed at before its latest move."""
+        with self._session(write=True) as session:
+            current, target = _models.rollback_target(session, name, alias)
+            return _models.set_alias(
+                session,
+                name,
+                alias,
+                target,
+                action="rollback",
+                actor=actor,
+                reason=reason,
+                evidence={"undone": current},
+                now=_now(),
+            )
+
+    def record_model_event(
+        self,
+        name: str,
+        action: str,
+        *,
+        version: int | None = None,
+        alias: str | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+        evidence: dict[str, Any] | None = None,
+    ) -> ModelEvent:
+        """Add a decision that moved nothing (a refused gate) to ``name``'s history."""
+        with self._session(write=True) as session:
+            return _models.record_event(
+                session,
+                name,
+                action,
+                version=version,
+                alias=alias,
+                previous=None,
+                actor=actor,
+                reason=reason,
+                evidence=evidence,
+                now=_now(),
+            )
+
+    def model_history(self, name: str, limit: int | None = None) -> list[ModelEvent]:
+        """``name``'s registrations, alias moves and gate decisions, newest first."""
+        with self._session() as session:
+            return _models.history(session, name, limit)
 
 
 def _schema_revision(engine: sa.Engine) -> str | None:

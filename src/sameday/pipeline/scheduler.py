@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from sameday.config.pipeline import Output
 from sameday.errors import ConfigError, MissingDependency
 from sameday.metadata.records import AttemptStatus
 from sameday.pipeline.dag import downstream
@@ -31,14 +32,14 @@ from sameday.pipeline.run_events import JobChanged, JobOutput, RunEvent
 
 
 class Publisher(Protocol):
-    """Publishes an output; raising fails the job.
+    """Publishes an output that names a result set or a model; raising fails the job.
 
     ``folder``: with ``--isolated``, the job's folder, which the publication sees as the
     project's (for a catalogue file, say); ``None``: the project itself.
     """
 
     def __call__(
-        self, result_set: str, source: Path, run_id: str, folder: Path | None = None
+        self, output: Output, source: Path, run_id: str, folder: Path | None = None
     ) -> None: ...
 
 
@@ -224,13 +225,13 @@ class Scheduler:
             publisher = self.settings.publisher
             if succeeded and publisher is not None:
                 for output in job.outputs:
-                    if output.publish is None:
+                    if output.publish is None and output.model is None:
                         continue
                     source = process.cwd / Path(output.path).expanduser()
                     if isolation is None:
-                        publisher(output.publish, source, self.run_id)
+                        publisher(output, source, self.run_id)
                     else:
-                        publisher(output.publish, source, self.run_id, folder=process.cwd)
+                        publisher(output, source, self.run_id, folder=process.cwd)
             if isolation is not None and succeeded:
                 isolation.discard(process.cwd)
         except (MissingDependency, ConfigError) as exc:
