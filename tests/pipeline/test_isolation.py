@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from sameday.cli.pipelines import run as run_cmd
 from sameday.config import Pipeline, Project, load_project
+from sameday.config.pipeline import Output
 from sameday.demo import example_folder
 from sameday.errors import PipelineFailed
 from sameday.metadata import MetadataStore
