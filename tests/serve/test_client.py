@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from sameday.config import load_project
 from sameday.deploy.apply import apply_project
+from sameday.errors import StoreUnavailable
 from sameday.events.memory import MemorySink
 from sameday.events.records import Outcome
 from sameday.events.sink import open_sink
@@ -185,3 +188,17 @@ def test_track_logs_nothing_without_a_writer() -> None:
         assert ticket is not None
         ticket.wait(5)
         assert [o.event_id for o in sink.read_outcomes()] == ["e"]
+
+
+def test_from_project_closes_what_it_opened_when_the_metadata_cannot_open(
+    project_dir: Path, postgres_url: str
+) -> None:
+    missing = postgres_url.rsplit("/", 1)[0] + "/sameday_no_such_database"
+    settings = project_dir / "sameday.yaml"
+    old = "${SAMEDAY_METADATA_URL:-sqlite:///.sameday/metadata.db}"
+    settings.write_text(settings.read_text().replace(old, missing))
+    before = threading.active_count()
+    for _ in range(3):
+        with pytest.raises(StoreUnavailable):
+            Client.from_project(project_dir, refresh_interval=0)
+    assert threading.active_count() == before  # no event writer thread left behind

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -148,15 +149,21 @@ class Client(Closing):
             if isinstance(store, SQLiteStore):
                 # Lookups share one read snapshot for a few milliseconds (half the cost of one).
                 store.snapshot_ttl = SNAPSHOT_TTL
-        writer = EventWriter(project.open_event_sink())
-        source = AppliedSource(project.open_metadata())
-        client = cls(
-            store,
-            specs=source,
-            writer=writer,
-            refresh_interval=every,
-            read_deadline=project.settings.serve.read_deadline,
-        )
+        # Whatever opened before a later step fails is closed again: a caller retrying a
+        # server start against a database that is down must not collect writer threads.
+        with ExitStack() as opened:
+            opened.callback(store.close)
+            writer = EventWriter(project.open_event_sink())
+            opened.callback(writer.close)
+            source = AppliedSource(project.open_metadata())
+            client = cls(
+                store,
+                specs=source,
+                writer=writer,
+                refresh_interval=every,
+                read_deadline=project.settings.serve.read_deadline,
+            )
+            opened.pop_all()
         if update_bandits:
             client.updater = BanditUpdater(
                 source.metadata, project.open_event_sink(), lambda: client.state
