@@ -15,6 +15,7 @@ from sameday.cli import (
     bandit,
     db,
     deploy,
+    monitor_score,
     ope,
     pipelines,
     power,
@@ -72,6 +73,7 @@ for _module in (
     ope,
     power,
     demo_cli,
+    monitor_score,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -1,0 +1,442 @@
+"""The anomaly detector for metric series: causal, seasonal, robust, and able to explain itself.
+
+How a point is judged, from earlier points only (every step reads nothing after it):
+
+1. **Expected value.** Candidate forecasts (:mod:`sameday.monitor.seasonal`): the local level,
+   and a seasonal profile per season the step implies (weekly for a daily series, daily and
+   weekly for hourly ones). All are medians, so an earlier outlier never moves them; at each
+   point the candidate whose errors were smallest over the lookback is used.
+2. **Four tests** on the errors of that model, each asking "is this the largest deviation of
+   its kind in the lookback?" — a *record*:
+
+   - ``spike``: this point's deviation from the expected value;
+   - ``shift``: the mean deviation of the last ``window`` points (a sustained move);
+   - ``level``: the median of the last ``window`` points against the median of the
+     ``4 * window`` before them (a step change, whatever the model);
+   - ``volatility``: the spread (median absolute deviation) of the last ``window``
+     deviations (only with ``direction="both"``: a burst of noise has no direction).
+
+   The *bar* of a test is the largest magnitude it reached in the lookback (leaving out the
+   points that share its window), and never less than ``z_floor`` robust standard deviations of
+   that test (its lookback median magnitude / 0.6745), so a short history cannot make a small
+   wobble a record. A test scores ``1 - bar / magnitude`` when it beats the bar, else 0: the
+   share of the deviation beyond anything seen. The point's score is its best test's.
+3. **Floors.** A deviation smaller than ``abs_floor``, or than ``rel_floor`` times the expected
+   value, scores 0, so tiny changes of a flat metric never alert.
+4. **Learning.** Until the model has ``min_history`` errors to compare with, a point is
+   ``learning``: nothing is guessed.
+5. **Alarms.** A point whose score reaches ``threshold`` is an ``anomaly``; it raises an alarm
+   unless an alarm was raised in the ``cooldown`` points before it (one alert per incident).
+
+Why records rather than a fitted distribution: a metric's deviations are rarely Gaussian
+(counts are bursty, CPU series are spiky), and "the largest drop in 2,000 points, by 40%" holds
+whatever the shape, reads well in an alert, and gives, on a series without anomalies, about
+``log(n2 / n1)`` records between points ``n1`` and ``n2`` — few, and fewer as history grows.
+A new level is learned because the bar is raised by what happened: after a step change the
+tests calm down within ``5 * window`` points instead of alarming for ever.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from sameday.monitor._rolling import (
+    FloatArray,
+    before,
+    ending_at,
+    lookback_count,
+    lookback_max,
+    lookback_mean,
+    lookback_median,
+    shift,
+)
+from sameday.monitor.seasonal import Candidate, forecasts, infer_step, seasons
+
+Direction = Literal["drop", "rise", "both"]
+Status = Literal["learning", "ok", "anomaly"]
+SIGNALS: tuple[str, ...] = ("spike", "shift", "level", "volatility")
+_GAUSS_MAD = 0.6745  # median |N(0, 1)|: turns a median magnitude into a standard deviation
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorSettings:
+    """How sensitive the detector is; counts are in points of the series.
+
+    Start from a preset (:data:`PRESETS`, :func:`preset`) and override what the metric needs,
+    typically ``direction`` and the floors.
+    """
+
+    threshold: float = 0.1
+    """Score a point needs to be an anomaly: 0.1 = its deviation beats the lookback's largest
+    by at least 11% (the bar is at most 90% of it)."""
+    lookback: int = 2000
+    """Points the bar is taken over (2,000 is a week of 5-minute points, 83 days of hours)."""
+    window: int = 12
+    """Points in the sustained tests (shift, level, volatility)."""
+    local: int = 5
+    """Points in the local level (a median)."""
+    depth: int = 3
+    """Earlier seasons in the seasonal profile (a median over the same phase)."""
+    min_history: int = 20
+    """Errors a model needs before its points are judged; until then they are ``learning``."""
+    z_floor: float = 4.0
+    """A record still needs this many robust standard deviations of its test."""
+    cooldown: int = 50
+    """Points after an alarm during which no new alarm is raised."""
+    abs_floor: float = 0.0
+    """Deviations smaller than this (in the metric's unit) never alarm."""
+    rel_floor: float = 0.01
+    """Deviations smaller than this share of the expected value never alarm."""
+    direction: Direction = "both"
+    """Which deviations count: ``drop`` (below expected), ``rise`` or ``both``."""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 0.0 < self.threshold < 1.0:
+            problems.append(f"threshold must be in (0, 1), got {self.threshold}")
+        for name in ("lookback", "window", "local", "depth", "min_history"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.lookback <= 5 * self.window:
+            problems.append(
+                f"lookback ({self.lookback}) must exceed 5 * window ({5 * self.window}):"
+                " the level test reads 5 windows"
+            )
+        for name in ("z_floor", "abs_floor", "rel_floor", "cooldown"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must not be negative, got {getattr(self, name)}")
+        if self.direction not in ("drop", "rise", "both"):
+            problems.append(f"direction must be drop, rise or both, got {self.direction!r}")
+        if problems:
+            raise ValueError("invalid detector settings: " + "; ".join(problems))
+
+
+PRESETS: dict[str, DetectorSettings] = {
+    "sensitive": DetectorSettings(threshold=0.05, z_floor=3.0, cooldown=25),
+    "default": DetectorSettings(),
+    "quiet": DetectorSettings(threshold=0.25, z_floor=5.0, cooldown=100),
+}
+"""Sensitivity presets. ``default`` is what ``sameday monitor score`` runs (and what the NAB
+benchmark scores); ``sensitive`` alarms on any clear record, ``quiet`` only on deviations a
+third beyond the record, with a longer cooldown."""
+
+
+def preset(name: str = "default", **overrides: Any) -> DetectorSettings:
+    """A preset's settings with some of them replaced, e.g. ``preset("quiet", direction="drop")``.
+
+    Raises:
+        ValueError: an unknown preset (the message lists them) or an invalid override.
+    """
+    if name not in PRESETS:
+        raise ValueError(f"unknown detector preset {name!r}: use one of {', '.join(PRESETS)}")
+    return replace(PRESETS[name], **overrides)
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What the detector says about one point, with the numbers an alert shows."""
+
+    index: int
+    value: float
+    status: Status
+    expected: float | None
+    low: float | None
+    high: float | None
+    score: float
+    alarm: bool
+    signal: str | None
+    model: str | None
+    bar: float | None
+    magnitude: float | None
+    history: int
+
+    def summary(self) -> str:
+        """One line a person reads in an alert."""
+        if self.status == "learning":
+            return f"learning: {self.history} points of history so far, not judged yet"
+        band = f"band {_fmt(self.low)} to {_fmt(self.high)}"
+        seen = f"{_fmt(self.value)} against {_fmt(self.expected)} expected ({band})"
+        if self.status == "ok":
+            return f"ok: {seen}"
+        assert self.signal is not None and self.bar is not None and self.magnitude is not None
+        times = "never seen before" if self.bar == 0 else f"{self.magnitude / self.bar:.2f}x"
+        what = {
+            "spike": "deviation",
+            "shift": "mean deviation of the last points",
+            "level": "move of the median",
+            "volatility": "spread of the deviations",
+        }[self.signal]
+        word = "alarm" if self.alarm else "anomaly"
+        return (
+            f"{word} ({self.signal}): {seen}; the {what} is {times} the largest in the last"
+            f" {self.history} points (score {self.score:.2f})"
+        )
+
+    def evidence(self) -> dict[str, Any]:
+        """JSON-able numbers for a finding (infinite band edges become ``None``)."""
+        return {
+            "status": self.status,
+            "observed": self.value,
+            "expected": self.expected,
+            "low": self.low,
+            "high": self.high,
+            "score": self.score,
+            "alarm": self.alarm,
+            "signal": self.signal,
+            "model": self.model,
+            "bar": self.bar,
+            "magnitude": self.magnitude,
+            "history": self.history,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Detection:
+    """The detector's verdict on every point of a series, as arrays (see :meth:`judgement`).
+
+    ``score`` is how far each point beats the bar (0 when it does not, or while an earlier
+    alarm's cooldown runs); ``anomalous`` marks scores at the threshold before the cooldown is
+    applied, so an ongoing incident stays visible; ``alarm`` marks the points that raise one.
+    """
+
+    values: FloatArray
+    expected: FloatArray
+    low: FloatArray
+    high: FloatArray
+    score: FloatArray
+    anomalous: npt.NDArray[np.bool_]
+    alarm: npt.NDArray[np.bool_]
+    learning: npt.NDArray[np.bool_]
+    signal: npt.NDArray[np.int64]
+    model: npt.NDArray[np.int64]
+    bar: FloatArray
+    magnitude: FloatArray
+    models: tuple[str, ...]
+    settings: DetectorSettings = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __repr__(self) -> str:
+        return (
+            f"Detection(points={len(self)}, learning={int(self.learning.sum())},"
+            f" anomalous={int(self.anomalous.sum())}, alarms={int(self.alarm.sum())})"
+        )
+
+    def judgement(self, index: int) -> Judgement:
+        """The verdict on one point (negative indices count from the end)."""
+        i = range(len(self))[index]
+        learning = bool(self.learning[i])
+        status: Status = "learning" if learning else "anomaly" if self.anomalous[i] else "ok"
+        signal = int(self.signal[i])
+        return Judgement(
+            index=i,
+            value=float(self.values[i]),
+            status=status,
+            expected=None if learning else _finite(self.expected[i]),
+            low=None if learning else _finite(self.low[i]),
+            high=None if learning else _finite(self.high[i]),
+            score=float(self.score[i]),
+            alarm=bool(self.alarm[i]),
+            signal=SIGNALS[signal] if signal >= 0 and not learning else None,
+            model=None if learning else self.models[int(self.model[i])],
+            bar=None if learning or signal < 0 else _finite(self.bar[i]),
+            magnitude=None if learning or signal < 0 else _finite(self.magnitude[i]),
+            history=min(i, self.settings.lookback),
+        )
+
+    def latest(self) -> Judgement:
+        """The verdict on the newest point: what a monitor run reports."""
+        return self.judgement(-1)
+
+
+def detect(
+    timestamps: Sequence[datetime] | FloatArray,
+    values: Sequence[float] | FloatArray,
+    settings: DetectorSettings | None = None,
+) -> Detection:
+    """Judge every point of a series from the points before it.
+
+    Args:
+        timestamps: one per value (datetimes, or POSIX seconds); they set the seasons. Order
+            and spacing may be irregular: the median step is what counts.
+        values: the metric, finite numbers.
+        settings: a preset's settings (default: ``PRESETS["default"]``).
+
+    Raises:
+        ValueError: lengths differ, or a value is not a finite number (the message names it).
+    """
+    settings = settings or PRESETS["default"]
+    x = np.asarray(values, dtype=np.float64)
+    seconds = _seconds(timestamps)
+    if len(seconds) != len(x):
+        raise ValueError(f"{len(seconds)} timestamps for {len(x)} values: give one per value")
+    bad = np.flatnonzero(~np.isfinite(x))
+    if len(bad):
+        raise ValueError(
+            f"value {bad[0]} ({x[bad[0]]}) is not a finite number: drop or fill missing points"
+            " before scoring"
+        )
+    candidates = forecasts(x, seasons(infer_step(seconds)), settings.local, settings.depth)
+    tests = [_Tests.of(candidate, x, settings) for candidate in candidates]
+    chosen = _choose(tests, settings)
+    rows = np.arange(len(x))
+    # the level test reads only the values, so every candidate carries the same one
+    scores = np.stack([t.scores for t in tests])[chosen, :, rows]  # (n, signals)
+    signal = np.argmax(scores, axis=1)
+    score = scores[rows, signal]
+    signal = np.where(score > 0, signal, -1)
+    expected = np.stack([t.candidate.expected for t in tests])[chosen, rows]
+    spike_bar = np.stack([t.bars[0] for t in tests])[chosen, rows]
+    bars = np.stack([t.bars for t in tests])[chosen, :, rows]
+    magnitudes = np.stack([t.magnitudes for t in tests])[chosen, :, rows]
+    learning = ~np.stack([t.ready for t in tests])[chosen, rows]
+    score[learning] = 0.0
+    signal[learning] = -1
+    anomalous = score >= settings.threshold
+    alarm, score = _cool_down(score, anomalous, settings.cooldown)
+    floor = np.maximum(settings.abs_floor, settings.rel_floor * np.abs(expected))
+    half = np.maximum(spike_bar / (1.0 - settings.threshold), floor)
+    low = expected - half if settings.direction != "rise" else np.full(len(x), -np.inf)
+    high = expected + half if settings.direction != "drop" else np.full(len(x), np.inf)
+    picked = np.maximum(signal, 0)
+    return Detection(
+        values=x,
+        expected=expected,
+        low=low,
+        high=high,
+        score=score,
+        anomalous=anomalous,
+        alarm=alarm,
+        learning=learning,
+        signal=signal,
+        model=chosen,
+        bar=bars[rows, picked],
+        magnitude=magnitudes[rows, picked],
+        models=tuple(t.candidate.name for t in tests),
+        settings=settings,
+    )
+
+
+@dataclass(frozen=True)
+class _Tests:
+    """One candidate model's four tests over the whole series."""
+
+    candidate: Candidate
+    errors: FloatArray
+    ready: npt.NDArray[np.bool_]
+    scores: FloatArray  # (signals, n)
+    bars: FloatArray
+    magnitudes: FloatArray
+
+    @classmethod
+    def of(cls, candidate: Candidate, x: FloatArray, settings: DetectorSettings) -> _Tests:
+        h = settings.window
+        errors = candidate.errors(x)
+        floor = np.maximum(settings.abs_floor, settings.rel_floor * np.abs(candidate.expected))
+        centre = ending_at(x, h, "median")
+        base = shift(before(x, 4 * h, "median"), h)
+        base_floor = np.maximum(settings.abs_floor, settings.rel_floor * np.abs(base))
+        stats = [
+            (errors, 1, True, floor),
+            (ending_at(errors, h, "mean"), h, True, floor),
+            (centre - base, h, True, base_floor),
+            (ending_at(errors, h, "mad"), h, False, floor),
+        ]
+        n = len(x)
+        scores = np.zeros((len(stats), n))
+        bars = np.full((len(stats), n), np.nan)
+        magnitudes = np.full((len(stats), n), np.nan)
+        for s, (stat, gap, signed, stat_floor) in enumerate(stats):
+            if not signed and settings.direction != "both":
+                continue
+            scores[s], bars[s], magnitudes[s] = _record(stat, gap, signed, stat_floor, settings)
+        ready = lookback_count(~np.isnan(errors), settings.lookback) >= settings.min_history
+        ready &= ~np.isnan(errors)
+        return cls(candidate, errors, ready, scores, bars, magnitudes)
+
+
+def _record(
+    stat: FloatArray,
+    gap: int,
+    signed: bool,
+    floor: FloatArray,
+    settings: DetectorSettings,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Score, bar and magnitude of one test at every point (score 0 where it is no record)."""
+    size = np.abs(stat)
+    if signed and settings.direction == "drop":
+        magnitude = np.maximum(-stat, 0.0)
+    elif signed and settings.direction == "rise":
+        magnitude = np.maximum(stat, 0.0)
+    else:
+        magnitude = size
+    record = lookback_max(magnitude, settings.lookback, gap)
+    spread = lookback_median(size, settings.lookback, gap, every=max(1, settings.lookback // 50))
+    bar = np.maximum(record, settings.z_floor * np.nan_to_num(spread) / _GAUSS_MAD)
+    valid = ~np.isnan(stat)
+    enough = lookback_count(valid, settings.lookback) >= settings.min_history
+    beats = valid & enough & (magnitude > bar) & (magnitude > floor)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(beats, 1.0 - bar / np.where(beats, magnitude, 1.0), 0.0)
+    return score, bar, magnitude
+
+
+def _choose(tests: list[_Tests], settings: DetectorSettings) -> npt.NDArray[np.int64]:
+    """Index of the candidate with the smallest mean absolute error over the lookback, per point.
+
+    A candidate competes once it has ``min_history`` errors; the level model (first) wins ties
+    and whenever nothing else can compete.
+    """
+    maes = []
+    for t in tests:
+        mae = lookback_mean(np.abs(t.errors), settings.lookback)
+        known = lookback_count(~np.isnan(t.errors), settings.lookback)
+        maes.append(np.where((known >= settings.min_history) & ~np.isnan(mae), mae, np.inf))
+    table = np.stack(maes)
+    chosen: npt.NDArray[np.int64] = np.argmin(table, axis=0)
+    return chosen
+
+
+def _cool_down(
+    score: FloatArray, anomalous: npt.NDArray[np.bool_], cooldown: int
+) -> tuple[npt.NDArray[np.bool_], FloatArray]:
+    """Alarms (anomalies with no alarm in the ``cooldown`` points before), and the scores with
+    the points inside a cooldown set to 0: an open incident is not news."""
+    alarm = np.zeros(len(score), dtype=bool)
+    last = -cooldown - 1
+    for i in np.flatnonzero(anomalous):
+        if i - last > cooldown:
+            alarm[i] = True
+            last = int(i)
+    quiet = score.copy()
+    for i in np.flatnonzero(alarm):
+        quiet[i + 1 : i + 1 + cooldown] = 0.0
+    return alarm, quiet
+
+
+def _seconds(timestamps: Sequence[datetime] | FloatArray) -> FloatArray:
+    if isinstance(timestamps, np.ndarray):
+        return timestamps.astype(np.float64)
+    return np.array([t.timestamp() for t in timestamps], dtype=np.float64)
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) >= 1:
+        return f"{x:.2f}"
+    return f"{x:.4g}"
