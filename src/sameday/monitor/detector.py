@@ -65,6 +65,11 @@ SIGNALS: tuple[str, ...] = ("spike", "shift", "level", "volatility")
 _GAUSS_MAD = 0.6745  # median |N(0, 1)|: turns a median magnitude into a standard deviation
 
 
+def beats_by(share: float) -> float:
+    """The score threshold at which a deviation beats the bar by ``share`` (0.1 = 10%)."""
+    return 1.0 - 1.0 / (1.0 + share)
+
+
 @dataclass(frozen=True, slots=True)
 class DetectorSettings:
     """How sensitive the detector is; counts are in points of the series.
@@ -73,9 +78,9 @@ class DetectorSettings:
     typically ``direction`` and the floors.
     """
 
-    threshold: float = 0.1
-    """Score a point needs to be an anomaly: 0.1 = its deviation beats the lookback's largest
-    by at least 11% (the bar is at most 90% of it)."""
+    threshold: float = beats_by(0.10)
+    """Score a point needs to be an anomaly: ``beats_by(0.10)`` (0.0909) = its deviation beats
+    the bar, the lookback's largest of its kind, by at least 10%."""
     lookback: int = 2000
     """Points the bar is taken over (2,000 is a week of 5-minute points, 83 days of hours)."""
     window: int = 12
@@ -86,10 +91,10 @@ class DetectorSettings:
     """Earlier seasons in the seasonal profile (a median over the same phase)."""
     min_history: int = 20
     """Errors a model needs before its points are judged; until then they are ``learning``."""
-    z_floor: float = 4.0
+    z_floor: float = 3.5
     """A record still needs this many robust standard deviations of its test."""
     cooldown: int = 50
-    """Points after an alarm during which no new alarm is raised."""
+    """Points after an alarm during which no new alarm is raised (the points stay anomalous)."""
     abs_floor: float = 0.0
     """Deviations smaller than this (in the metric's unit) never alarm."""
     rel_floor: float = 0.01
@@ -119,13 +124,14 @@ class DetectorSettings:
 
 
 PRESETS: dict[str, DetectorSettings] = {
-    "sensitive": DetectorSettings(threshold=0.05, z_floor=3.0, cooldown=25),
+    "sensitive": DetectorSettings(threshold=beats_by(0.05), z_floor=3.0, cooldown=25),
     "default": DetectorSettings(),
-    "quiet": DetectorSettings(threshold=0.25, z_floor=5.0, cooldown=100),
+    "quiet": DetectorSettings(threshold=beats_by(0.25), z_floor=4.5, cooldown=100),
 }
 """Sensitivity presets. ``default`` is what ``sameday monitor score`` runs (and what the NAB
-benchmark scores); ``sensitive`` alarms on any clear record, ``quiet`` only on deviations a
-third beyond the record, with a longer cooldown."""
+benchmark scores): a record by 10%, at least 3.5 robust standard deviations out.
+``sensitive`` takes a record by 5% and 3 deviations, with half the cooldown; ``quiet`` wants a
+record by 25% and 4.5 deviations, and waits twice as long before alarming again."""
 
 
 def preset(name: str = "default", **overrides: Any) -> DetectorSettings:
@@ -341,23 +347,27 @@ class _Tests:
         h = settings.window
         errors = candidate.errors(x)
         floor = np.maximum(settings.abs_floor, settings.rel_floor * np.abs(candidate.expected))
+        spike = _record(errors, 1, True, floor, settings)
+        # the shift test looks for a run of deviations none of which is a spike on its own:
+        # each enters its mean clipped to the spike bar, so one outlier cannot carry the mean
+        # (and keep a one-point incident open for a whole window)
+        clipped = np.clip(errors, -spike[1], spike[1])
         centre = ending_at(x, h, "median")
         base = shift(before(x, 4 * h, "median"), h)
         base_floor = np.maximum(settings.abs_floor, settings.rel_floor * np.abs(base))
-        stats = [
-            (errors, 1, True, floor),
-            (ending_at(errors, h, "mean"), h, True, floor),
-            (centre - base, h, True, base_floor),
-            (ending_at(errors, h, "mad"), h, False, floor),
+        tests = [
+            spike,
+            _record(ending_at(clipped, h, "mean"), h, True, floor, settings),
+            _record(centre - base, h, True, base_floor, settings),
         ]
+        if settings.direction == "both":  # a burst of noise has no direction
+            tests.append(_record(ending_at(errors, h, "mad"), h, False, floor, settings))
         n = len(x)
-        scores = np.zeros((len(stats), n))
-        bars = np.full((len(stats), n), np.nan)
-        magnitudes = np.full((len(stats), n), np.nan)
-        for s, (stat, gap, signed, stat_floor) in enumerate(stats):
-            if not signed and settings.direction != "both":
-                continue
-            scores[s], bars[s], magnitudes[s] = _record(stat, gap, signed, stat_floor, settings)
+        scores = np.zeros((len(SIGNALS), n))
+        bars = np.full((len(SIGNALS), n), np.nan)
+        magnitudes = np.full((len(SIGNALS), n), np.nan)
+        for s, (score, bar, magnitude) in enumerate(tests):
+            scores[s], bars[s], magnitudes[s] = score, bar, magnitude
         ready = lookback_count(~np.isnan(errors), settings.lookback) >= settings.min_history
         ready &= ~np.isnan(errors)
         return cls(candidate, errors, ready, scores, bars, magnitudes)
@@ -409,17 +419,21 @@ def _cool_down(
     score: FloatArray, anomalous: npt.NDArray[np.bool_], cooldown: int
 ) -> tuple[npt.NDArray[np.bool_], FloatArray]:
     """Alarms (anomalies with no alarm in the ``cooldown`` points before), and the scores with
-    the points inside a cooldown set to 0: an open incident is not news."""
+    the points inside a cooldown set to 0: an open incident is not news.
+
+    Only the alarm and the score are quieted: the points stay ``anomalous``, so a monitor still
+    sees an incident that goes on, or a second one that starts during the cooldown.
+    """
     alarm = np.zeros(len(score), dtype=bool)
-    last = -cooldown - 1
+    opened = -cooldown - 1
     for i in np.flatnonzero(anomalous):
-        if i - last > cooldown:
+        if i - opened > cooldown:
             alarm[i] = True
-            last = int(i)
-    quiet = score.copy()
+            opened = int(i)
+    cooling = np.zeros(len(score), dtype=bool)
     for i in np.flatnonzero(alarm):
-        quiet[i + 1 : i + 1 + cooldown] = 0.0
-    return alarm, quiet
+        cooling[i + 1 : i + 1 + cooldown] = True
+    return alarm, np.where(cooling, 0.0, score)
 
 
 def _seconds(timestamps: Sequence[datetime] | FloatArray) -> FloatArray:
