@@ -104,12 +104,21 @@ def lookback_median(x: FloatArray, width: int, gap: int, every: int) -> FloatArr
     ``NaN`` where no value qualifies.
     """
     n = len(x)
-    out = np.full(n, np.nan)
-    current = np.nan
-    for t in range(n):
-        if t % every == 0:
-            window = x[max(0, t - width) : max(0, t - gap + 1)]
-            window = window[~np.isnan(window)]
-            current = float(np.median(window)) if len(window) else np.nan
-        out[t] = current
-    return out
+    checkpoints = np.arange(0, n, every)
+    medians = np.full(len(checkpoints), np.nan)
+    size = width - gap + 1
+    full = checkpoints >= width
+    for k in np.flatnonzero(~full):  # the first checkpoints see a partial window
+        t = int(checkpoints[k])
+        window = x[max(0, t - width) : max(0, t - gap + 1)]
+        window = window[~np.isnan(window)]
+        medians[k] = np.median(window) if len(window) else np.nan
+    if full.any() and size > 0:
+        starts = checkpoints[full] - width
+        windows = sliding_window_view(x, size)[starts]  # one row per checkpoint
+        has_nan = np.isnan(windows).any(axis=1)
+        medians[np.flatnonzero(full)[~has_nan]] = np.median(windows[~has_nan], axis=1)
+        for k, row in zip(np.flatnonzero(full)[has_nan], windows[has_nan], strict=True):
+            kept = row[~np.isnan(row)]
+            medians[k] = np.median(kept) if len(kept) else np.nan
+    return np.repeat(medians, every)[:n]

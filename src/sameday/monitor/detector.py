@@ -24,9 +24,11 @@ How a point is judged, from earlier points only (every step reads nothing after 
 3. **Floors.** A deviation smaller than ``abs_floor``, or than ``rel_floor`` times the expected
    value, scores 0, so tiny changes of a flat metric never alert.
 4. **Learning.** Until the model has ``min_history`` errors to compare with, a point is
-   ``learning``: nothing is guessed.
+   ``learning``: nothing is guessed. The window tests, whose values overlap, wait for
+   ``4 * (window - 1)`` more.
 5. **Alarms.** A point whose score reaches ``threshold`` is an ``anomaly``; it raises an alarm
-   unless an alarm was raised in the ``cooldown`` points before it (one alert per incident).
+   unless an alarm was raised in the ``cooldown`` points before it (one alert per incident;
+   the cooldown never outlasts the shortest season).
 
 Why records rather than a fitted distribution: a metric's deviations are rarely Gaussian
 (counts are bursty, CPU series are spiky), and "the largest drop in 2,000 points, by 40%" holds
@@ -94,7 +96,8 @@ class DetectorSettings:
     z_floor: float = 3.5
     """A record still needs this many robust standard deviations of its test."""
     cooldown: int = 50
-    """Points after an alarm during which no new alarm is raised (the points stay anomalous)."""
+    """Points after an alarm during which no new alarm is raised (the points stay anomalous);
+    never longer than the shortest season (a week of a daily series, a day of an hourly one)."""
     abs_floor: float = 0.0
     """Deviations smaller than this (in the metric's unit) never alarm."""
     rel_floor: float = 0.01
@@ -290,8 +293,10 @@ def detect(
             f"value {bad[0]} ({x[bad[0]]}) is not a finite number: drop or fill missing points"
             " before scoring"
         )
-    candidates = forecasts(x, seasons(infer_step(seconds)), settings.local, settings.depth)
-    tests = [_Tests.of(candidate, x, settings) for candidate in candidates]
+    periods = seasons(infer_step(seconds))
+    candidates = forecasts(x, periods, settings.local, settings.depth)
+    level = _level_test(x, settings)
+    tests = [_Tests.of(candidate, x, level, settings) for candidate in candidates]
     chosen = _choose(tests, settings)
     rows = np.arange(len(x))
     # the level test reads only the values, so every candidate carries the same one
@@ -307,7 +312,10 @@ def detect(
     score[learning] = 0.0
     signal[learning] = -1
     anomalous = score >= settings.threshold
-    alarm, score = _cool_down(score, anomalous, settings.cooldown)
+    # an incident is not followed for longer than a season: a daily series alarms again after
+    # a week at most, an hourly one after a day
+    cooldown = min([settings.cooldown, *periods.values()])
+    alarm, score = _cool_down(score, anomalous, cooldown)
     floor = np.maximum(settings.abs_floor, settings.rel_floor * np.abs(expected))
     half = np.maximum(spike_bar / (1.0 - settings.threshold), floor)
     low = expected - half if settings.direction != "rise" else np.full(len(x), -np.inf)
@@ -343,7 +351,9 @@ class _Tests:
     magnitudes: FloatArray
 
     @classmethod
-    def of(cls, candidate: Candidate, x: FloatArray, settings: DetectorSettings) -> _Tests:
+    def of(
+        cls, candidate: Candidate, x: FloatArray, level: _Test, settings: DetectorSettings
+    ) -> _Tests:
         h = settings.window
         errors = candidate.errors(x)
         floor = np.maximum(settings.abs_floor, settings.rel_floor * np.abs(candidate.expected))
@@ -352,14 +362,7 @@ class _Tests:
         # each enters its mean clipped to the spike bar, so one outlier cannot carry the mean
         # (and keep a one-point incident open for a whole window)
         clipped = np.clip(errors, -spike[1], spike[1])
-        centre = ending_at(x, h, "median")
-        base = shift(before(x, 4 * h, "median"), h)
-        base_floor = np.maximum(settings.abs_floor, settings.rel_floor * np.abs(base))
-        tests = [
-            spike,
-            _record(ending_at(clipped, h, "mean"), h, True, floor, settings),
-            _record(centre - base, h, True, base_floor, settings),
-        ]
+        tests = [spike, _record(ending_at(clipped, h, "mean"), h, True, floor, settings), level]
         if settings.direction == "both":  # a burst of noise has no direction
             tests.append(_record(ending_at(errors, h, "mad"), h, False, floor, settings))
         n = len(x)
@@ -373,13 +376,26 @@ class _Tests:
         return cls(candidate, errors, ready, scores, bars, magnitudes)
 
 
+_Test = tuple[FloatArray, FloatArray, FloatArray]  # score, bar, magnitude at every point
+
+
+def _level_test(x: FloatArray, settings: DetectorSettings) -> _Test:
+    """The median of the last ``window`` points against the median of the ``4 * window``
+    before them: a step change, whatever the model (so computed once)."""
+    h = settings.window
+    centre = ending_at(x, h, "median")
+    base = shift(before(x, 4 * h, "median"), h)
+    floor = np.maximum(settings.abs_floor, settings.rel_floor * np.abs(base))
+    return _record(centre - base, h, True, floor, settings)
+
+
 def _record(
     stat: FloatArray,
     gap: int,
     signed: bool,
     floor: FloatArray,
     settings: DetectorSettings,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+) -> _Test:
     """Score, bar and magnitude of one test at every point (score 0 where it is no record)."""
     size = np.abs(stat)
     if signed and settings.direction == "drop":
@@ -389,10 +405,11 @@ def _record(
     else:
         magnitude = size
     record = lookback_max(magnitude, settings.lookback, gap)
-    spread = lookback_median(size, settings.lookback, gap, every=max(1, settings.lookback // 50))
+    spread = lookback_median(size, settings.lookback, gap, every=max(1, settings.lookback // 20))
     bar = np.maximum(record, settings.z_floor * np.nan_to_num(spread) / _GAUSS_MAD)
     valid = ~np.isnan(stat)
-    enough = lookback_count(valid, settings.lookback) >= settings.min_history
+    # values of a window test overlap, so it waits for more of them before its bar means much
+    enough = lookback_count(valid, settings.lookback) >= settings.min_history + 4 * (gap - 1)
     beats = valid & enough & (magnitude > bar) & (magnitude > floor)
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(beats, 1.0 - bar / np.where(beats, magnitude, 1.0), 0.0)
