@@ -101,14 +101,17 @@ def lookback_median(x: FloatArray, width: int, gap: int, every: int) -> FloatArr
 
     Recomputed every ``every`` points and held in between (each value still reads only points
     before the one it is used for): a scale that moves slowly does not need a sort per point.
-    ``NaN`` where no value qualifies.
+    While the history is shorter than ``every`` it is recomputed each time it has grown by a
+    fifth, so a young series is not judged on a stale scale. ``NaN`` where no value qualifies.
     """
     n = len(x)
-    checkpoints = np.arange(0, n, every)
+    early = np.unique(np.round(np.geomspace(1, every, 2 + int(5 * np.log(every + 1))))).astype(int)
+    checkpoints = np.union1d(early[early < every], np.arange(0, n, every))
+    checkpoints = checkpoints[checkpoints < n]
     medians = np.full(len(checkpoints), np.nan)
     size = width - gap + 1
     full = checkpoints >= width
-    for k in np.flatnonzero(~full):  # the first checkpoints see a partial window
+    for k in np.flatnonzero(~full):  # partial windows: the start of the series
         t = int(checkpoints[k])
         window = x[max(0, t - width) : max(0, t - gap + 1)]
         window = window[~np.isnan(window)]
@@ -121,4 +124,6 @@ def lookback_median(x: FloatArray, width: int, gap: int, every: int) -> FloatArr
         for k, row in zip(np.flatnonzero(full)[has_nan], windows[has_nan], strict=True):
             kept = row[~np.isnan(row)]
             medians[k] = np.median(kept) if len(kept) else np.nan
-    return np.repeat(medians, every)[:n]
+    # each point takes the median of the latest checkpoint at or before it
+    latest = np.searchsorted(checkpoints, np.arange(n), side="right") - 1
+    return np.where(latest >= 0, medians[np.maximum(latest, 0)], np.nan)

@@ -83,8 +83,8 @@ class DetectorSettings:
     threshold: float = beats_by(0.10)
     """Score a point needs to be an anomaly: ``beats_by(0.10)`` (0.0909) = its deviation beats
     the bar, the lookback's largest of its kind, by at least 10%."""
-    lookback: int = 2000
-    """Points the bar is taken over (2,000 is a week of 5-minute points, 83 days of hours)."""
+    lookback: int = 4000
+    """Points the bar is taken over (4,000: two weeks of 5-minute points, 5 months of hours)."""
     window: int = 12
     """Points in the sustained tests (shift, level, volatility)."""
     local: int = 5
