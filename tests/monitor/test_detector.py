@@ -8,6 +8,7 @@ import numpy as np
 import orjson
 import pytest
 
+from sameday.errors import StatsInputError
 from sameday.monitor.detector import PRESETS, DetectorSettings, detect, preset
 
 START = datetime(2024, 1, 1, tzinfo=UTC)  # a Monday
@@ -178,7 +179,7 @@ def test_settings_errors_say_what_to_change() -> None:
 def test_inputs_it_cannot_score_are_named() -> None:
     stamps, values = hourly(days=2)
     values[7] = np.nan
-    with pytest.raises(ValueError, match=r"value 7 .* not a finite number"):
+    with pytest.raises(StatsInputError, match=r"value 7 .* not a finite number"):
         detect(stamps, values)
-    with pytest.raises(ValueError, match="47 timestamps for 48 values"):
+    with pytest.raises(StatsInputError, match="47 timestamps for 48 values"):
         detect(stamps[:-1], values)

@@ -49,6 +49,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from sameday.errors import StatsInputError
 from sameday.monitor._rolling import (
     FloatArray,
     before,
@@ -169,8 +170,14 @@ class Judgement:
     def summary(self) -> str:
         """One line a person reads in an alert."""
         if self.status == "learning":
-            return f"learning: {self.history} points of history so far, not judged yet"
-        band = f"band {_fmt(self.low)} to {_fmt(self.high)}"
+            points = "point" if self.history == 1 else "points"
+            return f"learning: {self.history} {points} of history so far, not judged yet"
+        if self.high is None:
+            band = f"band from {_fmt(self.low)}"
+        elif self.low is None:
+            band = f"band up to {_fmt(self.high)}"
+        else:
+            band = f"band {_fmt(self.low)} to {_fmt(self.high)}"
         seen = f"{_fmt(self.value)} against {_fmt(self.expected)} expected ({band})"
         if self.status == "ok":
             return f"ok: {seen}"
@@ -280,16 +287,19 @@ def detect(
         settings: a preset's settings (default: ``PRESETS["default"]``).
 
     Raises:
-        ValueError: lengths differ, or a value is not a finite number (the message names it).
+        StatsInputError: lengths differ, or a value is not a finite number (the message names
+            it); a ``ValueError``.
     """
     settings = settings or PRESETS["default"]
     x = np.asarray(values, dtype=np.float64)
     seconds = _seconds(timestamps)
     if len(seconds) != len(x):
-        raise ValueError(f"{len(seconds)} timestamps for {len(x)} values: give one per value")
+        raise StatsInputError(
+            f"{len(seconds)} timestamps for {len(x)} values: give one timestamp per value"
+        )
     bad = np.flatnonzero(~np.isfinite(x))
     if len(bad):
-        raise ValueError(
+        raise StatsInputError(
             f"value {bad[0]} ({x[bad[0]]}) is not a finite number: drop or fill missing points"
             " before scoring"
         )
