@@ -6,15 +6,19 @@ How a point is judged, from earlier points only (every step reads nothing after 
    and a seasonal profile per season the step implies (weekly for a daily series, daily and
    weekly for hourly ones). All are medians, so an earlier outlier never moves them; at each
    point the candidate whose errors were smallest over the lookback is used.
-2. **Four tests** on the errors of that model, each asking "is this the largest deviation of
-   its kind in the lookback?" — a *record*:
+2. **Tests** on the errors of that model, each asking "is this the largest deviation of its
+   kind in the lookback?" — a *record*:
 
    - ``spike``: this point's deviation from the expected value;
-   - ``shift``: the mean deviation of the last ``window`` points (a sustained move);
-   - ``level``: the median of the last ``window`` points against the median of the
-     ``4 * window`` before them (a step change, whatever the model);
-   - ``volatility``: the spread (median absolute deviation) of the last ``window``
-     deviations (only with ``direction="both"``: a burst of noise has no direction).
+   and at each of the ``windows`` (12 and 24 points: two scales an octave apart, so that no
+   single window length decides what counts as sustained):
+
+   - ``shift``: the mean deviation of the last ``w`` points, each clipped to the spike bar
+     (a run of deviations none of which is a spike on its own);
+   - ``level``: the median of the last ``w`` points against the median of the ``4 * w``
+     before them (a step change, whatever the model);
+   - ``volatility``: the spread (median absolute deviation) of the last ``w`` deviations
+     (only with ``direction="both"``: a burst of noise has no direction).
 
    The *bar* of a test is the largest magnitude it reached in the lookback (leaving out the
    points that share its window), and never less than ``z_floor`` robust standard deviations of
@@ -24,18 +28,18 @@ How a point is judged, from earlier points only (every step reads nothing after 
 3. **Floors.** A deviation smaller than ``abs_floor``, or than ``rel_floor`` times the expected
    value, scores 0, so tiny changes of a flat metric never alert.
 4. **Learning.** Until the model has ``min_history`` errors to compare with, a point is
-   ``learning``: nothing is guessed. The window tests, whose values overlap, wait for
-   ``4 * (window - 1)`` more.
+   ``learning``: nothing is guessed. A test over ``w`` points, whose values overlap, waits
+   for ``4 * (w - 1)`` more.
 5. **Alarms.** A point whose score reaches ``threshold`` is an ``anomaly``; it raises an alarm
    unless an alarm was raised in the ``cooldown`` points before it (one alert per incident;
    the cooldown never outlasts the shortest season).
 
 Why records rather than a fitted distribution: a metric's deviations are rarely Gaussian
-(counts are bursty, CPU series are spiky), and "the largest drop in 2,000 points, by 40%" holds
+(counts are bursty, CPU series are spiky), and "the largest drop in 4,000 points, by 40%" holds
 whatever the shape, reads well in an alert, and gives, on a series without anomalies, about
 ``log(n2 / n1)`` records between points ``n1`` and ``n2`` — few, and fewer as history grows.
 A new level is learned because the bar is raised by what happened: after a step change the
-tests calm down within ``5 * window`` points instead of alarming for ever.
+tests calm down within ``5 * w`` points instead of alarming for ever.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ from sameday.monitor.seasonal import Candidate, forecasts, infer_step, seasons
 Direction = Literal["drop", "rise", "both"]
 Status = Literal["learning", "ok", "anomaly"]
 SIGNALS: tuple[str, ...] = ("spike", "shift", "level", "volatility")
+"""The kinds of test; a window test is named with its window, ``shift/12``."""
 _GAUSS_MAD = 0.6745  # median |N(0, 1)|: turns a median magnitude into a standard deviation
 
 
@@ -86,8 +91,8 @@ class DetectorSettings:
     the bar, the lookback's largest of its kind, by at least 10%."""
     lookback: int = 4000
     """Points the bar is taken over (4,000: two weeks of 5-minute points, 5 months of hours)."""
-    window: int = 12
-    """Points in the sustained tests (shift, level, volatility)."""
+    windows: tuple[int, ...] = (12, 24)
+    """Points in the sustained tests (shift, level, volatility), one set of tests per window."""
     local: int = 5
     """Points in the local level (a median)."""
     depth: int = 3
@@ -110,13 +115,15 @@ class DetectorSettings:
         problems = []
         if not 0.0 < self.threshold < 1.0:
             problems.append(f"threshold must be in (0, 1), got {self.threshold}")
-        for name in ("lookback", "window", "local", "depth", "min_history"):
+        for name in ("lookback", "local", "depth", "min_history"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.lookback <= 5 * self.window:
+        if not self.windows or min(self.windows) < 2:
+            problems.append(f"windows must be one or more counts of at least 2, got {self.windows}")
+        elif self.lookback <= 5 * max(self.windows):
             problems.append(
-                f"lookback ({self.lookback}) must exceed 5 * window ({5 * self.window}):"
-                " the level test reads 5 windows"
+                f"lookback ({self.lookback}) must exceed 5 * the longest window"
+                f" ({5 * max(self.windows)}): the level test reads 5 windows"
             )
         for name in ("z_floor", "abs_floor", "rel_floor", "cooldown"):
             if getattr(self, name) < 0:
@@ -162,6 +169,7 @@ class Judgement:
     score: float
     alarm: bool
     signal: str | None
+    window: int | None
     model: str | None
     bar: float | None
     magnitude: float | None
@@ -183,11 +191,12 @@ class Judgement:
             return f"ok: {seen}"
         assert self.signal is not None and self.bar is not None and self.magnitude is not None
         times = "never seen before" if self.bar == 0 else f"{self.magnitude / self.bar:.2f}x"
+        last = f"the last {self.window} points"
         what = {
             "spike": "deviation",
-            "shift": "mean deviation of the last points",
-            "level": "move of the median",
-            "volatility": "spread of the deviations",
+            "shift": f"mean deviation of {last}",
+            "level": f"move of the median of {last}",
+            "volatility": f"spread of the deviations of {last}",
         }[self.signal]
         word = "alarm" if self.alarm else "anomaly"
         return (
@@ -206,6 +215,7 @@ class Judgement:
             "score": self.score,
             "alarm": self.alarm,
             "signal": self.signal,
+            "window": self.window,
             "model": self.model,
             "bar": self.bar,
             "magnitude": self.magnitude,
@@ -235,6 +245,8 @@ class Detection:
     bar: FloatArray
     magnitude: FloatArray
     models: tuple[str, ...]
+    tests: tuple[tuple[str, int], ...]
+    """What ``signal`` indexes: each test's kind and window (1 for the spike test)."""
     settings: DetectorSettings = field(repr=False)
 
     def __len__(self) -> int:
@@ -252,6 +264,7 @@ class Detection:
         learning = bool(self.learning[i])
         status: Status = "learning" if learning else "anomaly" if self.anomalous[i] else "ok"
         signal = int(self.signal[i])
+        kind, window = self.tests[signal] if signal >= 0 and not learning else (None, None)
         return Judgement(
             index=i,
             value=float(self.values[i]),
@@ -261,7 +274,8 @@ class Detection:
             high=None if learning else _finite(self.high[i]),
             score=float(self.score[i]),
             alarm=bool(self.alarm[i]),
-            signal=SIGNALS[signal] if signal >= 0 and not learning else None,
+            signal=kind,
+            window=window if kind != "spike" else None,
             model=None if learning else self.models[int(self.model[i])],
             bar=None if learning or signal < 0 else _finite(self.bar[i]),
             magnitude=None if learning or signal < 0 else _finite(self.magnitude[i]),
@@ -305,8 +319,8 @@ def detect(
         )
     periods = seasons(infer_step(seconds))
     candidates = forecasts(x, periods, settings.local, settings.depth)
-    level = _level_test(x, settings)
-    tests = [_Tests.of(candidate, x, level, settings) for candidate in candidates]
+    levels = {w: _level_test(x, w, settings) for w in settings.windows}
+    tests = [_Tests.of(candidate, x, levels, settings) for candidate in candidates]
     chosen = _choose(tests, settings)
     rows = np.arange(len(x))
     # the level test reads only the values, so every candidate carries the same one
@@ -345,26 +359,35 @@ def detect(
         bar=bars[rows, picked],
         magnitude=magnitudes[rows, picked],
         models=tuple(t.candidate.name for t in tests),
+        tests=_test_names(settings),
         settings=settings,
     )
 
 
+def _test_names(settings: DetectorSettings) -> tuple[tuple[str, int], ...]:
+    windowed = [(kind, w) for w in settings.windows for kind in SIGNALS[1:]]
+    return (("spike", 1), *windowed)
+
+
 @dataclass(frozen=True)
 class _Tests:
-    """One candidate model's four tests over the whole series."""
+    """One candidate model's tests over the whole series, in :func:`_test_names` order."""
 
     candidate: Candidate
     errors: FloatArray
     ready: npt.NDArray[np.bool_]
-    scores: FloatArray  # (signals, n)
+    scores: FloatArray  # (tests, n)
     bars: FloatArray
     magnitudes: FloatArray
 
     @classmethod
     def of(
-        cls, candidate: Candidate, x: FloatArray, level: _Test, settings: DetectorSettings
+        cls,
+        candidate: Candidate,
+        x: FloatArray,
+        levels: dict[int, _Test],
+        settings: DetectorSettings,
     ) -> _Tests:
-        h = settings.window
         errors = candidate.errors(x)
         floor = np.maximum(settings.abs_floor, settings.rel_floor * np.abs(candidate.expected))
         spike = _record(errors, 1, True, floor, settings)
@@ -372,15 +395,19 @@ class _Tests:
         # each enters its mean clipped to the spike bar, so one outlier cannot carry the mean
         # (and keep a one-point incident open for a whole window)
         clipped = np.clip(errors, -spike[1], spike[1])
-        tests = [spike, _record(ending_at(clipped, h, "mean"), h, True, floor, settings), level]
-        if settings.direction == "both":  # a burst of noise has no direction
-            tests.append(_record(ending_at(errors, h, "mad"), h, False, floor, settings))
         n = len(x)
-        scores = np.zeros((len(SIGNALS), n))
-        bars = np.full((len(SIGNALS), n), np.nan)
-        magnitudes = np.full((len(SIGNALS), n), np.nan)
-        for s, (score, bar, magnitude) in enumerate(tests):
-            scores[s], bars[s], magnitudes[s] = score, bar, magnitude
+        nothing = (np.zeros(n), np.full(n, np.nan), np.full(n, np.nan))
+        tests = [spike]
+        for w in settings.windows:
+            tests.append(_record(ending_at(clipped, w, "mean"), w, True, floor, settings))
+            tests.append(levels[w])
+            if settings.direction == "both":  # a burst of noise has no direction
+                tests.append(_record(ending_at(errors, w, "mad"), w, False, floor, settings))
+            else:
+                tests.append(nothing)
+        scores = np.stack([t[0] for t in tests])
+        bars = np.stack([t[1] for t in tests])
+        magnitudes = np.stack([t[2] for t in tests])
         ready = lookback_count(~np.isnan(errors), settings.lookback) >= settings.min_history
         ready &= ~np.isnan(errors)
         return cls(candidate, errors, ready, scores, bars, magnitudes)
@@ -389,10 +416,9 @@ class _Tests:
 _Test = tuple[FloatArray, FloatArray, FloatArray]  # score, bar, magnitude at every point
 
 
-def _level_test(x: FloatArray, settings: DetectorSettings) -> _Test:
-    """The median of the last ``window`` points against the median of the ``4 * window``
-    before them: a step change, whatever the model (so computed once)."""
-    h = settings.window
+def _level_test(x: FloatArray, h: int, settings: DetectorSettings) -> _Test:
+    """The median of the last ``h`` points against the median of the ``4 * h`` before them:
+    a step change, whatever the model (so computed once)."""
     centre = ending_at(x, h, "median")
     base = shift(before(x, 4 * h, "median"), h)
     floor = np.maximum(settings.abs_floor, settings.rel_floor * np.abs(base))
