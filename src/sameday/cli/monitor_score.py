@@ -67,8 +67,12 @@ def score(series: Path, output: Path | None, preset: str, direction: str) -> Non
     output.write_text(buffer.getvalue(), encoding="utf-8")
     click.echo(
         f"{series.name}: {len(detection)} points, {int(detection.learning.sum())} learning,"
-        f" {int(detection.alarm.sum())} alarms -> {output}"
+        f" {_count(int(detection.alarm.sum()), 'alarm')} -> {output}"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _read(path: Path) -> tuple[list[datetime], list[tuple[str, str]], list[float]]:
