@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -89,3 +91,10 @@ def test_unreadable_files_are_named_with_the_line(
     result = runner.invoke(main, ["monitor", "score", str(path)])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_the_command_line_loads_numpy_only_when_a_series_is_scored() -> None:
+    code = "import sys, sameday.cli\nprint('numpy' in sys.modules)\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from sameday.monitor.detector import PRESETS
+from sameday.monitor.presets import PRESETS
 
 
 @click.command("score")
@@ -50,7 +50,7 @@ def score(series: Path, output: Path | None, preset: str, direction: str) -> Non
     Example: `sameday monitor score nyc_taxi.csv -o scored.csv`
     """
     from sameday.monitor.detector import detect
-    from sameday.monitor.detector import preset as settings_of
+    from sameday.monitor.presets import preset as settings_of
 
     stamps, rows, values = _read(series)
     detection = detect(stamps, values, settings_of(preset, direction=direction))
