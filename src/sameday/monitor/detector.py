@@ -248,20 +248,23 @@ def detect(
         )
     periods = seasons(infer_step(seconds))
     candidates = forecasts(x, periods, settings.local, settings.depth)
+    chosen = _choose([c.errors(x) for c in candidates], settings)
+    # only the candidates chosen somewhere are tested: each one's tests read its own errors
+    # alone, so leaving the others out changes nothing but the time taken
+    used = np.unique(np.concatenate([chosen, [0]]))
     levels = {w: _level_test(x, w, settings) for w in settings.windows}
-    tests = [_Tests.of(candidate, x, levels, settings) for candidate in candidates]
-    chosen = _choose(tests, settings)
+    tests = [_Tests.of(candidates[int(i)], x, levels, settings) for i in used]
+    which = np.searchsorted(used, chosen)
     rows = np.arange(len(x))
-    # the level test reads only the values, so every candidate carries the same one
-    scores = np.stack([t.scores for t in tests])[chosen, :, rows]  # (n, signals)
+    scores = np.stack([t.scores for t in tests])[which, :, rows]  # (n, signals)
     signal = np.argmax(scores, axis=1)
     score = scores[rows, signal]
     signal = np.where(score > 0, signal, -1)
-    expected = np.stack([t.candidate.expected for t in tests])[chosen, rows]
-    spike_bar = np.stack([t.bars[0] for t in tests])[chosen, rows]
-    bars = np.stack([t.bars for t in tests])[chosen, :, rows]
-    magnitudes = np.stack([t.magnitudes for t in tests])[chosen, :, rows]
-    learning = ~np.stack([t.ready for t in tests])[chosen, rows]
+    expected = np.stack([t.candidate.expected for t in tests])[which, rows]
+    spike_bar = np.stack([t.bars[0] for t in tests])[which, rows]
+    bars = np.stack([t.bars for t in tests])[which, :, rows]
+    magnitudes = np.stack([t.magnitudes for t in tests])[which, :, rows]
+    learning = ~np.stack([t.ready for t in tests])[which, rows]
     score[learning] = 0.0
     signal[learning] = -1
     anomalous = score >= settings.threshold
@@ -287,7 +290,7 @@ def detect(
         model=chosen,
         bar=bars[rows, picked],
         magnitude=magnitudes[rows, picked],
-        models=tuple(t.candidate.name for t in tests),
+        models=tuple(c.name for c in candidates),
         tests=_test_names(settings),
         settings=settings,
     )
@@ -303,7 +306,6 @@ class _Tests:
     """One candidate model's tests over the whole series, in :func:`_test_names` order."""
 
     candidate: Candidate
-    errors: FloatArray
     ready: npt.NDArray[np.bool_]
     scores: FloatArray  # (tests, n)
     bars: FloatArray
@@ -339,7 +341,7 @@ class _Tests:
         magnitudes = np.stack([t[2] for t in tests])
         ready = lookback_count(~np.isnan(errors), settings.lookback) >= settings.min_history
         ready &= ~np.isnan(errors)
-        return cls(candidate, errors, ready, scores, bars, magnitudes)
+        return cls(candidate, ready, scores, bars, magnitudes)
 
 
 _Test = tuple[FloatArray, FloatArray, FloatArray]  # score, bar, magnitude at every point
@@ -381,16 +383,16 @@ def _record(
     return score, bar, magnitude
 
 
-def _choose(tests: list[_Tests], settings: DetectorSettings) -> npt.NDArray[np.int64]:
+def _choose(errors: list[FloatArray], settings: DetectorSettings) -> npt.NDArray[np.int64]:
     """Index of the candidate with the smallest mean absolute error over the lookback, per point.
 
     A candidate competes once it has ``min_history`` errors; the level model (first) wins ties
     and whenever nothing else can compete.
     """
     maes = []
-    for t in tests:
-        mae = lookback_mean(np.abs(t.errors), settings.lookback)
-        known = lookback_count(~np.isnan(t.errors), settings.lookback)
+    for error in errors:
+        mae = lookback_mean(np.abs(error), settings.lookback)
+        known = lookback_count(~np.isnan(error), settings.lookback)
         maes.append(np.where((known >= settings.min_history) & ~np.isnan(mae), mae, np.inf))
     table = np.stack(maes)
     chosen: npt.NDArray[np.int64] = np.argmin(table, axis=0)
