@@ -15,6 +15,7 @@ import click
 import orjson
 
 from sameday.cli._common import echo_json, json_option, project_option
+from sameday.cli.monitor_score import score
 from sameday.config.monitor import read_duration
 
 if TYPE_CHECKING:
@@ -316,5 +317,7 @@ def unmute(monitor_name: str, subject: str | None, as_json: bool, project_dir: P
         return
     click.echo(f"unmuted {monitor_name}" + (f" on {subject}" if subject else ""))
 
+
+monitor.add_command(score)  # `sameday monitor score FILE.csv`: the detector on one series
 
 COMMANDS = [monitor, alerts]
