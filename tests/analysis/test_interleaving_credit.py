@@ -22,8 +22,7 @@ from sameday.policies.credit import (
     credit_impressions,
     impression_outcomes,
 )
-from sameday.serve.interleaved import interleave_lists
-from sameday.serve.state import InterleavePlan
+from sameday.serve.interleaved import InterleavePlan, interleave_lists
 from tests.analysis._logs import START, make_project
 
 CASES = {

@@ -182,7 +182,10 @@ def test_a_bad_design_does_not_hide_the_rest_of_the_experiment(project_dir: Path
     edit(file, "    result_set: popular\n", "    result_set: popular\n    weight: 0.6\n")
     edit(file, "    result_set: personal\n", "    result_set: personal\n    weight: 0.6\n")
     found = problems(project_dir)
-    assert any("design: Input should be 'ab', 'interleave' or 'bandit'" in m for m in found)
+    assert any(
+        "design: no design named 'abx'; did you mean 'ab'? (designs: ab, bandit, interleave)" in m
+        for m in found
+    )
     assert any("arms: arm weights must sum to 1, they sum to 1.2" in m for m in found)
     assert any("surface: no surface named 'hom'; did you mean 'home'?" in m for m in found)
     assert any(

@@ -6,6 +6,9 @@ from typing import Any
 
 from sameday.assign import Allocation
 from sameday.config.experiment import Experiment
+from sameday.design_registry import design
+from sameday.serve.bandits import BanditPlan
+from sameday.serve.interleaved import InterleavePlan
 from sameday.serve.state import ServingState, build_state, fingerprint
 from sameday.testing import experiment_spec, surface_spec
 
@@ -93,7 +96,7 @@ def test_ab_plan_carries_allocation_arms_and_targeting() -> None:
     spec["arms"][0]["weight"], spec["arms"][1]["weight"] = 0.25, 0.75
     specs[("experiment", "exp")] = spec
     (plan,) = build_state(specs).surfaces["home"].experiments
-    assert plan.design == "ab" and plan.interleave is None and plan.bandit is None
+    assert plan.design == "ab" and plan.implementation is design("ab") and plan.settings is None
     assert plan.allocation == Allocation.from_experiment(Experiment.model_validate(spec))
     assert plan.allocation.seed == "exp:v2" and plan.allocation.coverage == 0.5
     assert plan.hash_attribute == "device"
@@ -160,10 +163,11 @@ def test_interleave_plan_method_credit_and_fallbacks() -> None:
     spec["arms"][1]["fallbacks"] = ["trending", "popular"]
     specs[("experiment", "il")] = spec
     (plan,) = build_state(specs).surfaces["home"].experiments
-    assert plan.interleave is not None and plan.bandit is None
-    assert plan.interleave.method == "multileave"  # team draft over three arms
-    assert plan.interleave.competitive is True
-    assert plan.interleave.fallbacks == ("popular", "trending")
+    assert plan.implementation is design("interleave")
+    assert isinstance(plan.settings, InterleavePlan)
+    assert plan.settings.method == "multileave"  # team draft over three arms
+    assert plan.settings.competitive is True
+    assert plan.settings.fallbacks == ("popular", "trending")
 
 
 def test_two_armed_interleaving_keeps_its_method() -> None:
@@ -177,8 +181,8 @@ def test_two_armed_interleaving_keeps_its_method() -> None:
             interleave={"method": method},
         )
         (plan,) = build_state(specs).surfaces["home"].experiments
-        assert plan.interleave is not None
-        assert (plan.interleave.method, plan.interleave.competitive) == (method, False)
+        assert isinstance(plan.settings, InterleavePlan)
+        assert (plan.settings.method, plan.settings.competitive) == (method, False)
 
 
 def test_interleaving_without_settings_uses_the_defaults() -> None:
@@ -187,8 +191,8 @@ def test_interleaving_without_settings_uses_the_defaults() -> None:
         "il", "home", {"a": "personal", "b": "als"}, design="interleave"
     )
     (plan,) = build_state(specs).surfaces["home"].experiments
-    assert plan.interleave is not None
-    assert (plan.interleave.method, plan.interleave.fallbacks) == ("team_draft", ("popular",))
+    assert isinstance(plan.settings, InterleavePlan)
+    assert (plan.settings.method, plan.settings.fallbacks) == ("team_draft", ("popular",))
 
 
 def test_a_bandit_starts_uniform_until_its_first_snapshot() -> None:
@@ -201,10 +205,11 @@ def test_a_bandit_starts_uniform_until_its_first_snapshot() -> None:
         bandit={"algorithm": "softmax", "update_interval": 60},
     )
     (plan,) = build_state(specs).surfaces["home"].experiments
-    assert plan.bandit is not None and plan.interleave is None
-    assert plan.bandit.settings.algorithm == "softmax"
-    assert plan.bandit.settings.update_interval == 60
-    initial = plan.bandit.initial
+    assert plan.implementation is design("bandit")
+    assert isinstance(plan.settings, BanditPlan)
+    assert plan.settings.settings.algorithm == "softmax"
+    assert plan.settings.settings.update_interval == 60
+    initial = plan.settings.initial
     assert (initial.experiment, initial.arms, initial.version) == ("b", ("x", "y", "z"), 0)
     assert initial.allocation == (1 / 3, 1 / 3, 1 / 3)
 
@@ -215,9 +220,9 @@ def test_a_bandit_without_settings_uses_the_defaults() -> None:
         "b", "home", {"x": "personal", "y": "als"}, design="bandit"
     )
     (plan,) = build_state(specs).surfaces["home"].experiments
-    assert plan.bandit is not None
-    assert plan.bandit.settings.algorithm == "thompson"
-    assert plan.bandit.initial.allocation == (0.5, 0.5)
+    assert isinstance(plan.settings, BanditPlan)
+    assert plan.settings.settings.algorithm == "thompson"
+    assert plan.settings.initial.allocation == (0.5, 0.5)
 
 
 def test_fingerprint_ignores_order_and_sees_every_change() -> None:

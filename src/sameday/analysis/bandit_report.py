@@ -58,6 +58,11 @@ class BanditReport:
     decision: Decision
     scope: Scope | None = None
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What to know before trusting the numbers: the scope's notes (phases left out)."""
+        return () if self.scope is None else tuple(self.scope.notes)
+
 
 def bandit_report(
     source: EventSource | str,

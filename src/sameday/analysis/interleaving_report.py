@@ -122,6 +122,11 @@ class InterleavingReport:
     decision: Decision
     scope: Scope | None = None
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What to know before trusting the numbers: the scope's notes (phases left out)."""
+        return () if self.scope is None else tuple(self.scope.notes)
+
 
 def interleaving_report(
     source: EventSource | str,

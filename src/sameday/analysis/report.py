@@ -1,21 +1,23 @@
 """``sameday report``'s library function: an experiment's analysis, from the event log to a verdict.
 
 :func:`build_report` loads the experiment and its metrics from the project, reads the event log
-(``storage.events``, or another log given explicitly) and dispatches on the design: an A/B test
-gets :class:`ABReport` (:func:`ab_report`, which works on summaries alone, so it can be fed
-summaries from anywhere), an interleaving test
+(``storage.events``, or another log given explicitly) and asks the experiment's design
+(:mod:`sameday.designs`, found by name in :mod:`sameday.design_registry`) for the report: an
+A/B test gets :class:`ABReport` (:func:`ab_report`, which works on summaries alone, so it can be
+fed summaries from anywhere), an interleaving test
 :class:`~sameday.analysis.interleaving_report.InterleavingReport`, a bandit
-:class:`~sameday.analysis.bandit_report.BanditReport`. Each has a ``decision`` with the one-line
-verdict.
+:class:`~sameday.analysis.bandit_report.BanditReport`. Every report is a :class:`Report`: it has
+a ``decision`` with the one-line verdict.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import Field, dataclass
+from typing import Any, ClassVar, Protocol
 
-from sameday.analysis.bandit_report import BanditReport, bandit_report
+from sameday import design_registry
 from sameday.analysis.comparisons import (
     MetricResult,
     Role,
@@ -23,13 +25,12 @@ from sameday.analysis.comparisons import (
     arm_value,
     without_chances,
 )
-from sameday.analysis.interleaving_report import InterleavingReport, interleaving_report
 from sameday.analysis.metric_sql import columns
 from sameday.analysis.phases import CURRENT, Scope, Selection
 from sameday.analysis.progress import Progress, progress
 from sameday.analysis.series import LiftSeries, date_of, lift_series
 from sameday.analysis.stats.srm import SampleRatioCheck, sample_ratio_check
-from sameday.analysis.summaries import Summaries, summarise
+from sameday.analysis.summaries import Summaries
 from sameday.analysis.verdict import Decision, decide
 from sameday.config.experiment import Experiment
 from sameday.config.loader import Project
@@ -72,7 +73,41 @@ class ABReport:
     scope: Scope | None = None
 
 
-Report = ABReport | InterleavingReport | BanditReport
+class Report(Protocol):
+    """What every design's report is: a dataclass naming its experiment and design, when it
+    was generated, the verdict, what it analysed, and what to know before trusting it."""
+
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
+    @property
+    def experiment(self) -> str:
+        """The experiment's name."""
+        ...
+
+    @property
+    def design(self) -> str:
+        """The experiment's design (its renderers are that design's)."""
+        ...
+
+    @property
+    def generated(self) -> str:
+        """When the report was built, ISO 8601 UTC."""
+        ...
+
+    @property
+    def decision(self) -> Decision:
+        """The verdict."""
+        ...
+
+    @property
+    def scope(self) -> Scope | None:
+        """The phase and time range analysed."""
+        ...
+
+    @property
+    def warnings(self) -> Sequence[str]:
+        """What the reader must know before trusting the numbers."""
+        ...
 
 
 def build_report(
@@ -104,21 +139,11 @@ def build_report(
             f"known: {', '.join(sorted(project.experiments)) or 'none'}"
         )
     experiment = project.experiments[name]
+    design = design_registry.design(experiment.design)
     with project.open_event_source(events_url) as source:
-        if experiment.design == "interleave":
-            return interleaving_report(source, experiment, selection=selection)
-        if experiment.design == "bandit":
-            return bandit_report(source, experiment, selection=selection)
-        roles = metric_roles(experiment, project.metrics)
-        summaries = summarise(
-            source,
-            experiment.name,
-            [m for m, _ in roles],
-            arms=[a.name for a in experiment.arms],
-            dimensions=dimensions,
-            phase=(experiment, selection),
+        return design.report(
+            project, experiment, source, dimensions=dimensions, selection=selection
         )
-    return ab_report(experiment, roles, summaries)
 
 
 def metric_roles(experiment: Experiment, metrics: dict[str, Metric]) -> list[tuple[Metric, Role]]:

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, field_validator, model_validator
 
+from sameday import design_registry
 from sameday.config._base import Duration, Key, Name, PositiveDuration, StrictModel
 
 Phase = Literal["draft", "running", "stopped", "concluded"]
-Design = Literal["ab", "interleave", "bandit"]
+
+
+def _known_design(name: str) -> str:
+    problem = design_registry.unknown(name)
+    if problem is not None:
+        raise ValueError(problem)
+    return name
+
+
+Design = Annotated[
+    str,
+    AfterValidator(_known_design),
+    WithJsonSchema({"type": "string", "enum": list(design_registry.names())}),
+]
+"""A design's name, as registered in :data:`sameday.design_registry.DESIGNS`."""
 
 
 class Arm(StrictModel):
@@ -159,21 +174,13 @@ class Experiment(StrictModel):
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
         names = [arm.name for arm in self.arms]
-        given = [arm.weight for arm in self.arms if arm.weight is not None]
-        if given and self.design != "ab":
-            raise ValueError(f"arm weights apply to design 'ab' only, not {self.design!r}")
         if self.interleave is not None and self.design != "interleave":
             raise ValueError("'interleave' settings need design: interleave")
         if self.bandit is not None and self.design != "bandit":
             raise ValueError("'bandit' settings need design: bandit")
-        if self.bandit is not None and self.bandit.min_share * len(self.arms) > 1:
-            raise ValueError(
-                f"bandit.min_share {self.bandit.min_share:g} x {len(self.arms)} arms exceeds "
-                f"the whole traffic: use at most {1 / len(self.arms):.4g}"
-            )
-        balanced = self.interleave is not None and self.interleave.method == "balanced"
-        if self.design == "interleave" and balanced and len(self.arms) != 2:
-            raise ValueError("balanced interleaving compares exactly two arms")
+        problems = design_registry.design(self.design).check(self)
+        if problems:
+            raise ValueError("; ".join(problems))
         if self.phase == "concluded" and self.winner is None:
             raise ValueError("a concluded experiment names its 'winner' arm")
         if self.winner is not None and self.winner not in names:

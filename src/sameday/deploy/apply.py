@@ -34,7 +34,6 @@ def plan_project(project: Project, metadata: MetadataStore | None = None) -> Pla
     applied = {(o.kind, o.name): o.spec for o in metadata.applied()}
     plan = make_plan(applied, desired_objects(project))
     plan.refusals += _missing_snapshots(project, metadata)
-    plan.refusals += _unserved_designs(project)
     experiments = project.experiments.values()
     plan.refusals += [overlap_message(*pair) for pair in overlaps(experiments)]
     plan.refusals += [conflict.message() for conflict in conflicts(experiments)]
@@ -76,15 +75,3 @@ def _missing_snapshots(project: Project, metadata: MetadataStore) -> list[str]:
                         f"first (sameday publish {result_set})"
                     )
     return reasons
-
-
-def _unserved_designs(project: Project) -> list[str]:
-    """The schema admits every design; refuse to run one this version cannot serve yet."""
-    from sameday.serve.state import SERVED_DESIGNS
-
-    return [
-        f"experiment {e.name!r} uses design {e.design!r}, which this version of sameday cannot "
-        f"serve yet (it serves: {', '.join(SERVED_DESIGNS)}); keep it in draft"
-        for e in project.experiments.values()
-        if e.phase == "running" and e.design not in SERVED_DESIGNS
-    ]

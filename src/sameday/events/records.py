@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 import orjson
-
-Design = Literal["ab", "interleave", "bandit"]
-"""The experiment designs an exposure can come from (``None`` outside experiments)."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -48,7 +45,8 @@ class Exposure:
         snapshot_versions: result set → snapshot version read to build the list.
         propensity: the probability that this list was shown (for A/B, the arm's weight times
             coverage); the input of off-policy evaluation.
-        design: the experiment's design, or ``None`` outside experiments.
+        design: the experiment's design (a name in :data:`sameday.design_registry.DESIGNS`),
+            or ``None`` outside experiments.
         teams: for interleaving, the arm ("team") that contributed each slot, aligned with items.
         extra: anything design-specific: interleaving coin flips, a bandit's list probability,
             OBD context columns. Must be JSON-serialisable.
@@ -70,7 +68,7 @@ class Exposure:
     scores: tuple[float, ...] | None = None
     snapshot_versions: dict[str, str] = field(default_factory=dict)
     propensity: float | None = None
-    design: Design | None = None
+    design: str | None = None
     teams: tuple[str | None, ...] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     degraded: bool = False

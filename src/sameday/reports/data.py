@@ -2,7 +2,9 @@
 
 The report's dataclasses as they are (every number of the report, with NaN and infinity as
 ``null``, since JSON has neither) plus the derived flags a script wants and would otherwise
-recompute: ``verdict``, ``srm.mismatch``, ``srm.observed_shares`` and ``scope.line``.
+recompute: ``verdict`` and ``scope.line`` for every design (:func:`report_data`), and what the
+design adds (``Design.data``, :mod:`sameday.designs`: an A/B test's ``srm.mismatch`` and
+``srm.observed_shares``).
 """
 
 from __future__ import annotations
@@ -11,15 +13,19 @@ import dataclasses
 import math
 from typing import Any
 
-from sameday.analysis.report import ABReport, Report
+from sameday import design_registry
+from sameday.analysis.report import Report
 
 
 def to_dict(report: Report) -> dict[str, Any]:
     """``report`` as plain data: dicts, lists, strings, numbers and ``None``."""
+    return design_registry.design(report.design).data(report)
+
+
+def report_data(report: Report) -> dict[str, Any]:
+    """The fields every design's report has as plain data, with ``verdict`` and ``scope.line``
+    (a design's ``data`` starts from it)."""
     data: dict[str, Any] = _clean(dataclasses.asdict(report))
-    if isinstance(report, ABReport) and report.srm is not None:
-        data["srm"]["mismatch"] = report.srm.mismatch
-        data["srm"]["observed_shares"] = list(report.srm.observed_shares)
     data["verdict"] = report.decision.verdict
     if report.scope is not None:
         data["scope"]["line"] = report.scope.line

@@ -8,19 +8,20 @@ table with a forest plot of the lifts, and the cumulative lift over time per met
 
 Each part of the page is a public function that returns an HTML fragment (no document around
 it), so that another page — a dashboard — can embed one part: :func:`verdict_banner`,
-:func:`warnings_block`, :func:`srm_block`, :func:`progress_block`, :func:`metric_table`,
-:func:`lift_chart`, :func:`interleaving_block` and :func:`bandit_block`. The fragments rely on
-:func:`stylesheet`, and their tooltips on :func:`tooltip_script`; :func:`to_html` is the parts in
-order between the page's head and its glossary.
+:func:`warnings_block`, :func:`context_block`, :func:`srm_block`, :func:`progress_block`,
+:func:`metric_table`, :func:`lift_chart`, :func:`interleaving_block` and :func:`bandit_block`.
+The fragments rely on :func:`stylesheet`, and their tooltips on :func:`tooltip_script`;
+:func:`to_html` is the page's head, the verdict, the body the report's design composes from
+these parts (``Design.html``, :mod:`sameday.designs`) and the glossary.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from html import escape
 from importlib import resources
 
+from sameday import design_registry
 from sameday.analysis.bandit_report import BanditReport
 from sameday.analysis.interleaving_report import InterleavingReport
 from sameday.analysis.report import ABReport, Report
@@ -39,19 +40,7 @@ _TONE = {
 
 def to_html(report: Report) -> str:
     """``report`` as a complete HTML document: the parts below, in order, in one page."""
-    if isinstance(report, ABReport):
-        body = (
-            _context(report)
-            + warnings_block(report)
-            + srm_block(report)
-            + progress_block(report)
-            + metric_table(report)
-            + lift_chart(report)
-        )
-    elif isinstance(report, InterleavingReport):
-        body = warnings_block(report) + interleaving_block(report)
-    else:
-        body = warnings_block(report) + bandit_block(report)
+    body = design_registry.design(report.design).html(report)
     title = escape(f"{report.experiment} — sameday report")
     scope = (
         ""
@@ -88,19 +77,12 @@ def verdict_banner(report: Report) -> str:
 
 
 def warnings_block(report: Report) -> str:
-    """What the reader must know before trusting the numbers, one highlighted paragraph each.
-
-    An A/B report's warnings include its scope's notes (other phases left out); the other designs
-    warn with their scope's notes alone.
-    """
-    if isinstance(report, ABReport):
-        warnings: Sequence[str] = report.warnings
-    else:
-        warnings = [] if report.scope is None else report.scope.notes
-    return "".join(f'<p class="verdict invalid">{escape(w)}</p>' for w in warnings)
+    """What the reader must know before trusting the numbers, one highlighted paragraph each
+    (among them the scope's notes: other phases left out)."""
+    return "".join(f'<p class="verdict invalid">{escape(w)}</p>' for w in report.warnings)
 
 
-def _context(report: ABReport) -> str:
+def context_block(report: ABReport) -> str:
     """When the units came, which arm is the control, which intervals the page shows."""
     if not report.first_day:
         return ""

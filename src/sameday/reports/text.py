@@ -1,10 +1,11 @@
 """A report as the plain text ``sameday report`` prints, whole or one part at a time.
 
 The text leads with the experiment and the verdict line, says which phase it covers, then shows
-the design's parts: for an A/B test the sample-ratio check, the per-metric table (relative lift
-with the interval the verdict reads, the fixed-horizon interval, chance to win, adjusted p-value)
-and progress toward the planned sample; for an interleaving test the preference table; for a
-bandit the posteriors and the regret. Warnings come last. Each part is a public function that
+the parts its design chooses (``Design.text``, :mod:`sameday.designs`): for an A/B test the
+sample-ratio check, the per-metric table (relative lift with the interval the verdict reads, the
+fixed-horizon interval, chance to win, adjusted p-value) and progress toward the planned sample;
+for an interleaving test the preference table; for a bandit the posteriors and the regret.
+Warnings come last. Each part is a public function that
 returns its lines (ending in a newline, or ``""`` when it has nothing to say), so a caller can
 print one part alone; :func:`to_text` is the parts in that order.
 """
@@ -12,12 +13,12 @@ print one part alone; :func:`to_text` is the parts in that order.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 
 from rich import box
 from rich.console import Console, RenderableType
 from rich.table import Table
 
+from sameday import design_registry
 from sameday.analysis.bandit_report import BanditReport
 from sameday.analysis.interleaving_report import InterleavingReport
 from sameday.analysis.report import ABReport, Report
@@ -32,16 +33,7 @@ def to_text(report: Report, *, width: int = WIDTH) -> str:
     """``report`` as the plain-text tables the terminal shows."""
     head = _printed(width, f"{report.experiment} ({report.design})")
     scope = "" if report.scope is None else _printed(width, f"Analysed: {report.scope.line}")
-    if isinstance(report, ABReport):
-        body = (
-            srm_block(report, width=width)
-            + metric_table(report, width=width)
-            + progress_block(report, width=width)
-        )
-    elif isinstance(report, InterleavingReport):
-        body = interleaving_block(report, width=width)
-    else:
-        body = bandit_block(report, width=width)
+    body = design_registry.design(report.design).text(report, width=width)
     return (
         head
         + verdict_banner(report, width=width)
@@ -66,16 +58,9 @@ def verdict_banner(report: Report, *, width: int = WIDTH) -> str:
 
 
 def warnings_block(report: Report, *, width: int = WIDTH) -> str:
-    """One ``warning:`` line per thing the reader must know before trusting the numbers.
-
-    An A/B report's warnings include its scope's notes (other phases left out); the other designs
-    warn with their scope's notes alone.
-    """
-    if isinstance(report, ABReport):
-        warnings: Sequence[str] = report.warnings
-    else:
-        warnings = [] if report.scope is None else report.scope.notes
-    return _printed(width, *(f"warning: {warning}" for warning in warnings))
+    """One ``warning:`` line per thing the reader must know before trusting the numbers
+    (among them the scope's notes: other phases left out)."""
+    return _printed(width, *(f"warning: {warning}" for warning in report.warnings))
 
 
 def srm_block(report: ABReport, *, width: int = WIDTH) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from sameday.errors import SamedayError
@@ -20,9 +21,19 @@ from sameday.policies.bandit import BanditParams, BanditPolicy
 from sameday.serve.state import ExperimentPlan, ServingState
 
 if TYPE_CHECKING:
+    from sameday.config.experiment import Bandit
     from sameday.events.sink import EventSink
     from sameday.metadata.records import BanditParamsRecord
     from sameday.policies.update import ParamStore
+
+
+@dataclass(frozen=True, slots=True)
+class BanditPlan:
+    """A bandit's settings and the uniform policy it serves until its first parameter snapshot
+    (what the ``bandit`` design compiles into ``ExperimentPlan.settings``)."""
+
+    settings: Bandit
+    initial: BanditPolicy
 
 
 class ParamSource(Protocol):
@@ -36,12 +47,12 @@ class ParamSource(Protocol):
 
 
 def bandit_plans(state: ServingState) -> list[ExperimentPlan]:
-    """The bandit experiments ``state`` serves."""
+    """The bandit experiments ``state`` serves (their ``settings`` is a :class:`BanditPlan`)."""
     return [
         experiment
         for surface in state.surfaces.values()
         for experiment in surface.experiments
-        if experiment.bandit is not None
+        if isinstance(experiment.settings, BanditPlan)
     ]
 
 
@@ -116,14 +127,14 @@ class BanditUpdater:
         moment = time.time() if now is None else now
         saved = 0
         for plan in bandit_plans(self.state()):
-            assert plan.bandit is not None
+            bandit: BanditPlan = plan.settings
             if self._due.get(plan.name, 0.0) > moment:
                 continue
-            self._due[plan.name] = moment + plan.bandit.settings.update_interval
+            self._due[plan.name] = moment + bandit.settings.update_interval
             arms = [arm.name for arm in plan.arms]
             try:
                 result = update_bandit(
-                    plan.name, arms, plan.bandit.settings, self.store, self.sink, now=moment
+                    plan.name, arms, bandit.settings, self.store, self.sink, now=moment
                 )
             except SamedayError:  # a conflict or an unreachable database: next interval
                 self.errors += 1

@@ -23,15 +23,16 @@ import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sameday.errors import NotFound, StoreUnavailable, UnknownSurface
 from sameday.events.records import Exposure
-from sameday.policies.bandit import BanditPolicy
 from sameday.serve.cache import ListCache
-from sameday.serve.interleaved import interleave_lists
 from sameday.serve.state import ExperimentPlan, ServingState, SurfacePlan
 from sameday.store.base import Answer, Item, Listed, Read, ServingStore
+
+if TYPE_CHECKING:
+    from sameday.policies.bandit import BanditPolicy
 
 
 class ExposureLog(Protocol):
@@ -114,9 +115,10 @@ class Recommendation:
 class Prepared:
     """A request assigned to its chain but not yet served (``Engine.prepare``).
 
-    ``chain`` is ``None`` for an interleaved experiment, whose arms are read and merged by
-    ``Engine.finish``. Every read of one request is of the same ``key``, so its answers are
-    keyed by result set.
+    In an experiment, its design (``experiment.implementation``) filled in ``arm_index``,
+    ``chain``, ``propensity`` and ``extra``, and it says which reads the request needs first
+    and how it is finished. Every read of one request is of the same ``key``, so its answers
+    are keyed by result set.
     """
 
     plan: SurfacePlan
@@ -131,21 +133,22 @@ class Prepared:
     bucket: float | None
     propensity: float | None
     extra: dict[str, Any]
-    chain: tuple[str, ...] | None
+    chain: tuple[str, ...]
     key: str
 
     @property
     def first_reads(self) -> list[Read]:
-        """The store reads ``finish`` needs in any case: the chain's first result set, or every
-        arm's for an interleaved experiment (none for a result set served from memory)."""
-        only_default = self.cache.only_default
-        if self.chain is not None:
-            first = self.chain[0]
-            return [] if first in only_default else [(first, self.key, self.limit)]
-        assert self.experiment is not None
-        arms = dict.fromkeys(arm.chain[0] for arm in self.experiment.arms)
-        limit = 2 * self.size + len(self.excluded)  # the merge may skip the other arm's items
-        return [(rs, self.key, limit) for rs in arms if rs not in only_default]
+        """The store reads ``finish`` needs in any case: the chain's first result set, or
+        those the experiment's design asks for (none for a result set served from memory)."""
+        experiment = self.experiment
+        if experiment is not None:
+            return experiment.implementation.first_reads(self)
+        return self.chain_reads()
+
+    def chain_reads(self) -> list[Read]:
+        """The read of the chain's first result set, unless it is served from memory."""
+        first = self.chain[0]
+        return [] if first in self.cache.only_default else [(first, self.key, self.limit)]
 
     @property
     def limit(self) -> int:
@@ -159,8 +162,9 @@ Answers = Mapping[str, Answer]
 
 
 @dataclass(slots=True)
-class _Filled:
-    """What walking a chain gave (``Engine._fill``)."""
+class Filled:
+    """A list ready to serve: its entries, the result set each came from, and what reading
+    them cost (``Engine.fill`` walks a chain into one; a design may build its own)."""
 
     entries: tuple[Item, ...]
     sources: tuple[str, ...]
@@ -273,28 +277,10 @@ class Engine:
         if attributes:
             attrs.update(attributes)
         self.counters.requests += 1
-        chain: tuple[str, ...] | None = plan.chain
         # unique across processes (a random prefix) and within one (a counter)
         rid = request_id or f"{self._id_prefix}{next(self._ids):010x}"
         experiment, arm_index, bucket = self._assign(plan, attrs)
-        propensity: float | None = None
-        extra: dict[str, Any] = {}
-        if experiment is not None and experiment.interleave is not None:
-            chain, arm_index = None, None  # finish reads every arm's list and merges them
-        elif experiment is not None and experiment.bandit is not None:
-            policy = self.bandits.get(experiment.name) or experiment.bandit.initial
-            hashed = str(attrs[experiment.hash_attribute])
-            arm_index, propensity = policy.pick(hashed, rid)
-            extra = {"params_version": policy.version}
-        if chain is not None and experiment is not None and arm_index is not None:
-            chain = experiment.arms[arm_index].chain
-        elif chain is not None:
-            experiment = None
-            for rule in plan.rules:
-                if rule.condition(attrs):
-                    chain = rule.chain
-                    break
-        return Prepared(
+        request = Prepared(
             plan=plan,
             cache=cache,
             unit=unit,
@@ -305,11 +291,19 @@ class Engine:
             experiment=experiment,
             arm_index=arm_index,
             bucket=bucket,
-            propensity=propensity,
-            extra=extra,
-            chain=chain,
+            propensity=None,
+            extra={},
+            chain=plan.chain,
             key=str(attrs.get(plan.key_attribute, unit)),
         )
+        if experiment is not None:
+            experiment.implementation.prepare(self, request)
+        else:
+            for rule in plan.rules:
+                if rule.condition(attrs):
+                    request.chain = rule.chain
+                    break
+        return request
 
     def finish(self, request: Prepared, answers: Answers) -> Recommendation | list[Read]:
         """The second half of :meth:`recommend`: fill from the store's answers, log.
@@ -319,181 +313,58 @@ class Engine:
         by its error, and the list is then filled from the last-known-good lists (degraded).
         When the list is not full yet and a fallback has not been read, this returns the reads
         still needed instead: read them, add their answers and call again (a second call never
-        asks again). Nothing is logged or counted until the list is served.
+        asks again). Nothing is logged or counted until the list is served. In an experiment,
+        its design finishes the request (with :meth:`fill` and :meth:`deliver`).
         """
-        experiment, arm_index, surface = request.experiment, request.arm_index, request.plan.name
-        if request.chain is None:
-            return self._interleaved(request, answers)
-        unit = request.unit
-        filled = self._fill(
+        experiment = request.experiment
+        if experiment is not None:
+            return experiment.implementation.finish(self, request, answers)
+        filled = self.fill(
             request.chain, request.key, request.size, request.excluded, request.cache, answers
         )
         if isinstance(filled, list):
             return filled
-        entries, sources, degraded, versions = (
-            filled.entries,
-            filled.sources,
-            filled.degraded,
-            filled.versions,
-        )
-        self._count(filled)
-        arm = (
-            experiment.arms[arm_index] if experiment is not None and arm_index is not None else None
-        )
-        rid = request.request_id
-        if self.log is not None:
-            # Item tuples are (item, score, payload): one zip splits them into columns in C.
-            items, scores, _ = zip(*entries, strict=True) if entries else ((), (), ())
-            if experiment is None or arm is None:
-                exposure = Exposure(
-                    request_id=rid,
-                    time=time.time(),
-                    unit=unit,
-                    surface=surface,
-                    items=items,
-                    scores=scores,
-                    bucket=request.bucket,
-                    snapshot_versions=versions,
-                    extra=request.extra,
-                    degraded=degraded,
-                )
-            else:
-                allocation = experiment.allocation
-                propensity = request.propensity
-                exposure = Exposure(
-                    request_id=rid,
-                    time=time.time(),
-                    unit=unit,
-                    surface=surface,
-                    items=items,
-                    scores=scores,
-                    experiment=experiment.name,
-                    arm=arm.name,
-                    hash_attribute=experiment.hash_attribute,
-                    hash_value=str(request.attrs.get(experiment.hash_attribute, "")),
-                    hash_version=allocation.hash_version,
-                    seed=allocation.seed,
-                    bucket=request.bucket,
-                    snapshot_versions=versions,
-                    propensity=arm.weight if propensity is None else propensity,
-                    design=experiment.design,
-                    extra=request.extra,
-                    degraded=degraded,
-                )
-            self.log.log_exposure(exposure)
-            self.counters.exposures_logged += 1
-        return Recommendation(
-            request_id=rid,
-            surface=surface,
-            unit=unit,
-            entries=entries,
-            sources=sources,
-            experiment=experiment.name if experiment else None,
-            arm=arm.name if arm else None,
-            degraded=degraded,
-            snapshot_versions=versions,
-        )
+        return self.deliver(request, filled)
 
-    def _interleaved(self, request: Prepared, answers: Answers) -> Recommendation | list[Read]:
-        """Serve an interleaved list: every arm's first result set, merged, then fallbacks.
+    def deliver(
+        self,
+        request: Prepared,
+        filled: Filled,
+        *,
+        arm: str | None = None,
+        propensity: float | None = None,
+        teams: tuple[str | None, ...] | None = None,
+    ) -> Recommendation:
+        """Serve ``filled`` as ``request``'s list: count it, log its exposure, return it.
 
-        Items filled from the fallbacks belong to no team (``None`` in ``teams``).
+        Args:
+            request: the prepared request.
+            filled: the list, as :meth:`fill` or the experiment's design built it.
+            arm: the arm that served it (``None`` outside experiments and for designs that
+                mix arms).
+            propensity: the probability of this list (see ``Exposure.propensity``).
+            teams: the arm behind each slot, for designs that mix arms.
         """
-        plan, experiment = request.plan, request.experiment
-        assert experiment is not None and experiment.interleave is not None
-        attrs, size, cache = request.attrs, request.size, request.cache
-        bucket, rid, key = request.bucket, request.request_id, request.key
-        unit = request.unit
-        excluded = request.excluded
-        lists: list[list[str]] = []
-        known: dict[str, tuple[Item, str]] = {}
-        degraded = False
-        store_errors = 0
-        versions: dict[str, str] = {}
-        for arm in experiment.arms:
-            result_set = arm.chain[0]
-            found, version, failed, error = _taken(answers, result_set, cache)
-            degraded, store_errors = degraded or failed, store_errors + error
-            if version is not None and found:
-                versions[result_set] = version
-            lists.append([entry.item for entry in found])
-            for entry in found:
-                known.setdefault(entry.item, (entry, result_set))
-        hashed = str(attrs[experiment.hash_attribute])
-        merged, extra = interleave_lists(
-            experiment.interleave, experiment.name, hashed, rid, lists, size, excluded
-        )
-        names = [arm.name for arm in experiment.arms]
-        entries = [known[item][0] for item in merged.items]
-        sources = [known[item][1] for item in merged.items]
-        teams: list[str | None] = [names[t] for t in merged.teams]
-        if experiment.interleave.competitive and merged.shared:
-            extra["drafted"] = list(teams)
-            for slot in merged.shared:
-                teams[slot] = None
-        fills = 0
-        if len(entries) < size and experiment.interleave.fallbacks:
-            filled = self._fill(
-                experiment.interleave.fallbacks,
-                key,
-                size - len(entries),
-                excluded | set(merged.items),
-                cache,
-                answers,
-            )
-            if isinstance(filled, list):
-                return filled
-            fills = 1 if filled.entries else 0
-            degraded = degraded or filled.degraded
-            store_errors += filled.store_errors
-            versions.update(filled.versions)
-            entries.extend(filled.entries)
-            sources.extend(filled.sources)
-            teams.extend([None] * len(filled.entries))
-        self._count(_Filled((), (), degraded, versions, store_errors, fills))
-        extra["arms"] = names
-        if self.log is not None:
-            self.log.log_exposure(
-                Exposure(
-                    request_id=rid,
-                    time=time.time(),
-                    unit=unit,
-                    surface=plan.name,
-                    items=tuple([entry.item for entry in entries]),
-                    scores=tuple([entry.score for entry in entries]),
-                    experiment=experiment.name,
-                    hash_attribute=experiment.hash_attribute,
-                    hash_value=hashed,
-                    hash_version=experiment.allocation.hash_version,
-                    seed=experiment.allocation.seed,
-                    bucket=bucket,
-                    snapshot_versions=versions,
-                    propensity=merged.probability,
-                    design="interleave",
-                    teams=tuple(teams),
-                    extra=extra,
-                    degraded=degraded,
-                )
-            )
-            self.counters.exposures_logged += 1
-        return Recommendation(
-            request_id=rid,
-            surface=plan.name,
-            unit=unit,
-            entries=tuple(entries),
-            sources=tuple(sources),
-            experiment=experiment.name,
-            degraded=degraded,
-            snapshot_versions=versions,
-        )
-
-    def _count(self, filled: _Filled) -> None:
-        """Add a served list's figures to the counters."""
         counters = self.counters
         if filled.degraded:
             counters.degraded += 1
         counters.store_errors += filled.store_errors
         counters.fallback_fills += filled.fallback_fills
+        if self.log is not None:
+            self.log.log_exposure(exposure(request, filled, arm, propensity, teams))
+            counters.exposures_logged += 1
+        experiment = request.experiment
+        return Recommendation(
+            request_id=request.request_id,
+            surface=request.plan.name,
+            unit=request.unit,
+            entries=filled.entries,
+            sources=filled.sources,
+            experiment=None if experiment is None else experiment.name,
+            arm=arm,
+            degraded=filled.degraded,
+            snapshot_versions=filled.versions,
+        )
 
     @staticmethod
     def _assign(
@@ -510,7 +381,7 @@ class Engine:
                 return experiment, index, bucket
         return None, None, None
 
-    def _fill(
+    def fill(
         self,
         chain: tuple[str, ...],
         key: str,
@@ -518,7 +389,7 @@ class Engine:
         exclude: Iterable[str],
         cache: ListCache,
         answers: Answers,
-    ) -> _Filled | list[Read]:
+    ) -> Filled | list[Read]:
         """Walk the chain until ``size`` items are found, skipping duplicates and exclusions;
         or, when a result set still to walk has not been read, every such read.
 
@@ -530,7 +401,7 @@ class Engine:
         if not exclude and type(first) is Listed and len(first.items) >= size:
             # the common case, kept short: the first list fills the request, nothing to skip
             named = {chain[0]: first.version}
-            return _Filled(tuple(first.items[:size]), (chain[0],) * size, False, named, 0, 0)
+            return Filled(tuple(first.items[:size]), (chain[0],) * size, False, named, 0, 0)
         seen = set(exclude)
         limit = size + len(seen)
         entries: list[Item] = []
@@ -546,7 +417,7 @@ class Engine:
                     (rs, key, limit) for rs in rest if rs not in answers and rs not in only_default
                 ]
             want = size - len(entries)
-            found, version, failed, error = _taken(answers, result_set, cache)
+            found, version, failed, error = list_of(answers, result_set, cache)
             degraded, store_errors = degraded or failed, store_errors + error
             if entries and found:
                 fills += 1
@@ -561,10 +432,10 @@ class Engine:
             if len(entries) >= size:
                 break
             seen.update(entry.item for entry in taken)
-        return _Filled(tuple(entries), tuple(sources), degraded, versions, store_errors, fills)
+        return Filled(tuple(entries), tuple(sources), degraded, versions, store_errors, fills)
 
 
-def _taken(
+def list_of(
     answers: Answers, result_set: str, cache: ListCache
 ) -> tuple[list[Item], str | None, bool, int]:
     """A result set's list for the request, the version it belongs to, whether the read failed
@@ -584,6 +455,48 @@ def _taken(
     else:
         failed, error = True, int(isinstance(answer, StoreUnavailable))
     return cache.default_list(result_set), cache.versions.get(result_set), failed, error
+
+
+def exposure(
+    request: Prepared,
+    filled: Filled,
+    arm: str | None,
+    propensity: float | None,
+    teams: tuple[str | None, ...] | None,
+) -> Exposure:
+    """The exposure of ``filled`` served for ``request``: the one place the serving path builds
+    one (``Engine.deliver`` calls it, whatever the design)."""
+    # Item tuples are (item, score, payload): one zip splits them into columns in C.
+    items, scores, _ = zip(*filled.entries, strict=True) if filled.entries else ((), (), ())
+    experiment = request.experiment
+    if experiment is None:
+        name = design = hash_attribute = hash_value = seed = hash_version = None
+    else:
+        name, design = experiment.name, experiment.design
+        hash_attribute = experiment.hash_attribute
+        hash_value = str(request.attrs.get(hash_attribute, ""))
+        seed, hash_version = experiment.allocation.seed, experiment.allocation.hash_version
+    return Exposure(
+        request_id=request.request_id,
+        time=time.time(),
+        unit=request.unit,
+        surface=request.plan.name,
+        items=items,
+        scores=scores,
+        experiment=name,
+        arm=arm,
+        hash_attribute=hash_attribute,
+        hash_value=hash_value,
+        hash_version=hash_version,
+        seed=seed,
+        bucket=request.bucket,
+        snapshot_versions=filled.versions,
+        propensity=propensity,
+        design=design,
+        teams=teams,
+        extra=request.extra,
+        degraded=filled.degraded,
+    )
 
 
 def answered(reads: Sequence[Read], answers: Sequence[Answer]) -> dict[str, Answer]:

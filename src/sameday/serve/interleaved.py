@@ -10,11 +10,24 @@ pairs, each slot's ``ranks`` for balanced interleaving).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sameday.policies.interleave import Interleaved, balanced, multileave, ranks, team_draft
 from sameday.policies.keyed import KeyedStream
-from sameday.serve.state import InterleavePlan
+
+
+@dataclass(frozen=True, slots=True)
+class InterleavePlan:
+    """How an interleaved experiment merges its arms' lists.
+
+    ``method`` is ``team_draft`` (two arms), ``multileave`` (three or more) or ``balanced``;
+    ``fallbacks`` fill a list the arms leave short, with no team.
+    """
+
+    method: str
+    competitive: bool
+    fallbacks: tuple[str, ...]
 
 
 def interleave_lists(

@@ -12,15 +12,15 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sameday import design_registry
 from sameday.assign import Allocation, compile_condition
-from sameday.config.experiment import Bandit, Design, Experiment, Interleave
+from sameday.config.experiment import Experiment
 from sameday.config.surface import Surface
-from sameday.policies.bandit import BanditPolicy, initial_params
 
-SERVED_DESIGNS = ("ab", "interleave", "bandit")
-"""Experiment designs this server can run."""
+if TYPE_CHECKING:
+    from sameday.designs.base import Design
 
 Condition = Callable[[Mapping[str, Any]], bool]
 
@@ -35,38 +35,22 @@ class ArmPlan:
 
 
 @dataclass(frozen=True, slots=True)
-class InterleavePlan:
-    """How an interleaved experiment merges its arms' lists.
+class ExperimentPlan:
+    """A running experiment as served.
 
-    ``method`` is ``team_draft`` (two arms), ``multileave`` (three or more) or ``balanced``;
-    ``fallbacks`` fill a list the arms leave short, with no team.
+    ``implementation`` is its design (:mod:`sameday.designs`), looked up by name once per state
+    so that a request reaches it through one attribute; ``settings`` is what that design
+    compiled from the experiment's settings (``Design.plan``: ``None`` for an A/B test).
     """
 
-    method: str
-    competitive: bool
-    fallbacks: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class BanditPlan:
-    """A bandit's settings and the uniform policy it serves until its first parameter snapshot."""
-
-    settings: Bandit
-    initial: BanditPolicy
-
-
-@dataclass(frozen=True, slots=True)
-class ExperimentPlan:
-    """A running experiment as served (``interleave``/``bandit`` set for those designs)."""
-
     name: str
-    design: Design
+    design: str
+    implementation: Design
     allocation: Allocation
     hash_attribute: str
     arms: tuple[ArmPlan, ...]
     targeting: Condition | None
-    interleave: InterleavePlan | None = None
-    bandit: BanditPlan | None = None
+    settings: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +128,7 @@ def build_state(specs: Mapping[tuple[str, str], Mapping[str, Any]]) -> ServingSt
         running = tuple(
             _experiment_plan(e, surface)
             for e in experiments
-            if e.surface == name and e.phase == "running" and e.design in SERVED_DESIGNS
+            if e.surface == name and e.phase == "running"
         )
         rules = tuple(
             RulePlan(rule.name, compile_condition(rule.when), (rule.result_set, *rule.fallbacks))
@@ -155,7 +139,7 @@ def build_state(specs: Mapping[tuple[str, str], Mapping[str, Any]]) -> ServingSt
             key_attribute=surface.key,
             n=surface.n,
             max_n=surface.max_n,
-            chain=_unique(chain),
+            chain=unique(chain),
             rules=rules,
             experiments=running,
             concluded_by=concluded_by,
@@ -173,7 +157,7 @@ def _experiment_plan(experiment: Experiment, surface: Surface) -> ExperimentPlan
     arms = tuple(
         ArmPlan(
             arm.name,
-            _unique(
+            unique(
                 (
                     arm.result_set,
                     *(arm.fallbacks if arm.fallbacks is not None else surface.fallbacks),
@@ -183,36 +167,19 @@ def _experiment_plan(experiment: Experiment, surface: Surface) -> ExperimentPlan
         )
         for arm, weight in zip(experiment.arms, experiment.weights, strict=True)
     )
+    implementation = design_registry.design(experiment.design)
     return ExperimentPlan(
         name=experiment.name,
         design=experiment.design,
+        implementation=implementation,
         allocation=Allocation.from_experiment(experiment),
         hash_attribute=experiment.hashing.attribute,
         arms=arms,
         targeting=compile_condition(experiment.targeting) if experiment.targeting else None,
-        interleave=_interleave_plan(experiment.interleave or Interleave(), arms)
-        if experiment.design == "interleave"
-        else None,
-        bandit=_bandit_plan(experiment.name, experiment.bandit or Bandit(), arms)
-        if experiment.design == "bandit"
-        else None,
+        settings=implementation.plan(experiment, arms),
     )
 
 
-def _interleave_plan(settings: Interleave, arms: tuple[ArmPlan, ...]) -> InterleavePlan:
-    method: str = settings.method
-    if method == "team_draft" and len(arms) > 2:
-        method = "multileave"
-    fallbacks = _unique(tuple(rs for arm in arms for rs in arm.chain[1:]))
-    return InterleavePlan(method, settings.credit == "competitive_pairs", fallbacks)
-
-
-def _bandit_plan(name: str, settings: Bandit, arms: tuple[ArmPlan, ...]) -> BanditPlan:
-    names = [arm.name for arm in arms]
-    return BanditPlan(
-        settings, BanditPolicy.build(name, initial_params(names, settings, start=0), 0)
-    )
-
-
-def _unique(chain: tuple[str, ...]) -> tuple[str, ...]:
+def unique(chain: tuple[str, ...]) -> tuple[str, ...]:
+    """``chain`` without repeats, in order: a chain reads each result set once."""
     return tuple(dict.fromkeys(chain))
