@@ -20,6 +20,8 @@ OPTIONAL: dict[str, str] = {
     "implicit": "demo",
     "threadpoolctl": "demo",
     "openlineage": "lineage",
+    "fsspec": "s3",
+    "s3fs": "s3",
 }
 """Third-party modules that are not base dependencies, and the extra that installs each."""
 

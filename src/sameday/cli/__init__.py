@@ -16,6 +16,7 @@ from sameday.cli import (
     datasets,
     db,
     deploy,
+    events,
     monitor,
     ope,
     pipelines,
@@ -78,6 +79,7 @@ for _module in (
     monitor,
     status,
     datasets,
+    events,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -46,17 +46,26 @@ def exposure_schema(query: EventQuery) -> pa.Schema:
 def register(con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema, cursor: Any) -> None:
     """Stream ``cursor`` (anything with ``fetchmany``) into an Arrow table and expose it to
     DuckDB as ``name``."""
-    table = pa.Table.from_batches(list(_batches(cursor, schema)), schema=schema)
-    con.register(name, table)
+    con.register(name, table_of(cursor, schema))
+
+
+def table_of(cursor: Any, schema: pa.Schema) -> pa.Table:
+    """The rows of ``cursor`` (anything with ``fetchmany``) as an Arrow table of ``schema``."""
+    return pa.Table.from_batches(list(_batches(cursor, schema)), schema=schema)
 
 
 def register_rows(
     con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema, rows: Sequence[Sequence[Any]]
 ) -> None:
     """Expose ``rows`` (tuples in ``schema``'s column order) to DuckDB as ``name``."""
+    con.register(name, table_of_rows(rows, schema))
+
+
+def table_of_rows(rows: Sequence[Sequence[Any]], schema: pa.Schema) -> pa.Table:
+    """``rows`` (tuples in ``schema``'s column order) as an Arrow table of ``schema``."""
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
     arrays = [pa.array(col, type=field.type) for col, field in zip(columns, schema, strict=True)]
-    con.register(name, pa.Table.from_arrays(arrays, schema=schema))
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _batches(cursor: Any, schema: pa.Schema) -> Iterable[pa.RecordBatch]:
