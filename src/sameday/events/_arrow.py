@@ -38,6 +38,47 @@ OUTCOME_SCHEMA = pa.schema(
 )
 
 
+TABLE_SCHEMAS = {
+    "exposures": pa.schema(
+        [
+            ("request_id", pa.string()),
+            ("time", pa.float64()),
+            ("unit", pa.string()),
+            ("surface", pa.string()),
+            ("experiment", pa.string()),
+            ("arm", pa.string()),
+            ("hash_attribute", pa.string()),
+            ("hash_value", pa.string()),
+            ("hash_version", pa.int64()),
+            ("seed", pa.string()),
+            ("bucket", pa.float64()),
+            ("items", pa.string()),
+            ("scores", pa.string()),
+            ("snapshot_versions", pa.string()),
+            ("propensity", pa.float64()),
+            ("design", pa.string()),
+            ("teams", pa.string()),
+            ("extra", pa.string()),
+            ("degraded", pa.bool_()),
+        ]
+    ),
+    "outcomes": pa.schema(
+        [
+            ("event_id", pa.string()),
+            ("request_id", pa.string()),
+            ("unit", pa.string()),
+            ("name", pa.string()),
+            ("value", pa.float64()),
+            ("time", pa.float64()),
+            ("item", pa.string()),
+        ]
+    ),
+}
+"""The Arrow schema of each table as the Parquet event log stores it: ``EXPOSURE_COLUMNS`` and
+``OUTCOME_COLUMNS`` (:mod:`sameday.events._columns`) in order, typed, so that a file whose values
+are all null still says what each column holds."""
+
+
 def exposure_schema(query: EventQuery) -> pa.Schema:
     """The Arrow schema of ``log_exposures`` for ``query`` (dimensions are text)."""
     return pa.schema([*_EXPOSURE_TYPES, *[(d, pa.string()) for d in query.dimensions]])

@@ -24,59 +24,18 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from sameday._extras import extra
 from sameday.errors import StoreUnavailable
 from sameday.urls import redact
 
+if TYPE_CHECKING:  # reading needs neither: pyarrow is imported only to write files
+    import duckdb
+    import pyarrow as pa
+
 TABLES = ("exposures", "outcomes")
 """The two tables of the log, one folder each."""
-
-SCHEMAS = {
-    "exposures": pa.schema(
-        [
-            ("request_id", pa.string()),
-            ("time", pa.float64()),
-            ("unit", pa.string()),
-            ("surface", pa.string()),
-            ("experiment", pa.string()),
-            ("arm", pa.string()),
-            ("hash_attribute", pa.string()),
-            ("hash_value", pa.string()),
-            ("hash_version", pa.int64()),
-            ("seed", pa.string()),
-            ("bucket", pa.float64()),
-            ("items", pa.string()),
-            ("scores", pa.string()),
-            ("snapshot_versions", pa.string()),
-            ("propensity", pa.float64()),
-            ("design", pa.string()),
-            ("teams", pa.string()),
-            ("extra", pa.string()),
-            ("degraded", pa.bool_()),
-        ]
-    ),
-    "outcomes": pa.schema(
-        [
-            ("event_id", pa.string()),
-            ("request_id", pa.string()),
-            ("unit", pa.string()),
-            ("name", pa.string()),
-            ("value", pa.float64()),
-            ("time", pa.float64()),
-            ("item", pa.string()),
-        ]
-    ),
-}
-"""The Arrow schema of each table's files: :data:`~sameday.events._columns.EXPOSURE_COLUMNS`
-and ``OUTCOME_COLUMNS`` in order, typed (so a file whose values are all null still says what the
-column holds)."""
 
 KEYS = {"exposures": "request_id", "outcomes": "event_id"}
 """The id that makes a record unique in each table: readers keep one row per id."""
@@ -202,6 +161,9 @@ class RemoteLake(Lake):
 
 def encode(rows: pa.Table) -> bytes:
     """``rows`` as the bytes of a Parquet file (zstd: about a fifth of the SQLite size)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     sink = pa.BufferOutputStream()
     pq.write_table(rows, sink, compression="zstd")
     return bytes(sink.getvalue())
@@ -209,6 +171,9 @@ def encode(rows: pa.Table) -> bytes:
 
 def by_day(rows: pa.Table) -> Iterator[tuple[str, pa.Table]]:
     """``rows`` split by the UTC day (``YYYY-MM-DD``) of their ``time``, days in order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if rows.num_rows == 0:
         return
     micros = pc.cast(pc.floor(pc.multiply(rows["time"], 1e6)), pa.int64())

@@ -24,14 +24,15 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from sameday.errors import StoreUnavailable
-from sameday.events._arrow import table_of
 from sameday.events._columns import EXPOSURE_COLUMNS, OUTCOME_COLUMNS
-from sameday.events._lake import SCHEMAS, sync_folder
+from sameday.events._lake import sync_folder
 from sameday.events.sqlite import SQLiteSink
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _COLUMNS = {"exposures": EXPOSURE_COLUMNS, "outcomes": OUTCOME_COLUMNS}
 
@@ -145,13 +146,17 @@ class Spool:
 
 
 def read_segment(database: Path, table: str) -> pa.Table:
-    """Every row of ``table`` in a segment's database, as Arrow in :data:`SCHEMAS` order.
+    """Every row of ``table`` in a segment's database, as Arrow (see ``TABLE_SCHEMAS``).
 
     Raises:
         StoreUnavailable: the database cannot be read.
     """
+    import pyarrow as pa
+
+    from sameday.events._arrow import TABLE_SCHEMAS, table_of
+
     columns = ", ".join(_COLUMNS[table])
-    schema = SCHEMAS[table]
+    schema = TABLE_SCHEMAS[table]
     # SQLite has no booleans: ``degraded`` is read as 0 or 1, then cast
     stored = pa.schema([f.with_type(pa.int64()) if f.type == pa.bool_() else f for f in schema])
     uri = f"{database.resolve().as_uri()}?mode=rw"  # never create a file that was shipped

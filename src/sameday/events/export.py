@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TypeVar
 
-from sameday.events._arrow import table_of_rows
+from sameday.events._arrow import TABLE_SCHEMAS, table_of_rows
 from sameday.events._columns import exposure_rows, outcome_rows
-from sameday.events._lake import SCHEMAS
 from sameday.events.parquet import parse_url
 from sameday.events.sink import EventSink
 
@@ -76,7 +75,7 @@ def export_events(
         counts[table] = 0
         for number, part in enumerate(_chunks(records, chunk)):
             counts[table] += len(part)
-            rows = table_of_rows(to_rows(part), SCHEMAS[table])
+            rows = table_of_rows(to_rows(part), TABLE_SCHEMAS[table])
             files += lake.write(table, rows, f"{name}-{number:05d}")
     return Exported(counts["exposures"], counts["outcomes"], files)
 
