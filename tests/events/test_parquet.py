@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
+import httpx
 import orjson
 import pyarrow.parquet as pq
 import pytest
@@ -132,6 +133,24 @@ def test_a_segment_shipped_again_replaces_its_files(tmp_path: Path) -> None:
         assert con.execute(query).fetchone() == (10,)  # replaced, not added
 
 
+def test_a_segment_killed_while_created_or_broken_holds_up_no_other(tmp_path: Path) -> None:
+    lake, spool = tmp_path / "lake", tmp_path / "spool"
+    spool.mkdir()
+    (spool / "00000000000000000001-1-aaaaaaaa.db").touch()  # killed before its tables existed
+    (spool / "00000000000000000002-1-bbbbbbbb.db").write_bytes(b"not a database" * 100)
+    with ParquetSink.from_url(f"parquet:///{lake}?spool={spool}") as sink:
+        sink.write_exposures([exposure(0)])
+        with pytest.raises(StoreUnavailable, match=r"bbbbbbbb\.db: file is not a database"):
+            sink.ship()
+        with pytest.raises(StoreUnavailable, match="bbbbbbbb"):  # reads skip nothing silently
+            list(sink.read_exposures())
+    # the good segment was shipped, the empty one removed, the broken one kept for a person
+    assert [pq.read_table(p)["request_id"].to_pylist() for p in files(lake, "exposures")] == [
+        ["req-00000"]
+    ]
+    assert [p.name for p in spool.glob("*.db")] == ["00000000000000000002-1-bbbbbbbb.db"]
+
+
 CHILD = r"""
 import sys, time
 from sameday.events import EventWriter, Exposure, Outcome, open_sink
@@ -159,7 +178,7 @@ while True:  # until killed: log, acknowledge, report the acknowledged ids, keep
 
 def test_acknowledged_events_survive_sigkill_and_are_read_once(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
-    url = f"parquet:///{lake}?roll_mb=0.05&roll_seconds=0.1"  # ships while it runs
+    url = f"parquet:///{lake}?roll_mb=0.05&roll_seconds=0.5"  # ships while it runs
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, url],
         stdout=subprocess.PIPE,
@@ -210,15 +229,86 @@ def test_acknowledged_events_survive_sigkill_and_are_read_once(tmp_path: Path) -
         assert {f"e{round}-{k}" for k in range(20)} <= set(events), f"round {round} lost"
 
 
+def free_port() -> int:
+    """The first port of :data:`PORTS` that nothing listens on."""
+    for port in PORTS:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise AssertionError(f"no free port in {PORTS}")
+
+
+def test_a_killed_server_loses_no_acknowledged_event(project_dir: Path) -> None:
+    from tests.serve.test_shutdown import publish_and_apply, start_server
+
+    settings = project_dir / "sameday.yaml"
+    url = "parquet:///.sameday/lake?roll_seconds=60"  # all in the spool at the kill
+    settings.write_text(settings.read_text().replace("sqlite:///.sameday/events.db", url))
+    publish_and_apply(project_dir)
+    port = free_port()
+    served: list[str] = []
+    sent: list[dict[str, str]] = []
+    server = start_server(project_dir, port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            for round in range(6):
+                for k in range(10):
+                    unit, request = f"user-{k}", f"r{round}-{k}"
+                    answer = http.post(
+                        "/v1/recommend/home", json={"unit": unit, "request_id": request}
+                    )
+                    assert answer.status_code == 200, answer.text
+                    served.append(request)
+                events = [
+                    {
+                        "event_id": f"e{round}-{k}",
+                        "unit": f"user-{k}",
+                        "name": "click",
+                        "request_id": f"r{round}-{k}",
+                    }
+                    for k in range(10)
+                ]
+                # 200: these events, and every exposure served before them, are durable
+                assert http.post("/v1/events", json={"events": events}).status_code == 200
+                sent += events
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        if server.stderr is not None:
+            server.stderr.close()
+    lake = project_dir / ".sameday" / "lake"
+    assert list((lake / "_spool").glob("*.db")), "the kill left nothing in the spool"
+
+    server = start_server(project_dir, port)  # ships what the killed server left
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            resent = {"events": sent[-10:]}  # a client that got no answer resends
+            assert http.post("/v1/events", json=resent).status_code == 200
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(15) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        if server.stderr is not None:
+            server.stderr.close()
+    assert not list((lake / "_spool").glob("*.db"))  # all shipped
+    with open_sink(f"parquet:///{lake}") as sink:
+        exposures = Counter(e.request_id for e in sink.read_exposures())
+        events = Counter(o.event_id for o in sink.read_outcomes())
+    assert set(served) <= set(exposures) and max(exposures.values()) == 1
+    assert {e["event_id"] for e in sent} == set(events) and max(events.values()) == 1
+
+
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     """moto's S3 server, in a thread, on the first free port of :data:`PORTS`."""
     from moto.server import ThreadedMotoServer
 
-    for port in PORTS:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                break
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

@@ -162,6 +162,10 @@ def read_segment(database: Path, table: str) -> pa.Table:
     uri = f"{database.resolve().as_uri()}?mode=rw"  # never create a file that was shipped
     try:
         with closing(sqlite3.connect(uri, uri=True)) as db:
+            found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+            if db.execute(found, (table,)).fetchone() is None:
+                # killed between creating the file and its tables: nothing was committed
+                return schema.empty_table()
             return table_of(db.execute(f"SELECT {columns} FROM {table}"), stored).cast(schema)
     except sqlite3.Error as exc:
         raise StoreUnavailable(f"cannot read the spooled segment {database}: {exc}") from exc

@@ -219,17 +219,26 @@ class ParquetSink(SQLSink):
         return self._ship()
 
     def _ship(self) -> int:
+        """Ship every closed segment, oldest first; one that fails does not hold up the
+        others, and the first failure is raised once all were tried."""
         shipped = 0
+        failure: StoreUnavailable | None = None
         with self._shipping:
             for name in self.spool.names():
                 with self.spool.claim(name) as database:
                     if database is None:
                         continue
-                    for table in TABLES:
-                        self.lake.write(table, read_segment(database, table), name)
+                    try:
+                        for table in TABLES:
+                            self.lake.write(table, read_segment(database, table), name)
+                    except StoreUnavailable as exc:
+                        failure = failure or exc
+                        continue
                     self.spool.remove(name)
                     shipped += 1
             self.spool.tidy()
+        if failure is not None:
+            raise failure
         return shipped
 
     def _run(self) -> None:
