@@ -42,8 +42,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-import duckdb
-
 from sameday.errors import StoreUnavailable
 from sameday.events._columns import EXPOSURE_COLUMNS, OUTCOME_COLUMNS, Dialect
 from sameday.events._lake import KEYS, READ_OPTIONS, TABLES, Lake, LocalLake, RemoteLake
@@ -53,7 +51,8 @@ from sameday.events.records import Exposure, Outcome
 from sameday.events.source import EventQuery, EventSource
 from sameday.events.sqlite import SQLiteSink
 
-if TYPE_CHECKING:  # a report reads the files without pyarrow: only the sink's reads need it
+if TYPE_CHECKING:  # imported where used: a serving process writes, it reads nothing back
+    import duckdb
     import pyarrow as pa
 
 logger = logging.getLogger("sameday.events")
@@ -275,6 +274,8 @@ class ParquetSink(SQLSink):
         self._failing = False
 
     def _read(self, sql: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
+        import duckdb
+
         con = duckdb.connect()
         try:
             self._views(con)
@@ -357,6 +358,8 @@ class ParquetSource(EventSource):
 
     def load(self, con: duckdb.DuckDBPyConnection, query: EventQuery) -> None:
         """Create views of ``query``'s rows in ``con`` (see :meth:`EventSource.load`)."""
+        import duckdb
+
         try:
             self._load(con, query)
         except duckdb.Error as exc:
