@@ -151,6 +151,25 @@ def test_a_segment_killed_while_created_or_broken_holds_up_no_other(tmp_path: Pa
     assert [p.name for p in spool.glob("*.db")] == ["00000000000000000002-1-bbbbbbbb.db"]
 
 
+def test_tidying_never_takes_the_lock_of_a_segment_being_created(tmp_path: Path) -> None:
+    import fcntl
+
+    from sameday.events._spool import Spool
+
+    spool = Spool(tmp_path / "spool")
+    lock = spool.folder / "00000000000000000001-1-aaaaaaaa.lock"
+    left = spool.folder / "00000000000000000000-1-cccccccc.lock"  # a crash's leftover
+    left.touch()
+    (spool.folder / ".00000000000000000002-1-dddddddd.lock.tmp").touch()  # killed before rename
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # its writer holds it and is about to create the database
+        spool.tidy()
+        assert [p.name for p in spool.folder.iterdir()] == [lock.name]
+    finally:
+        os.close(fd)
+
+
 CHILD = r"""
 import sys, time
 from sameday.events import EventWriter, Exposure, Outcome, open_sink

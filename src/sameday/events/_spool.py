@@ -91,14 +91,21 @@ class Spool:
             StoreUnavailable: the segment cannot be created.
         """
         name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        hidden = self.folder / f".{name}.lock.tmp"
         try:
-            lock = os.open(self.folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            lock = os.open(hidden, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
         except OSError as exc:
             raise StoreUnavailable(f"cannot create a segment in {self.folder}: {exc}") from exc
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # before the database exists: see the module
+            # locked before it has its name, so no other process ever sees it unlocked (and
+            # takes it for a crash's leftover), and before the database exists: see the module
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            os.rename(hidden, self.folder / f"{name}.lock")
             sink = SQLiteSink(self.folder / f"{name}.db", synchronous="FULL")
             sync_folder(self.folder)
+        except OSError as exc:
+            os.close(lock)
+            raise StoreUnavailable(f"cannot create a segment in {self.folder}: {exc}") from exc
         except BaseException:
             os.close(lock)
             raise
@@ -136,13 +143,26 @@ class Spool:
                 (self.folder / f"{name}{suffix}").unlink()
 
     def tidy(self) -> None:
-        """Remove lock files whose segment is gone (left by a crash inside :meth:`remove`)."""
-        for lock in self.folder.glob("*.lock"):
-            if not lock.with_suffix(".db").exists():
-                with self.claim(lock.stem) as database:
-                    if database is None and not lock.with_suffix(".db").exists():
-                        with suppress(FileNotFoundError):
-                            lock.unlink()
+        """Remove lock files whose segment is gone (left by a crash inside :meth:`remove` or
+        :meth:`open_segment`), holding each one's lock: a segment being created has its lock
+        file, locked, before its database, and must keep it."""
+        for path in [*self.folder.glob("*.lock"), *self.folder.glob(".*.lock.tmp")]:
+            if path.with_suffix(".db").exists():
+                continue
+            try:
+                lock = os.open(path, os.O_RDWR)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(lock)
+                continue
+            try:
+                if not path.with_suffix(".db").exists():
+                    path.unlink(missing_ok=True)
+            finally:
+                os.close(lock)
 
 
 def read_segment(database: Path, table: str) -> pa.Table:
