@@ -476,7 +476,11 @@ def test_export_round_trip_with_filters(
     assert refused.exit_code == 2 and "not a Parquet event log" in refused.output
 
 
-def test_urls_are_checked_and_resolved_against_the_project(project_dir: Path) -> None:
+def test_urls_are_checked_and_resolved_against_the_project(
+    project_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import parse_qsl
+
     from sameday.config import load_project
 
     with pytest.raises(ConfigError, match="unknown option 'roll'"):
@@ -485,10 +489,20 @@ def test_urls_are_checked_and_resolved_against_the_project(project_dir: Path) ->
         open_sink("parquet:///lake?roll_seconds=-1")
     with pytest.raises(ConfigError, match="names no bucket"):
         open_sink("s3:///prefix")
+
+    def spool(url: str) -> str:
+        return dict(parse_qsl(url.partition("?")[2]))["spool"]
+
+    settings = project_dir / "sameday.yaml"
+    url = "parquet:///.sameday/lake?roll_mb=8"
+    settings.write_text(settings.read_text().replace("sqlite:///.sameday/events.db", url))
+    monkeypatch.chdir(tmp_path)  # not the project: relative paths must not land here
     project = load_project(project_dir)
-    assert project.url("parquet:///lake?roll_mb=8") == f"parquet:///{project_dir}/lake?roll_mb=8"
-    assert project.url("s3://b/p?spool=sp") == f"s3://b/p?spool={project_dir / 'sp'}".replace(
-        "/", "%2F"
-    ).replace("s3:%2F%2Fb%2Fp", "s3://b/p")
-    default = project.url("s3://b/p")
-    assert default == "s3://b/p?spool=" + f"{project_dir}/.sameday/spool".replace("/", "%2F")
+    assert project.url(url) == f"parquet:///{project_dir}/.sameday/lake?roll_mb=8"
+    assert spool(project.url("s3://b/p?spool=sp")) == str(project_dir / "sp")
+    assert spool(project.url("s3://b/p")) == str(project_dir / ".sameday" / "spool")
+    with project.open_event_sink() as sink:
+        assert isinstance(sink, ParquetSink)
+        sink.write_exposures([exposure(0)])
+    assert files(project_dir / ".sameday" / "lake", "exposures")
+    assert not (tmp_path / ".sameday").exists()
