@@ -9,7 +9,11 @@ Measured in one run, each against a baseline:
 - records/s through ``EventWriter`` to PostgreSQL, against a bare psycopg ``executemany`` of the
   same rows (``INSERT … ON CONFLICT DO NOTHING``, 1,000 rows a transaction);
 - the latency of an acknowledged outcome (``log_outcomes([one]).wait()``) on SQLite, which is
-  what ``POST /v1/events`` adds to a request.
+  what ``POST /v1/events`` adds to a request;
+- records/s through ``EventWriter`` to the Parquet sink (a local folder: its spool fsyncs every
+  commit, and full segments ship to Parquet on its own thread meanwhile), its acknowledgement
+  latency, the rate of shipping what is left at close, and bytes per exposure on disk in SQLite
+  and in Parquet.
 
 Run: ``.venv/bin/python benchmarks/events_bench.py [--records 200000]``. PostgreSQL is read from
 ``SAMEDAY_TEST_POSTGRES_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``); a scratch
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import sqlite3
 import statistics
 import tempfile
@@ -54,6 +59,32 @@ def exposures(n: int, tag: str = "") -> list[Exposure]:
             seed="new-ranker",
             bucket=(i % 1000) / 1000,
             scores=tuple(1.0 - k / 10 for k in range(10)),
+            snapshot_versions={"personal": "20240501T0300", "popular": "20240501T0100"},
+            propensity=0.5,
+            design="ab",
+        )
+        for i in range(n)
+    ]
+
+
+def random_exposures(n: int, seed: int = 5) -> list[Exposure]:
+    """``n`` exposures with random ids, units of a million, items of 100,000 and scores."""
+    rng = random.Random(seed)
+    return [
+        Exposure(
+            request_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            time=T0 + i * 1e-3,
+            unit=f"user-{rng.randrange(1_000_000)}",
+            surface="home",
+            items=tuple(f"item-{rng.randrange(100_000)}" for _ in range(10)),
+            experiment="new-ranker",
+            arm=rng.choice(("control", "treatment")),
+            hash_attribute="id",
+            hash_value=f"user-{i}",
+            hash_version=2,
+            seed="new-ranker",
+            bucket=rng.random(),
+            scores=tuple(sorted((round(rng.random(), 4) for _ in range(10)), reverse=True)),
             snapshot_versions={"personal": "20240501T0300", "popular": "20240501T0100"},
             propensity=0.5,
             design="ab",
@@ -122,6 +153,37 @@ def ack_latency_ms(sink: EventSink, n: int = 500) -> tuple[float, float]:
             samples.append((time.perf_counter() - start) * 1e3)
     cuts = statistics.quantiles(samples, n=100)
     return cuts[49], cuts[98]
+
+
+def parquet_rows(records: list[Exposure], tmp: Path, bare: float) -> list[tuple[str, str, str]]:
+    """The Parquet sink's rows: write rate, acknowledgement, shipping, bytes per exposure."""
+    from sameday.events._lake import LocalLake
+    from sameday.events.parquet import ParquetSink
+
+    lake = tmp / "lake"
+    with ParquetSink(LocalLake(lake), spool=tmp / "spool") as sink:
+        rate = writer_rate(records, sink)
+        sizes = sum(path.stat().st_size for path in (tmp / "spool").glob("*.db*"))
+        start = time.perf_counter()
+        sink.ship()
+        ship = time.perf_counter() - start
+    with ParquetSink(LocalLake(tmp / "ack-lake"), spool=tmp / "ack-spool") as sink:
+        p50, p99 = ack_latency_ms(sink)
+    # bytes on disk, of lists that compress as real ones do (random ids, items and scores)
+    n = 50_000
+    varied = random_exposures(n)
+    with SQLiteSink(tmp / "bytes.db") as sqlite_sink:
+        sqlite_sink.write_exposures(varied)
+    sqlite = (tmp / "bytes.db").stat().st_size
+    with ParquetSink(LocalLake(tmp / "bytes-lake"), spool=tmp / "bytes-spool") as sink:
+        sink.write_exposures(varied)
+    shipped = sum(path.stat().st_size for path in (tmp / "bytes-lake").rglob("*.parquet"))
+    return [
+        ("EventWriter → ParquetSink (local)", f"{rate:,.0f} rec/s", f"{rate / bare:.2f}x"),
+        ("outcome ack, Parquet p50 / p99", f"{p50:.2f} / {p99:.2f} ms", ""),
+        ("shipping the last segment", f"{sizes / ship / 1e6:,.0f} MB/s of spool", ""),
+        ("bytes/exposure, SQLite / Parquet", f"{sqlite / n:,.0f} / {shipped / n:,.0f}", ""),
+    ]
 
 
 @contextmanager
@@ -200,6 +262,7 @@ def main() -> None:
             ("EventWriter → SQLiteSink", f"{ours:,.0f} rec/s", f"{ours / bare:.2f}x"),
             ("outcome ack, SQLite p50 / p99", f"{p50:.2f} / {p99:.2f} ms", ""),
         ]
+        results += parquet_rows(records, Path(tmp), bare)
 
     from sameday.events.postgres import PostgresSink
 

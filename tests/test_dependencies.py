@@ -224,6 +224,15 @@ def test_a_postgres_event_log_without_psycopg_names_the_extra(without) -> None: 
     one_line_naming(caught.value, "postgres")
 
 
+def test_a_parquet_event_log_on_s3_without_s3fs_names_the_extra(without) -> None:  # type: ignore[no-untyped-def]
+    from sameday.events.sink import open_sink
+
+    without("fsspec")
+    with pytest.raises(MissingDependency) as caught:
+        open_sink("s3://bucket/events?spool=/nonexistent")
+    one_line_naming(caught.value, "s3")
+
+
 def test_a_postgres_metadata_database_without_psycopg_names_the_extra(without) -> None:  # type: ignore[no-untyped-def]
     from sameday.metadata.store import MetadataStore
 

@@ -23,8 +23,8 @@ artifacts     ``storage.artifacts``  a local folder (:class:`pathlib.Path`)
 ``storage.artifacts`` is not checked at validate yet: nothing opens artifacts today, and the
 setting's description promises fsspec URLs that have no backend here.
 
-Adding a backend is one line here plus its module: e.g. ``"s3": Backend("mypkg.s3:S3Sink",
-"s3")`` under ``events``.
+Adding a backend is one line here plus its module: e.g. ``"gs": Backend("mypkg.gcs:GCSSink",
+"gcs")`` under ``events``.
 """
 
 from __future__ import annotations
@@ -73,6 +73,8 @@ _PG_METADATA = Backend(_METADATA.target, "postgres")  # SQLAlchemy loads psycopg
 _PG_SINK = Backend("sameday.events.postgres:PostgresSink", "postgres")
 _PG_SOURCE = Backend("sameday.events.postgres:PostgresSource", "postgres")
 _REDIS = Backend("sameday.store.redis:RedisStore", "redis")
+_PARQUET_SINK = Backend("sameday.events.parquet:ParquetSink.from_url")
+_PARQUET_SOURCE = Backend("sameday.events.parquet:ParquetSource.from_url")
 
 BACKENDS: dict[str, dict[str, Backend]] = {
     "metadata": {"sqlite": _METADATA, **dict.fromkeys(POSTGRES[:2], _PG_METADATA)},
@@ -87,12 +89,15 @@ BACKENDS: dict[str, dict[str, Backend]] = {
         "sqlite": Backend("sameday.events.sqlite:SQLiteSink.from_url"),
         **dict.fromkeys(POSTGRES, _PG_SINK),
         "memory": Backend("sameday.events.memory:MemorySink.from_url"),
+        "parquet": _PARQUET_SINK,
+        "s3": Backend(_PARQUET_SINK.target, "s3"),
     },
     "source": {
         "sqlite": Backend("sameday.events.sqlite:SQLiteSource.from_url"),
         **dict.fromkeys(POSTGRES, _PG_SOURCE),
         "memory": Backend("sameday.events.memory:MemorySource.from_url"),
-        "parquet": Backend("sameday.events.parquet:ParquetSource.from_url"),
+        "parquet": _PARQUET_SOURCE,
+        "s3": Backend(_PARQUET_SOURCE.target, "s3"),
     },
     "artifacts": {"file": Backend("pathlib:Path")},
 }
@@ -119,8 +124,10 @@ KEYS: dict[str, str] = {
 EXAMPLES: dict[str, str] = {
     "metadata": "sqlite:///path/to/file.db or postgresql+psycopg://user:${PGPASSWORD}@host/db",
     "serving": "sqlite:///.sameday/serving.db or redis://:${REDIS_PASSWORD}@host:6379/0",
-    "events": "sqlite:///.sameday/events.db or postgresql+psycopg://user:${PGPASSWORD}@host/db",
-    "source": "sqlite:///.sameday/events.db, postgresql://user@host/db or parquet:///folder",
+    "events": "sqlite:///.sameday/events.db, postgresql+psycopg://user:${PGPASSWORD}@host/db, "
+    "parquet:///folder or s3://bucket/prefix",
+    "source": "sqlite:///.sameday/events.db, postgresql://user@host/db, parquet:///folder or "
+    "s3://bucket/prefix",
     "artifacts": ".sameday/artifacts or file:///abs/folder",
 }
 
@@ -172,6 +179,8 @@ def check(kind: str, url: str) -> str | None:
         return f"{shown!r} names no folder: write {scheme}:///relative/folder or {scheme}:////abs"
     if scheme in {"sqlite", "parquet", "file", "memory"}:
         return None
+    if scheme == "s3" and not rest.split("/", 1)[0].split("?", 1)[0]:
+        return f"{shown!r} names no bucket: write s3://bucket/prefix"
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - parsing the port is the check

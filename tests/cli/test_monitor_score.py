@@ -1,4 +1,4 @@
-"""``sameday monitor score`` (``sameday/cli/monitor_score.py``): the benchmark interface."""
+"""``sameday monitor score`` (``sameday/cli/_monitor_score.py``): the benchmark interface."""
 
 from __future__ import annotations
 

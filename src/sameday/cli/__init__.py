@@ -16,6 +16,7 @@ from sameday.cli import (
     datasets,
     db,
     deploy,
+    events,
     models,
     monitor,
     ope,
@@ -80,6 +81,7 @@ for _module in (
     monitor,
     status,
     datasets,
+    events,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

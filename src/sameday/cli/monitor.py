@@ -15,7 +15,7 @@ import click
 import orjson
 
 from sameday.cli._common import echo_json, json_option, project_option
-from sameday.cli.monitor_score import score
+from sameday.cli._monitor_score import score
 from sameday.config.monitor import read_duration
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ from sameday.cli._common import echo_json, project_option
 @click.option(
     "--events",
     help="Event log to read instead of storage.events: sqlite:///path.db, "
-    "postgresql://user@host/db or parquet:///folder.",
+    "postgresql://user@host/db, parquet:///folder or s3://bucket/prefix.",
 )
 @click.option(
     "--dimension",

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -93,10 +94,25 @@ class Project:
         return candidate if candidate.is_absolute() else self.root / candidate
 
     def url(self, url: str) -> str:
-        """A storage URL with a relative SQLite path resolved against the project root."""
-        prefix = "sqlite:///"
-        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
-            return prefix + str(self.root / url[len(prefix) :])
+        """A storage URL with a relative SQLite or Parquet path resolved against the project
+        root, and so the spool of a Parquet event log (``?spool=``; a log on object storage
+        gets the project's ``.sameday/spool`` when it names none)."""
+        for prefix in ("sqlite:///", "parquet:///"):
+            if (
+                url.startswith(prefix)
+                and not url.startswith(prefix + "/")
+                and ":memory:" not in url
+            ):
+                url = prefix + str(self.root / url[len(prefix) :])
+        if url.startswith(("parquet:", "s3:")):
+            base, _, query = url.partition("?")
+            options = parse_qsl(query, keep_blank_values=True)
+            if url.startswith("s3:") and "spool" not in dict(options):
+                options.append(("spool", ".sameday/spool"))
+            if options:
+                url = f"{base}?" + urlencode(
+                    [(k, str(self.path(v)) if k == "spool" else v) for k, v in options]
+                )
         return url
 
     def open_metadata(self, *, migrate: bool = True) -> MetadataStore:

@@ -41,8 +41,9 @@ class Storage(StrictModel):
     events: str = Field(
         "sqlite:///.sameday/events.db",
         json_schema_extra=_url_schema("events"),
-        description="Event log for exposures and outcomes: sqlite:///path.db or "
-        "postgresql+psycopg://user@host/db.",
+        description="Event log for exposures and outcomes: sqlite:///path.db, "
+        "postgresql+psycopg://user@host/db, or Parquet files: parquet:///folder or "
+        "s3://bucket/prefix.",
     )
     artifacts: str = Field(
         ".sameday/artifacts",

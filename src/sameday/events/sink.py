@@ -17,8 +17,9 @@ Two promises every backend keeps, and the contract tests check:
   writer retries); a record the database refuses raises ``EventRejected`` (the writer drops it).
 
 Backends: :class:`~sameday.events.sqlite.SQLiteSink` (embedded default),
-:class:`~sameday.events.postgres.PostgresSink`, :class:`~sameday.events.memory.MemorySink`.
-The SQL ones share their read queries (:class:`~sameday.events._sql.SQLSink`).
+:class:`~sameday.events.postgres.PostgresSink`, :class:`~sameday.events.parquet.ParquetSink`,
+:class:`~sameday.events.memory.MemorySink`. The SQL ones share their read queries
+(:class:`~sameday.events._sql.SQLSink`); the Parquet one runs them in DuckDB.
 """
 
 from __future__ import annotations
@@ -109,16 +110,17 @@ def open_sink(url: str, *, origin: registry.Origin | None = None) -> EventSink:
 
     Accepted: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``,
     ``postgresql://user@host:5432/db`` (also ``postgresql+psycopg://`` and ``postgres://``, the
-    SQLAlchemy and libpq spellings), and ``memory://`` (nothing survives the process). Relative
-    SQLite paths are taken from the current directory; resolve them against the project first
-    (``Project.url``, or use ``Project.open_event_sink``). The backend is looked up in
-    :mod:`sameday.registry`.
+    SQLAlchemy and libpq spellings), ``parquet:///folder`` or ``s3://bucket/prefix`` (Parquet
+    files, see :mod:`sameday.events.parquet`), and ``memory://`` (nothing survives the process).
+    Relative SQLite and Parquet paths are taken from the current directory; resolve them
+    against the project first (``Project.url``, or use ``Project.open_event_sink``). The backend
+    is looked up in :mod:`sameday.registry`.
 
     Raises:
         ConfigError: the URL names no known backend or does not parse (shown without its
             password, located at ``origin`` when given).
-        MissingDependency: a PostgreSQL URL, and psycopg is not installed.
-        StoreUnavailable: the SQLite file cannot be created or opened.
+        MissingDependency: a PostgreSQL URL, and psycopg is not installed (an S3 URL, and s3fs).
+        StoreUnavailable: the SQLite file (or the Parquet sink's spool) cannot be created.
     """
     sink: EventSink = registry.open_url("events", url, origin=origin)
     return sink

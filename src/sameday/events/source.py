@@ -101,7 +101,8 @@ class EventSource(Closing, ABC):
 
 def open_source(url: str, *, origin: registry.Origin | None = None) -> EventSource:
     """The source a URL names: ``sqlite:///path.db``, ``postgresql://user@host/db`` (or
-    ``postgresql+psycopg://``, ``postgres://``), ``parquet:///folder`` or ``memory://``.
+    ``postgresql+psycopg://``, ``postgres://``), ``parquet:///folder``, ``s3://bucket/prefix`` or
+    ``memory://``.
 
     Relative paths are taken from the current directory; resolve them against the project
     first (``Project.url``, or use ``Project.open_event_source``).
