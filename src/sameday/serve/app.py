@@ -22,16 +22,18 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from sameday.errors import BadRequest, EventRejected, SamedayError, StoreUnavailable, UnknownSurface
 from sameday.events.records import Outcome
 from sameday.serve import requests as parse
+from sameday.serve.access import AccessLog
 from sameday.serve.batching import ReadBatcher, served, served_all
 from sameday.serve.client import Client
+from sameday.serve.engine import Recommendation
 from sameday.serve.fastpath import fast_recommend, key_allowed
 from sameday.serve.openapi import openapi_spec
-from sameday.serve.prometheus import ServerMetrics
+from sameday.serve.prometheus import OTHER, ServerMetrics
 
 Handler = Callable[[Request], Awaitable[Response]]
 EVENTS_TIMEOUT = 5.0
@@ -41,6 +43,8 @@ ADMIN_OFF = (
     "${SAMEDAY_ADMIN_KEY}) and send it as 'Authorization: Bearer KEY'"
 )
 WRONG_KEY = "missing or wrong API key: send 'Authorization: Bearer KEY'"
+SERVED = "sameday.served"
+"""The scope key a recommend handler leaves what it served under, for the metrics and the log."""
 
 
 class JSON(Response):
@@ -70,16 +74,38 @@ def _event_field(outcomes: list[Outcome], exc: EventRejected) -> str | None:
 
 class ServingApp(Starlette):
     """The Starlette app, with ``GET /v1/recommend/{surface}`` answered by a handler that
-    skips Starlette's layers (see :mod:`sameday.serve.fastpath`)."""
+    skips Starlette's layers (see :mod:`sameday.serve.fastpath`); ``done(scope, status,
+    seconds)`` is called once each other HTTP request is answered (it counts and logs it)."""
 
-    def __init__(self, fast: Callable[[Scope, Send], Awaitable[bool]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        fast: Callable[[Scope, Send], Awaitable[bool]],
+        done: Callable[[Scope, int, float], None],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._fast = fast
+        self._done = done
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and await self._fast(scope, send):
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        if await self._fast(scope, send):
+            return
+        started = time.perf_counter()
+        status = 500  # what the caller gets if the app fails before answering
+
+        async def answer(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await super().__call__(scope, receive, answer)
+        finally:
+            self._done(scope, status, time.perf_counter() - started)
 
 
 def create_app(
@@ -173,7 +199,9 @@ def create_app(
             exclude=req.exclude,
             request_id=req.request_id,
         )
-        return JSON((await served(client.engine, prepared, batcher)).to_dict())
+        result = await served(client.engine, prepared, batcher)
+        request.scope[SERVED] = result
+        return JSON(result.to_dict())
 
     async def recommend_batch(request: Request) -> Response:
         units, n, exclude = parse.batch_body(await body(request))
@@ -183,6 +211,7 @@ def create_app(
             for unit, attrs in units
         ]
         results = await served_all(client.engine, prepared, batcher)
+        request.scope[SERVED] = results
         return JSON({"results": [r.to_dict() for r in results]})
 
     async def events(request: Request) -> Response:
@@ -257,6 +286,22 @@ def create_app(
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
 
+    lists = {route.path for route in routes[:2]}  # the recommend endpoints
+    access = AccessLog()
+
+    def done(scope: Scope, status: int, seconds: float) -> None:
+        result: Recommendation | list[Recommendation] | None = scope.get(SERVED)
+        surface = scope.get("path_params", {}).get("surface")
+        route = scope.get("route")
+        if isinstance(route, Route) and route.path in lists:
+            if isinstance(result, list):
+                for each in result:
+                    metrics.count(status, each)
+            else:
+                metrics.count(status, result, surface or OTHER)
+        client_address = scope.get("client")
+        access(scope["method"], scope["path"], status, seconds, client_address, surface, result)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
@@ -265,7 +310,15 @@ def create_app(
             batcher.close()
 
     return ServingApp(
-        fast_recommend(client, serving_keys, observe("recommend"), batcher),
+        fast_recommend(
+            client,
+            serving_keys,
+            observe("recommend"),
+            batcher,
+            count=metrics.count,
+            access=access,
+        ),
+        done,
         routes=routes,
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
