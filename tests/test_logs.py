@@ -181,3 +181,54 @@ def test_the_cli_logs_as_its_options_and_variables_say(runner: CliRunner) -> Non
 def test_the_timestamp_is_utc_with_milliseconds() -> None:
     assert logs.timestamp(0.25) == "1970-01-01T00:00:00.250Z"
     assert logs.timestamp(86_400 + 59.5) == "1970-01-02T00:00:59.500Z"
+
+
+@pytest.mark.parametrize("formatter", [logs.JsonFormatter(), logs.TextFormatter()])
+def test_a_line_put_directly_is_the_line_its_record_would_make(
+    formatter: logs.LineFormatter,
+) -> None:
+    read_end, write_end = os.pipe()
+    stream = os.fdopen(write_end, "w")
+    handler = logs.LineHandler(background=True, stream=stream)
+    handler.setFormatter(formatter)
+    handler.addFilter(logs._Scrub())
+    fields = {"status": 200, "request_id": "a b", "degraded": False, "arm": None}
+    record = logging.makeLogRecord(
+        {"name": "sameday.access", "levelno": logging.INFO, "levelname": "INFO"}
+        | {"msg": "GET /v1/recommend/home", "created": 1_700_000_000.25, "fields": fields}
+    )
+    try:
+        handler.handle(record)
+        assert handler.put("sameday.access", "GET /v1/recommend/home", fields, record.created)
+        handler.flush()
+        first, second = os.read(read_end, 1 << 16).decode().splitlines()
+        assert first == second and "2023-11-14T22:13:20.250Z" in first
+    finally:
+        handler.close()
+        stream.close()
+        os.close(read_end)
+
+
+def test_lines_are_put_directly_only_where_nothing_else_would_see_the_record(
+    restore: list[object],
+) -> None:
+    access = logging.getLogger("sameday.access")
+    root = logging.getLogger()
+    saved = list(root.handlers)
+    for handler in saved:  # pytest's capture handlers
+        root.removeHandler(handler)
+    try:
+        restore.append(logs.configure("json", "info"))
+        (ours,) = root.handlers
+        assert logs.sole_handler(access) is ours
+        other = logging.NullHandler()
+        logging.getLogger("sameday").addHandler(other)
+        assert logs.sole_handler(access) is None  # someone else listens on the way
+        logging.getLogger("sameday").removeHandler(other)
+        access.addFilter(logging.Filter("nothing"))
+        assert logs.sole_handler(access) is None  # a filter on the way
+        access.filters.clear()
+        assert not ours.put("sameday.access", "x", {}, 0.0)  # written inline: no writer thread
+    finally:
+        for handler in saved:
+            root.addHandler(handler)

@@ -3,6 +3,7 @@ served; nothing at all below the info level."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -118,3 +119,31 @@ def test_below_the_info_level_nothing_is_logged(
         assert capsys.readouterr().err == ""
     finally:
         undo()
+
+
+def test_a_sampled_access_log_keeps_every_error_and_degraded_answer(
+    client: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    random.seed(7)
+    undo = logs.configure("json", "info")
+    try:
+        with TestClient(create_app(client, access_log_sample=0.25)) as http:
+            capsys.readouterr()
+            for index in range(200):
+                http.get(f"/v1/recommend/home?unit=u{index}")
+            for _ in range(20):
+                http.get("/v1/recommend/mail?unit=u1")  # degraded
+                http.get("/v1/recommend/home?unit=u1&n=0")  # 400
+        lines = access_lines(capsys.readouterr().err)
+    finally:
+        undo()
+    ordinary = [e for e in lines if e["status"] == 200 and not e["degraded"]]
+    assert 25 <= len(ordinary) <= 75 and all(e["sample"] == 0.25 for e in ordinary)
+    assert len([e for e in lines if e.get("degraded")]) == 20
+    assert len([e for e in lines if e["status"] == 400]) == 20
+    assert all("sample" not in e for e in lines if e["status"] == 400 or e.get("degraded"))
+
+
+def test_a_sample_outside_0_to_1_is_refused(client: Client) -> None:
+    with pytest.raises(ValueError, match=r"must be in \(0, 1\], got 0"):
+        create_app(client, access_log_sample=0)

@@ -91,6 +91,15 @@ def _drained(signum: int, frame: FrameType | None) -> None:
     default=None,
     help="The same as 'sameday --log-level' [default: info].",
 )
+@click.option(
+    "--access-log-sample",
+    type=click.FloatRange(0, 1, min_open=True),
+    envvar="SAMEDAY_ACCESS_LOG_SAMPLE",
+    default=1.0,
+    show_default=True,
+    help="Share of ordinary requests written to the access log (errors and degraded answers "
+    "always are) [env: SAMEDAY_ACCESS_LOG_SAMPLE].",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -98,6 +107,7 @@ def serve(
     host: str | None,
     port: int | None,
     log_level: str | None,
+    access_log_sample: float,
 ) -> None:
     """Serve recommendations over HTTP (GET/POST /v1/recommend/SURFACE, POST /v1/events).
 
@@ -135,6 +145,7 @@ def serve(
         admin_key=keys.admin or None,
         max_body=settings.max_body,
         body_timeout=settings.body_timeout,
+        access_log_sample=access_log_sample,
     )
     # Everything built so far (config, compiled state, connections) lives as long as the server:
     # move it out of the collector's sight so full collections stay short and do not show up

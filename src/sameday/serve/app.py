@@ -60,7 +60,7 @@ def error(
     status: int, message: str, field: str | None = None, headers: Mapping[str, str] | None = None
 ) -> JSON:
     """The one error shape of the API."""
-    body = {"error": {"status": status, "message": message, "field": field}}
+    body = parse.Error(error=parse.ErrorDetail(status=status, message=message, field=field))
     return JSON(body, status, headers=headers)
 
 
@@ -115,6 +115,7 @@ def create_app(
     admin_key: str | None = None,
     max_body: int = parse.MAX_BODY,
     body_timeout: float = parse.BODY_TIMEOUT,
+    access_log_sample: float = 1.0,
 ) -> Starlette:
     """The HTTP app over ``client``. With a key set, requests must carry it as
     ``Authorization: Bearer KEY`` or ``X-API-Key: KEY`` (the admin key also opens serving).
@@ -126,7 +127,9 @@ def create_app(
     for client generators and fuzzers: it is the same for every server of this version.
 
     A body over ``max_body`` bytes is a 413, one not received within ``body_timeout`` seconds a
-    408 (see :func:`~sameday.serve.requests.read_body`).
+    408 (see :func:`~sameday.serve.requests.read_body`). Every request is counted on
+    ``/metrics`` and logged on ``sameday.access`` (``access_log_sample``: the share of ordinary
+    requests logged, see :class:`~sameday.serve.access.AccessLog`).
     """
     batcher = ReadBatcher(client.store, deadline=client.read_deadline)
     metrics = ServerMetrics(client, batcher)
@@ -212,7 +215,7 @@ def create_app(
         ]
         results = await served_all(client.engine, prepared, batcher)
         request.scope[SERVED] = results
-        return JSON({"results": [r.to_dict() for r in results]})
+        return JSON({"results": [r.to_dict() for r in results]})  # a BatchResponse
 
     async def events(request: Request) -> Response:
         outcomes = parse.events_body(await body(request))
@@ -224,7 +227,7 @@ def create_app(
             return error(400, str(exc), _event_field(outcomes, exc))
         except StoreUnavailable as exc:
             return error(503, f"{exc}; resend the same events (they are idempotent by event_id)")
-        return JSON({"accepted": len(outcomes)})
+        return JSON(parse.EventsAccepted(accepted=len(outcomes)))
 
     async def refresh(request: Request) -> Response:
         try:  # refreshing reads the store: never on the loop
@@ -238,10 +241,10 @@ def create_app(
                 f"the configuration could not be reloaded: {exc}; the server keeps serving the "
                 f"one it has (fingerprint {client.state.fingerprint[:12]})",
             )
-        return JSON({"changed": changed, "fingerprint": client.state.fingerprint})
+        return JSON(parse.Refreshed(changed=changed, fingerprint=client.state.fingerprint))
 
     async def healthz(request: Request) -> Response:
-        return JSON({"status": "ok"})  # the process answers; it asks no store
+        return JSON(parse.Status(status="ok"))  # the process answers; it asks no store
 
     async def readyz(request: Request) -> Response:
         state = client.state
@@ -250,11 +253,11 @@ def create_app(
         # From the last refresh, never a store call: a stalled store must not stall probes.
         store_error = client.engine.cache.store_error
         return JSON(
-            {
-                "status": "ready" if store_error is None else "degraded",
-                "surfaces": sorted(state.surfaces),
-                "store": "ok" if store_error is None else f"unreachable: {store_error}",
-            }
+            parse.Ready(
+                status="ready" if store_error is None else "degraded",
+                surfaces=sorted(state.surfaces),
+                store="ok" if store_error is None else f"unreachable: {store_error}",
+            )
         )
 
     async def prometheus(request: Request) -> Response:
@@ -287,7 +290,7 @@ def create_app(
     ]
 
     lists = {route.path for route in routes[:2]}  # the recommend endpoints
-    access = AccessLog()
+    access = AccessLog(sample=access_log_sample)
 
     def done(scope: Scope, status: int, seconds: float) -> None:
         result: Recommendation | list[Recommendation] | None = scope.get(SERVED)
