@@ -2,8 +2,9 @@
 
 The same project as ``serve_bench.py`` (an A/B experiment with exposure logging, the SQLite
 store, USERS units); one server per round, started with ``--log-level warning`` (no access log)
-or ``info`` (an access line per request, text or JSON), its stderr a pipe drained by a reader
-thread, as a log collector would. wrk drives each round with one thread and 32 connections.
+or ``info`` (an access line per request, text or JSON; or a tenth of them, sampled), its stderr
+a pipe drained by a reader thread, as a log collector would. wrk drives each round with one
+thread and 32 connections.
 The issue allows sampling the access log only if it costs more than 3% of throughput.
 
 Run: ``.venv/bin/python benchmarks/access_log_bench.py`` (needs Debian's ``wrk``);
@@ -41,6 +42,7 @@ CONFIGS = {
     "off (--log-level warning)": ["--log-level", "warning"],
     "on, text": ["--log-format", "text", "--log-level", "info"],
     "on, json": ["--log-format", "json", "--log-level", "info"],
+    "on, json, sampled 0.1": ["--log-format", "json", "--log-level", "info", "serve:0.1"],
 }
 
 
@@ -70,7 +72,11 @@ def one_round(project_dir: Path, options: list[str], script: Path) -> Round:
     """One server started with ``options``, warmed up, then measured."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMEDAY_")}
     port = free_port()
+    sample = [o.removeprefix("serve:") for o in options if o.startswith("serve:")]
+    options = [o for o in options if not o.startswith("serve:")]
     command = [sys.executable, "-m", "sameday", *options, "serve", "--project", str(project_dir)]
+    if sample:
+        command += ["--access-log-sample", sample[0]]
     process = subprocess.Popen(
         [*command, "--port", str(port)],
         cwd=project_dir,

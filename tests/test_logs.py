@@ -226,8 +226,14 @@ def test_lines_are_put_directly_only_where_nothing_else_would_see_the_record(
         assert logs.sole_handler(access) is None  # someone else listens on the way
         logging.getLogger("sameday").removeHandler(other)
         access.addFilter(logging.Filter("nothing"))
-        assert logs.sole_handler(access) is None  # a filter on the way
+        assert logs.sole_handler(access) is None  # a filter of its own
         access.filters.clear()
+        parents = logging.Filter("nothing")  # as sameday.urls.scrub_logs puts on "sameday"
+        logging.getLogger("sameday").addFilter(parents)
+        try:  # a parent's filter does not see a child's records (logging's rule)
+            assert logs.sole_handler(access) is ours
+        finally:
+            logging.getLogger("sameday").removeFilter(parents)
         assert not ours.put("sameday.access", "x", {}, 0.0)  # written inline: no writer thread
     finally:
         for handler in saved:

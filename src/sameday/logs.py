@@ -293,13 +293,14 @@ class LineHandler(logging.Handler):
 
 def sole_handler(logger: logging.Logger) -> LineHandler | None:
     """The :class:`LineHandler` that each info record of ``logger`` reaches, when it is the only
-    handler on the way and no logger on the way filters: then :meth:`LineHandler.put` writes
-    exactly what logging the record would (a test's capture handler makes this ``None``)."""
+    handler on the way and ``logger`` has no filter (as in ``Logger.handle``, the filters of its
+    parents do not apply to its records): then :meth:`LineHandler.put` writes exactly what
+    logging the record would. A test's capture handler on the root makes this ``None``."""
+    if logger.filters or logger.disabled:
+        return None
     found: LineHandler | None = None
     current: logging.Logger | None = logger
     while current is not None:
-        if current.filters or current.disabled:
-            return None
         for handler in current.handlers:
             if found is not None or type(handler) is not LineHandler or handler.level > INFO:
                 return None

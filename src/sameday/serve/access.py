@@ -71,11 +71,13 @@ class AccessLog:
         logger = self._logger
         if not logger.isEnabledFor(INFO):
             return
+        sampled = self._sample < 1 and status < 400 and not _degraded(served)
+        if sampled and random() >= self._sample:
+            return
         address = client[0] if client else None
         latency = round(seconds * 1000, 3)
         fields: dict[str, Any]
         if type(served) is Recommendation:
-            degraded = served.degraded
             fields = {
                 "method": method,
                 "path": path,
@@ -86,7 +88,7 @@ class AccessLog:
                 "surface": served.surface,
                 "experiment": served.experiment,
                 "arm": served.arm,
-                "degraded": degraded,
+                "degraded": served.degraded,
             }
         else:
             fields = {
@@ -96,17 +98,13 @@ class AccessLog:
                 "latency_ms": latency,
                 "client": address,
             }
-            degraded = False
             if isinstance(served, list):
-                degraded = any(result.degraded for result in served)
                 fields["surface"] = surface
                 fields["lists"] = len(served)
-                fields["degraded"] = degraded
+                fields["degraded"] = _degraded(served)
             elif surface is not None:
                 fields["surface"] = surface
-        if self._sample < 1 and status < 400 and not degraded:
-            if random() >= self._sample:
-                return
+        if sampled:
             fields["sample"] = self._sample
         message = f"{method} {path}"
         now = time.time()
@@ -117,3 +115,10 @@ class AccessLog:
             record = logger.makeRecord(ACCESS_LOGGER, INFO, "", 0, message, (), None)
             record.fields = fields
             logger.handle(record)
+
+
+def _degraded(served: Recommendation | list[Recommendation] | None) -> bool:
+    """Whether what was served (any list of a batch) was served degraded."""
+    if type(served) is Recommendation:
+        return served.degraded
+    return isinstance(served, list) and any(result.degraded for result in served)
