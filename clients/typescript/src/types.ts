@@ -1,47 +1,64 @@
 // Generated from sameday's OpenAPI document by scripts/generate_types.py: do not edit.
 // Regenerate: python clients/typescript/scripts/generate_types.py
 
+/** One unit of a batch call. */
+export interface BatchEntry {
+  unit: string;
+  /** For targeting and surface rules. */
+  attributes?: { [key: string]: unknown };
+}
+
+/** The body of `POST /v1/recommend/{surface}/batch`: one list per unit. */
 export interface BatchRequest {
-  requests: {
-    unit: string;
-    attributes?: { [key: string]: unknown };
-  }[];
+  requests: BatchEntry[];
   n?: number;
   exclude?: string[];
 }
 
+/** One list per unit of the request, in its order. */
 export interface BatchResponse {
   results: Recommendation[];
 }
 
+/** The one error shape of the API. */
 export interface Error {
-  error: {
-    status: number;
-    message: string;
-    field: string | null;
-  };
+  error: ErrorDetail;
 }
 
+/** What went wrong. */
+export interface ErrorDetail {
+  status: number;
+  message: string;
+  /** The input field at fault, if one is. */
+  field: string | null;
+}
+
+/** An outcome event: a click, a purchase, any named event with a value. */
+export interface Event {
+  /** Unique per event; a resent event is stored once. */
+  event_id: string;
+  unit: string;
+  /** The event's name, e.g. click or purchase. */
+  name: string;
+  value?: number;
+  /** Seconds since the epoch; default: now. */
+  time?: number;
+  /** The served list the event follows from. */
+  request_id?: string | null;
+  item?: string | null;
+}
+
+/** The events are durable: committed to the event log. */
 export interface EventsAccepted {
   accepted: number;
 }
 
+/** The body of `POST /v1/events`. */
 export interface EventsRequest {
-  events: {
-    /** Unique per event; a resent event is stored once. */
-    event_id: string;
-    unit: string;
-    /** The event's name, e.g. click or purchase. */
-    name: string;
-    value?: number;
-    /** Seconds since the epoch; default: now. */
-    time?: number;
-    /** The served list the event follows from. */
-    request_id?: string | null;
-    item?: string | null;
-  }[];
+  events: Event[];
 }
 
+/** One slot of a served list. */
 export interface Item {
   item: string;
   score: number;
@@ -51,6 +68,15 @@ export interface Item {
   payload?: { [key: string]: unknown };
 }
 
+/** A configuration is loaded; `degraded` while the store cannot be read (fallbacks serve). */
+export interface Ready {
+  status: "ready" | "degraded";
+  surfaces: string[];
+  /** ok, or unreachable: and why. */
+  store: string;
+}
+
+/** The body of `POST /v1/recommend/{surface}`. */
 export interface RecommendRequest {
   unit: string;
   /** For targeting and surface rules. */
@@ -61,6 +87,7 @@ export interface RecommendRequest {
   request_id?: string;
 }
 
+/** A served list, and why it is this one. */
 export interface Recommendation {
   request_id: string;
   surface: string;
@@ -74,6 +101,14 @@ export interface Recommendation {
   items: Item[];
 }
 
+/** The configuration and snapshots were reloaded. */
+export interface Refreshed {
+  changed: boolean;
+  /** The applied configuration's fingerprint. */
+  fingerprint: string;
+}
+
+/** The process answers. */
 export interface Status {
-  status?: string;
+  status: "ok";
 }

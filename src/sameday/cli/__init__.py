@@ -30,7 +30,7 @@ from sameday.cli import (
 )
 from sameday.cli import compile as compile_cli
 from sameday.cli import demo as demo_cli
-from sameday.cli._common import render_crash, render_error
+from sameday.cli._common import log_options, render_crash, render_error, setup_logging
 from sameday.errors import SamedayError
 
 
@@ -54,7 +54,9 @@ class SamedayGroup(click.Group):
 
 @click.group(cls=SamedayGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="sameday")
-def main() -> None:
+@log_options
+@click.pass_context
+def main(ctx: click.Context, log_format: str, log_level: str | None) -> None:
     """sameday: from batch recommender output to a trustworthy online test, the same day.
 
     Declare pipelines, result sets, surfaces, experiments and metrics in YAML; validate them in
@@ -62,6 +64,7 @@ def main() -> None:
 
     Start with `sameday init my-project`, then `sameday validate --project my-project`.
     """
+    setup_logging(ctx, log_format, log_level)
 
 
 for _module in (

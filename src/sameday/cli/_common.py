@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import orjson
 
+from sameday import logs
 from sameday.urls import scrub
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,6 +33,41 @@ def project_option(func: F) -> F:
 def json_option(func: F) -> F:
     """``--json``: machine-readable output for scripts and CI."""
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(func)
+
+
+def log_options(func: F) -> F:
+    """``--log-format text|json`` and ``--log-level LEVEL`` (or ``SAMEDAY_LOG_FORMAT`` and
+    ``SAMEDAY_LOG_LEVEL``): how and from which level every command logs, on stderr."""
+    func = click.option(
+        "--log-level",
+        type=click.Choice(list(logs.LEVELS), case_sensitive=False),
+        envvar="SAMEDAY_LOG_LEVEL",
+        default=None,
+        help="Log from this level up [default: warning; info for 'serve'; env: SAMEDAY_LOG_LEVEL].",
+    )(func)
+    return click.option(
+        "--log-format",
+        type=click.Choice(logs.FORMATS),
+        envvar="SAMEDAY_LOG_FORMAT",
+        default="text",
+        help="Log lines as text or one JSON object each [default: text; env: SAMEDAY_LOG_FORMAT].",
+    )(func)
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """What ``--log-format`` and ``--log-level`` said (``level`` ``None``: not given)."""
+
+    format: str
+    level: str | None
+
+
+def setup_logging(ctx: click.Context, log_format: str, log_level: str | None) -> None:
+    """Log as the options say for the command about to run (level ``warning`` unless given);
+    the options are kept on ``ctx.obj`` for a command with another default (``serve``)."""
+    level = log_level.lower() if log_level else None
+    ctx.obj = LogOptions(log_format, level)
+    ctx.call_on_close(logs.configure(log_format, level or "warning"))
 
 
 def echo_json(value: Any) -> None:

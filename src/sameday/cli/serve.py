@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import ipaddress
+import logging
 import signal
 import socket
 from pathlib import Path
@@ -11,8 +12,12 @@ from types import FrameType
 
 import click
 
-from sameday.cli._common import project_option
+from sameday.cli._common import LogOptions, project_option
 from sameday.errors import PortInUse, UnsafeBind
+from sameday.logs import LEVELS
+from sameday.logs import configure as configure_logs
+
+log = logging.getLogger("sameday.serve")
 
 KEY_SETTINGS = {
     "serving": "serve.api_keys.serving (SAMEDAY_SERVING_KEY)",
@@ -80,12 +85,38 @@ def _drained(signum: int, frame: FrameType | None) -> None:
 @project_option
 @click.option("--host", default=None, help="Address to listen on (default: serve.host).")
 @click.option("--port", type=int, default=None, help="Port (default: serve.port).")
-@click.option("--log-level", default="warning", show_default=True, help="uvicorn's log level.")
-def serve(project_dir: Path | None, host: str | None, port: int | None, log_level: str) -> None:
+@click.option(
+    "--log-level",
+    type=click.Choice(list(LEVELS), case_sensitive=False),
+    default=None,
+    help="The same as 'sameday --log-level' [default: info].",
+)
+@click.option(
+    "--access-log-sample",
+    type=click.FloatRange(0, 1, min_open=True),
+    envvar="SAMEDAY_ACCESS_LOG_SAMPLE",
+    default=1.0,
+    show_default=True,
+    help="Share of ordinary requests written to the access log (errors and degraded answers "
+    "always are) [env: SAMEDAY_ACCESS_LOG_SAMPLE].",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    project_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    log_level: str | None,
+    access_log_sample: float,
+) -> None:
     """Serve recommendations over HTTP (GET/POST /v1/recommend/SURFACE, POST /v1/events).
 
     Picks up `sameday apply` and newly published snapshots within serve.refresh_interval, with
     no restart. Listening beyond localhost needs both API keys (serving and admin).
+
+    Logs at info by default: an access line per request on the sameday.access logger, and
+    each state change (store or event log down and back, configuration or snapshot picked up);
+    `sameday --log-format json serve` writes them as JSON lines.
     """
     import uvicorn
 
@@ -95,6 +126,10 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
     from sameday.serve.server import server_config
     from sameday.urls import scrub_logs
 
+    options = ctx.find_root().obj
+    given = options if isinstance(options, LogOptions) else LogOptions("text", None)
+    level = (log_level or given.level or "info").lower()
+    ctx.call_on_close(configure_logs(given.format, level, background=True))
     project = load_project(project_dir)
     settings = project.settings.serve
     bind = host or settings.host
@@ -110,6 +145,7 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
         admin_key=keys.admin or None,
         max_body=settings.max_body,
         body_timeout=settings.body_timeout,
+        access_log_sample=access_log_sample,
     )
     # Everything built so far (config, compiled state, connections) lives as long as the server:
     # move it out of the collector's sight so full collections stay short and do not show up
@@ -118,18 +154,9 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
     gc.freeze()
     surfaces = len(client.state.surfaces)
     waiting = "" if surfaces else " (none applied yet: run 'sameday apply'; picked up live)"
-    click.echo(
-        f"sameday serving {surfaces} surface(s){waiting} on http://{bind}:{listen}", err=True
-    )
-    store_error = client.engine.cache.store_error
-    if store_error is not None:
-        click.echo(
-            f"warning: serving store unreachable ({store_error}): answering from fallbacks, "
-            "flagged degraded, until it answers (GET /readyz tells)",
-            err=True,
-        )
+    log.info("sameday serving %d surface(s)%s on http://%s:%d", surfaces, waiting, bind, listen)
     config = server_config(
-        app, bind, listen, log_level=log_level, shutdown_timeout=settings.shutdown_timeout
+        app, bind, listen, log_level=level, shutdown_timeout=settings.shutdown_timeout
     )
     # uvicorn drains on SIGTERM, then raises the signal again under the handler it found: the
     # default one would kill the process before `client.close()` flushes the event buffer.

@@ -38,7 +38,8 @@ The contract, in the order a record lives through it:
    help); every other ticket of the batch resolves, since everything else is stored.
 
 Warnings go to the ``sameday.events`` logger, at most one a second (the next one says how many
-were held back); the counters count every case.
+were held back); the counters count every case. Changes of state are logged once each: the sink
+down (a warning) and back, the buffer full (a warning) and with room again.
 
 :meth:`EventWriter.stats` returns the counters the HTTP layer exports to Prometheus.
 """
@@ -145,6 +146,8 @@ class EventWriter(Closing):
         self._failures = 0
         self._last_error: str | None = None
         self._sink_down = False
+        self._down_since = 0.0
+        self._full = False  # the buffer refused records; logged once, until it has room again
         self._escaped = 0
         self._quiet_until = 0.0  # warnings held back until then (flusher thread only)
         self._held = 0
@@ -165,6 +168,18 @@ class EventWriter(Closing):
         else:
             with self._lock:
                 self._dropped += 1
+            if not self._full and not self._closed:
+                self._buffer_full()
+
+    def _buffer_full(self) -> None:
+        """Say once that the buffer is full (the flusher says when it has room again)."""
+        self._full = True
+        logger.warning(
+            "event buffer full (%d records waiting for %r): new exposures are dropped and "
+            "outcomes refused with a 503 until the event log catches up",
+            self._max_queued,
+            self.sink,
+        )
 
     def log_outcomes(self, outcomes: Sequence[Outcome]) -> Ticket:
         """Queue a batch of outcomes for an immediate commit; wait on the ticket to know it is.
@@ -196,6 +211,8 @@ class EventWriter(Closing):
             reason = f"the event log {self.sink!r} is unavailable ({self._last_error})"
         elif len(self._queue) + len(outcomes) > self._max_queued:
             reason = f"the event buffer is full ({self._max_queued} records waiting)"
+            if not self._full:
+                self._buffer_full()
         if reason is not None:
             with self._lock:
                 self._rejected += len(outcomes)
@@ -287,6 +304,15 @@ class EventWriter(Closing):
                 self._commit(self.sink.write_exposures, batch.exposures, batch)
                 self._commit(self.sink.write_outcomes, batch.outcomes, batch)
             except StoreUnavailable as exc:
+                if not self._sink_down:
+                    self._down_since = time.monotonic()
+                    logger.warning(
+                        "event log %r unavailable (%s): buffering exposures (%d waiting) and "
+                        "refusing outcomes with a 503 until it is back",
+                        self.sink,
+                        exc,
+                        len(self._queue) + batch.size(),
+                    )
                 with self._lock:
                     self._failures += 1
                     self._last_error = str(exc)
@@ -297,7 +323,19 @@ class EventWriter(Closing):
                 backoff = min(max(backoff * 2, self._interval), self._retry_max)
                 continue
             backoff = 0.0
+            if self._sink_down:
+                logger.info(
+                    "event log %r is back after %.1f s: writing the buffered records",
+                    self.sink,
+                    time.monotonic() - self._down_since,
+                )
             self._sink_down = False
+            if self._full and len(self._queue) < self._max_queued:
+                self._full = False
+                logger.info(
+                    "event buffer has room again (%d records waiting); exposures are logged again",
+                    len(self._queue),
+                )
             refused = {id(record): reason for record, reason in batch.refused}
             for ticket in batch.tickets:
                 own = [o for o in ticket.records if id(o) in refused] if refused else []

@@ -22,16 +22,18 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from sameday.errors import BadRequest, EventRejected, SamedayError, StoreUnavailable, UnknownSurface
 from sameday.events.records import Outcome
 from sameday.serve import requests as parse
+from sameday.serve.access import AccessLog
 from sameday.serve.batching import ReadBatcher, served, served_all
 from sameday.serve.client import Client
+from sameday.serve.engine import Recommendation
 from sameday.serve.fastpath import fast_recommend, key_allowed
 from sameday.serve.openapi import openapi_spec
-from sameday.serve.prometheus import ServerMetrics
+from sameday.serve.prometheus import OTHER, ServerMetrics
 
 Handler = Callable[[Request], Awaitable[Response]]
 EVENTS_TIMEOUT = 5.0
@@ -41,6 +43,8 @@ ADMIN_OFF = (
     "${SAMEDAY_ADMIN_KEY}) and send it as 'Authorization: Bearer KEY'"
 )
 WRONG_KEY = "missing or wrong API key: send 'Authorization: Bearer KEY'"
+SERVED = "sameday.served"
+"""The scope key a recommend handler leaves what it served under, for the metrics and the log."""
 
 
 class JSON(Response):
@@ -56,7 +60,7 @@ def error(
     status: int, message: str, field: str | None = None, headers: Mapping[str, str] | None = None
 ) -> JSON:
     """The one error shape of the API."""
-    body = {"error": {"status": status, "message": message, "field": field}}
+    body = parse.Error(error=parse.ErrorDetail(status=status, message=message, field=field))
     return JSON(body, status, headers=headers)
 
 
@@ -70,16 +74,38 @@ def _event_field(outcomes: list[Outcome], exc: EventRejected) -> str | None:
 
 class ServingApp(Starlette):
     """The Starlette app, with ``GET /v1/recommend/{surface}`` answered by a handler that
-    skips Starlette's layers (see :mod:`sameday.serve.fastpath`)."""
+    skips Starlette's layers (see :mod:`sameday.serve.fastpath`); ``done(scope, status,
+    seconds)`` is called once each other HTTP request is answered (it counts and logs it)."""
 
-    def __init__(self, fast: Callable[[Scope, Send], Awaitable[bool]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        fast: Callable[[Scope, Send], Awaitable[bool]],
+        done: Callable[[Scope, int, float], None],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._fast = fast
+        self._done = done
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and await self._fast(scope, send):
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        if await self._fast(scope, send):
+            return
+        started = time.perf_counter()
+        status = 500  # what the caller gets if the app fails before answering
+
+        async def answer(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await super().__call__(scope, receive, answer)
+        finally:
+            self._done(scope, status, time.perf_counter() - started)
 
 
 def create_app(
@@ -89,6 +115,7 @@ def create_app(
     admin_key: str | None = None,
     max_body: int = parse.MAX_BODY,
     body_timeout: float = parse.BODY_TIMEOUT,
+    access_log_sample: float = 1.0,
 ) -> Starlette:
     """The HTTP app over ``client``. With a key set, requests must carry it as
     ``Authorization: Bearer KEY`` or ``X-API-Key: KEY`` (the admin key also opens serving).
@@ -100,7 +127,9 @@ def create_app(
     for client generators and fuzzers: it is the same for every server of this version.
 
     A body over ``max_body`` bytes is a 413, one not received within ``body_timeout`` seconds a
-    408 (see :func:`~sameday.serve.requests.read_body`).
+    408 (see :func:`~sameday.serve.requests.read_body`). Every request is counted on
+    ``/metrics`` and logged on ``sameday.access`` (``access_log_sample``: the share of ordinary
+    requests logged, see :class:`~sameday.serve.access.AccessLog`).
     """
     batcher = ReadBatcher(client.store, deadline=client.read_deadline)
     metrics = ServerMetrics(client, batcher)
@@ -173,7 +202,9 @@ def create_app(
             exclude=req.exclude,
             request_id=req.request_id,
         )
-        return JSON((await served(client.engine, prepared, batcher)).to_dict())
+        result = await served(client.engine, prepared, batcher)
+        request.scope[SERVED] = result
+        return JSON(result.to_dict())
 
     async def recommend_batch(request: Request) -> Response:
         units, n, exclude = parse.batch_body(await body(request))
@@ -183,7 +214,8 @@ def create_app(
             for unit, attrs in units
         ]
         results = await served_all(client.engine, prepared, batcher)
-        return JSON({"results": [r.to_dict() for r in results]})
+        request.scope[SERVED] = results
+        return JSON({"results": [r.to_dict() for r in results]})  # a BatchResponse
 
     async def events(request: Request) -> Response:
         outcomes = parse.events_body(await body(request))
@@ -195,7 +227,7 @@ def create_app(
             return error(400, str(exc), _event_field(outcomes, exc))
         except StoreUnavailable as exc:
             return error(503, f"{exc}; resend the same events (they are idempotent by event_id)")
-        return JSON({"accepted": len(outcomes)})
+        return JSON(parse.EventsAccepted(accepted=len(outcomes)))
 
     async def refresh(request: Request) -> Response:
         try:  # refreshing reads the store: never on the loop
@@ -209,10 +241,10 @@ def create_app(
                 f"the configuration could not be reloaded: {exc}; the server keeps serving the "
                 f"one it has (fingerprint {client.state.fingerprint[:12]})",
             )
-        return JSON({"changed": changed, "fingerprint": client.state.fingerprint})
+        return JSON(parse.Refreshed(changed=changed, fingerprint=client.state.fingerprint))
 
     async def healthz(request: Request) -> Response:
-        return JSON({"status": "ok"})  # the process answers; it asks no store
+        return JSON(parse.Status(status="ok"))  # the process answers; it asks no store
 
     async def readyz(request: Request) -> Response:
         state = client.state
@@ -221,11 +253,11 @@ def create_app(
         # From the last refresh, never a store call: a stalled store must not stall probes.
         store_error = client.engine.cache.store_error
         return JSON(
-            {
-                "status": "ready" if store_error is None else "degraded",
-                "surfaces": sorted(state.surfaces),
-                "store": "ok" if store_error is None else f"unreachable: {store_error}",
-            }
+            parse.Ready(
+                status="ready" if store_error is None else "degraded",
+                surfaces=sorted(state.surfaces),
+                store="ok" if store_error is None else f"unreachable: {store_error}",
+            )
         )
 
     async def prometheus(request: Request) -> Response:
@@ -257,6 +289,22 @@ def create_app(
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
 
+    lists = {route.path for route in routes[:2]}  # the recommend endpoints
+    access = AccessLog(sample=access_log_sample)
+
+    def done(scope: Scope, status: int, seconds: float) -> None:
+        result: Recommendation | list[Recommendation] | None = scope.get(SERVED)
+        surface = scope.get("path_params", {}).get("surface")
+        route = scope.get("route")
+        if isinstance(route, Route) and route.path in lists:
+            if isinstance(result, list):
+                for each in result:
+                    metrics.count(status, each)
+            else:
+                metrics.count(status, result, surface or OTHER)
+        client_address = scope.get("client")
+        access(scope["method"], scope["path"], status, seconds, client_address, surface, result)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
@@ -265,7 +313,15 @@ def create_app(
             batcher.close()
 
     return ServingApp(
-        fast_recommend(client, serving_keys, observe("recommend"), batcher),
+        fast_recommend(
+            client,
+            serving_keys,
+            observe("recommend"),
+            batcher,
+            count=metrics.count,
+            access=access,
+        ),
+        done,
         routes=routes,
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,

@@ -10,6 +10,7 @@ also runs their posterior updates (:class:`~sameday.serve.bandits.BanditUpdater`
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
@@ -23,7 +24,7 @@ from sameday.events.ticket import Ticket
 from sameday.events.writer import EventWriter
 from sameday.serve.bandits import BanditUpdater, bandit_plans, load_policies
 from sameday.serve.batching import READ_DEADLINE, Rounds
-from sameday.serve.cache import refresh_cache
+from sameday.serve.cache import ListCache, refresh_cache
 from sameday.serve.engine import Engine, Recommendation
 from sameday.serve.state import ServingState, build_state, fingerprint
 from sameday.store.base import ServingStore
@@ -31,6 +32,8 @@ from sameday.store.base import ServingStore
 if TYPE_CHECKING:
     from sameday.metadata import MetadataStore
     from sameday.metadata.records import BanditParamsRecord
+
+log = logging.getLogger("sameday.serve")
 
 
 class AppliedSource:
@@ -102,6 +105,7 @@ class Client(Closing):
         self.updater = updater
         self.engine = Engine(store, state=state, log=writer)
         self.refresh_errors = 0
+        self._unreadable = False  # the last refresh could not read the applied configuration
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.refresh()
@@ -191,11 +195,22 @@ class Client(Closing):
             bandits = self.engine.bandits
             if self._specs is not None and (bandits or bandit_plans(state)):
                 bandits = load_policies(self._specs, state, bandits)
-        except StoreUnavailable:
+        except StoreUnavailable as exc:
             self.refresh_errors += 1
+            if not self._unreadable:
+                self._unreadable = True
+                log.warning(
+                    "cannot read the applied configuration (%s): serving the one loaded last "
+                    "until it can",
+                    exc,
+                )
             return False
+        if self._unreadable:
+            self._unreadable = False
+            log.info("the applied configuration can be read again")
         changed = state is not self.engine.state or cache.versions != self.engine.cache.versions
         if changed or cache.store_error != self.engine.cache.store_error:
+            _log_changes(self.engine.state, self.engine.cache, state, cache)
             self.engine.swap(state, cache)
         if bandits != self.engine.bandits:
             self.engine.bandits = bandits
@@ -203,11 +218,17 @@ class Client(Closing):
         return changed
 
     def _poll(self, interval: float) -> None:
+        failing = False
         while not self._stop.wait(interval):
             try:
                 self.refresh()
             except Exception:  # the poller must outlive any one bad poll
                 self.refresh_errors += 1
+                if not failing:  # a bug: its traceback once, not every interval
+                    log.exception("refreshing the configuration and snapshots failed")
+                failing = True
+            else:
+                failing = False
 
     def recommend(
         self,
@@ -273,3 +294,45 @@ class Client(Closing):
         if self._specs is not None:
             self._specs.close()
         self.store.close()
+
+
+def _log_changes(
+    old_state: ServingState, old: ListCache, state: ServingState, cache: ListCache
+) -> None:
+    """One line for each change a refresh brings: a configuration or a snapshot picked up, the
+    serving store lost or back."""
+    if state is not old_state:
+        experiments = sorted(e.name for plan in state.surfaces.values() for e in plan.experiments)
+        log.info(
+            "configuration picked up (fingerprint %s): surfaces %s; experiments %s",
+            state.fingerprint[:12],
+            ", ".join(sorted(state.surfaces)) or "none",
+            ", ".join(experiments) or "none",
+            extra={"fields": {"fingerprint": state.fingerprint}},
+        )
+    for result_set in sorted(cache.versions.keys() - old.versions.keys()):
+        version = cache.versions[result_set]
+        log.info(
+            "result set %s: serving snapshot %s",
+            result_set,
+            version,
+            extra={"fields": {"result_set": result_set, "version": version}},
+        )
+    for result_set in sorted(cache.versions.keys() & old.versions.keys()):
+        version, previous = cache.versions[result_set], old.versions[result_set]
+        if version != previous:
+            log.info(
+                "result set %s: serving snapshot %s (was %s)",
+                result_set,
+                version,
+                previous,
+                extra={"fields": {"result_set": result_set, "version": version}},
+            )
+    if cache.store_error is not None and old.store_error is None:
+        log.warning(
+            "serving store unreachable (%s): answering from the last-known-good lists, "
+            "flagged degraded, until it answers (GET /readyz tells)",
+            cache.store_error,
+        )
+    elif cache.store_error is None and old.store_error is not None:
+        log.info("serving store reachable again: serving its lists")

@@ -23,8 +23,10 @@ from starlette.types import Scope, Send
 
 from sameday.errors import BadRequest, UnknownSurface
 from sameday.serve import requests as parse
+from sameday.serve.access import AccessLog
 from sameday.serve.batching import ReadBatcher, served
 from sameday.serve.client import Client
+from sameday.serve.engine import Recommendation
 
 logger = logging.getLogger("sameday.serve")
 PREFIX = "/v1/recommend/"
@@ -32,6 +34,8 @@ PREFIX = "/v1/recommend/"
 
 Timer = Any
 """A prometheus_client histogram child (``observe(seconds)``)."""
+Count = Callable[[int, Recommendation | None, str], None]
+"""Counts a request by status, what it served and the surface its path named."""
 
 
 def key_allowed(headers: Sequence[tuple[bytes, bytes]], keys: tuple[str, ...]) -> bool:
@@ -56,13 +60,21 @@ def error_body(status: int, message: str, field: str | None = None) -> bytes:
 
 
 def fast_recommend(
-    client: Client, keys: tuple[str, ...], timer: Timer, batcher: ReadBatcher
+    client: Client,
+    keys: tuple[str, ...],
+    timer: Timer,
+    batcher: ReadBatcher,
+    *,
+    count: Count,
+    access: AccessLog,
 ) -> Callable[[Scope, Send], Awaitable[bool]]:
     """A handler that answers ``GET /v1/recommend/{surface}`` and returns ``True``, or returns
     ``False`` at once for any other request (the caller then hands it to Starlette).
 
     The request's store reads go through ``batcher`` (:mod:`sameday.serve.batching`): off the
-    event loop, coalesced with those of concurrent requests, under its deadline.
+    event loop, coalesced with those of concurrent requests, under its deadline. Each request
+    is counted (``count``: :meth:`~sameday.serve.prometheus.ServerMetrics.count`) and logged
+    (``access``), as the Starlette routes are.
     """
     engine = client.engine
     observe = timer.observe
@@ -80,6 +92,8 @@ def fast_recommend(
             return False
         started = time.perf_counter()
         status = 200
+        surface = path[prefix_length:]
+        result = None
         try:
             if keys and not key_allowed(scope["headers"], keys):
                 status = 401
@@ -88,7 +102,7 @@ def fast_recommend(
                 query = scope["query_string"].decode("latin-1")
                 req = parse.recommend_query(dict(parse_qsl(query, keep_blank_values=True)))
                 prepared = engine.prepare(
-                    path[prefix_length:],
+                    surface,
                     req.unit,
                     attributes=req.attributes,
                     n=req.n,
@@ -107,8 +121,10 @@ def fast_recommend(
             logger.exception("GET %s failed", path)
             message = f"internal error ({type(exc).__name__}); the server log has the details"
             status, body = 500, error_body(500, message)
+        elapsed = time.perf_counter() - started
         if status != 401:
-            observe(time.perf_counter() - started)
+            observe(elapsed)
+        count(status, result, surface)
         await send(
             {
                 "type": "http.response.start",
@@ -120,6 +136,7 @@ def fast_recommend(
             }
         )
         await send({"type": "http.response.body", "body": body})
+        access("GET", path, status, elapsed, scope.get("client"), surface, result)
         return True
 
     return handle

@@ -1,7 +1,13 @@
-"""Reading HTTP request input into plain values, with errors that name the field at fault.
+r"""The bodies of the HTTP API — one model each, the API description's single source — and the
+hand-written readers that check request input against them, with errors that name the field.
 
-Hand-written rather than a model library on purpose: each check is one ``isinstance`` on the hot
-path, and every message says which field was wrong and what was expected.
+Each body the API takes or gives is a ``TypedDict`` below, its limits and descriptions in
+``Annotated`` pydantic ``Field``\s: :mod:`sameday.serve.openapi` derives the OpenAPI document from
+these models and nothing else, the handlers build their answers as these types (so mypy checks
+them), and the tests check that what the engine serialises and what the readers accept match
+them. The readers stay hand-written rather than validate through pydantic on purpose: each check
+is one ``isinstance`` on the hot path, and every message says which field was wrong and what was
+expected; they read their limits from the constants the models use.
 """
 
 from __future__ import annotations
@@ -11,7 +17,15 @@ import math
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    NotRequired,  # pydantic reads only these on 3.11
+)
+
+from pydantic import Field
+from typing_extensions import TypedDict
 
 from sameday.errors import BadRequest, BodyTooLarge, BodyTooSlow
 from sameday.events.records import Outcome, outcome_problem
@@ -24,6 +38,149 @@ MAX_BODY = 1 << 20
 """Default cap on a request body, in bytes (1 MiB: 1,000 events of 1 KB; ``serve.max_body``)."""
 BODY_TIMEOUT = 30.0
 """Default seconds a client has to send a whole body (35 KB/s for a full 1 MiB)."""
+
+# The models. A model's docstring and its fields' descriptions are the document's (Markdown).
+
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID)]
+StoredId = Annotated[Id, Field(pattern="^[^\\u0000]*$")]
+"""What an event log can store: no NUL character (a lone surrogate cannot be sent in JSON)."""
+Count = Annotated[int, Field(ge=1, le=MAX_N)]
+Exclude = Annotated[list[Id], Field(max_length=MAX_EXCLUDE)]
+Attributes = Annotated[dict[str, Any], Field(description="For targeting and surface rules.")]
+RequestId = Annotated[
+    Id,
+    Field(
+        description="Your id for the served list (an impression id), unique per list; by default "
+        "sameday makes one. Outcomes refer to it, interleaving and bandit draws are seeded by "
+        "it, and a repeated id is logged once."
+    ),
+]
+
+
+class RecommendRequest(TypedDict):
+    """The body of `POST /v1/recommend/{surface}`."""
+
+    unit: Id
+    attributes: NotRequired[Attributes]
+    n: NotRequired[Count]
+    exclude: NotRequired[Exclude]
+    request_id: NotRequired[RequestId]
+
+
+class BatchEntry(TypedDict):
+    """One unit of a batch call."""
+
+    unit: Id
+    attributes: NotRequired[Attributes]
+
+
+class BatchRequest(TypedDict):
+    """The body of `POST /v1/recommend/{surface}/batch`: one list per unit."""
+
+    requests: Annotated[list[BatchEntry], Field(min_length=1, max_length=MAX_BATCH)]
+    n: NotRequired[Count]
+    exclude: NotRequired[Exclude]
+
+
+class Event(TypedDict):
+    """An outcome event: a click, a purchase, any named event with a value."""
+
+    event_id: Annotated[
+        StoredId, Field(description="Unique per event; a resent event is stored once.")
+    ]
+    unit: StoredId
+    name: Annotated[StoredId, Field(description="The event's name, e.g. click or purchase.")]
+    value: NotRequired[Annotated[float, Field(json_schema_extra={"default": 1})]]
+    time: NotRequired[Annotated[float, Field(description="Seconds since the epoch; default: now.")]]
+    request_id: NotRequired[
+        Annotated[StoredId | None, Field(description="The served list the event follows from.")]
+    ]
+    item: NotRequired[StoredId | None]
+
+
+class EventsRequest(TypedDict):
+    """The body of `POST /v1/events`."""
+
+    events: Annotated[list[Event], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class Item(TypedDict):
+    """One slot of a served list."""
+
+    item: str
+    score: float
+    position: Annotated[int, Field(ge=1, le=MAX_N)]
+    source: Annotated[str, Field(description="The result set the item came from.")]
+    payload: NotRequired[dict[str, Any]]
+
+
+class Recommendation(TypedDict):
+    """A served list, and why it is this one."""
+
+    request_id: str
+    surface: str
+    unit: str
+    experiment: str | None
+    arm: str | None
+    degraded: Annotated[
+        bool,
+        Field(description="True when the store or a list was missing and fallbacks served."),
+    ]
+    snapshots: Annotated[
+        dict[str, str],
+        Field(description="Result set → snapshot version the list was read from."),
+    ]
+    items: list[Item]
+
+
+class BatchResponse(TypedDict):
+    """One list per unit of the request, in its order."""
+
+    results: list[Recommendation]
+
+
+class EventsAccepted(TypedDict):
+    """The events are durable: committed to the event log."""
+
+    accepted: int
+
+
+class Status(TypedDict):
+    """The process answers."""
+
+    status: Literal["ok"]
+
+
+class Ready(TypedDict):
+    """A configuration is loaded; `degraded` while the store cannot be read (fallbacks serve)."""
+
+    status: Literal["ready", "degraded"]
+    surfaces: list[str]
+    store: Annotated[str, Field(description="ok, or unreachable: and why.")]
+
+
+class Refreshed(TypedDict):
+    """The configuration and snapshots were reloaded."""
+
+    changed: bool
+    fingerprint: Annotated[str, Field(description="The applied configuration's fingerprint.")]
+
+
+class ErrorDetail(TypedDict):
+    """What went wrong."""
+
+    status: int
+    message: str
+    field: Annotated[str | None, Field(description="The input field at fault, if one is.")]
+
+
+class Error(TypedDict):
+    """The one error shape of the API."""
+
+    error: ErrorDetail
+
+
+# The readers.
 
 
 async def read_body(
@@ -61,8 +218,8 @@ async def read_body(
 
 
 @dataclass(frozen=True, slots=True)
-class RecommendRequest:
-    """One recommend call's input."""
+class RecommendInput:
+    """One recommend call's input, read from a ``RecommendRequest`` body or a query."""
 
     unit: str
     attributes: dict[str, Any]
@@ -139,11 +296,11 @@ def attributes(value: Any) -> dict[str, Any]:
     return value
 
 
-def recommend_body(body: Any) -> RecommendRequest:
+def recommend_body(body: Any) -> RecommendInput:
     """The JSON body of ``POST /v1/recommend/{surface}``."""
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object with 'unit'")
-    return RecommendRequest(
+    return RecommendInput(
         unit=text(body.get("unit"), "unit") or "",
         attributes=attributes(body.get("attributes")),
         n=optional_count(body),
@@ -152,10 +309,10 @@ def recommend_body(body: Any) -> RecommendRequest:
     )
 
 
-def recommend_query(params: Mapping[str, str]) -> RecommendRequest:
+def recommend_query(params: Mapping[str, str]) -> RecommendInput:
     """The query of ``GET /v1/recommend/{surface}``; ``attr.NAME=value`` gives attributes."""
     attrs = {key[5:]: value for key, value in params.items() if key.startswith("attr.")}
-    return RecommendRequest(
+    return RecommendInput(
         unit=text(params.get("unit"), "unit") or "",
         attributes=attrs,
         n=count_text(params.get("n")),

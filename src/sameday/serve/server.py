@@ -98,7 +98,8 @@ def server_config(
         host=host,
         port=port,
         log_level=log_level,
-        access_log=False,
+        log_config=None,  # sameday.logs formats uvicorn's lines too
+        access_log=False,  # sameday.serve.access writes one with what was served
         http=protocol,
         timeout_keep_alive=keep_alive,
         h11_max_incomplete_event_size=MAX_HEAD,
