@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -10,6 +10,40 @@ from sameday.config._base import Duration, Key, Name, PositiveDuration, StrictMo
 
 Phase = Literal["draft", "running", "stopped", "concluded"]
 Design = Literal["ab", "interleave", "bandit"]
+
+Dimension = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$",
+        description="A request attribute's name: letters, digits and '_', not starting with a "
+        "digit, at most 63 characters (analysis reads it by name in SQL).",
+    ),
+]
+"""The name of a unit attribute recorded with each exposure (``Experiment.dimensions``)."""
+
+RESERVED_DIMENSIONS: dict[str, str] = {
+    **dict.fromkeys(
+        ("request_id", "time", "unit", "arm", "surface", "items", "teams", "seed"),
+        "is a column of the exposure log",
+    ),
+    **dict.fromkeys(
+        (
+            "params_version",
+            "arms",
+            "ranks",
+            "shared",
+            "drafted",
+            "method",
+            "escaped",
+            "first_position",
+            "context",
+        ),
+        "is written by the server or the log into the exposure's 'extra'",
+    ),
+}
+"""Names a dimension may not take, and why: exposures already hold them, as columns or as keys of
+``extra`` that a design, the OBD import or the event writer sets (``surface`` is always available
+to ``sameday report --by`` without being declared)."""
 
 
 class Arm(StrictModel):
@@ -133,6 +167,12 @@ class Experiment(StrictModel):
     targeting: dict[str, Any] = Field(
         default_factory=dict, description="GrowthBook-style condition on request attributes."
     )
+    dimensions: list[Dimension] = Field(
+        default_factory=list,
+        description="Request attributes recorded with every exposure of this experiment "
+        "(platform, is_new, country, ...), to break results down by (`sameday report --by`) "
+        "and to model who benefits (`sameday uplift`). Send them as the request's attributes.",
+    )
     hashing: Hashing = Field(default_factory=Hashing)
     metrics: Metrics = Field(default_factory=Metrics)
     plan: Plan = Field(default_factory=Plan)
@@ -155,6 +195,20 @@ class Experiment(StrictModel):
         if given and abs(sum(given) - 1.0) > 1e-6:
             raise ValueError(f"arm weights must sum to 1, they sum to {sum(given):g}")
         return arms
+
+    @field_validator("dimensions")
+    @classmethod
+    def _dimensions(cls, dimensions: list[str]) -> list[str]:
+        repeated = sorted({d for d in dimensions if dimensions.count(d) > 1})
+        if repeated:
+            raise ValueError(f"dimensions must be unique; repeated: {', '.join(repeated)}")
+        for name in dimensions:
+            if name in RESERVED_DIMENSIONS:
+                raise ValueError(
+                    f"dimension {name!r} {RESERVED_DIMENSIONS[name]}: name the attribute "
+                    "differently"
+                )
+        return dimensions
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:

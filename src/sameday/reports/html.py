@@ -28,6 +28,7 @@ from sameday.analysis.verdict import chance
 from sameday.reports import svg
 from sameday.reports.format import days, interval, num, pct, share
 from sameday.reports.glossary import glossary
+from sameday.reports.segments import who_benefits
 
 _TONE = {
     "ship": "ship",
@@ -47,6 +48,7 @@ def to_html(report: Report) -> str:
             + progress_block(report)
             + metric_table(report)
             + lift_chart(report)
+            + who_benefits(report)
         )
     elif isinstance(report, InterleavingReport):
         body = warnings_block(report) + interleaving_block(report)

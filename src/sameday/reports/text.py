@@ -23,6 +23,7 @@ from sameday.analysis.interleaving_report import InterleavingReport
 from sameday.analysis.report import ABReport, Report
 from sameday.analysis.verdict import chance
 from sameday.reports.format import days, interval, num, pct, share
+from sameday.reports.segments import who_benefits_text
 
 WIDTH = 150
 """Columns of the text unless a caller says otherwise; longer lines wrap."""
@@ -37,6 +38,7 @@ def to_text(report: Report, *, width: int = WIDTH) -> str:
             srm_block(report, width=width)
             + metric_table(report, width=width)
             + progress_block(report, width=width)
+            + who_benefits_text(report, width=width)
         )
     elif isinstance(report, InterleavingReport):
         body = interleaving_block(report, width=width)

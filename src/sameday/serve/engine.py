@@ -294,6 +294,8 @@ class Engine:
                 if rule.condition(attrs):
                     chain = rule.chain
                     break
+        if experiment is not None and experiment.dimensions:  # declared unit attributes
+            extra = {**extra, **{d: attrs[d] for d in experiment.dimensions if d in attrs}}
         return Prepared(
             plan=plan,
             cache=cache,
@@ -423,6 +425,7 @@ class Engine:
         merged, extra = interleave_lists(
             experiment.interleave, experiment.name, hashed, rid, lists, size, excluded
         )
+        extra.update(request.extra)  # the declared dimensions
         names = [arm.name for arm in experiment.arms]
         entries = [known[item][0] for item in merged.items]
         sources = [known[item][1] for item in merged.items]

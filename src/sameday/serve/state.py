@@ -57,7 +57,10 @@ class BanditPlan:
 
 @dataclass(frozen=True, slots=True)
 class ExperimentPlan:
-    """A running experiment as served (``interleave``/``bandit`` set for those designs)."""
+    """A running experiment as served (``interleave``/``bandit`` set for those designs).
+
+    ``dimensions`` are the request attributes each of its exposures records in ``extra``.
+    """
 
     name: str
     design: Design
@@ -67,6 +70,7 @@ class ExperimentPlan:
     targeting: Condition | None
     interleave: InterleavePlan | None = None
     bandit: BanditPlan | None = None
+    dimensions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +200,7 @@ def _experiment_plan(experiment: Experiment, surface: Surface) -> ExperimentPlan
         bandit=_bandit_plan(experiment.name, experiment.bandit or Bandit(), arms)
         if experiment.design == "bandit"
         else None,
+        dimensions=tuple(experiment.dimensions),
     )
 
 
