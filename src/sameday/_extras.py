@@ -20,6 +20,7 @@ OPTIONAL: dict[str, str] = {
     "implicit": "demo",
     "threadpoolctl": "demo",
     "openlineage": "lineage",
+    "sklearn": "uplift",
 }
 """Third-party modules that are not base dependencies, and the extra that installs each."""
 
