@@ -92,8 +92,8 @@ def ranking(score: FloatArray, seed: int) -> np.ndarray:
 
 def block_sums(order: np.ndarray, treated: BoolArray, y: FloatArray, blocks: int) -> FloatArray:
     """Per block of the ranking and arm: units, Σy and Σy², shape ``(6, blocks)`` in the order
-    treated (n, Σy, Σy²) then control (n, Σy, Σy²)."""
-    starts = np.linspace(0, order.size, blocks + 1).astype(np.int64)[:-1]
+    treated (n, Σy, Σy²) then control (n, Σy, Σy²); fewer blocks when there are fewer units."""
+    starts = _starts(order.size, blocks)[:-1]
     t, v = treated[order], y[order]
     out = []
     for arm in (t, ~t):
@@ -101,6 +101,12 @@ def block_sums(order: np.ndarray, treated: BoolArray, y: FloatArray, blocks: int
         out += [np.add.reduceat(w, starts), np.add.reduceat(w * v, starts)]
         out.append(np.add.reduceat(w * v * v, starts))
     return np.asarray(out)
+
+
+def _starts(units: int, blocks: int) -> np.ndarray:
+    """Where each of ``blocks`` near-equal blocks of ``units`` starts, and the end: no block is
+    empty (``np.add.reduceat`` would read an empty block as its next element)."""
+    return np.linspace(0, units, min(blocks, units) + 1).astype(np.int64)
 
 
 def curves(
@@ -182,12 +188,12 @@ def calibration(
     """Predicted against observed effect in each decile of the ranking by ``score``."""
     order = ranking(score, seed)
     sums = block_sums(order, treated, y, DECILES)
-    starts = np.linspace(0, order.size, DECILES + 1).astype(np.int64)
+    starts = _starts(order.size, DECILES)
     predicted = np.add.reduceat(score[order], starts[:-1]) / np.diff(starts)
     z = float(stats.norm.ppf(1 - alpha / 2))
     rows = []
     observed, weights = [], []
-    for d in range(DECILES):
+    for d in range(starts.size - 1):
         n_t, s_t, q_t, n_c, s_c, q_c = sums[:, d]
         if n_t < 2 or n_c < 2:
             rows.append(Decile(d + 1, int(n_t + n_c), float(predicted[d]), *([np.nan] * 3)))

@@ -45,7 +45,9 @@ PENALTY = 3.0
 @dataclass(frozen=True)
 class Side:
     """One side of a split: ``feature`` in ``values`` (a category), or ``≤``/``>`` ``threshold``
-    (a number); ``missing`` says whether units without the attribute are on this side."""
+    (a number); ``missing`` says whether units without the attribute are on this side. With
+    neither values nor a threshold, the side is the units without the attribute (``missing``)
+    or those with it."""
 
     feature: Feature
     column: int
@@ -60,9 +62,11 @@ class Side:
         absent = np.isnan(v)
         if self.threshold is not None:
             present = (v > self.threshold) if self.above else (v <= self.threshold)
-        else:
+        elif self.values:
             codes = [self.feature.labels.index(label) for label in self.values]
             present = np.isin(v, np.asarray(codes, dtype=np.float64))
+        else:
+            present = np.full(v.shape, not self.missing)
         return np.where(absent, self.missing, present & ~absent)
 
     @property
@@ -75,6 +79,8 @@ class Side:
             said = f"{name} is {self.values[0]}"
         elif self.values:
             said = f"{name} in {{{', '.join(self.values)}}}"
+        elif not self.missing:
+            return f"{name} present"
         else:
             said = ""
         if not self.missing:
@@ -90,6 +96,8 @@ class Side:
             parts.append({name: {"$gt" if self.above else "$lte": _number(self.threshold)}})
         elif self.values:
             parts.append({name: {"$in": [_attribute(v) for v in self.values]}})
+        elif not self.missing:
+            parts.append({name: {"$exists": True}})
         if self.missing:
             parts.append({name: {"$exists": False}})
         return parts[0] if len(parts) == 1 else {"$or": parts}
@@ -212,7 +220,7 @@ def _tree(data: UpliftData, gamma: FloatArray, learn: BoolArray) -> Node:
     n = g.size
     min_leaf = max(math.ceil(MIN_LEAF * n), 1)
     noise = PENALTY * float(g.std())
-    binned = [_bin(f, j, x[:, j], g) for j, f in enumerate(data.features)]
+    binned = [b for j, f in enumerate(data.features) for b in _bins(f, j, x[:, j], g)]
     total = float(g.sum())
     best_value = max(total, 0.0)
     best: Node = Leaf(total > 0, n)
@@ -278,8 +286,12 @@ def _halves(h: FloatArray, c: FloatArray, cuts: int) -> list[tuple[FloatArray, F
     return [(left_h, left_c), (h.sum(axis=0) - left_h, c.sum(axis=0) - left_c)]
 
 
-def _bin(feature: Feature, column: int, values: FloatArray, gamma: FloatArray) -> _Binned:
-    """Ordered bins of one feature on the learning units, and the two sides of each cut."""
+def _bins(feature: Feature, column: int, values: FloatArray, gamma: FloatArray) -> list[_Binned]:
+    """Ordered bins of one feature on the learning units, and the two sides of each cut.
+
+    A number with missing values is binned twice, the missing ones last (they go with the
+    large values) and first (with the small ones, or alone): a cut may put them either side.
+    """
     absent = np.isnan(values)
     if feature.kind == "number":
         present = values[~absent]
@@ -288,17 +300,31 @@ def _bin(feature: Feature, column: int, values: FloatArray, gamma: FloatArray) -
             edges = np.unique(np.quantile(present, np.linspace(0, 1, BINS + 1)[1:-1]))
             edges = edges[edges < present.max()]
         bins = np.searchsorted(edges, np.where(absent, np.inf, values), side="left")
-        count = edges.size + 1 + int(absent.any())
-        if absent.any():
-            bins = np.where(absent, count - 1, bins)
-        sides = [
+        if not absent.any():
+            sides = [
+                (Side(feature, column, threshold=t), Side(feature, column, threshold=t, above=True))
+                for t in edges.tolist()
+            ]
+            return [_Binned(bins.astype(np.int64), edges.size + 1, sides)]
+        last = [
             (
-                Side(feature, column, threshold=float(t)),
-                Side(feature, column, threshold=float(t), above=True, missing=bool(absent.any())),
+                Side(feature, column, threshold=t),
+                Side(feature, column, threshold=t, above=True, missing=True),
             )
-            for t in edges
+            for t in edges.tolist()
         ]
-        return _Binned(bins.astype(np.int64), count, sides)
+        first = [(Side(feature, column, missing=True), Side(feature, column))] + [
+            (
+                Side(feature, column, threshold=t, missing=True),
+                Side(feature, column, threshold=t, above=True),
+            )
+            for t in edges.tolist()
+        ]
+        count = edges.size + 2
+        return [
+            _Binned(np.where(absent, count - 1, bins).astype(np.int64), count, last),
+            _Binned(np.where(absent, 0, bins + 1).astype(np.int64), count, first),
+        ]
     # a category: values (and "missing") ordered by their mean Γ, grouped into at most BINS
     codes = np.where(absent, len(feature.labels), values).astype(np.int64)
     size = len(feature.labels) + 1
@@ -316,7 +342,7 @@ def _bin(feature: Feature, column: int, values: FloatArray, gamma: FloatArray) -
         sides.append(
             (_category_side(feature, column, left), _category_side(feature, column, right))
         )
-    return _Binned(group[codes], groups, sides)
+    return [_Binned(group[codes], groups, sides)]
 
 
 def _category_side(feature: Feature, column: int, codes: list[int]) -> Side:
