@@ -2,8 +2,8 @@
 
 Units have a ``platform`` (text), ``is_new`` (a boolean) and ``visits`` (a number, missing for
 one unit in ten). The base click probability is 0.2; the treatment changes it by ``-0.10`` for new
-units, by ``+0.15`` for units with more than 10 visits that are not new, and by nothing otherwise,
-so the units to target are ``is_new`` false and ``visits > 10``.
+units, by ``+0.15`` for units with more than 10 visits that are not new, and by ``-0.08`` for the
+others, so the units to target are exactly those with ``is_new`` false and ``visits > 10``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ metrics:
 def true_effect(is_new: np.ndarray, visits: np.ndarray) -> np.ndarray:
     """Each unit's true change of its click probability."""
     heavy = np.nan_to_num(visits, nan=0.0) > 10
-    return np.where(is_new, -0.10, np.where(heavy, 0.15, 0.0))
+    return np.where(is_new, -0.10, np.where(heavy, 0.15, -0.08))
 
 
 def write_log(path: Path, *, units: int, seed: int = 0) -> dict[str, np.ndarray]:
