@@ -62,6 +62,13 @@ def test_table_and_html(runner: CliRunner, tmp_path: Path) -> None:
     page = target.read_text()
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "Qini" in page
     assert "http://" not in page and "https://" not in page
+    written = tmp_path / "u.json"
+    as_file = runner.invoke(
+        main,
+        ["uplift", "test", "--project", str(root), "--format", "json", "-o", str(written)],
+    )
+    assert as_file.exit_code == 0, as_file.output
+    assert json.loads(written.read_text())["ate"]["point"] is not None
 
 
 def test_what_uplift_refuses(runner: CliRunner, tmp_path: Path) -> None:

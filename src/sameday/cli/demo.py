@@ -59,9 +59,8 @@ class RichObserver:
 @click.option(
     "--users",
     type=click.IntRange(min=200),
-    default=8000,
-    show_default=True,
-    help="Simulated users; each visits the home feed once.",
+    default=None,
+    help="Simulated users; each visits the home feed once (default: 8000; 30000 for who-benefits).",
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the whole world.")
 @click.option(
@@ -78,7 +77,15 @@ class RichObserver:
     show_default=True,
     help="How simulated users scan a list.",
 )
-def demo(users: int, seed: int, folder: Path | None, click_model: str) -> None:
+@click.option(
+    "--variant",
+    type=click.Choice(["quickstart", "who-benefits"]),
+    default="quickstart",
+    show_default=True,
+    help="who-benefits: an A/B test in a world of heterogeneous tastes, its segment effects "
+    "and uplift models graded against the exact truth (docs/uplift.md).",
+)
+def demo(users: int | None, seed: int, folder: Path | None, click_model: str, variant: str) -> None:
     """Run the quickstart: pipeline, publish, serve simulated users, A/B and interleaving reports.
 
     Every step is the real command (`sameday run`, `apply`, `serve`); the users' clicks follow a
@@ -88,6 +95,12 @@ def demo(users: int, seed: int, folder: Path | None, click_model: str) -> None:
     from sameday.demo import DemoSettings, run_demo
 
     console = Console()
+    if variant == "who-benefits":
+        from sameday.cli.uplift import who_benefits_demo
+
+        who_benefits_demo(console, folder, users or 30_000, seed)
+        return
+    users = users or 8000
     started = time.perf_counter()
     columns = (
         SpinnerColumn(),

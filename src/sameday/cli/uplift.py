@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
+import time
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.table import Table
 
 from sameday.cli._common import echo_json, project_option
 
@@ -129,6 +133,55 @@ def uplift(
             f"Proposed {proposed[1]['name']}: {proposed[0]} (targeting: {report.policy.rule}); "
             "check it with `sameday validate` and `sameday plan`"
         )
+
+
+def who_benefits_demo(console: Console, folder: Path | None, users: int, seed: int) -> None:
+    """``sameday demo --variant who-benefits``: run it, then grade it against the truth."""
+    from sameday.sim.who_benefits import run_who_benefits
+
+    target = folder or Path(tempfile.mkdtemp(prefix="sameday-who-benefits-")) / "project"
+    started = time.perf_counter()
+    with console.status("") as status:
+        result = run_who_benefits(
+            target.resolve(), users=users, seed=seed, on_stage=lambda s: status.update(s)
+        )
+    table = Table(title="Segment effects on ctr (sameday report --by) against the exact truth")
+    for column in ("segment", "units", "measured lift [corrected interval]", "truth", "called"):
+        table.add_column(column)
+    table.add_column("truth inside?")
+    for s in result.segments:
+        table.add_row(
+            f"{s.dimension} = {s.value}",
+            f"{s.units:,}",
+            f"{s.lift:+.1%} [{s.low:+.1%}, {s.high:+.1%}]",
+            f"{s.truth:+.1%}",
+            f"{s.outcome} ({s.grade})" if s.outcome in ("better", "worse") else s.outcome,
+            "yes" if s.covered else "[red]no[/]",
+        )
+    console.print(table)
+
+    def cells(found: frozenset[tuple[str, str]]) -> str:
+        return ", ".join(f"{t}/{a}" for t, a in sorted(found)) or "none"
+
+    verdict = "[green]right[/]" if result.rule_right else "[red]wrong[/]"
+    console.print(
+        f"Targeting rule (sameday uplift): treat {result.uplift.policy.rule}\n"
+        f"  it targets {cells(result.recommended)}; the truth's gainers: "
+        f"{cells(result.truth)} — {verdict}"
+    )
+    q = result.qini
+    inside = "[green]inside[/]" if result.qini_within else "[red]outside[/]"
+    console.print(
+        f"Qini area of the best learner ({result.uplift.best}): {q.point:.4f} "
+        f"[{q.low:.4f}, {q.high:.4f}]; of the true uplift: {result.true_qini:.4f} — {inside}"
+    )
+    stages = ", ".join(f"{name} {value:.1f}s" for name, value in result.timings.items())
+    console.print(
+        f"Proposed follow-up test: {result.proposal} (plans cleanly: "
+        f"{'yes' if not result.plan.refusals else 'no'})\n{result.users:,} users, "
+        f"{result.clicks:,} clicks; {stages}; total {time.perf_counter() - started:.1f}s.\n"
+        f"The project is in {result.folder} (see docs/uplift.md)."
+    )
 
 
 COMMANDS = [uplift]

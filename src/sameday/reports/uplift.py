@@ -37,7 +37,7 @@ def to_data(report: UpliftReport) -> dict[str, Any]:
 
 
 def _clean(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray | np.generic):
         return _clean(value.tolist())
     if isinstance(value, float):
         return value if math.isfinite(value) else None

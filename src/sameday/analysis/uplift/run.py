@@ -11,12 +11,12 @@ own what one test's data suggested (a rule found by searching is a hypothesis, n
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 from scipy import stats
 
@@ -141,7 +141,7 @@ def uplift(
     timings["policy"] = time.perf_counter() - started
     best = max(results, key=lambda r: r.curves.qini_area.point)
     z = float(stats.norm.ppf(1 - alpha / 2))
-    half = z * float(scores.gamma.std(ddof=1)) / np.sqrt(data.units)
+    half = z * float(scores.gamma.std(ddof=1)) / math.sqrt(data.units)
     mean = float(scores.gamma.mean())
     return UpliftReport(
         experiment=experiment.name,
