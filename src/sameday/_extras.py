@@ -24,6 +24,7 @@ OPTIONAL: dict[str, str] = {
     "s3fs": "s3",
     "mlflow": "mlflow",
     "pandas": "mlflow",
+    "sklearn": "uplift",
 }
 """Third-party modules that are not base dependencies, and the extra that installs each."""
 

@@ -36,6 +36,7 @@
      ├── BanditSettingsError (ValueError)     a bandit's settings give no valid allocation
      ├── NotABandit (ValueError)              a bandit operation on another design
      ├── StatsInputError (ValueError)         inputs a statistical function cannot work with
+     ├── UnsupportedAnalysis (ValueError)     segments or uplift the design or data cannot give
      ├── OfflineInputError (ValueError)       lists or held-out items that cannot be scored
      ├── LoggedDataError (ValueError)         logged rounds that cannot be evaluated off-policy
      ├── PolicyError (ValueError)             a candidate policy that does not fit the logs
@@ -301,6 +302,12 @@ class StatsInputError(SamedayError, ValueError):
     sum of squares below what the sum implies), too few units for the test, a rate outside
     (0, 1), an alpha outside (0, 1). The message names the quantity and what was expected.
     """
+
+
+class UnsupportedAnalysis(SamedayError, ValueError):
+    """Segment effects or an uplift model that the experiment's design or its data cannot give:
+    an interleaving or bandit experiment, an outcome that is no per-unit value, too few units.
+    The message says why and what would work instead."""
 
 
 class OfflineInputError(SamedayError, ValueError):

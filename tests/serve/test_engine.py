@@ -115,6 +115,51 @@ def test_targeting_excludes_units(store: MemoryStore) -> None:
     assert engine.recommend("home", "u1", attributes={"country": "JP"}).experiment == "exp"
 
 
+@pytest.mark.parametrize("design", ["ab", "bandit", "interleave"])
+def test_exposures_record_the_declared_dimensions(store: MemoryStore, design: str) -> None:
+    specs = dict(HOME)
+    specs[("experiment", "exp")] = experiment_spec(
+        "exp",
+        "home",
+        {"control": "personal", "als": "als"},
+        design=design,
+        dimensions=["platform", "is_new", "activity"],
+    )
+    log = Log()
+    engine = engine_for(store, specs, log)
+    attributes = {"platform": "ios", "is_new": True, "activity": 3.5, "country": "JP"}
+    for unit in ("u1", "u2", "u3"):
+        engine.recommend("home", unit, attributes=attributes)
+    engine.recommend("home", "u4", attributes={"platform": "web"})
+    first, *_, last = log.exposures
+    assert first.experiment == "exp" and first.design == design
+    # declared attributes only (not country), next to what the design itself records
+    assert {k: first.extra[k] for k in ("platform", "is_new", "activity")} == {
+        "platform": "ios",
+        "is_new": True,
+        "activity": 3.5,
+    }
+    assert "country" not in first.extra
+    assert ("params_version" in first.extra) == (design == "bandit")
+    assert ("arms" in first.extra) == (design == "interleave")
+    # an attribute the request does not send is left out, not logged as null
+    assert last.extra.get("platform") == "web" and "is_new" not in last.extra
+
+
+def test_exposures_outside_experiments_record_no_dimensions(store: MemoryStore) -> None:
+    specs = dict(HOME)
+    specs[("experiment", "exp")] = experiment_spec(
+        "exp",
+        "home",
+        {"control": "personal", "als": "als"},
+        targeting={"country": "JP"},
+        dimensions=["platform"],
+    )
+    log = Log()
+    engine_for(store, specs, log).recommend("home", "u1", attributes={"platform": "ios"})
+    assert log.exposures[0].experiment is None and log.exposures[0].extra == {}
+
+
 def test_concluded_experiment_makes_the_winner_the_default(store: MemoryStore) -> None:
     specs = dict(HOME)
     specs[("experiment", "exp")] = experiment_spec(

@@ -28,6 +28,7 @@ from sameday.analysis.comparisons import (
 from sameday.analysis.metric_sql import columns
 from sameday.analysis.phases import CURRENT, Scope, Selection
 from sameday.analysis.progress import Progress, progress
+from sameday.analysis.segments import SegmentEffects, segment_effects
 from sameday.analysis.series import LiftSeries, date_of, lift_series
 from sameday.analysis.stats.srm import SampleRatioCheck, sample_ratio_check
 from sameday.analysis.summaries import Summaries
@@ -35,7 +36,7 @@ from sameday.analysis.verdict import Decision, decide
 from sameday.config.experiment import Experiment
 from sameday.config.loader import Project
 from sameday.config.metric import Metric
-from sameday.errors import NotFound
+from sameday.errors import NotFound, UnsupportedAnalysis
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class ABReport:
     breakdown: tuple[Breakdown, ...]
     warnings: tuple[str, ...]
     scope: Scope | None = None
+    segments: tuple[SegmentEffects, ...] = ()
 
 
 class Report(Protocol):
@@ -117,6 +119,7 @@ def build_report(
     events_url: str | None = None,
     dimensions: Sequence[str] = (),
     selection: Selection = CURRENT,
+    by: Sequence[str] = (),
 ) -> Report:
     """Analyse experiment ``name`` of ``project``.
 
@@ -127,10 +130,13 @@ def build_report(
             reads an exported log.
         dimensions: keys of the exposures' ``extra`` to break metrics down by.
         selection: the phase (default: the current one) and time range to analyse.
+        by: dimensions to give segment effects for (:mod:`sameday.analysis.segments`):
+            ``surface`` or dimensions the experiment declares; A/B tests only.
 
     Raises:
-        NotFound: no such experiment, a metric it names is not defined, or the selected phase
-            has no exposures.
+        NotFound: no such experiment, a metric it names is not defined, the selected phase
+            has no exposures, or ``by`` names a dimension the experiment does not declare.
+        UnsupportedAnalysis: ``by`` is given for an interleaving or bandit experiment.
         StoreUnavailable: the event log cannot be read.
     """
     if name not in project.experiments:
@@ -139,10 +145,38 @@ def build_report(
             f"known: {', '.join(sorted(project.experiments)) or 'none'}"
         )
     experiment = project.experiments[name]
+    check_by(experiment, by)
     design = design_registry.design(experiment.design)
     with project.open_event_source(events_url) as source:
         return design.report(
-            project, experiment, source, dimensions=dimensions, selection=selection
+            project,
+            experiment,
+            source,
+            dimensions=list(dict.fromkeys([*dimensions, *(d for d in by if d != "surface")])),
+            selection=selection,
+            by=by,
+        )
+
+
+def check_by(experiment: Experiment, by: Sequence[str]) -> None:
+    """Refuse segment effects the experiment cannot give (see :func:`build_report`)."""
+    if by and experiment.design != "ab":
+        why = (
+            "every unit sees both arms in one list, so no segment has a control group"
+            if experiment.design == "interleave"
+            else "its allocation changes over time, so a segment's arms are not comparable"
+        )
+        raise UnsupportedAnalysis(
+            f"segment effects (--by) need an A/B test; {experiment.name!r} is a "
+            f"{experiment.design} experiment: {why}"
+        )
+    undeclared = [d for d in by if d != "surface" and d not in experiment.dimensions]
+    if undeclared:
+        declared = ", ".join(["surface", *experiment.dimensions])
+        raise NotFound(
+            f"experiment {experiment.name!r} records no dimension {', '.join(undeclared)} "
+            f"(it records: {declared}); add it under 'dimensions:' in its file so that new "
+            "exposures record it"
         )
 
 
@@ -175,8 +209,10 @@ def ab_report(
     summaries: Summaries,
     *,
     now: dt.datetime | None = None,
+    by: Sequence[str] = (),
 ) -> ABReport:
-    """The A/B report of ``experiment`` from its summaries (no I/O)."""
+    """The A/B report of ``experiment`` from its summaries (no I/O), with segment effects
+    along each dimension of ``by`` (which ``summaries`` must be broken down by)."""
     arms = tuple(a.name for a in experiment.arms)
     control, treatments = arms[0], arms[1:]
     per_arm = dict(zip(summaries.arms, summaries.unit_counts(), strict=True))
@@ -249,6 +285,18 @@ def ab_report(
         breakdown=tuple(_breakdown(summaries, roles)),
         warnings=tuple(warnings),
         scope=summaries.scope,
+        segments=tuple(
+            effects
+            for dimension in by
+            for effects in segment_effects(
+                summaries,
+                roles,
+                dimension=dimension,
+                control=control,
+                treatments=treatments,
+                alpha=alpha,
+            )
+        ),
     )
 
 

@@ -27,6 +27,7 @@ from sameday.cli import (
     results,
     serve,
     status,
+    uplift,
 )
 from sameday.cli import compile as compile_cli
 from sameday.cli import demo as demo_cli
@@ -85,6 +86,7 @@ for _module in (
     status,
     datasets,
     events,
+    uplift,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

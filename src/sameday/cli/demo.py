@@ -59,9 +59,8 @@ class RichObserver:
 @click.option(
     "--users",
     type=click.IntRange(min=200),
-    default=8000,
-    show_default=True,
-    help="Simulated users; each visits the home feed once.",
+    default=None,
+    help="Simulated users; each visits the home feed once (default: 8000; 30000 for who-benefits).",
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the whole world.")
 @click.option(
@@ -90,15 +89,22 @@ class RichObserver:
     default=None,
     help="With --drift: the days simulated (default 30).",
 )
-@click.pass_context
+@click.option(
+    "--variant",
+    type=click.Choice(["quickstart", "who-benefits"]),
+    default="quickstart",
+    show_default=True,
+    help="who-benefits: an A/B test in a world of heterogeneous tastes, its segment effects "
+    "and uplift models graded against the exact truth (docs/uplift.md).",
+)
 def demo(
-    ctx: click.Context,
-    users: int,
+    users: int | None,
     seed: int,
     folder: Path | None,
     click_model: str,
     drift: bool,
     days: int | None,
+    variant: str,
 ) -> None:
     """Run the quickstart: pipeline, publish, serve simulated users, A/B and interleaving reports.
 
@@ -110,14 +116,17 @@ def demo(
     if days is not None and not drift:
         raise click.UsageError("--days goes with --drift")
     if drift:
-        from click.core import ParameterSource
-
-        default_users = ctx.get_parameter_source("users") is ParameterSource.DEFAULT
-        _drift(None if default_users else users, seed, folder, days or 30)
+        _drift(users, seed, folder, days or 30)
         return
     from sameday.demo import DemoSettings, run_demo
 
     console = Console()
+    if variant == "who-benefits":
+        from sameday.cli.uplift import who_benefits_demo
+
+        who_benefits_demo(console, folder, users or 30_000, seed)
+        return
+    users = users or 8000
     started = time.perf_counter()
     columns = (
         SpinnerColumn(),

@@ -38,6 +38,14 @@ from sameday.cli._common import echo_json, project_option
     help="Break metrics down by this key of the exposures' 'extra' (repeatable).",
 )
 @click.option(
+    "--by",
+    multiple=True,
+    metavar="DIMENSION",
+    help="Each segment's lift along this dimension (one the experiment declares, or surface), "
+    "corrected for the number of segments, with a test of whether segments differ "
+    "(repeatable; A/B tests).",
+)
+@click.option(
     "--phase",
     type=click.IntRange(min=0),
     help="Analyse this phase (its hashing.bucket_version) instead of the current one.",
@@ -59,6 +67,7 @@ def report(
     output: Path | None,
     events: str | None,
     dimensions: tuple[str, ...],
+    by: tuple[str, ...],
     phase: int | None,
     since: str | None,
     until: str | None,
@@ -69,7 +78,7 @@ def report(
     The current phase (hashing.bucket_version) is analysed unless --phase says otherwise.
 
     Example: `sameday report home-personal`, or `sameday report home-personal --format html`
-    for a page to share.
+    for a page to share; `sameday report home-personal --by platform` adds who benefits.
     """
     from sameday.analysis.phases import Selection, parse_time
     from sameday.analysis.report import build_report
@@ -90,6 +99,7 @@ def report(
         events_url=events,
         dimensions=dimensions,
         selection=selection,
+        by=by,
     )
     if fmt == "json":
         if output is None:

@@ -26,6 +26,40 @@ Design = Annotated[
 ]
 """A design's name, as registered in :data:`sameday.design_registry.DESIGNS`."""
 
+Dimension = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$",
+        description="A request attribute's name: letters, digits and '_', not starting with a "
+        "digit, at most 63 characters (analysis reads it by name in SQL).",
+    ),
+]
+"""The name of a unit attribute recorded with each exposure (``Experiment.dimensions``)."""
+
+RESERVED_DIMENSIONS: dict[str, str] = {
+    **dict.fromkeys(
+        ("request_id", "time", "unit", "arm", "surface", "items", "teams", "seed"),
+        "is a column of the exposure log",
+    ),
+    **dict.fromkeys(
+        (
+            "params_version",
+            "arms",
+            "ranks",
+            "shared",
+            "drafted",
+            "method",
+            "escaped",
+            "first_position",
+            "context",
+        ),
+        "is written by the server or the log into the exposure's 'extra'",
+    ),
+}
+"""Names a dimension may not take, and why: exposures already hold them, as columns or as keys of
+``extra`` that a design, the OBD import or the event writer sets (``surface`` is always available
+to ``sameday report --by`` without being declared)."""
+
 
 class Arm(StrictModel):
     """One arm: a result set (with optional fallbacks) served to the units assigned to it."""
@@ -148,6 +182,12 @@ class Experiment(StrictModel):
     targeting: dict[str, Any] = Field(
         default_factory=dict, description="GrowthBook-style condition on request attributes."
     )
+    dimensions: list[Dimension] = Field(
+        default_factory=list,
+        description="Request attributes recorded with every exposure of this experiment "
+        "(platform, is_new, country, ...), to break results down by (`sameday report --by`) "
+        "and to model who benefits (`sameday uplift`). Send them as the request's attributes.",
+    )
     hashing: Hashing = Field(default_factory=Hashing)
     metrics: Metrics = Field(default_factory=Metrics)
     plan: Plan = Field(default_factory=Plan)
@@ -170,6 +210,20 @@ class Experiment(StrictModel):
         if given and abs(sum(given) - 1.0) > 1e-6:
             raise ValueError(f"arm weights must sum to 1, they sum to {sum(given):g}")
         return arms
+
+    @field_validator("dimensions")
+    @classmethod
+    def _dimensions(cls, dimensions: list[str]) -> list[str]:
+        repeated = sorted({d for d in dimensions if dimensions.count(d) > 1})
+        if repeated:
+            raise ValueError(f"dimensions must be unique; repeated: {', '.join(repeated)}")
+        for name in dimensions:
+            if name in RESERVED_DIMENSIONS:
+                raise ValueError(
+                    f"dimension {name!r} {RESERVED_DIMENSIONS[name]}: name the attribute "
+                    "differently"
+                )
+        return dimensions
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:

@@ -71,6 +71,7 @@ class AB(OneArm):
         *,
         dimensions: Sequence[str],
         selection: Selection,
+        by: Sequence[str] = (),
     ) -> Report:
         """The A/B report from per-arm summaries of the experiment's metrics."""
         from sameday.analysis.report import ab_report, metric_roles
@@ -85,10 +86,11 @@ class AB(OneArm):
             dimensions=dimensions,
             phase=(experiment, selection),
         )
-        return ab_report(experiment, roles, summaries)
+        return ab_report(experiment, roles, summaries, by=by)
 
     def text(self, report: Report, *, width: int) -> str:
         """The sample-ratio line, the metric table and the progress."""
+        from sameday.reports.segments import who_benefits_text
         from sameday.reports.text import metric_table, progress_block, srm_block
 
         ab = _ab(report)
@@ -96,11 +98,13 @@ class AB(OneArm):
             srm_block(ab, width=width)
             + metric_table(ab, width=width)
             + progress_block(ab, width=width)
+            + who_benefits_text(ab, width=width)
         )
 
     def html(self, report: Report) -> str:
         """The context, warnings, sample ratio, progress, metric table and lift chart."""
         from sameday.reports import html
+        from sameday.reports.segments import who_benefits
 
         ab = _ab(report)
         return (
@@ -110,6 +114,7 @@ class AB(OneArm):
             + html.progress_block(ab)
             + html.metric_table(ab)
             + html.lift_chart(ab)
+            + who_benefits(ab)
         )
 
     def data(self, report: Report) -> dict[str, Any]:

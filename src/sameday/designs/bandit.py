@@ -87,6 +87,7 @@ class Bandits(OneArm):
         *,
         dimensions: Sequence[str],
         selection: Selection,
+        by: Sequence[str] = (),
     ) -> Report:
         """The posteriors, allocation over time and regret."""
         from sameday.analysis.bandit_report import bandit_report

@@ -76,6 +76,7 @@ class Design(Protocol):
         *,
         dimensions: Sequence[str],
         selection: Selection,
+        by: Sequence[str] = (),
     ) -> Report:
         """The analysis of ``experiment`` from the exposures and outcomes in ``source``."""
         ...

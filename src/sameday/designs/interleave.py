@@ -137,7 +137,7 @@ class Interleaving:
             sources.extend(filled.sources)
             teams.extend([None] * len(filled.entries))
         extra["arms"] = names
-        request.extra = extra
+        request.extra = {**request.extra, **extra}  # the declared dimensions stay
         served = Filled(tuple(entries), tuple(sources), degraded, versions, store_errors, fills)
         return engine.deliver(request, served, propensity=merged.probability, teams=tuple(teams))
 
@@ -149,6 +149,7 @@ class Interleaving:
         *,
         dimensions: Sequence[str],
         selection: Selection,
+        by: Sequence[str] = (),
     ) -> Report:
         """Which arm users prefer, from the clicks credited to each team."""
         from sameday.analysis.interleaving_report import interleaving_report

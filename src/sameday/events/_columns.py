@@ -154,7 +154,7 @@ class Dialect:
 
     Attributes:
         mark: the parameter placeholder (``?`` or ``%s``).
-        json_field: the SQL of one text field of ``extra``, ``{}`` marking the key.
+        json_field: the SQL of one field of ``extra`` as text, ``{0}`` marking the key.
         json_cast: appended to JSON columns in a SELECT (``::text`` where they are ``jsonb``).
         collate: appended to the id in ORDER BY, so ties in time sort the same everywhere.
     """

@@ -156,8 +156,16 @@ def _exposure_row(e: Exposure, query: EventQuery) -> tuple[Any, ...]:
     if query.slots:
         items = orjson.dumps(e.items).decode()
         teams = None if e.teams is None else orjson.dumps(e.teams).decode()
-    dims = tuple(e.extra.get(d) for d in query.dimensions)
+    dims = tuple(_text(e.extra.get(d)) for d in query.dimensions)
     return (e.request_id, e.time, e.unit, e.arm, e.surface, items, teams, e.seed, *dims)
+
+
+def _text(value: Any) -> str | None:
+    """A dimension's value as the SQL sources read it: strings as they are, anything else as
+    its JSON text (``true``, ``3.5``)."""
+    if value is None or isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
 
 
 def _within(time: float, since: float | None, until: float | None) -> bool:

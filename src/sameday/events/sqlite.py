@@ -45,7 +45,12 @@ from sameday.events.source import EventQuery, EventSource
 if TYPE_CHECKING:
     import duckdb
 
-_DIALECT = Dialect("?", json_field="json_extract(extra, '$.{}')")
+_DIALECT = Dialect(
+    "?",
+    # as text, as PostgreSQL's ->> gives it: json_extract turns true into 1
+    json_field="CASE json_type(extra, '$.{0}') WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+    "ELSE CAST(json_extract(extra, '$.{0}') AS TEXT) END",
+)
 """JSON columns are stored as text, and text compares bytewise: no casts, no collation."""
 BUSY_TIMEOUT = 10.0
 """Seconds a write waits for another process's write to finish before giving up."""

@@ -298,6 +298,11 @@ class Engine:
         )
         if experiment is not None:
             experiment.implementation.prepare(self, request)
+            if experiment.dimensions:  # the unit attributes its exposures record
+                request.extra = {
+                    **request.extra,
+                    **{d: attrs[d] for d in experiment.dimensions if d in attrs},
+                }
         else:
             for rule in plan.rules:
                 if rule.condition(attrs):

@@ -51,6 +51,7 @@ class ExperimentPlan:
     arms: tuple[ArmPlan, ...]
     targeting: Condition | None
     settings: Any = None
+    dimensions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,7 @@ def _experiment_plan(experiment: Experiment, surface: Surface) -> ExperimentPlan
         arms=arms,
         targeting=compile_condition(experiment.targeting) if experiment.targeting else None,
         settings=implementation.plan(experiment, arms),
+        dimensions=tuple(experiment.dimensions),
     )
 
 
