@@ -25,6 +25,7 @@ from sameday.cli import (
     results,
     serve,
     status,
+    ui,
 )
 from sameday.cli import compile as compile_cli
 from sameday.cli import demo as demo_cli
@@ -78,6 +79,7 @@ for _module in (
     monitor,
     status,
     datasets,
+    ui,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -27,6 +27,7 @@ from sameday.metadata import (
     _bandits,
     _datasets,
     _history,
+    _overview,
     _profiles,
     _runs,
     _snapshots,
@@ -364,6 +365,28 @@ class MetadataStore(Closing):
         """The profile of snapshot ``version``, or ``None`` if it has none."""
         with self._session() as session:
             return _profiles.profile(session, version)
+
+    # Overviews: one query each, however many result sets or pipelines (the dashboard).
+
+    def live_snapshots(self) -> list[SnapshotRecord]:
+        """Every result set's live snapshot, by result set name."""
+        with self._session() as session:
+            return _overview.live_snapshots(session)
+
+    def live_changes_since(self, since: datetime, limit: int = 200) -> list[LiveChange]:
+        """Changes of any result set's live snapshot at or after ``since``, newest first."""
+        with self._session() as session:
+            return _overview.live_changes_since(session, since, limit)
+
+    def runs_since(self, since: datetime, limit: int = 500) -> list[RunRecord]:
+        """Runs of any pipeline started at or after ``since``, newest first."""
+        with self._session() as session:
+            return _overview.runs_since(session, since, limit)
+
+    def profiles_of(self, versions: Sequence[str]) -> dict[str, ProfileRecord]:
+        """The profiles of these snapshot versions, by version (those without one left out)."""
+        with self._session() as session:
+            return _overview.profiles_of(session, versions)
 
     # Applied objects.
 

@@ -1,0 +1,54 @@
+"""``sameday ui``: the web dashboard on the project's stores."""
+
+from __future__ import annotations
+
+import webbrowser
+from pathlib import Path
+
+import click
+
+from sameday.cli._common import project_option
+
+
+@click.command("ui")
+@project_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8100, show_default=True, help="Port.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the dashboard in a browser.")
+@click.option("--log-level", default="warning", show_default=True, help="uvicorn's log level.")
+def ui(project_dir: Path | None, host: str, port: int, open_browser: bool, log_level: str) -> None:
+    """Serve the web dashboard: the morning page, pipelines and runs, result sets and
+    snapshots, experiments (and their wall), monitors and alerts, lineage.
+
+    serve.api_keys.read opens the pages, serve.api_keys.admin the actions too (rollback,
+    resume, stop, conclude, mute). With neither set it listens on localhost only, where
+    whoever opens it may act.
+    """
+    import uvicorn
+
+    from sameday.cli.serve import _check_free
+    from sameday.config import find_project
+    from sameday.ui.access import Access, check_bind
+    from sameday.ui.app import create_ui
+    from sameday.ui.state import Dashboard
+    from sameday.urls import scrub_logs
+
+    dash = Dashboard(find_project(project_dir))
+    keys = dash.project().settings.serve.api_keys
+    try:
+        check_bind(host, keys.read, keys.admin)
+        _check_free(host, port)
+        access = Access(read_key=keys.read or None, admin_key=keys.admin or None)
+        app = create_ui(dash, access)
+        scrub_logs()
+        url = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}/"
+        who = "anyone on this machine, as admin" if access.open else "the read or admin key"
+        click.echo(f"sameday dashboard of {dash.project().name} on {url} (open to {who})", err=True)
+        if open_browser:
+            webbrowser.open(url)
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
+    finally:
+        dash.close()
+
+
+COMMANDS = [ui]
