@@ -8,11 +8,15 @@ import signal
 import socket
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from sameday.cli._common import project_option
 from sameday.errors import PortInUse, UnsafeBind
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 KEY_SETTINGS = {
     "serving": "serve.api_keys.serving (SAMEDAY_SERVING_KEY)",
@@ -81,7 +85,12 @@ def _drained(signum: int, frame: FrameType | None) -> None:
 @click.option("--host", default=None, help="Address to listen on (default: serve.host).")
 @click.option("--port", type=int, default=None, help="Port (default: serve.port).")
 @click.option("--log-level", default="warning", show_default=True, help="uvicorn's log level.")
-def serve(project_dir: Path | None, host: str | None, port: int | None, log_level: str) -> None:
+@click.option(
+    "--ui", "dashboard", is_flag=True, help="Also serve the dashboard under /ui (admin key)."
+)
+def serve(
+    project_dir: Path | None, host: str | None, port: int | None, log_level: str, dashboard: bool
+) -> None:
     """Serve recommendations over HTTP (GET/POST /v1/recommend/SURFACE, POST /v1/events).
 
     Picks up `sameday apply` and newly published snapshots within serve.refresh_interval, with
@@ -104,13 +113,18 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
     scrub_logs()
     _check_free(bind, listen)
     client = Client.from_project(project.root)
-    app = create_app(
+    app: ASGIApp = create_app(
         client,
         serving_key=keys.serving or None,
         admin_key=keys.admin or None,
         max_body=settings.max_body,
         body_timeout=settings.body_timeout,
     )
+    pages = None
+    if dashboard:
+        from sameday.cli.ui import mount_dashboard
+
+        app, pages = mount_dashboard(app, project.root, keys.admin or None)
     # Everything built so far (config, compiled state, connections) lives as long as the server:
     # move it out of the collector's sight so full collections stay short and do not show up
     # as latency spikes.
@@ -138,6 +152,8 @@ def serve(project_dir: Path | None, host: str | None, port: int | None, log_leve
         uvicorn.Server(config).run()
     finally:
         client.close()
+        if pages is not None:
+            pages.close()
 
 
 COMMANDS = [serve]

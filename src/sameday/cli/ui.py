@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import webbrowser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sameday.cli._common import project_option
+from sameday.errors import UnsafeBind
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+    from sameday.ui.state import Dashboard
 
 
 @click.command("ui")
@@ -49,6 +56,27 @@ def ui(project_dir: Path | None, host: str, port: int, open_browser: bool, log_l
         uvicorn.run(app, host=host, port=port, log_level=log_level)
     finally:
         dash.close()
+
+
+def mount_dashboard(app: ASGIApp, root: Path, admin_key: str | None) -> tuple[ASGIApp, Dashboard]:
+    """``app`` with the dashboard of the project at ``root`` under ``/ui``, opened by the
+    admin key alone (``sameday serve --ui``); the dashboard is returned to be closed.
+
+    Raises:
+        UnsafeBind: no admin key is set.
+    """
+    from sameday.ui.access import Access
+    from sameday.ui.app import create_ui, with_ui
+    from sameday.ui.state import Dashboard
+
+    if not admin_key:
+        raise UnsafeBind(
+            "--ui serves the dashboard behind the admin key, and none is set: set "
+            "serve.api_keys.admin in sameday.yaml as ${SAMEDAY_ADMIN_KEY} and export it, or "
+            "run 'sameday ui' (open on localhost) instead"
+        )
+    dash = Dashboard(root)
+    return with_ui(app, create_ui(dash, Access(read_key=None, admin_key=admin_key))), dash
 
 
 COMMANDS = [ui]

@@ -593,7 +593,17 @@ def create_ui(dash: Dashboard, access: Access) -> Starlette:
         Route("/logout", logout, methods=["POST"]),
         Route("/assets/{name}", asset),
     ]
-    return Starlette(routes=routes)
+
+    async def crashed(request: Request, exc: Exception) -> Response:
+        # Starlette answers with this, then re-raises: the traceback goes to the server's log.
+        text = (
+            f"unexpected {type(exc).__name__}: this is a bug in sameday; the dashboard's log "
+            "has the traceback (please report it)"
+        )
+        return finish(HTMLResponse(f"<!DOCTYPE html><title>Error</title><p>{text}</p>", 500),
+                      request, None)  # fmt: skip
+
+    return Starlette(routes=routes, exception_handlers={Exception: crashed})
 
 
 def with_ui(api: ASGIApp, ui: ASGIApp, prefix: str = "/ui") -> ASGIApp:

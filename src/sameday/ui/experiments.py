@@ -191,7 +191,7 @@ def experiment_page(dash: Dashboard, name: str) -> ExperimentPage:
         badges(status, built) if declared is not None and declared.phase == "running" else None,
         [c for c in plan.changes if c.kind == "experiment" and c.name == name],
         plan.refusals,
-        str(located.file.relative_to(project.root)) if located is not None else None,
+        str(located.file) if located is not None else None,
     )
 
 
@@ -249,7 +249,7 @@ def change_phase(dash: Dashboard, name: str, phase: str, winner: str | None = No
     arms = [a.name for a in experiment.arms]
     if phase == "concluded" and winner not in arms:
         raise NotFound(f"{winner!r} is not an arm of {name!r} (arms: {', '.join(arms)})")
-    path = Path(located.file)
+    path = project.path(str(located.file))
     before = path.read_text(encoding="utf-8")
     path.write_text(with_phase(before, phase, winner), encoding="utf-8")
     try:

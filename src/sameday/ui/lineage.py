@@ -1,8 +1,8 @@
 """Lineage: the graph around one node, a few hops each way, drawn as SVG.
 
 The graph is the project's (:func:`sameday.monitor.lineage.build_graph`: datasets, jobs, result
-sets, surfaces, experiments). Columns are hops from the chosen node — upstream to the left,
-downstream to the right — so data flows left to right and the chosen node sits in the middle;
+sets, surfaces, experiments). Columns are steps along the longest chain of edges, so every edge
+points right: data flows left to right, what feeds the chosen node sits to its left;
 each node is a link that re-centres the graph on it. The same neighbourhood is also written as
 two indented lists (what feeds it, what it feeds) for screen readers and for copying.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote
 
-from sameday.monitor.lineage import Graph, Tree, build_graph
+from sameday.monitor.lineage import Graph, build_graph
 from sameday.ui.state import Dashboard
 
 DEPTHS = (1, 2, 3, 4)
@@ -44,45 +44,51 @@ def label(node: str) -> str:
     return node.split(":", 1)[1]
 
 
-def columns(up: Tree, down: Tree) -> dict[str, int]:
-    """Each node's column: minus its hops upstream, plus its hops downstream."""
-    placed: dict[str, int] = {up.node: 0}
-
-    def visit(tree: Tree, sign: int, level: int) -> None:
-        for child in tree.children:
-            if child.node not in placed:
-                placed[child.node] = sign * (level + 1)
-            if not child.repeated:
-                visit(child, sign, level + 1)
-
-    visit(up, -1, 0)
-    visit(down, 1, 0)
+def columns(nodes: set[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+    """Each node's column: the longest chain of edges leading to it within ``nodes``, so every
+    edge points right (a cycle, which a project should not have, is cut where it closes)."""
+    feeding: dict[str, int] = {n: 0 for n in nodes}
+    for _, target in edges:
+        feeding[target] += 1
+    placed = {n: 0 for n in nodes}
+    ready = sorted(n for n, count in feeding.items() if count == 0)
+    done: set[str] = set()
+    while ready:
+        node = ready.pop()
+        done.add(node)
+        for source, target in edges:
+            if source == node:
+                placed[target] = max(placed[target], placed[node] + 1)
+                feeding[target] -= 1
+                if feeding[target] == 0:
+                    ready.append(target)
+    for node in sorted(nodes - done):
+        placed[node] = max(placed.values()) + 1
     return placed
 
 
-def draw(node: str, up: Tree, down: Tree, link: str) -> str:
+def draw(node: str, graph: Graph, nodes: set[str], link: str) -> str:
     """The neighbourhood as SVG: boxes in columns, curved edges, each box a link."""
-    placed = columns(up, down)
-    edges = sorted({*up.edges("upstream"), *down.edges("downstream")})
+    edges = sorted((a, b) for a in nodes for b in graph.neighbours(a, "downstream") if b in nodes)
+    placed = columns(nodes, edges)
     by_column: dict[int, list[str]] = {}
     for name, column in placed.items():
         by_column.setdefault(column, []).append(name)
-    first = min(by_column)
+    count = max(by_column) + 1
     rows = max(len(v) for v in by_column.values())
-    width = PAD * 2 + len(by_column) * BOX_W + (len(by_column) - 1) * GAP_X
+    width = PAD * 2 + count * BOX_W + (count - 1) * GAP_X
     height = float(PAD * 2 + rows * BOX_H + (rows - 1) * GAP_Y)
     where: dict[str, tuple[float, float]] = {}
     for column, names in by_column.items():
         names.sort(key=lambda n: (n.split(":", 1)[0], n))
         top = (height - (len(names) * BOX_H + (len(names) - 1) * GAP_Y)) / 2
         for index, name in enumerate(names):
-            x = PAD + (column - first) * (BOX_W + GAP_X)
-            where[name] = (x, top + index * (BOX_H + GAP_Y))
+            where[name] = (PAD + column * (BOX_W + GAP_X), top + index * (BOX_H + GAP_Y))
     parts = [
         f'<svg viewBox="0 0 {width} {height:.0f}" width="{width}" height="{height:.0f}" '
         f'class="lineage" role="img" aria-labelledby="lineage-title lineage-desc">'
         f'<title id="lineage-title">Lineage around {escape(node)}</title>'
-        f'<desc id="lineage-desc">{len(placed) - 1} nodes within reach: upstream on the left, '
+        f'<desc id="lineage-desc">{len(nodes) - 1} nodes within reach: upstream on the left, '
         "downstream on the right; the lists below say the same in words.</desc>"
     ]
     for source, target in edges:
@@ -137,7 +143,7 @@ def lineage_page(dash: Dashboard, node: str | None, depth: int, link: str) -> Li
     return LineagePage(
         chosen,
         depth,
-        draw(chosen, up, down, link),
+        draw(chosen, graph, {*up.nodes(), *down.nodes()}, link),
         up.lines()[1:],
         down.lines()[1:],
         sorted(graph.nodes),

@@ -32,6 +32,11 @@ class Version:
     profile: ProfileRecord | None
 
     @property
+    def overlap(self) -> float | None:
+        """Mean Jaccard index of the top items against the snapshot live before it."""
+        return jaccard(self.profile.profile) if self.profile else None
+
+    @property
     def warnings(self) -> list[str]:
         """What the drift checks said when it was published."""
         findings = self.profile.findings if self.profile else []
@@ -102,6 +107,13 @@ def result_set_page(dash: Dashboard, name: str) -> ResultSetPage:
     )
 
 
+def jaccard(profile: dict[str, Any]) -> float | None:
+    """The profile's overlap with the snapshot before it (``None`` for the first)."""
+    overlap = profile.get("overlap")
+    value = overlap.get("jaccard") if isinstance(overlap, dict) else None
+    return float(value) if isinstance(value, int | float) else None
+
+
 def _number(value: Any, spec: str = ",.0f") -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return format(value, spec)
@@ -137,7 +149,7 @@ def measures(a: dict[str, Any], b: dict[str, Any]) -> list[Row]:
         ("Gini of item frequencies", a.get("gini"), b.get("gini"), ".3f"),
         ("new keys (vs the one before)", a.get("new_keys"), b.get("new_keys"), ",.0f"),
         ("lost keys (vs the one before)", a.get("lost_keys"), b.get("lost_keys"), ",.0f"),
-        ("top-10 overlap (vs the one before)", a.get("overlap"), b.get("overlap"), ".1%"),
+        ("top-10 overlap (vs the one before)", jaccard(a), jaccard(b), ".1%"),
     ]  # fmt: skip
     for label, left, right, fmt in spec:
         if left is None and right is None:
