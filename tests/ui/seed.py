@@ -51,6 +51,14 @@ def _runs(root: Path) -> tuple[str, str]:
     from sameday.metadata import AttemptEntry
 
     project = load_project(root)
+    data = root / "data"
+    data.mkdir(exist_ok=True)  # what the runs' extract job wrote, for a resume to read
+    with (data / "interactions.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["user", "item"])
+        writer.writerows(
+            [f"user-{u}", f"item-{(u * 7 + k) % 60}"] for u in range(USERS) for k in range(6)
+        )
     logs = root / ".sameday" / "runs"
     with project.open_metadata() as meta:
         good = meta.create_run("daily", {"ds": "2026-12-01"}, trigger="schedule")
