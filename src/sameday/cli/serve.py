@@ -109,6 +109,10 @@ def serve(
     bind = host or settings.host
     keys = settings.api_keys
     check_bind(bind, keys.serving, keys.admin)
+    if dashboard:
+        from sameday.cli.ui import mount_dashboard, needs_admin_key
+
+        needs_admin_key(keys.admin)
     listen = port or settings.port
     scrub_logs()
     _check_free(bind, listen)
@@ -121,10 +125,8 @@ def serve(
         body_timeout=settings.body_timeout,
     )
     pages = None
-    if dashboard:
-        from sameday.cli.ui import mount_dashboard
-
-        app, pages = mount_dashboard(app, project.root, keys.admin or None)
+    if dashboard and keys.admin:
+        app, pages = mount_dashboard(app, project.root, keys.admin)
     # Everything built so far (config, compiled state, connections) lives as long as the server:
     # move it out of the collector's sight so full collections stay short and do not show up
     # as latency spikes.

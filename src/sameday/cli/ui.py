@@ -58,23 +58,27 @@ def ui(project_dir: Path | None, host: str, port: int, open_browser: bool, log_l
         dash.close()
 
 
-def mount_dashboard(app: ASGIApp, root: Path, admin_key: str | None) -> tuple[ASGIApp, Dashboard]:
-    """``app`` with the dashboard of the project at ``root`` under ``/ui``, opened by the
-    admin key alone (``sameday serve --ui``); the dashboard is returned to be closed.
+def needs_admin_key(admin_key: str | None) -> None:
+    """``sameday serve --ui`` serves the dashboard behind the admin key: refuse without one.
 
     Raises:
         UnsafeBind: no admin key is set.
     """
-    from sameday.ui.access import Access
-    from sameday.ui.app import create_ui, with_ui
-    from sameday.ui.state import Dashboard
-
     if not admin_key:
         raise UnsafeBind(
             "--ui serves the dashboard behind the admin key, and none is set: set "
             "serve.api_keys.admin in sameday.yaml as ${SAMEDAY_ADMIN_KEY} and export it, or "
             "run 'sameday ui' (open on localhost) instead"
         )
+
+
+def mount_dashboard(app: ASGIApp, root: Path, admin_key: str) -> tuple[ASGIApp, Dashboard]:
+    """``app`` with the dashboard of the project at ``root`` under ``/ui``, opened by the
+    admin key alone (``sameday serve --ui``); the dashboard is returned to be closed."""
+    from sameday.ui.access import Access
+    from sameday.ui.app import create_ui, with_ui
+    from sameday.ui.state import Dashboard
+
     dash = Dashboard(root)
     return with_ui(app, create_ui(dash, Access(read_key=None, admin_key=admin_key))), dash
 
