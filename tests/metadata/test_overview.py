@@ -1,5 +1,5 @@
-"""Reads across every result set and pipeline at once (the dashboard's), on SQLite and
-PostgreSQL: each is one query, and must give what the per-object reads give."""
+"""Reads across every result set, pipeline and applied object at once (the dashboard's), on
+SQLite and PostgreSQL: each is one query, and gives what the per-object reads give."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_live_snapshots_are_every_result_sets_live_one(store: MetadataStore) -> 
     assert live == [store.live_snapshot(s.result_set) for s in live]
 
 
-def test_changes_and_runs_since_a_time_across_every_object(store: MetadataStore) -> None:
+def test_changes_since_a_time_across_every_result_set(store: MetadataStore) -> None:
     publish(store, "als", "als-1")
     publish(store, "knn", "knn-1")
     publish(store, "als", "als-2")
@@ -54,19 +54,58 @@ def test_changes_and_runs_since_a_time_across_every_object(store: MetadataStore)
     assert store.live_changes_since(changes[0].at + timedelta(seconds=1)) == []
     assert len(store.live_changes_since(changes[-1].at, limit=2)) == 2
 
+
+def test_runs_counted_and_found_by_pipeline_and_status(store: MetadataStore) -> None:
     first = store.create_run("daily", {})
     second = store.create_run("hourly", {})
-    assert [r.id for r in store.runs_since(first.started_at)] == [second.id, first.id]
-    assert [r.id for r in store.runs_since(second.started_at)] == [second.id]
+    third = store.create_run("daily", {})
+    store.finish_run(first.id, "failed")
+    store.finish_run(second.id, "succeeded")
+    assert store.run_counts_since(first.started_at) == {"failed": 1, "succeeded": 1, "running": 1}
+    assert store.run_counts_since(third.started_at + timedelta(seconds=1)) == {}
+    assert [r.id for r in store.find_runs(pipeline="daily")] == [third.id, first.id]
+    assert [r.id for r in store.find_runs(status="failed")] == [first.id]
+    assert store.find_runs(pipeline="hourly", status="failed") == []
+    assert store.find_runs(limit=1) == store.list_runs(limit=1)
+    latest = store.latest_runs(["daily", "hourly", "never"], per=1)
+    assert latest == {"daily": [store.get_run(third.id)], "hourly": [store.get_run(second.id)],
+                      "never": []}  # fmt: skip
+    assert store.latest_runs(["daily"])["daily"] == store.list_runs("daily")
+    assert store.latest_runs([]) == {}
 
 
-def test_profiles_of_many_versions_in_chunks(
+def test_profile_summaries_read_three_numbers_and_the_findings(
     store: MetadataStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    warning = {"check": "drift.overlap", "status": "warn", "summary": "lists changed"}
     for n in range(5):
         publish(store, "als", f"als-{n}")
-        store.record_profile(f"als-{n}", "als", {"rows": n, "keys": 1}, [])
+        profile = {
+            "rows": n, "keys": 1, "items": 40 + n, "list_length": {"mean": 9.5, "quantiles": []},
+            "overlap": {"jaccard": 0.25 * n, "keys": 3} if n else None, "sample": [["a", "b"]],
+        }  # fmt: skip
+        store.record_profile(f"als-{n}", "als", profile, [warning] if n == 3 else [])
     monkeypatch.setattr(_overview, "CHUNK", 2)  # five versions: three queries
-    found = store.profiles_of(["als-4", "als-0", "als-2", "als-3", "als-1", "gone", "als-4"])
+    found = store.profile_summaries(["als-4", "als-0", "als-2", "als-3", "als-1", "gone"])
     assert sorted(found) == [f"als-{n}" for n in range(5)]
-    assert found["als-3"] == store.profile("als-3")
+    assert (found["als-3"].items, found["als-3"].mean_length) == (43, 9.5)
+    assert (found["als-3"].overlap, found["als-0"].overlap) == (0.75, None)
+    assert found["als-3"].findings == [warning] and found["als-2"].findings == []
+
+
+def test_applied_objects_since_a_time_by_field_and_one_by_name(store: MetadataStore) -> None:
+    store.replace_applied([
+        ("experiment", "a", {"phase": "running", "surface": "home"}),
+        ("experiment", "b", {"phase": "draft"}),
+        ("surface", "home", {"n": 10}),
+    ])  # fmt: skip
+    every = store.applied()
+    since = min(o.applied_at for o in every)
+    assert sorted((o.kind, o.name) for o in store.applied_since(since)) == sorted(
+        (o.kind, o.name) for o in every
+    )
+    assert store.applied_since(since + timedelta(days=1)) == []
+    assert store.applied_field("experiment", "phase") == {"a": "running", "b": "draft"}
+    assert store.applied_field("experiment", "surface") == {"a": "home", "b": None}
+    assert store.applied_object("experiment", "a") == store.applied("experiment")[0]
+    assert store.applied_object("experiment", "home") is None

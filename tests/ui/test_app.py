@@ -58,6 +58,7 @@ def test_the_experiment_page_embeds_the_reports_own_renderers(
     first = client.get(f"/experiments/{EXPERIMENT}").text
     assert "Building the report" in first or "Report built" in first
     dashboard.reports.wait(EXPERIMENT)
+    dashboard.traffic.wait(EXPERIMENT)
     page = client.get(f"/experiments/{EXPERIMENT}").text
     assert "Report built" in page and "Sample ratio" in page and "Relative lift" in page
     assert 'class="verdict keep"' in page  # html.verdict_banner

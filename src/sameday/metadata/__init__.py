@@ -7,6 +7,7 @@ migrations serve both. Open it with :meth:`MetadataStore.open`; manage its schem
 """
 
 from sameday.metadata._alerts import Incident, Mute, Notification, Observation, Outcome
+from sameday.metadata._overview import ProfileSummary
 from sameday.metadata._profiles import ProfileRecord
 from sameday.metadata.ids import new_run_id, new_snapshot_version
 from sameday.metadata.migrate import (
@@ -48,6 +49,7 @@ __all__ = [
     "Observation",
     "Outcome",
     "ProfileRecord",
+    "ProfileSummary",
     "RunRecord",
     "RunStatus",
     "RunTrigger",

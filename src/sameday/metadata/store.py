@@ -42,6 +42,7 @@ from sameday.metadata._engine import (
     sqlite_file,
     translate_errors,
 )
+from sameday.metadata._overview import ProfileSummary
 from sameday.metadata._profiles import ProfileRecord
 from sameday.metadata.dataset_records import DatasetObservation, Observed, SchemaRevision
 from sameday.metadata.models import SCHEMA_REVISION
@@ -366,7 +367,8 @@ class MetadataStore(Closing):
         with self._session() as session:
             return _profiles.profile(session, version)
 
-    # Overviews: one query each, however many result sets or pipelines (the dashboard).
+    # Overviews: one query each, however many objects, reading only what they return (the
+    # dashboard; see ``_overview``).
 
     def live_snapshots(self) -> list[SnapshotRecord]:
         """Every result set's live snapshot, by result set name."""
@@ -378,15 +380,43 @@ class MetadataStore(Closing):
         with self._session() as session:
             return _overview.live_changes_since(session, since, limit)
 
-    def runs_since(self, since: datetime, limit: int = 500) -> list[RunRecord]:
-        """Runs of any pipeline started at or after ``since``, newest first."""
+    def run_counts_since(self, since: datetime) -> dict[str, int]:
+        """How many runs of any pipeline started at or after ``since``, by status."""
         with self._session() as session:
-            return _overview.runs_since(session, since, limit)
+            return _overview.run_counts_since(session, since)
 
-    def profiles_of(self, versions: Sequence[str]) -> dict[str, ProfileRecord]:
-        """The profiles of these snapshot versions, by version (those without one left out)."""
+    def find_runs(
+        self, *, pipeline: str | None = None, status: str | None = None, limit: int = 50
+    ) -> list[RunRecord]:
+        """The newest ``limit`` runs, of one pipeline and in one status when given."""
         with self._session() as session:
-            return _overview.profiles_of(session, versions)
+            return _overview.find_runs(session, pipeline, status, limit)
+
+    def latest_runs(self, pipelines: Sequence[str], per: int = 20) -> dict[str, list[RunRecord]]:
+        """The newest ``per`` runs of each of ``pipelines``, newest first, in one statement."""
+        with self._session() as session:
+            return _overview.latest_runs(session, pipelines, per)
+
+    def profile_summaries(self, versions: Sequence[str]) -> dict[str, ProfileSummary]:
+        """Items, mean list length, overlap and drift findings of these snapshots' profiles,
+        by version, without decoding the rest of each profile."""
+        with self._session() as session:
+            return _overview.profile_summaries(session, versions)
+
+    def applied_since(self, since: datetime, limit: int = 50) -> list[AppliedObject]:
+        """The newest ``limit`` applied objects whose spec was applied at or after ``since``."""
+        with self._session() as session:
+            return _overview.applied_since(session, since, limit)
+
+    def applied_field(self, kind: str, field: str) -> dict[str, str | None]:
+        """One top-level text field (``phase``) of every applied object of ``kind``, by name."""
+        with self._session() as session:
+            return _overview.applied_field(session, kind, field)
+
+    def applied_object(self, kind: str, name: str) -> AppliedObject | None:
+        """The applied object ``kind`` ``name``, or ``None``."""
+        with self._session() as session:
+            return _overview.applied_object(session, kind, name)
 
     # Applied objects.
 

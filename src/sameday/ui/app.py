@@ -360,7 +360,9 @@ def create_ui(dash: Dashboard, access: Access) -> Starlette:
                 "name": name}  # fmt: skip
 
     def gather_wall(request: Request) -> dict[str, Any]:
-        return {"slides": experiments.wall(dash), "cycle": WALL_CYCLE}
+        index = request.query_params.get("i", "0")
+        found = experiments.wall(dash, int(index) if index.isdigit() else 0)
+        return {"slide": found, "cycle": WALL_CYCLE}
 
     def gather_alerts(request: Request) -> dict[str, Any]:
         return {"page": alerts.alerts_page(dash), "durations": list(alerts.DURATIONS)}
@@ -394,8 +396,8 @@ def create_ui(dash: Dashboard, access: Access) -> Starlette:
         name = request.path_params["name"]
         built = await run_in_threadpool(experiments.report_fragment, dash, name)
         report = (
-            experiments.report_html(built.report)
-            if built is not None and built.report is not None
+            experiments.report_html(built.value)
+            if built is not None and built.value is not None
             else None
         )
         html = env.get_template("report_fragment.html").render(

@@ -2,9 +2,12 @@
 from the report's own renderers, the plan/apply diff, stopping and concluding, the wall.
 
 Badges: the **sample ratio** comes from the event log's counts per arm (the status board's
-check, three indexed queries); **guardrails** and **progress** to the planned power come from
-the test's report, built in the background (:class:`~sameday.ui.state.ReportCache`) and shown
-once it exists.
+check); **guardrails** and **progress** to the planned power come from the test's report. Both
+are computed in the background (:class:`~sameday.ui.state.Background`) and shown once they
+exist; the list shows the reports built last (a test's page or the wall asks for fresh ones:
+the list alone never makes the machine rebuild every running test's report). The plan/apply
+diff compares the experiment's file with its applied spec alone; apply itself, when an action
+runs it, checks the whole project.
 
 Stopping and concluding change the experiment's file, as a person would (``phase: stopped``;
 ``phase: concluded`` with ``winner: ARM``), then apply the project as ``sameday apply`` does.
@@ -22,10 +25,10 @@ from sameday.analysis.bandit_report import BanditReport
 from sameday.analysis.interleaving_report import InterleavingReport
 from sameday.analysis.report import ABReport, Report
 from sameday.config.experiment import Experiment
-from sameday.deploy.apply import apply_project, plan_project
-from sameday.deploy.plan import Change
+from sameday.deploy.apply import apply_project
+from sameday.deploy.plan import Change, make_plan
 from sameday.errors import NotFound
-from sameday.monitor.status import ExperimentStatus, experiment_status
+from sameday.monitor.status import ExperimentStatus
 from sameday.reports import html
 from sameday.ui.state import Built, Dashboard
 
@@ -65,7 +68,7 @@ class ExperimentPage:
     experiment: Experiment | None
     applied_phase: str | None
     status: ExperimentStatus | None
-    built: Built | None
+    built: Built[Report] | None
     report: str | None
     badges: Badges | None
     changes: list[Change]
@@ -73,11 +76,11 @@ class ExperimentPage:
     file: str | None
 
 
-def badges(status: ExperimentStatus | None, built: Built | None) -> Badges:
+def badges(status: ExperimentStatus | None, built: Built[Report] | None) -> Badges:
     """The badges of a test from its traffic and (when built) its report."""
-    srm = "n/a" if status is None else status.srm
+    srm = "counting…" if status is None else status.srm
     srm_tone = {"ok": "good", "mismatch": "bad"}.get(srm, "quiet")
-    report = built.report if built is not None else None
+    report = built.value if built is not None else None
     guardrails: str | None = None
     guardrails_tone = "quiet"
     progress: float | None = None
@@ -90,46 +93,36 @@ def badges(status: ExperimentStatus | None, built: Built | None) -> Badges:
         progress = report.progress.share
     verdict = report.decision.verdict if report is not None else None
     tone = {"ship": "good", "stop for harm": "bad", "invalid: sample ratio mismatch": "bad"}
-    return Badges(
-        srm,
-        srm_tone,
-        guardrails,
-        guardrails_tone,
-        progress,
-        verdict,
-        tone.get(verdict or "", "quiet"),
-    )
+    verdict_tone = tone.get(verdict or "", "quiet")
+    return Badges(srm, srm_tone, guardrails, guardrails_tone, progress, verdict, verdict_tone)
+
+
+def traffic_of(dash: Dashboard, name: str) -> ExperimentStatus | None:
+    """A running experiment's counts as last computed in the background (``None`` until then)."""
+    built = dash.traffic.get(name)
+    return built.value if built is not None else None
 
 
 def experiments_page(dash: Dashboard, phase: str | None) -> list[Row]:
     """Every experiment declared or applied, running first; badges for the running ones."""
     project = dash.project()
-    applied = {o.name: o.spec for o in dash.meta.applied("experiment")}
+    applied = dash.meta.applied_field("experiment", "phase")
     names = sorted(set(project.experiments) | set(applied))
-    running = [e for e in project.experiments.values() if e.phase == "running"]
-    statuses: dict[str, ExperimentStatus] = {}
-    if running and phase in (None, "running"):
-        sink = dash.event_sink()
-        try:
-            statuses = {e.name: experiment_status(e, sink, dash.now()) for e in running}
-        finally:
-            if sink is not None:
-                sink.close()
     rows: list[Row] = []
     for name in names:
         declared = project.experiments.get(name)
-        spec = applied.get(name)
         current = declared.phase if declared else "removed"
         if phase is not None and current != phase:
             continue
+        running = declared is not None and declared.phase == "running"
         rows.append(
             Row(
                 name,
-                declared.surface if declared else str(spec["surface"] if spec else ""),
-                declared.design if declared else str(spec["design"] if spec else ""),
+                declared.surface if declared else "",
+                declared.design if declared else "",
                 current,
-                str(spec["phase"]) if spec else None,
-                badges(statuses.get(name), dash.reports.get(name)) if name in statuses else None,
+                applied.get(name),
+                badges(traffic_of(dash, name), dash.reports.peek(name)) if running else None,
             )
         )
     return sorted(rows, key=lambda r: (PHASE_ORDER.get(r.phase, 9), r.name))
@@ -164,58 +157,66 @@ def experiment_page(dash: Dashboard, name: str) -> ExperimentPage:
     """
     project = dash.project()
     declared = project.experiments.get(name)
-    applied = {o.name: o.spec for o in dash.meta.applied("experiment")}
-    if declared is None and name not in applied:
-        known = ", ".join(sorted(project.experiments)) or "none"
+    applied = dash.meta.applied_object("experiment", name)
+    if declared is None and applied is None:
+        known = ", ".join(sorted(project.experiments)[:20]) or "none"
         raise NotFound(f"no experiment named {name!r} (declared: {known})")
-    status: ExperimentStatus | None = None
-    built: Built | None = None
-    if declared is not None:
-        if declared.phase == "running":
-            sink = dash.event_sink()
-            try:
-                status = experiment_status(declared, sink, dash.now())
-            finally:
-                if sink is not None:
-                    sink.close()
-        built = dash.reports.get(name)
-    plan = plan_project(project, dash.meta)
+    running = declared is not None and declared.phase == "running"
+    status = traffic_of(dash, name) if running else None
+    built = dash.reports.get(name) if declared is not None else None
+    plan = make_plan(
+        {("experiment", name): applied.spec} if applied is not None else {},
+        {("experiment", name): declared.model_dump(mode="json")} if declared is not None else {},
+    )
     located = project.sources.get(("experiment", name))
     return ExperimentPage(
         name,
         declared,
-        str(applied[name]["phase"]) if name in applied else None,
+        str(applied.spec.get("phase")) if applied is not None else None,
         status,
         built,
-        report_html(built.report) if built is not None and built.report is not None else None,
-        badges(status, built) if declared is not None and declared.phase == "running" else None,
-        [c for c in plan.changes if c.kind == "experiment" and c.name == name],
+        report_html(built.value) if built is not None and built.value is not None else None,
+        badges(status, built) if running else None,
+        plan.changes,
         plan.refusals,
         str(located.file) if located is not None else None,
     )
 
 
-def report_fragment(dash: Dashboard, name: str) -> Built | None:
+def report_fragment(dash: Dashboard, name: str) -> Built[Report] | None:
     """The newest report of ``name`` (asking for a fresh one when due)."""
     return dash.reports.get(name)
 
 
-def wall(dash: Dashboard) -> list[tuple[Experiment, ExperimentStatus, Built | None]]:
-    """The running tests, each with its traffic and newest report, for the wall screen."""
+@dataclass(frozen=True)
+class Slide:
+    """One running test on the wall: which of how many, its counts and its report."""
+
+    experiment: Experiment
+    index: int
+    count: int
+    status: ExperimentStatus | None
+    report: Built[Report] | None
+
+
+def wall(dash: Dashboard, index: int) -> Slide | None:
+    """The ``index``-th running test (modulo their number), or ``None`` when none runs."""
     project = dash.project()
     running = sorted(
         (e for e in project.experiments.values() if e.phase == "running"), key=lambda e: e.name
     )
     if not running:
-        return []
-    sink = dash.event_sink()
-    try:
-        return [
-            (e, experiment_status(e, sink, dash.now()), dash.reports.get(e.name)) for e in running
-        ]
-    finally:
-        if sink is not None:
-            sink.close()
+        return None
+    chosen = running[index % len(running)]
+    following = running[(index + 1) % len(running)].name
+    dash.reports.get(following)  # the next slide's report is built while this one shows
+    return Slide(
+        chosen,
+        index % len(running),
+        len(running),
+        traffic_of(dash, chosen.name),
+        dash.reports.get(chosen.name),
+    )
 
 
 _PHASE = re.compile(r"^phase:[ \t]*([^#\n]*?)([ \t]*#.*)?$", re.MULTILINE)

@@ -2,8 +2,9 @@
 
 It reads the status board's own judgements (:mod:`sameday.monitor.status`: a pipeline's
 lateness and unusual duration, a running test's traffic and sample ratio) but reads the result
-sets in bulk (one query for every live snapshot, one for their profiles) rather than four
-queries each, so the page costs the same with three result sets or three hundred.
+sets in bulk (one query for every live snapshot, one for their profiles' findings) rather than
+four queries each, so the page costs the same with three result sets or three hundred. Running
+tests' counts come from the background (:attr:`~sameday.ui.state.Dashboard.traffic`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sameday.config.drift import Freshness
-from sameday.metadata import AppliedObject, Incident, LiveChange, Mute, RunRecord
-from sameday.monitor.status import ExperimentStatus, PipelineStatus, experiment_status
-from sameday.monitor.status import pipeline_status as board_pipeline
-from sameday.ui.state import Dashboard
+from sameday.config.results import ResultSet
+from sameday.metadata import (
+    AppliedObject,
+    Incident,
+    LiveChange,
+    Mute,
+    ProfileSummary,
+    SnapshotRecord,
+)
+from sameday.monitor.status import HISTORY, ExperimentStatus, PipelineStatus, pipeline_status
+from sameday.ui.state import Built, Dashboard
 
 SINCE = timedelta(days=1)
 """How far back "since yesterday" looks."""
@@ -54,8 +62,8 @@ class Morning:
     problems: list[Problem]
     pipelines: list[PipelineStatus]
     result_sets: list[Freshest]
-    experiments: list[ExperimentStatus]
-    runs: list[RunRecord]
+    experiments: list[tuple[str, Built[ExperimentStatus] | None]]
+    runs: dict[str, int]
     changes: list[LiveChange]
     applied: list[AppliedObject]
     incidents: list[Incident]
@@ -64,57 +72,57 @@ class Morning:
     mutes: list[Mute]
 
     @property
-    def run_counts(self) -> dict[str, int]:
-        """Runs since yesterday by status."""
-        counts: dict[str, int] = {}
-        for run in self.runs:
-            counts[run.status] = counts.get(run.status, 0) + 1
-        return counts
+    def run_total(self) -> int:
+        """Runs since yesterday."""
+        return sum(self.runs.values())
+
+
+def freshest(declared: ResultSet, live: SnapshotRecord | None, summary: ProfileSummary | None,
+             now: datetime) -> Freshest:  # fmt: skip
+    """A result set's live snapshot, its age against its ``max_age``, and its drift warnings."""
+    if live is None:
+        return Freshest(declared.name, None, None, None, declared.max_age, True, None, None, ())
+    published = live.published_at or live.created_at
+    age = (now - published).total_seconds()
+    drift = tuple(
+        str(f["summary"])
+        for f in (summary.findings if summary else [])
+        if f.get("status") in ("warn", "fail")
+    )
+    stale = declared.max_age is not None and age > declared.max_age
+    return Freshest(
+        declared.name, live.version, published, age, declared.max_age, stale, live.rows,
+        live.keys, drift,
+    )  # fmt: skip
 
 
 def freshness(dash: Dashboard, now: datetime) -> list[Freshest]:
     """Every declared result set's live snapshot and age, from two queries."""
     project = dash.project()
     live = {s.result_set: s for s in dash.meta.live_snapshots()}
-    profiles = dash.meta.profiles_of([s.version for s in live.values()])
-    rows: list[Freshest] = []
-    for name, declared in sorted(project.result_sets.items()):
-        snapshot = live.get(name)
-        if snapshot is None:
-            rows.append(Freshest(name, None, None, None, declared.max_age, True, None, None, ()))
-            continue
-        published = snapshot.published_at or snapshot.created_at
-        age = (now - published).total_seconds()
-        profile = profiles.get(snapshot.version)
-        drift = tuple(
-            str(f["summary"])
-            for f in (profile.findings if profile else [])
-            if f.get("status") in ("warn", "fail")
-        )
-        stale = declared.max_age is not None and age > declared.max_age
-        rows.append(
-            Freshest(
-                name, snapshot.version, published, age, declared.max_age, stale,
-                snapshot.rows, snapshot.keys, drift,
-            )
-        )  # fmt: skip
-    return rows
+    summaries = dash.meta.profile_summaries([s.version for s in live.values()])
+    return [
+        freshest(declared, live.get(name), summaries.get(live[name].version) if name in live
+                 else None, now)
+        for name, declared in sorted(project.result_sets.items())
+    ]  # fmt: skip
 
 
-def running_tests(dash: Dashboard, now: datetime) -> list[ExperimentStatus]:
-    """The running experiments' traffic and sample ratio, from the event log's counts."""
+def pipeline_states(dash: Dashboard, now: datetime) -> list[PipelineStatus]:
+    """Every declared pipeline's last run, usual duration, next run and lateness, reading the
+    runs of all of them in one query."""
+    pipelines = dash.project().pipelines
+    names = sorted(pipelines)
+    runs = dash.meta.latest_runs(names, per=HISTORY + 1)
+    defaults = Freshness()
+    return [pipeline_status(pipelines[n], dash.meta, now, defaults, runs[n]) for n in names]
+
+
+def running_tests(dash: Dashboard) -> list[tuple[str, Built[ExperimentStatus] | None]]:
+    """The running experiments and their traffic, as last counted in the background."""
     project = dash.project()
-    running = sorted(
-        (e for e in project.experiments.values() if e.phase == "running"), key=lambda e: e.name
-    )
-    if not running:
-        return []
-    sink = dash.event_sink()
-    try:
-        return [experiment_status(e, sink, now) for e in running]
-    finally:
-        if sink is not None:
-            sink.close()
+    names = sorted(e.name for e in project.experiments.values() if e.phase == "running")
+    return [(name, dash.traffic.get(name)) for name in names]
 
 
 def problems_of(
@@ -161,27 +169,23 @@ def problems_of(
 def morning(dash: Dashboard) -> Morning:
     """The morning page's facts, as of the dashboard's ``now``."""
     now = dash.now()
-    project = dash.project()
     meta = dash.meta
-    defaults = Freshness()
-    pipelines = [
-        board_pipeline(p, meta, now, defaults)
-        for p in sorted(project.pipelines.values(), key=lambda p: p.name)
-    ]
+    pipelines = pipeline_states(dash, now)
     result_sets = freshness(dash, now)
-    experiments = running_tests(dash, now)
+    experiments = running_tests(dash)
+    counted = [b.value for _, b in experiments if b is not None and b.value is not None]
     since = now - SINCE
     incidents = meta.incidents(include_resolved=True, limit=200)
     open_incidents = [i for i in incidents if i.status == "open"]
     return Morning(
         now=now,
-        problems=problems_of(pipelines, result_sets, experiments, open_incidents),
+        problems=problems_of(pipelines, result_sets, counted, open_incidents),
         pipelines=pipelines,
         result_sets=result_sets,
         experiments=experiments,
-        runs=meta.runs_since(since),
+        runs=meta.run_counts_since(since),
         changes=meta.live_changes_since(since),
-        applied=[a for a in meta.applied() if a.applied_at >= since],
+        applied=meta.applied_since(since),
         incidents=open_incidents,
         opened=sum(1 for i in incidents if i.opened_at >= since),
         resolved=sum(1 for i in incidents if i.resolved_at is not None and i.resolved_at >= since),

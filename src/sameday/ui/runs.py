@@ -15,11 +15,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from sameday.config.drift import Freshness
 from sameday.errors import NotFound, PipelineError
 from sameday.metadata import AttemptRecord, RunRecord
-from sameday.monitor.status import PipelineStatus, pipeline_status
+from sameday.monitor.status import PipelineStatus
 from sameday.ui.charts import Bar, timeline
+from sameday.ui.morning import pipeline_states
 from sameday.ui.state import Dashboard
 
 LIMIT = 100
@@ -64,16 +64,8 @@ class RunPage:
 
 def runs_page(dash: Dashboard, pipeline: str | None, status: str | None) -> RunsPage:
     """The runs page: pipelines' states, then the newest runs of one pipeline or all."""
-    project = dash.project()
-    now = dash.now()
-    defaults = Freshness()
-    pipelines = [
-        pipeline_status(p, dash.meta, now, defaults)
-        for p in sorted(project.pipelines.values(), key=lambda p: p.name)
-    ]
-    runs = dash.meta.list_runs(pipeline or None, limit=LIMIT * 5 if status else LIMIT)
-    if status:
-        runs = [r for r in runs if r.status == status][:LIMIT]
+    pipelines = pipeline_states(dash, dash.now())
+    runs = dash.meta.find_runs(pipeline=pipeline or None, status=status or None, limit=LIMIT)
     return RunsPage(pipelines, runs, pipeline or None, status or None)
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sameday.errors import NotFound
-from sameday.metadata import LiveChange, ProfileRecord, SnapshotRecord
+from sameday.metadata import LiveChange, ProfileRecord, ProfileSummary, SnapshotRecord
 from sameday.results.lifecycle import RollbackResult, rollback, undo_stack
-from sameday.ui.morning import Freshest, freshness
+from sameday.ui.morning import Freshest, freshest, freshness
 from sameday.ui.state import Dashboard
 
 SHOWN = 50
@@ -26,21 +26,25 @@ SAMPLE_SHOWN = 40
 
 @dataclass(frozen=True)
 class Version:
-    """One snapshot with its profile (``None``: published before profiles, or never live)."""
+    """One snapshot with its profile's summary (``None``: published before profiles, or never
+    live)."""
 
     snapshot: SnapshotRecord
-    profile: ProfileRecord | None
-
-    @property
-    def overlap(self) -> float | None:
-        """Mean Jaccard index of the top items against the snapshot live before it."""
-        return jaccard(self.profile.profile) if self.profile else None
+    profile: ProfileSummary | None
 
     @property
     def warnings(self) -> list[str]:
         """What the drift checks said when it was published."""
         findings = self.profile.findings if self.profile else []
         return [str(f["summary"]) for f in findings if f.get("status") in ("warn", "fail")]
+
+
+@dataclass(frozen=True)
+class Profiled:
+    """One snapshot with its whole profile (``None``: it has none)."""
+
+    snapshot: SnapshotRecord
+    profile: ProfileRecord | None
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,8 @@ class Diff:
     """Two snapshots of one result set compared."""
 
     result_set: str
-    a: Version
-    b: Version
+    a: Profiled
+    b: Profiled
     rows: list[Row]
     top: list[tuple[str, str, str, str]]
     only_a: list[str]
@@ -95,10 +99,16 @@ def result_set_page(dash: Dashboard, name: str) -> ResultSetPage:
     if name not in project.result_sets and not snapshots:
         known = ", ".join(sorted(project.result_sets)) or "none"
         raise NotFound(f"no result set {name!r} (declared: {known})")
-    profiles = dash.meta.profiles_of([s.version for s in snapshots])
-    versions = [Version(s, profiles.get(s.version)) for s in snapshots]
+    summaries = dash.meta.profile_summaries([s.version for s in snapshots])
+    versions = [Version(s, summaries.get(s.version)) for s in snapshots]
     history = dash.meta.history(name, SHOWN)
-    status = next((r for r in freshness(dash, dash.now()) if r.name == name), None)
+    live = dash.meta.live_snapshot(name)
+    declared = project.result_sets.get(name)
+    status = (
+        freshest(declared, live, summaries.get(live.version) if live else None, dash.now())
+        if declared is not None
+        else None
+    )
     stack = undo_stack(dash.meta.history(name))
     kept = {s.version for s in snapshots if s.status in ("live", "retired")}
     below = [v for v in stack[:-1] if v in kept]
@@ -174,11 +184,8 @@ def diff(dash: Dashboard, name: str, a: str, b: str) -> Diff:
     """
     first = dash.meta.find_snapshot(name, a)
     second = dash.meta.find_snapshot(name, b)
-    profiles = dash.meta.profiles_of([first.version, second.version])
-    va, vb = (
-        Version(first, profiles.get(first.version)),
-        Version(second, profiles.get(second.version)),
-    )
+    va = Profiled(first, dash.meta.profile(first.version))
+    vb = Profiled(second, dash.meta.profile(second.version))
     pa = va.profile.profile if va.profile else {"rows": first.rows, "keys": first.keys}
     pb = vb.profile.profile if vb.profile else {"rows": second.rows, "keys": second.keys}
     top_a, top_b = _top(pa)[:10], _top(pb)[:10]

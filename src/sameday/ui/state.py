@@ -6,9 +6,12 @@ or an action edited an experiment), at most once per ``recheck`` seconds: a page
 two hundred YAML files. A reload that fails keeps the last good project and says why on every
 page until the files are fixed.
 
-Reports read the whole event log of an experiment (DuckDB), which takes longer than a page
-may: :class:`ReportCache` builds them on one background thread, one at a time (a busy machine
-is not made busier by visitors), and pages show the newest one built, saying when it was.
+Reports read the whole event log of an experiment (DuckDB), and a running test's counts take
+three queries of the event log each: with forty tests running, more than a page may take.
+Both are computed in the background (:class:`Background`: one thread each, one value at a
+time, so a busy machine is not made busier by visitors) and kept a while (reports a minute,
+counts half a minute); pages show the newest, saying when it was computed, and what is not
+computed yet appears by itself a moment later.
 """
 
 from __future__ import annotations
@@ -22,16 +25,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sameday.config import load_project
 from sameday.config.loader import Project
-from sameday.errors import ConfigError, SamedayError
+from sameday.errors import ConfigError, NotFound, SamedayError
 
 if TYPE_CHECKING:
     from sameday.analysis.report import Report
     from sameday.events import EventSink
     from sameday.metadata import MetadataStore
+    from sameday.monitor.status import ExperimentStatus
 
 log = logging.getLogger("sameday.ui")
 
@@ -39,6 +43,9 @@ FOLDERS = ("pipelines", "results", "surfaces", "experiments", "metrics", "monito
 """The project's folders of YAML files (see :mod:`sameday.config.loader`)."""
 REPORT_TTL = 60.0
 """Seconds a built report is shown before a visit asks for a fresh one."""
+TRAFFIC_TTL = 30.0
+"""Seconds a running experiment's counts are shown before a visit asks for fresh ones."""
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -71,6 +78,7 @@ class Dashboard:
         now: Callable[[], datetime] = utc_now,
         recheck: float = 1.0,
         report_ttl: float = REPORT_TTL,
+        traffic_ttl: float = TRAFFIC_TTL,
     ) -> None:
         """Load the project at ``root`` and open its metadata store.
 
@@ -88,7 +96,12 @@ class Dashboard:
         self.problem: str | None = None
         """Why the newest files could not be loaded (the pages show the last good ones)."""
         self.meta: MetadataStore = self._project.open_metadata(migrate=True)
-        self.reports = ReportCache(self, ttl=report_ttl)
+        self.reports: Background[Report] = Background(self._report, ttl=report_ttl, thread="report")
+        """Each experiment's report, by name."""
+        self.traffic: Background[ExperimentStatus] = Background(
+            self._traffic, ttl=traffic_ttl, thread="traffic"
+        )
+        """Each running experiment's exposures, units per arm and sample ratio, by name."""
 
     def __repr__(self) -> str:
         return f"Dashboard({str(self.root)!r}, {self.meta!r})"
@@ -131,44 +144,70 @@ class Dashboard:
             return None
         return project.open_event_sink()
 
+    def _report(self, name: str) -> Report:
+        from sameday.analysis.report import build_report
+
+        return build_report(self.project(), name)
+
+    def _traffic(self, name: str) -> ExperimentStatus:
+        from sameday.monitor.status import experiment_status
+
+        experiment = self.project().experiments.get(name)
+        if experiment is None or experiment.phase != "running":
+            raise NotFound(f"experiment {name!r} is not running")
+        sink = self.event_sink()
+        try:
+            return experiment_status(experiment, sink, self.now())
+        finally:
+            if sink is not None:
+                sink.close()
+
     def close(self) -> None:
-        """Stop building reports and close the metadata store."""
+        """Stop the background threads and close the metadata store."""
         self.reports.close()
+        self.traffic.close()
         self.meta.close()
 
 
 @dataclass(frozen=True)
-class Built:
-    """A report as last built (or why it could not be), and when."""
+class Built(Generic[T]):
+    """A value as last computed (or why it could not be), and when."""
 
-    report: Report | None
+    value: T | None
     error: str | None
     at: datetime
 
 
-class ReportCache:
-    """Experiment reports built in the background, one at a time, kept ``ttl`` seconds."""
+class Background(Generic[T]):
+    """Values computed on one background thread of their own, one at a time, by name, and kept
+    ``ttl`` seconds: a page shows the newest one and never waits for it."""
 
-    def __init__(self, dashboard: Dashboard, *, ttl: float) -> None:
-        self._dashboard = dashboard
+    def __init__(self, compute: Callable[[str], T], *, ttl: float, thread: str) -> None:
+        self._compute = compute
         self._ttl = ttl
-        self._built: dict[str, tuple[float, Built]] = {}
+        self._built: dict[str, tuple[float, Built[T]]] = {}
         self._pending: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sameday-ui-report")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sameday-ui-{thread}")
 
-    def get(self, name: str) -> Built | None:
-        """The newest report of experiment ``name`` built so far, asking for a new one when
-        it is older than the cache's ``ttl`` (or there is none yet)."""
+    def get(self, name: str) -> Built[T] | None:
+        """The newest value of ``name`` computed so far, asking for a new one when it is older
+        than ``ttl`` (or there is none yet)."""
         with self._lock:
             entry = self._built.get(name)
             fresh = entry is not None and time.monotonic() - entry[0] < self._ttl
             if not fresh and name not in self._pending:
-                self._pending[name] = self._pool.submit(self._build, name)
+                self._pending[name] = self._pool.submit(self._run, name)
         return entry[1] if entry is not None else None
 
-    def wait(self, name: str, timeout: float = 30.0) -> Built | None:
-        """The report of ``name``, waiting up to ``timeout`` seconds for one being built."""
+    def peek(self, name: str) -> Built[T] | None:
+        """The newest value of ``name`` computed so far, however old, asking for nothing."""
+        with self._lock:
+            entry = self._built.get(name)
+        return entry[1] if entry is not None else None
+
+    def wait(self, name: str, timeout: float = 30.0) -> Built[T] | None:
+        """The value of ``name``, waiting up to ``timeout`` seconds for one being computed."""
         self.get(name)
         with self._lock:
             pending = self._pending.get(name)
@@ -179,23 +218,21 @@ class ReportCache:
         return entry[1] if entry is not None else None
 
     def forget(self, name: str) -> None:
-        """Drop the report of ``name`` (its experiment changed): the next visit rebuilds it."""
+        """Drop the value of ``name`` (what it is computed from changed)."""
         with self._lock:
             self._built.pop(name, None)
 
-    def _build(self, name: str) -> None:
-        from sameday.analysis.report import build_report
-
+    def _run(self, name: str) -> None:
         try:
-            built = Built(build_report(self._dashboard.project(), name), None, utc_now())
+            built: Built[T] = Built(self._compute(name), None, utc_now())
         except SamedayError as exc:
             built = Built(None, str(exc), utc_now())
         except Exception as exc:  # a bug: said on the page, its traceback in the log
-            log.exception("building the report of %r failed", name)
+            log.exception("computing %r in the background failed", name)
             built = Built(
                 None,
-                f"unexpected {type(exc).__name__} while building the report (a bug in sameday; "
-                "the server log has the traceback)",
+                f"unexpected {type(exc).__name__} (a bug in sameday; the dashboard's log has "
+                "the traceback)",
                 utc_now(),
             )
         with self._lock:
@@ -203,5 +240,5 @@ class ReportCache:
             self._pending.pop(name, None)
 
     def close(self) -> None:
-        """Stop the builder thread, dropping reports not yet started."""
+        """Stop the thread, dropping what has not started."""
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -39,24 +39,13 @@
     });
   }
   watch();
-  // The wall: show one slide at a time; after the last, fetch the page again for new numbers.
-  var slides = document.querySelector(".slides[data-cycle]");
-  if (slides) {
-    var seconds = parseFloat(slides.getAttribute("data-cycle")) || 20;
-    var shown = 0;
-    setInterval(function () {
-      var all = slides.querySelectorAll(".slide");
-      if (all.length === 0) { return; }
-      all[shown % all.length].hidden = true;
-      shown += 1;
-      if (shown % all.length === 0) {
-        load(location.href, function (html) {
-          main.innerHTML = html;
-          slides = document.querySelector(".slides[data-cycle]") || slides;
-        });
-      } else {
-        all[shown % all.length].hidden = false;
-      }
-    }, seconds * 1000);
+  // The wall: after data-cycle seconds, the next running test (data-next) replaces this one.
+  function cycle() {
+    var slide = document.querySelector(".slide[data-cycle]");
+    if (!slide) { return; }
+    setTimeout(function () {
+      load(slide.getAttribute("data-next"), function (html) { main.innerHTML = html; cycle(); });
+    }, (parseFloat(slide.getAttribute("data-cycle")) || 20) * 1000);
   }
+  cycle();
 })();
