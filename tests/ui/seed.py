@@ -48,7 +48,7 @@ def _lists(root: Path, rng: random.Random, shift: int) -> None:
 
 def _runs(root: Path) -> tuple[str, str]:
     from sameday.config import load_project
-    from sameday.metadata import AttemptEntry
+    from sameday.metadata import AttemptEntry, new_run_id
 
     project = load_project(root)
     data = root / "data"
@@ -60,12 +60,14 @@ def _runs(root: Path) -> tuple[str, str]:
             [f"user-{u}", f"item-{(u * 7 + k) % 60}"] for u in range(USERS) for k in range(6)
         )
     logs = root / ".sameday" / "runs"
+    now = datetime.now(UTC)
     with project.open_metadata() as meta:
-        good = meta.create_run("daily", {"ds": "2026-12-01"}, trigger="schedule")
-        bad = meta.create_run("daily", {"ds": "2026-12-02"}, trigger="schedule")
-        for run, fails in ((good, False), (bad, True)):
-            start = run.started_at
-            folder = logs / run.id
+        ids = []
+        for back, fails in ((3600.0, False), (40.0, True)):
+            start = now - timedelta(seconds=back)
+            day = "2026-12-02" if fails else "2026-12-01"
+            run_id = new_run_id("daily", start)
+            folder = logs / run_id
             folder.mkdir(parents=True)
             entries = []
             for index, job in enumerate(("extract", "popular", "personal")):
@@ -86,9 +88,15 @@ def _runs(root: Path) -> tuple[str, str]:
                         exit_code=1 if failed else 0,
                     )
                 )
-            meta.record_attempts(run.id, entries)
-            meta.finish_run(run.id, "failed" if fails else "succeeded")
-    return bad.id, good.id
+            meta.record_run(
+                run_id, "daily", {"ds": day}, trigger="schedule",
+                status="failed" if fails else "succeeded",
+                message="personal failed" if fails else None, started_at=start,
+            )  # fmt: skip
+            meta.record_attempts(run_id, entries)
+            ids.append(run_id)
+    good, bad = ids
+    return bad, good
 
 
 def seed(root: Path, *, seed: int = 7) -> Seeded:

@@ -179,8 +179,16 @@ def experiment_page(dash: Dashboard, name: str) -> ExperimentPage:
         badges(status, built) if running else None,
         plan.changes,
         plan.refusals,
-        str(located.file) if located is not None else None,
+        _relative(Path(located.file), project.root) if located is not None else None,
     )
+
+
+def _relative(path: Path, root: Path) -> str:
+    """``path`` as written from the project's folder, when it is inside it."""
+    try:
+        return str(path.relative_to(root)) if path.is_absolute() else str(path)
+    except ValueError:
+        return str(path)
 
 
 def report_fragment(dash: Dashboard, name: str) -> Built[Report] | None:

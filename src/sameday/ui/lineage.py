@@ -86,7 +86,7 @@ def draw(node: str, graph: Graph, nodes: set[str], link: str) -> str:
             where[name] = (PAD + column * (BOX_W + GAP_X), top + index * (BOX_H + GAP_Y))
     parts = [
         f'<svg viewBox="0 0 {width} {height:.0f}" width="{width}" height="{height:.0f}" '
-        f'class="lineage" role="img" aria-labelledby="lineage-title lineage-desc">'
+        f'class="lineage" role="group" aria-labelledby="lineage-title lineage-desc">'
         f'<title id="lineage-title">Lineage around {escape(node)}</title>'
         f'<desc id="lineage-desc">{len(nodes) - 1} nodes within reach: upstream on the left, '
         "downstream on the right; the lists below say the same in words.</desc>"
