@@ -5,7 +5,8 @@ The Node script (``dashboard.mjs``) signs in with the admin key, loads every pag
 error, no request leaving the server, no serious or critical accessibility violation, no
 horizontal scroll at 390 pixels), tabs through the pages that have actions (the keyboard must
 reach each), then rolls a result set back and mutes a monitor through their confirmations. It
-writes the screenshots of docs/dashboard.md into docs/img/.
+takes a screenshot of every page: ``SAMEDAY_UPDATE_SCREENSHOTS=1`` writes them into docs/img/
+(the pictures of docs/dashboard.md), otherwise into the test's temporary folder.
 
 Needs ``node`` (20+), ``npm`` and ``/usr/bin/chromium`` (``apt-get install chromium``): skipped
 with the reason when one is missing, failed when ``SAMEDAY_REQUIRE_SERVICES=1``.
@@ -31,7 +32,7 @@ from tests.ui.seed import EXPERIMENT, Seeded, seed
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("SAMEDAY_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = ROOT / "docs" / "img"
+DOCS_IMAGES = ROOT / "docs" / "img"
 KEY = "browser-admin-key-42"
 
 
@@ -90,7 +91,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Seeded]]:
         output.close()
 
 
-def test_the_dashboard_in_a_real_browser(served: tuple[str, Seeded]) -> None:
+def test_the_dashboard_in_a_real_browser(served: tuple[str, Seeded], tmp_path: Path) -> None:
     node = tools()
     url, project = served
     old, new = project.personal
@@ -109,7 +110,9 @@ def test_the_dashboard_in_a_real_browser(served: tuple[str, Seeded]) -> None:
         "lineage": "/lineage?node=result_set:personal",
     }
     actions = {name: pages[name] for name in ("run", "result-set", "experiment", "alerts")}
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    update = os.environ.get("SAMEDAY_UPDATE_SCREENSHOTS") == "1"
+    screenshots = DOCS_IMAGES if update else tmp_path / "img"
+    screenshots.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "SAMEDAY_UI_URL": url,
@@ -117,7 +120,7 @@ def test_the_dashboard_in_a_real_browser(served: tuple[str, Seeded]) -> None:
         "SAMEDAY_PAGES": json.dumps(pages),
         "SAMEDAY_ACTION_PAGES": json.dumps(actions),
         "SAMEDAY_RESULT_SET_PAGE": "/results/personal",
-        "SAMEDAY_SCREENSHOTS": str(SCREENSHOTS),
+        "SAMEDAY_SCREENSHOTS": str(screenshots),
         "CHROMIUM": CHROMIUM,
     }
     result = subprocess.run(
