@@ -148,3 +148,24 @@ def test_every_asset_is_shipped_in_the_package(clients: Clients, name: str) -> N
     answer = clients().get(f"/assets/{name}")
     assert answer.status_code == 200 and len(answer.content) > 500
     assert "http://" not in answer.text and "https://" not in answer.text
+
+
+@pytest.mark.parametrize("target", ["//evil.example.com/", "/\\evil.example.com", "https://evil"])
+def test_signing_in_never_sends_the_browser_elsewhere(clients: Clients, target: str) -> None:
+    client = clients(read_key=READ_KEY, admin_key=ADMIN_KEY)
+    answer = client.post("/login", data={"key": READ_KEY, "next": target})
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    inside = client.post("/login", data={"key": READ_KEY, "next": "/runs?status=failed"})
+    assert inside.headers["location"] == "/runs?status=failed"
+
+
+def test_back_and_cancel_lead_only_to_the_dashboards_own_pages(clients: Clients) -> None:
+    client = clients()
+    token = csrf_of(client.get("/alerts").text)
+    form = {"csrf": token, "name": "health", "duration": "4h"}
+    ours = client.post("/alerts/mute", data=form, headers={"Referer": "http://localhost/alerts"})
+    assert 'href="/alerts" class="button">Cancel' in ours.text
+    theirs = client.post(
+        "/alerts/mute", data=form, headers={"Referer": "https://evil.example.com/x"}
+    )
+    assert 'href="/" class="button">Cancel' in theirs.text

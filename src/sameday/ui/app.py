@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.applications import Starlette
@@ -62,7 +62,7 @@ HEADERS = {
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 DONE = {
@@ -161,6 +161,13 @@ def create_ui(dash: Dashboard, access: Access) -> Starlette:
         root: str = request.scope.get("root_path", "")
         return root.rstrip("/") + "/"
 
+    def back_of(request: Request) -> str:
+        """Where "Back" and "Cancel" go: the referring page when it is one of ours."""
+        referer = urlsplit(request.headers.get("referer", ""))
+        if referer.netloc and referer.netloc == request.headers.get("host"):
+            return referer.path + (f"?{referer.query}" if referer.query else "")
+        return root_of(request)
+
     def visitor(request: Request) -> Visitor | None:
         cookie = request.cookies.get(COOKIE)
         role = access.role_of_session(cookie)
@@ -219,7 +226,7 @@ def create_ui(dash: Dashboard, access: Access) -> Starlette:
     ) -> Response:
         return render(
             request, who, "message.html", status, title=heading, heading=heading, message=text,
-            tone="bad" if status >= 400 else "good", back=request.headers.get("referer"),
+            tone="bad" if status >= 400 else "good", back=back_of(request),
         )  # fmt: skip
 
     def refused(request: Request) -> Response | None:
@@ -309,7 +316,7 @@ def create_ui(dash: Dashboard, access: Access) -> Starlette:
                     what=asked.what, details=asked.details, button=asked.button,
                     ask_reason=asked.ask_reason and "reason" not in form, fields=fields,
                     action=request.url.path,
-                    back=request.headers.get("referer") or root_of(request),
+                    back=back_of(request),
                 )  # fmt: skip
             actor = "dashboard (admin)"
             try:
@@ -530,7 +537,8 @@ def create_ui(dash: Dashboard, access: Access) -> Starlette:
             target = form.get("next", root_of(request))
             role = access.role_of_key(form.get("key", ""))
             if role is not None:
-                safe = target if target.startswith("/") and not target.startswith("//") else "/"
+                local = target.startswith("/") and not target.startswith(("//", "/\\"))
+                safe = target if local and "\\" not in target else root_of(request)
                 who = Visitor(role, access.new_session(role), True)
                 return finish(RedirectResponse(safe, 303), request, who)
             wrong = True
