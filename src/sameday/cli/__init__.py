@@ -27,6 +27,7 @@ from sameday.cli import (
     results,
     serve,
     status,
+    ui,
     uplift,
 )
 from sameday.cli import compile as compile_cli
@@ -87,6 +88,7 @@ for _module in (
     datasets,
     events,
     uplift,
+    ui,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -9,6 +9,7 @@ import signal
 import socket
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +19,9 @@ from sameday.logs import LEVELS
 from sameday.logs import configure as configure_logs
 
 log = logging.getLogger("sameday.serve")
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 KEY_SETTINGS = {
     "serving": "serve.api_keys.serving (SAMEDAY_SERVING_KEY)",
@@ -100,6 +104,9 @@ def _drained(signum: int, frame: FrameType | None) -> None:
     help="Share of ordinary requests written to the access log (errors and degraded answers "
     "always are) [env: SAMEDAY_ACCESS_LOG_SAMPLE].",
 )
+@click.option(
+    "--ui", "dashboard", is_flag=True, help="Also serve the dashboard under /ui (admin key)."
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -108,6 +115,7 @@ def serve(
     port: int | None,
     log_level: str | None,
     access_log_sample: float,
+    dashboard: bool,
 ) -> None:
     """Serve recommendations over HTTP (GET/POST /v1/recommend/SURFACE, POST /v1/events).
 
@@ -135,11 +143,15 @@ def serve(
     bind = host or settings.host
     keys = settings.api_keys
     check_bind(bind, keys.serving, keys.admin)
+    if dashboard:
+        from sameday.cli.ui import mount_dashboard, needs_admin_key
+
+        needs_admin_key(keys.admin)
     listen = port or settings.port
     scrub_logs()
     _check_free(bind, listen)
     client = Client.from_project(project.root)
-    app = create_app(
+    app: ASGIApp = create_app(
         client,
         serving_key=keys.serving or None,
         admin_key=keys.admin or None,
@@ -147,6 +159,9 @@ def serve(
         body_timeout=settings.body_timeout,
         access_log_sample=access_log_sample,
     )
+    pages = None
+    if dashboard and keys.admin:
+        app, pages = mount_dashboard(app, project.root, keys.admin)
     # Everything built so far (config, compiled state, connections) lives as long as the server:
     # move it out of the collector's sight so full collections stay short and do not show up
     # as latency spikes.
@@ -165,6 +180,8 @@ def serve(
         uvicorn.Server(config).run()
     finally:
         client.close()
+        if pages is not None:
+            pages.close()
 
 
 COMMANDS = [serve]

@@ -163,6 +163,9 @@ class ApiKeys(StrictModel):
 
     serving: str | None = Field(None, description="Key for recommend and events endpoints.")
     admin: str | None = Field(None, description="Key for endpoints that change state.")
+    read: str | None = Field(
+        None, description="Key for the dashboard's pages, read-only (sameday ui)."
+    )
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         """Reprs show whether a key is set, never the key."""

@@ -14,6 +14,8 @@ from sameday.metadata._models_registry import (
     ModelSummary,
     ModelVersionRecord,
 )
+from sameday.metadata._overview import ProfileSummary
+from sameday.metadata._profiles import ProfileRecord
 from sameday.metadata.ids import new_run_id, new_snapshot_version
 from sameday.metadata.migrate import (
     MigrationOutcome,
@@ -58,6 +60,8 @@ __all__ = [
     "Notification",
     "Observation",
     "Outcome",
+    "ProfileRecord",
+    "ProfileSummary",
     "RunRecord",
     "RunStatus",
     "RunTrigger",

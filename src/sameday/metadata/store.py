@@ -27,6 +27,7 @@ from sameday.metadata import (
     _bandits,
     _datasets,
     _history,
+    _overview,
     _profiles,
     _runs,
     _snapshots,
@@ -47,6 +48,7 @@ from sameday.metadata._models_registry import (
     ModelSummary,
     ModelVersionRecord,
 )
+from sameday.metadata._overview import ProfileSummary
 from sameday.metadata._profiles import ProfileRecord
 from sameday.metadata.dataset_records import DatasetObservation, Observed, SchemaRevision
 from sameday.metadata.models import SCHEMA_REVISION
@@ -370,6 +372,57 @@ class MetadataStore(Closing):
         """The profile of snapshot ``version``, or ``None`` if it has none."""
         with self._session() as session:
             return _profiles.profile(session, version)
+
+    # Overviews: one query each, however many objects, reading only what they return (the
+    # dashboard; see ``_overview``).
+
+    def live_snapshots(self) -> list[SnapshotRecord]:
+        """Every result set's live snapshot, by result set name."""
+        with self._session() as session:
+            return _overview.live_snapshots(session)
+
+    def live_changes_since(self, since: datetime, limit: int = 200) -> list[LiveChange]:
+        """Changes of any result set's live snapshot at or after ``since``, newest first."""
+        with self._session() as session:
+            return _overview.live_changes_since(session, since, limit)
+
+    def run_counts_since(self, since: datetime) -> dict[str, int]:
+        """How many runs of any pipeline started at or after ``since``, by status."""
+        with self._session() as session:
+            return _overview.run_counts_since(session, since)
+
+    def find_runs(
+        self, *, pipeline: str | None = None, status: str | None = None, limit: int = 50
+    ) -> list[RunRecord]:
+        """The newest ``limit`` runs, of one pipeline and in one status when given."""
+        with self._session() as session:
+            return _overview.find_runs(session, pipeline, status, limit)
+
+    def latest_runs(self, pipelines: Sequence[str], per: int = 20) -> dict[str, list[RunRecord]]:
+        """The newest ``per`` runs of each of ``pipelines``, newest first, in one statement."""
+        with self._session() as session:
+            return _overview.latest_runs(session, pipelines, per)
+
+    def profile_summaries(self, versions: Sequence[str]) -> dict[str, ProfileSummary]:
+        """Items, mean list length, overlap and drift findings of these snapshots' profiles,
+        by version, without decoding the rest of each profile."""
+        with self._session() as session:
+            return _overview.profile_summaries(session, versions)
+
+    def applied_since(self, since: datetime, limit: int = 50) -> list[AppliedObject]:
+        """The newest ``limit`` applied objects whose spec was applied at or after ``since``."""
+        with self._session() as session:
+            return _overview.applied_since(session, since, limit)
+
+    def applied_field(self, kind: str, field: str) -> dict[str, str | None]:
+        """One top-level text field (``phase``) of every applied object of ``kind``, by name."""
+        with self._session() as session:
+            return _overview.applied_field(session, kind, field)
+
+    def applied_object(self, kind: str, name: str) -> AppliedObject | None:
+        """The applied object ``kind`` ``name``, or ``None``."""
+        with self._session() as session:
+            return _overview.applied_object(session, kind, name)
 
     # Applied objects.
 

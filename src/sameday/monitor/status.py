@@ -33,7 +33,7 @@ from sameday.config.loader import Project
 from sameday.config.pipeline import Pipeline
 from sameday.config.results import ResultSet
 from sameday.events import EventSink, open_sink
-from sameday.metadata import MetadataStore
+from sameday.metadata import MetadataStore, RunRecord
 from sameday.monitor.freshness import Deadlines, duration_outlier, schedule_times
 
 SRM_THRESHOLD = 0.001
@@ -151,10 +151,19 @@ def status(project: Project, now: datetime, *, freshness: Freshness | None = Non
 
 
 def pipeline_status(
-    pipeline: Pipeline, meta: MetadataStore, now: datetime, freshness: Freshness
+    pipeline: Pipeline,
+    meta: MetadataStore,
+    now: datetime,
+    freshness: Freshness,
+    runs: list[RunRecord] | None = None,
 ) -> PipelineStatus:
-    """The last run of ``pipeline``, its usual duration, next run and lateness."""
-    runs = meta.list_runs(pipeline.name, limit=HISTORY + 1)
+    """The last run of ``pipeline``, its usual duration, next run and lateness.
+
+    ``runs``: its newest ``HISTORY + 1`` runs, newest first, when the caller read them already
+    (the dashboard reads every pipeline's in one query); read from ``meta`` otherwise.
+    """
+    if runs is None:
+        runs = meta.list_runs(pipeline.name, limit=HISTORY + 1)
     last = runs[0] if runs else None
     durations = [r.duration for r in runs[1:] if r.status == "succeeded" and r.duration]
     history = [d for d in durations if d is not None]
