@@ -70,7 +70,7 @@ def test_text_lines_quote_values_that_could_forge_a_field_or_a_line(
     assert "arm=" not in line  # a missing value is left out, not written as None
 
 
-@pytest.mark.parametrize("name", ["sameday.events", "sameday.serve", "uvicorn.error", "other"])
+@pytest.mark.parametrize("name", ["sameday.events", "sameday.serve", "httpx", "other"])
 def test_passwords_are_scrubbed_from_every_logger(
     restore: list[object], capsys: pytest.CaptureFixture[str], name: str
 ) -> None:

@@ -194,7 +194,8 @@ class LineHandler(logging.Handler):
         self._stream = stream
         self._waiting: deque[str] = deque()  # appends and pops are atomic: no lock to take
         self.dropped = 0
-        """Lines dropped because too many were waiting (background only)."""
+        """Lines dropped because too many were waiting (background only). Counted without a
+        lock, so a count may be lost to a race with the writer: it is a hint, not an audit."""
         self._wake = threading.Event()
         self._writing = threading.Lock()
         self._closed = False
