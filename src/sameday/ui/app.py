@@ -11,6 +11,10 @@ redirects back (``303``) to the page that shows the result. Every response forbi
 scripts from elsewhere (a Content-Security-Policy) and is never cached.
 
 :func:`with_ui` mounts the same app under a prefix of another ASGI app (``sameday serve --ui``).
+
+The module is longer than most (about 630 lines): the routes, the access checks every one of them
+goes through and the actions' confirmations are one table of what the dashboard answers; the
+facts each page shows live in the page modules.
 """
 
 from __future__ import annotations
