@@ -25,6 +25,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import closing
+from dataclasses import replace
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -40,17 +41,12 @@ from sameday.events._columns import (
 )
 from sameday.events._sql import SQLSink
 from sameday.events.records import Exposure, Outcome
-from sameday.events.source import EventQuery, EventSource
+from sameday.events.source import EXPOSURE_FIELDS, EventQuery, EventSource
 
 if TYPE_CHECKING:
     import duckdb
 
-_DIALECT = Dialect(
-    "?",
-    # as text, as PostgreSQL's ->> gives it: json_extract turns true into 1
-    json_field="CASE json_type(extra, '$.{0}') WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
-    "ELSE CAST(json_extract(extra, '$.{0}') AS TEXT) END",
-)
+_DIALECT = Dialect("?", json_field=None)
 """JSON columns are stored as text, and text compares bytewise: no casts, no collation."""
 BUSY_TIMEOUT = 10.0
 """Seconds a write waits for another process's write to finish before giving up."""
@@ -266,6 +262,8 @@ class SQLiteSource(EventSource):
 
     def load(self, con: duckdb.DuckDBPyConnection, query: EventQuery) -> None:
         """Read ``query``'s rows into ``con`` (see :meth:`EventSource.load`)."""
+        import pyarrow as pa
+
         from sameday.events._arrow import OUTCOME_SCHEMA, exposure_schema, register
 
         if not self.path.is_file():
@@ -274,9 +272,23 @@ class SQLiteSource(EventSource):
                 "storage.events (or --events) at the log to analyse"
             )
         exposures, outcomes = analysis_queries(_DIALECT, query)
+        # Dimensions come as the whole `extra`, opened up by DuckDB: SQLite's JSON functions cost
+        # more than the rest of the read, and turn true into 1 (DuckDB gives "true", as Parquet).
+        raw = exposure_schema(replace(query, dimensions=()))
+        named = "sqlite_exposures" if query.dimensions else "log_exposures"
+        if query.dimensions:
+            raw = raw.append(pa.field("extra", pa.string()))
         try:
             with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as db:
-                register(con, "log_exposures", exposure_schema(query), db.execute(*exposures))
+                register(con, named, raw, db.execute(*exposures))
                 register(con, "log_outcomes", OUTCOME_SCHEMA, db.execute(*outcomes))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot read the event log {self.path}: {exc}") from exc
+        if query.dimensions:
+            dims = "".join(
+                f", json_extract_string(extra, '$.{d}') AS {d}" for d in query.dimensions
+            )
+            con.execute(
+                f"CREATE VIEW log_exposures AS SELECT {', '.join(EXPOSURE_FIELDS)}{dims} "
+                "FROM sqlite_exposures"
+            )

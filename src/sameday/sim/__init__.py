@@ -5,6 +5,9 @@
 - :mod:`sameday.sim.clicks`: position-based and cascade click models, exact and sampled.
 - :mod:`sameday.sim.truth`: the exact A/B lift and interleaving preference of two rankers.
 - :mod:`sameday.sim.data`: the data set on disk (``python -m sameday.sim generate``).
+- :mod:`sameday.sim.segments`: users of heterogeneous tastes with dimensions, and the exact
+  effect of personalisation on each user and segment.
+- :mod:`sameday.sim.who_benefits`: the ``sameday demo --variant who-benefits`` run, graded.
 
 The quickstart (``sameday demo``) grades its online tests against :mod:`sameday.sim.truth`.
 """
