@@ -32,6 +32,7 @@ import os
 import sys
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import IO, Any
@@ -77,7 +78,7 @@ def fields_of(record: logging.LogRecord) -> Mapping[str, Any] | None:
     return fields if isinstance(fields, Mapping) else None
 
 
-class LineFormatter(logging.Formatter):
+class LineFormatter(logging.Formatter, ABC):
     """A formatter that can also format a line from its parts, with no ``LogRecord`` (see
     :meth:`LineHandler.put`)."""
 
@@ -93,6 +94,7 @@ class LineFormatter(logging.Formatter):
             record.exc_text,
         )
 
+    @abstractmethod
     def line(
         self,
         created: float,
@@ -103,7 +105,6 @@ class LineFormatter(logging.Formatter):
         traceback: str | None = None,
     ) -> str:
         """One record's line (``level`` as ``INFO``, ``fields`` its structured fields)."""
-        raise NotImplementedError
 
 
 class JsonFormatter(LineFormatter):
