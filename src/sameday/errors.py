@@ -16,7 +16,7 @@
      ├── ResultCheckFailed (ValueError)       a result set's checks rejected a publication
      ├── PublishInProgress (RuntimeError)     another publish holds the result set's lock
      ├── VersionInUse (ValueError)            a snapshot version exists or is live
-     ├── StoreUnavailable (ConnectionError)   a backend could not be reached or read
+     ├── StoreUnavailable (ConnectionError)   a backend could not be reached or read; exit 75
      │    └── EventsUnavailable               events not committed: resend them
      ├── DeliveryFailed (ConnectionError)     an alert did not reach its receiver: retried later
      ├── EventRejected (ValueError)           a sink refused a record: resending will not help
@@ -170,9 +170,16 @@ class VersionInUse(SamedayError, ValueError):
     """A version cannot be loaded or dropped: it exists already, or it is the live one."""
 
 
+TRY_AGAIN_EXIT_CODE = 75
+"""The CLI's exit code for an outage worth retrying (``EX_TEMPFAIL`` in ``sysexits.h``): a
+scheduler retries a step that exits with it, and only then (Argo's publish ``retryStrategy``)."""
+
+
 class StoreUnavailable(SamedayError, ConnectionError):
     """A store could not be reached (PostgreSQL, Redis down) or read (a list stored in a format
-    this sameday does not read)."""
+    this sameday does not read). The CLI exits with :data:`TRY_AGAIN_EXIT_CODE`."""
+
+    exit_code = TRY_AGAIN_EXIT_CODE
 
 
 class EventsUnavailable(StoreUnavailable):

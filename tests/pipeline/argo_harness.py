@@ -18,7 +18,9 @@ There is no Kubernetes here, so this helper plays Argo for one submission of a W
   refuses to start a pod with an unresolved reference;
 - **after an attempt succeeds** its output artifacts are uploaded (a folder file by file, as
   ``archive: none`` stores it); a missing output fails the attempt;
-- **``retryStrategy.limit``** gives the attempts (the backoff is not waited: tests stay fast);
+- **``retryStrategy.limit``** gives the attempts (the backoff is not waited: tests stay fast),
+  and its ``expression`` (``||``-joined tests of ``lastRetry.status`` and ``lastRetry.exitCode``)
+  stops retrying when false;
   ``activeDeadlineSeconds`` bounds each attempt;
 - **the exit handler** (``onExit``, a steps template) runs with the workflow's final status, its
   ``when`` conditions evaluated (``a != b``, ``a == b``).
@@ -50,7 +52,14 @@ _LOG_TAIL = 2000
 
 
 class TaskFailed(Exception):
-    """A task failed on its last attempt; the message names it and ends with its log."""
+    """A task failed on its last attempt; the message names it and ends with its log.
+
+    ``exit_code`` is the main container's, or ``None`` when the pod never ran its command (Argo
+    then calls the node ``Error`` rather than ``Failed``)."""
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @dataclass
@@ -188,13 +197,16 @@ class ArgoHarness:
             **{k: v for k, v in scope.items() if k.startswith("workflow.")},
             **{f"inputs.parameters.{k}": given[k] for k in declared},
         }
-        attempts = 1 + int(template.get("retryStrategy", {}).get("limit", 0))
+        strategy = template.get("retryStrategy", {})
+        attempts = 1 + int(strategy.get("limit", 0))
         for attempt in range(attempts):
             node.attempts = attempt + 1
             try:
                 node.log = self._attempt(template, local, self.work / f"{node.name}.{attempt}")
             except TaskFailed as exc:
                 node.phase, node.message = "Failed", f"task {node.name!r}: {exc}"
+                if "expression" in strategy and not _retry_wanted(strategy["expression"], exc):
+                    return
                 continue
             node.phase, node.message = "Succeeded", ""
             return
@@ -229,7 +241,7 @@ class ArgoHarness:
             raise TaskFailed(f"exceeded its activeDeadlineSeconds ({deadline})") from exc
         if done.returncode != 0:
             tail = done.stdout[-_LOG_TAIL:]
-            raise TaskFailed(f"exit code {done.returncode}; its log ends:\n{tail}")
+            raise TaskFailed(f"exit code {done.returncode}; its log ends:\n{tail}", done.returncode)
         for artifact in template.get("outputs", {}).get("artifacts", []):
             assert "none" in artifact.get("archive", {}), "only archive: none is stored"
             key = _substitute(artifact["s3"]["key"], scope)
@@ -299,6 +311,28 @@ def _inside(path: str, workdir: str) -> str:
     relative = PurePosixPath(path).relative_to(workdir)
     assert ".." not in relative.parts, path
     return str(relative)
+
+
+_RETRY_CLAUSE = re.compile(
+    r'lastRetry\.status == "(?P<status>\w+)"|asInt\(lastRetry\.exitCode\) == (?P<code>\d+)'
+)
+
+
+def _retry_wanted(expression: str, failed: TaskFailed) -> bool:
+    """A ``retryStrategy.expression`` made of ``||``-joined clauses on ``lastRetry``, evaluated
+    left to right as Argo's expr does (``asInt`` of an ``Error`` node's empty exit code would
+    fail, so the status clause must come first)."""
+    status = "Error" if failed.exit_code is None else "Failed"
+    for clause in expression.split("||"):
+        match = _RETRY_CLAUSE.fullmatch(clause.strip())
+        assert match, f"unsupported retryStrategy.expression clause: {clause!r}"
+        if match["status"] is not None and match["status"] == status:
+            return True
+        if match["code"] is not None:
+            assert failed.exit_code is not None, f"asInt of an empty exit code in {expression!r}"
+            if failed.exit_code == int(match["code"]):
+                return True
+    return False
 
 
 def _depends(expression: str) -> set[str]:

@@ -657,6 +657,7 @@ def test_operators_get_pod_gc_a_ttl_and_retried_publications_with_a_deadline() -
         "limit": 3,
         "retryPolicy": "Always",
         "backoff": {"duration": "30s", "factor": 2, "cap": "300s"},
+        "expression": 'lastRetry.status == "Error" || asInt(lastRetry.exitCode) == 75',
     }
     assert publish["activeDeadlineSeconds"] == 600
     defaults = _compile(_pipeline())[0]["spec"]

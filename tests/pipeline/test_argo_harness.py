@@ -155,3 +155,28 @@ def test_an_undeclared_input_fails_at_its_job_naming_the_path(
     [run] = json.loads(result.stdout)
     assert (run["id"], run["status"]) == ("quickstart-b4d9q", "failed")
     assert "evaluate" in (run["message"] or "")
+
+
+def test_a_publish_whose_checks_fail_is_not_retried(
+    tmp_path: Path, s3: Any, bucket: str, storage: dict[str, str]
+) -> None:
+    root = _quickstart(tmp_path)
+    results = root / "results" / "popular.yaml"
+    results.write_text(results.read_text().replace("min_rows: 20", "min_rows: 1000000"))
+    harness = _harness(root, s3, bucket, storage, tmp_path / "pods")
+    outcome = harness.submit("quickstart-c8k1m", SMALL)
+    publish = outcome.nodes["publish-popular"]
+    assert (publish.phase, publish.attempts) == ("Failed", 1)  # rerunning a check repeats it
+    assert publish.message.startswith("task 'publish-popular': exit code 1")
+
+
+def test_a_publish_that_finds_the_store_down_is_retried(
+    tmp_path: Path, s3: Any, bucket: str, storage: dict[str, str]
+) -> None:
+    root = _quickstart(tmp_path)
+    harness = _harness(root, s3, bucket, storage, tmp_path / "pods")
+    harness.secrets = {SECRET: {**storage, "SAMEDAY_SERVING_URL": "redis://127.0.0.1:1/0"}}
+    outcome = harness.submit("quickstart-r2d7w", SMALL)
+    publish = outcome.nodes["publish-popular"]
+    assert (publish.phase, publish.attempts) == ("Failed", 3)  # publish.retries: 2 by default
+    assert publish.message.startswith("task 'publish-popular': exit code 75")

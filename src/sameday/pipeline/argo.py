@@ -59,7 +59,7 @@ from sameday.config.pipeline import (
 )
 from sameday.config.project import ArgoOrchestrator
 from sameday.config.project_files import normalise
-from sameday.errors import PipelineError
+from sameday.errors import TRY_AGAIN_EXIT_CODE, PipelineError
 from sameday.pipeline._argo_checks import dataflow, images, workspace, workspace_folders
 from sameday.pipeline._argo_names import (
     TRIGGER_PARAM,
@@ -97,6 +97,9 @@ RESERVED = (DAG_TEMPLATE, EXIT_TEMPLATE, ON_FAILURE_TEMPLATE, RECORD_TEMPLATE)
 SHELL = ("sh", "-c")
 JOB_LABEL = "sameday.dev/job"
 PUBLISH_BACKOFF = Backoff(delay=30.0, factor=2.0, max=300.0)
+RETRY_ON_OUTAGE = f'lastRetry.status == "Error" || asInt(lastRetry.exitCode) == {TRY_AGAIN_EXIT_CODE}'
+"""When sameday's own steps are retried: the pod never ran, or a store was down (not a failed
+check: rerunning it only repeats the failure)."""
 CREATION_DATE = (
     "{{workflow.creationTimestamp.Y}}-{{workflow.creationTimestamp.m}}"
     "-{{workflow.creationTimestamp.d}}"
@@ -381,7 +384,9 @@ def _publish_template(context: _Context, job: Job, task: tuple[str, Output]) -> 
     retries = Retries(limit=publish.retries, backoff=PUBLISH_BACKOFF)
     if retries.limit:
         where = f"publishing {output.publish!r}"
-        template["retryStrategy"] = _retry_strategy(pipeline, where, retries, job=job.name)
+        template["retryStrategy"] = _retry_strategy(
+            pipeline, where, retries, job=job.name, outages_only=True
+        )
     template["activeDeadlineSeconds"] = _deadline(publish.timeout)
     template.update(placement(pipeline.defaults.node_selector, pipeline.defaults.tolerations))
     command = (
@@ -445,7 +450,9 @@ def _record_template(context: _Context, image: str, placed: Manifest) -> Manifes
         template["inputs"] = _inputs(params)
     retries = Retries(limit=settings.publish.retries, backoff=PUBLISH_BACKOFF)
     if retries.limit:
-        template["retryStrategy"] = _retry_strategy(pipeline, "recording the run", retries)
+        template["retryStrategy"] = _retry_strategy(
+            pipeline, "recording the run", retries, outages_only=True
+        )
     template["activeDeadlineSeconds"] = _deadline(settings.publish.timeout)
     template.update(placed)
     args = [
@@ -469,8 +476,19 @@ def _deadline(timeout: float) -> int:
 
 
 def _retry_strategy(
-    pipeline: Pipeline, where: str, retries: Retries, *, job: str | None = None
+    pipeline: Pipeline,
+    where: str,
+    retries: Retries,
+    *,
+    job: str | None = None,
+    outages_only: bool = False,
 ) -> Manifest:
+    """Argo's ``retryStrategy``; with ``outages_only``, a step that failed for good is not rerun.
+
+    sameday's own steps (publish, record) exit with ``TRY_AGAIN_EXIT_CODE`` when a store is
+    down, and 1 when the step itself is wrong (a check failed, a bad file): rerunning those only
+    repeats the failure and delays the alert. A pod that never ran (``Error``) is always retried.
+    """
     backoff = retries.backoff
     if not backoff.factor.is_integer():
         raise PipelineError(
@@ -485,7 +503,10 @@ def _retry_strategy(
     }
     if backoff.max is not None:
         argo_backoff["cap"] = _go_duration(backoff.max)
-    return {"limit": retries.limit, "retryPolicy": "Always", "backoff": argo_backoff}
+    strategy: Manifest = {"limit": retries.limit, "retryPolicy": "Always", "backoff": argo_backoff}
+    if outages_only:
+        strategy["expression"] = RETRY_ON_OUTAGE
+    return strategy
 
 
 def _go_duration(seconds: float) -> str:
