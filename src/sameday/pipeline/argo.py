@@ -97,7 +97,9 @@ RESERVED = (DAG_TEMPLATE, EXIT_TEMPLATE, ON_FAILURE_TEMPLATE, RECORD_TEMPLATE)
 SHELL = ("sh", "-c")
 JOB_LABEL = "sameday.dev/job"
 PUBLISH_BACKOFF = Backoff(delay=30.0, factor=2.0, max=300.0)
-RETRY_ON_OUTAGE = f'lastRetry.status == "Error" || asInt(lastRetry.exitCode) == {TRY_AGAIN_EXIT_CODE}'
+RETRY_ON_OUTAGE = (
+    f'lastRetry.status == "Error" || asInt(lastRetry.exitCode) == {TRY_AGAIN_EXIT_CODE}'
+)
 """When sameday's own steps are retried: the pod never ran, or a store was down (not a failed
 check: rerunning it only repeats the failure)."""
 CREATION_DATE = (
