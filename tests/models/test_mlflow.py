@@ -60,7 +60,7 @@ def mlflow_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # importing MLflow takes over a minute on a busy host
         while True:
             try:
                 if httpx.get(f"{url}/health", timeout=1).status_code == 200:
