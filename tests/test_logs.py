@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 
 import orjson
 import pytest
@@ -99,6 +101,128 @@ def test_configure_replaces_its_own_handler_and_undo_restores_the_level(
 def test_an_unknown_format_or_level_is_refused(format: str, level: str) -> None:
     with pytest.raises(ValueError, match="must be one of"):
         logs.configure(format, level)
+
+
+class _StalledOutput:
+    """An output the test holds: each write is recorded, then waits until :attr:`release` is
+    set (a log collector that stopped reading); ``OSError`` if it never is (a failed test must
+    not hang the suite)."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.batches: list[bytes] = []
+
+    def __call__(self, data: bytes) -> None:
+        self.batches.append(data)
+        self.entered.set()
+        if not self.release.wait(timeout=20):
+            raise OSError("the test never released the output")
+
+    def lines(self) -> list[str]:
+        return b"".join(self.batches).decode().splitlines()
+
+
+def _until(done: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """Whether ``done()`` came true within ``seconds`` (the writer thread writes every
+    ``FLUSH_INTERVAL``; the deadline only bounds a failing test)."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+@pytest.fixture
+def stalled(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[logs.LineHandler, _StalledOutput]]:
+    """A background handler writing to a :class:`_StalledOutput`, holding 100 lines at most."""
+    monkeypatch.setattr(logs, "MAX_WAITING", 100)
+    output = _StalledOutput()
+    handler = logs.LineHandler(background=True, output=output)
+    handler.setFormatter(logs.TextFormatter())
+    handler.addFilter(logs._Scrub())
+    try:
+        yield handler, output
+    finally:
+        output.release.set()
+        handler.close()
+
+
+def test_a_stalled_output_drops_lines_and_never_blocks_the_caller(
+    stalled: tuple[logs.LineHandler, _StalledOutput],
+) -> None:
+    """The writer thread is held inside its output (the test decides when it returns): the
+    caller's lines wait up to ``MAX_WAITING``, later ones are dropped and counted, no call
+    waits for the output; once it drains, the waiting lines come out in order, then how many
+    were dropped, and nothing more is lost."""
+    handler, output = stalled
+    logger = logging.getLogger("sameday.test-stalled")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        logger.warning("first")  # a warning wakes the writer at once: it stalls writing it
+        assert output.entered.wait(timeout=10)
+        slowest = 0.0
+        for index in range(250):  # records and the access log's direct lines alike
+            started = time.perf_counter()
+            if index % 2:
+                logger.info("line %03d", index)
+            else:
+                assert handler.put("sameday.test-stalled", f"line {index:03d}", {}, time.time())
+            slowest = max(slowest, time.perf_counter() - started)
+        assert slowest < 1.0, f"a log call waited {slowest:.2f}s for a stalled output"
+        assert handler.dropped == 150 and len(output.batches) == 1  # the output still stalls
+
+        output.release.set()
+        assert _until(lambda: len(output.lines()) == 102)
+        first, *kept, notice = output.lines()
+        assert first.endswith(" WARNING sameday.test-stalled: first")
+        assert [line.split(": ", 1)[1] for line in kept] == [f"line {i:03d}" for i in range(100)]
+        assert " WARNING sameday.logs: 150 log line(s) dropped: stderr was not read" in notice
+        assert notice.endswith(" dropped=150") and handler.dropped == 0
+
+        for index in range(100):  # a drained output: every line arrives, none is dropped
+            logger.info("after %03d", index)
+        assert _until(lambda: len(output.lines()) == 202)
+        after = [line.split(": ", 1)[1] for line in output.lines()[102:]]
+        assert after == [f"after {i:03d}" for i in range(100)] and handler.dropped == 0
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+
+
+def test_lines_an_output_refuses_are_counted_and_told_once_it_takes_them() -> None:
+    """An output that raises ``OSError`` (stderr closed): its batch counts as dropped, and the
+    next batch it takes says so."""
+    taken: list[bytes] = []
+    refused = threading.Event()
+
+    def closed_once(data: bytes) -> None:
+        if not refused.is_set():
+            refused.set()
+            raise OSError("stderr closed")
+        taken.append(data)
+
+    handler = logs.LineHandler(background=True, output=closed_once)
+    handler.setFormatter(logs.TextFormatter())
+    record = {"name": "sameday.serve", "levelno": logging.WARNING, "levelname": "WARNING"}
+    try:
+        handler.handle(logging.makeLogRecord({**record, "msg": "lost"}))  # wakes the writer
+        assert refused.wait(timeout=10)
+        handler.handle(logging.makeLogRecord({**record, "msg": "kept"}))
+        assert _until(lambda: bool(taken))
+        kept, notice = b"".join(taken).decode().splitlines()
+        assert kept.endswith(" WARNING sameday.serve: kept")
+        assert " 1 log line(s) dropped: " in notice and notice.endswith(" dropped=1")
+    finally:
+        handler.close()
+
+
+def test_an_output_needs_the_writer_thread() -> None:
+    with pytest.raises(ValueError, match="give background=True"):
+        logs.LineHandler(output=lambda data: None)
 
 
 def test_the_cli_logs_as_its_options_and_variables_say(runner: CliRunner) -> None:

@@ -188,9 +188,24 @@ class LineHandler(logging.Handler):
         stream: where to write; default ``sys.stderr`` as it is at each write (so a test that
             swaps it, such as click's ``CliRunner``, sees the lines). In the background, lines go
             to the stream's file descriptor (a stream without one is written inline).
+        output: in the background, what the writer thread hands each batch's bytes to instead
+            of the stream's file descriptor: it must take them all or raise ``OSError`` (lines
+            it could not take count as dropped). A test's output can stall on purpose, as a log
+            collector that stopped reading does.
+
+    Raises:
+        ValueError: ``output`` without ``background`` (only the writer thread uses it).
     """
 
-    def __init__(self, *, background: bool = False, stream: IO[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        background: bool = False,
+        stream: IO[str] | None = None,
+        output: Callable[[bytes], object] | None = None,
+    ) -> None:
+        if output is not None and not background:
+            raise ValueError("output is where the writer thread writes: give background=True")
         super().__init__()
         self._stream = stream
         self._waiting: deque[str] = deque()  # appends and pops are atomic: no lock to take
@@ -200,13 +215,14 @@ class LineHandler(logging.Handler):
         self._wake = threading.Event()
         self._writing = threading.Lock()
         self._closed = False
-        self._fd: int | None = None
+        self._output = output
         self._thread: threading.Thread | None = None
         if background:
-            try:
-                self._fd = (stream or sys.stderr).fileno()
-            except (OSError, ValueError):  # no file behind it (a test's capture): write inline
-                return
+            if output is None:
+                try:
+                    self._output = _to_descriptor((stream or sys.stderr).fileno())
+                except (OSError, ValueError):  # no file behind it (a test's capture): inline
+                    return
             self._thread = threading.Thread(target=self._run, name="sameday-log", daemon=True)
             self._thread.start()
 
@@ -283,14 +299,23 @@ class LineHandler(logging.Handler):
         dropped, self.dropped = self.dropped, 0
         if dropped:
             lines.append(self.format(_dropped_record(dropped)))
-        if not lines or self._fd is None:
+        if not lines or self._output is None:
             return
-        data = ("\n".join(lines) + "\n").encode("utf-8", "backslashreplace")
         try:
-            while data:
-                data = data[os.write(self._fd, data) :]
+            self._output(("\n".join(lines) + "\n").encode("utf-8", "backslashreplace"))
         except OSError:
-            self.dropped += len(lines)  # stderr closed: nothing left to tell
+            self.dropped += len(lines)  # stderr closed: told if it is ever writable again
+
+
+def _to_descriptor(fd: int) -> Callable[[bytes], None]:
+    """Write all of a batch to ``fd`` itself: no buffer of Python's between (a full pipe
+    blocks the writer thread in ``os.write``, and only it)."""
+
+    def write(data: bytes) -> None:
+        while data:
+            data = data[os.write(fd, data) :]
+
+    return write
 
 
 def sole_handler(logger: logging.Logger) -> LineHandler | None:

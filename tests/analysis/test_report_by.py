@@ -68,4 +68,8 @@ def test_segments_of_an_interleaving_test_are_refused(runner: CliRunner, tmp_pat
     )
     result = runner.invoke(report, ["test", "--project", str(project), "--by", "platform"])
     assert result.exit_code != 0
-    assert "need an A/B test; 'test' is a interleave experiment" in str(result.exception)
+    assert str(result.exception) == (
+        "segment effects (--by) need an A/B test, and 'test' is an interleaving test: every unit "
+        "sees both arms merged in one list, so no segment has a control group to compare with. "
+        "To learn who benefits, run the arms as an A/B test with dimensions"
+    )

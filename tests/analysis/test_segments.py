@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -49,9 +50,15 @@ class _Log:
         self.exposures.append(exposure)
 
 
-def serve_and_log(path: Path, *, seed: int = 3) -> None:
+def serve_and_log(path: Path, *, seed: int = 3, revisits: bool = False) -> None:
     """Serve every unit through the real engine (its exposures record ``platform``), then log
-    clicks drawn from :data:`RATE` into the SQLite event log at ``path``."""
+    clicks drawn from :data:`RATE` into the SQLite event log at ``path``.
+
+    With ``revisits``, a seventh of the units came a minute earlier without sending their
+    platform (their first exposure records none), and another seventh came back a minute
+    later from a television: a unit's segment is its value at its first exposure, missing or
+    not, never a later one.
+    """
     store = MemoryStore()
     load_lists(store, "popular", "p1", {"*": ["a", "b", "c"]})
     load_lists(store, "personal", "q1", {"*": ["x", "y", "z"]})
@@ -88,6 +95,15 @@ def serve_and_log(path: Path, *, seed: int = 3) -> None:
             )
             for k in range(int(clicks))
         ]
+    if revisits:
+        log.exposures += [
+            replace(e, request_id=f"{e.request_id}-early", time=e.time - 60, extra={})
+            if u % 7 == 3
+            else replace(e, request_id=f"{e.request_id}-late", time=e.time + 60, extra=tv)
+            for u, e in enumerate(list(log.exposures))
+            if u % 7 in (3, 5)
+            for tv in [{**e.extra, "platform": "tv"}]
+        ]
     sink = SQLiteSink(path)
     try:
         sink.write_exposures(log.exposures)
@@ -97,13 +113,16 @@ def serve_and_log(path: Path, *, seed: int = 3) -> None:
 
 
 def direct_rows(path: Path) -> dict[str, tuple[str, str, int]]:
-    """unit → (arm, platform, clicks within a day of its first exposure), straight from SQL."""
+    """unit → (arm, platform at its first exposure or ``(none)``, clicks within a day of its
+    first exposure), straight from SQL."""
     con = sqlite3.connect(path)
     try:
         rows = con.execute(
-            "SELECT e.unit, e.arm, json_extract(e.extra, '$.platform'), "
+            "WITH e AS (SELECT unit, arm, time, extra, "
+            " row_number() OVER (PARTITION BY unit ORDER BY time) AS visit FROM exposures) "
+            "SELECT e.unit, e.arm, coalesce(json_extract(e.extra, '$.platform'), '(none)'), "
             "(SELECT count(*) FROM outcomes o WHERE o.unit = e.unit AND o.name = 'click' "
-            " AND o.time >= e.time AND o.time < e.time + 86400) FROM exposures e"
+            " AND o.time >= e.time AND o.time < e.time + 86400) FROM e WHERE visit = 1"
         ).fetchall()
     finally:
         con.close()
@@ -132,11 +151,20 @@ def _effects(path: Path) -> dict[str, SegmentEffects]:
     return {b.metric: b for b in blocks}
 
 
-def test_segment_effects_match_a_direct_computation(logged: Path) -> None:
+@pytest.fixture(params=[False, True], ids=["one-visit", "revisits"])
+def logged_either_way(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Path, bool]:
+    path = tmp_path / "events.db"
+    serve_and_log(path, revisits=request.param)
+    return path, request.param
+
+
+def test_segment_effects_match_a_direct_computation(logged_either_way: tuple[Path, bool]) -> None:
+    logged, revisits = logged_either_way
     blocks = _effects(logged)
     rows = direct_rows(logged)
     ctr, clicks = blocks["ctr"], blocks["clicks"]
-    assert [e.value for e in ctr.effects] == ["android", "ios", "tv", "web"]
+    values = ["android", "ios", "tv", "web"]
+    assert [e.value for e in ctr.effects] == (["(none)", *values] if revisits else values)
     tested = [e for e in ctr.effects if e.outcome != "too small"]
     raw_p = []
     for e in tested:
@@ -176,7 +204,7 @@ def test_segment_effects_match_a_direct_computation(logged: Path) -> None:
     ).test_homogeneity()
     assert interaction.statistic == pytest.approx(float(q.statistic), rel=1e-9)
     assert interaction.p_value == pytest.approx(float(q.pvalue), rel=1e-9)
-    assert interaction.df == len(tested) - 1 == 2
+    assert interaction.df == len(tested) - 1 == (3 if revisits else 2)
 
 
 def test_who_benefits_is_found_and_too_small_is_never_a_win(logged: Path) -> None:

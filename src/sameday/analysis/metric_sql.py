@@ -18,7 +18,8 @@ The rules, the same for every metric (see ``docs/analysis.md``):
   It is measured before the unit saw any arm, so adjusting by it cannot bias the lift.
 
 The statements build two temporary DuckDB tables from ``exposures`` and ``outcomes``: ``units``
-(one row per unit: arm, ``t0``, first surface and dimensions) and ``unit_values`` (the unit's day
+(one row per unit: arm, ``t0``, and surface and dimensions at ``t0``, a dimension that exposure
+did not record being NULL) and ``unit_values`` (the unit's day
 of first exposure and ``m{i}_y``/``m{i}_x`` for metric ``i``).
 """
 
@@ -77,7 +78,9 @@ def statements(
     """
     cols = columns(metrics)
     arm, surface = coded("arm", arms), coded("surface", surfaces)
-    dims = "".join(f", arg_min({d}, time) AS {d}" for d in dimensions)
+    # arg_min_null: a unit's value at its first exposure even when that exposure lacks it
+    # (arg_min skips NULLs: it would take a later value, which the arm served may have moved)
+    dims = "".join(f", arg_min_null({d}, time) AS {d}" for d in dimensions)
     units = (
         f"CREATE OR REPLACE TEMP TABLE units AS SELECT unit, arg_min({arm}, time) AS arm, "
         f"min(time) AS t0, coalesce(min({arm}) <> max({arm}), FALSE) AS crossed, "

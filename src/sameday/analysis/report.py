@@ -162,13 +162,15 @@ def check_by(experiment: Experiment, by: Sequence[str]) -> None:
     """Refuse segment effects the experiment cannot give (see :func:`build_report`)."""
     if by and experiment.design != "ab":
         why = (
-            "every unit sees both arms in one list, so no segment has a control group"
+            "an interleaving test: every unit sees both arms merged in one list, so no segment "
+            "has a control group to compare with. To learn who benefits, run the arms as an A/B "
+            "test with dimensions"
             if experiment.design == "interleave"
-            else "its allocation changes over time, so a segment's arms are not comparable"
+            else f"a {experiment.design} experiment: its allocation changes over time, so a "
+            "segment's arms are not comparable"
         )
         raise UnsupportedAnalysis(
-            f"segment effects (--by) need an A/B test; {experiment.name!r} is a "
-            f"{experiment.design} experiment: {why}"
+            f"segment effects (--by) need an A/B test, and {experiment.name!r} is {why}"
         )
     undeclared = [d for d in by if d != "surface" and d not in experiment.dimensions]
     if undeclared:

@@ -209,10 +209,13 @@ def _units(
     if len(surfaces) > 1:
         features.append(Feature("surface", "category", tuple(surfaces)))
         selected.append("surface")
+    # in unit order: DuckDB's parallel GROUP BY returns the units in a different order on each
+    # run, and the folds, the bootstrap and the rule's halves are drawn by row, so without it
+    # the same seed would not give the same numbers
     table = con.execute(
         f"SELECT arm, {col.y} AS y"
         + "".join(f", {c} AS f{i}" for i, c in enumerate(selected))
-        + f" FROM unit_values WHERE {kept}"
+        + f" FROM unit_values WHERE {kept} ORDER BY unit"
     ).fetchnumpy()
     return UpliftData(
         x=np.column_stack([_floats(table[f"f{i}"]) for i in range(len(selected))]),
