@@ -91,6 +91,8 @@ def test_profile_summaries_read_three_numbers_and_the_findings(
     assert (found["als-3"].items, found["als-3"].mean_length) == (43, 9.5)
     assert (found["als-3"].overlap, found["als-0"].overlap) == (0.75, None)
     assert found["als-3"].findings == [warning] and found["als-2"].findings == []
+    findings = store.profile_findings(["als-4", "als-3", "als-0", "als-2", "als-1", "gone"])
+    assert findings == {version: summary.findings for version, summary in found.items()}
 
 
 def test_applied_objects_since_a_time_by_field_and_one_by_name(store: MetadataStore) -> None:

@@ -147,6 +147,22 @@ def profile_summaries(session: Session, versions: Sequence[str]) -> dict[str, Pr
     return found
 
 
+def profile_findings(session: Session, versions: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The drift findings of these snapshot versions' profiles, by version (those without a
+    profile are left out): what a freshness overview needs, with no JSON field of the profile
+    itself read."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    unique = sorted(set(versions))
+    for start in range(0, len(unique), CHUNK):
+        rows = session.execute(
+            sa.select(ProfileRow.version, ProfileRow.findings).where(
+                ProfileRow.version.in_(unique[start : start + CHUNK])
+            )
+        )
+        found.update((version, list(findings or [])) for version, findings in rows)
+    return found
+
+
 def applied_since(session: Session, since: datetime, limit: int) -> list[AppliedObject]:
     """The newest ``limit`` applied objects whose spec was applied at or after ``since``."""
     rows = session.execute(
