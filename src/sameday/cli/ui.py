@@ -29,8 +29,8 @@ def ui(project_dir: Path | None, host: str, port: int, open_browser: bool, log_l
     snapshots, experiments (and their wall), monitors and alerts, models, lineage.
 
     serve.api_keys.read opens the pages, serve.api_keys.admin the actions too (rollback,
-    resume, stop, conclude, mute, promote a model or roll its alias back). With neither set it listens on localhost only, where
-    whoever opens it may act.
+    resume, stop, conclude, mute, promote a model or roll its alias back). With neither set it
+    listens on localhost only, where whoever opens it may act.
     """
     import uvicorn
 
