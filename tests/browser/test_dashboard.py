@@ -112,9 +112,7 @@ def test_the_dashboard_in_a_real_browser(served: tuple[str, Seeded], tmp_path: P
         "model": f"/models/{MODEL}",
         "lineage": "/lineage?node=result_set:personal",
     }
-    actions = {
-        name: pages[name] for name in ("run", "result-set", "experiment", "alerts", "model")
-    }
+    actions = {name: pages[name] for name in ("run", "result-set", "experiment", "alerts", "model")}
     update = os.environ.get("SAMEDAY_UPDATE_SCREENSHOTS") == "1"
     screenshots = DOCS_IMAGES if update else tmp_path / "img"
     screenshots.mkdir(parents=True, exist_ok=True)
