@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from sameday.metadata._alerts import IncidentRow
 from sameday.metadata._applied import applied_record
 from sameday.metadata._history import change_record
 from sameday.metadata._profiles import ProfileRow
@@ -145,6 +146,18 @@ def profile_summaries(session: Session, versions: Sequence[str]) -> dict[str, Pr
                 list(findings or []),
             )
     return found
+
+
+def incident_counts_since(session: Session, since: datetime) -> tuple[int, int]:
+    """How many incidents opened, and how many were resolved, at or after ``since``: counted in
+    SQL, no incident read."""
+    opened = session.execute(
+        sa.select(sa.func.count()).where(IncidentRow.opened_at >= since)
+    ).scalar_one()
+    resolved = session.execute(
+        sa.select(sa.func.count()).where(IncidentRow.resolved_at >= since)
+    ).scalar_one()
+    return int(opened), int(resolved)
 
 
 def profile_findings(session: Session, versions: Sequence[str]) -> dict[str, list[dict[str, Any]]]:

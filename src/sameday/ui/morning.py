@@ -176,8 +176,8 @@ def morning(dash: Dashboard) -> Morning:
     experiments = running_tests(dash)
     counted = [b.value for _, b in experiments if b is not None and b.value is not None]
     since = now - SINCE
-    incidents = meta.incidents(include_resolved=True, limit=200)
-    open_incidents = [i for i in incidents if i.status == "open"]
+    open_incidents = meta.incidents(include_resolved=False, limit=None)
+    opened, resolved = meta.incident_counts_since(since)
     return Morning(
         now=now,
         problems=problems_of(pipelines, result_sets, counted, open_incidents),
@@ -188,7 +188,7 @@ def morning(dash: Dashboard) -> Morning:
         changes=meta.live_changes_since(since, CHANGES),
         applied=meta.applied_since(since),
         incidents=open_incidents,
-        opened=sum(1 for i in incidents if i.opened_at >= since),
-        resolved=sum(1 for i in incidents if i.resolved_at is not None and i.resolved_at >= since),
+        opened=opened,
+        resolved=resolved,
         mutes=meta.mutes(now=now),
     )
