@@ -3,7 +3,9 @@
 The project: 200 result sets with 50 snapshots each (every one profiled, the newest live), 10
 pipelines with 10,000 runs between them (three job attempts each, one run in twenty failed),
 1,000 experiments on 40 surfaces (40 running, with 2,000 exposures each in the event log; the
-rest stopped, concluded or in draft) and 200 alert incidents. The metadata rows are written in
+rest stopped, concluded or in draft), 200 alert incidents, and 50 models with 40 versions each,
+every version crowned by a gate decision with its evidence, a refused candidate for every
+second version and a challenger alias (5,050 history entries). The metadata rows are written in
 bulk through the metadata models' tables (the library's one-row-per-transaction writes would
 take minutes), the project files as YAML, the exposures through the event sink.
 
@@ -30,9 +32,11 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 RESULT_SETS, SNAPSHOTS, PIPELINES, RUNS = 200, 50, 10, 10_000
 EXPERIMENTS, SURFACES, EXPOSURES, INCIDENTS = 1_000, 40, 2_000, 200
+MODELS, VERSIONS = 50, 40
 TARGET_MS, TARGET_BYTES = 150.0, 100 * 1024
 
 
@@ -170,7 +174,77 @@ def seed_metadata(root: Path, now: datetime, rng: random.Random) -> None:
         connection.execute(t["snapshot_profiles"].insert(), profiles)
         connection.execute(t["live_changes"].insert(), changes)
         connection.execute(t["alert_incidents"].insert(), incidents)
+        for table, rows in model_rows(now, rng).items():
+            connection.execute(t[table].insert(), rows)
     engine.dispose()
+
+
+def gate_evidence(candidate: float, champion: float | None, version: int | None) -> dict[str, Any]:
+    """A gate decision's evidence as :meth:`sameday.models.Registry.gate` records it."""
+    threshold = None if champion is None else champion - 0.002
+    checks = [
+        {"condition": "ndcg@10 >= champion - 0.002", "metric": "ndcg@10", "candidate": candidate,
+         "threshold": threshold, "champion": champion,
+         "passed": threshold is None or candidate >= threshold, "note": None},
+        {"condition": "coverage >= 0.2", "metric": "coverage", "candidate": 0.3,
+         "threshold": 0.2, "champion": None, "passed": True, "note": None},
+    ]  # fmt: skip
+    return {
+        "conditions": [c["condition"] for c in checks],
+        "checks": checks,
+        "candidate": {"ndcg@10": candidate, "coverage": 0.3},
+        "champion": {"version": version, "scored_by": "registry",
+                     "metrics": None if champion is None else {"ndcg@10": champion}},
+        "run_id": None,
+    }  # fmt: skip
+
+
+def model_rows(now: datetime, rng: random.Random) -> dict[str, list[dict[str, Any]]]:
+    """``MODELS`` models of ``VERSIONS`` versions: each version blessed by the gate (and made
+    champion), a refused candidate between every two, and the newest as the challenger."""
+    versions, aliases, events = [], [], []
+    lineage = {
+        "datasets": [{"name": "interactions", "version": "2026-12-01"}],
+        "code": {"commit": "0" * 40, "dirty": False}, "signature": None, "loader": None,
+        "environment": {"python": "3.11.7", "platform": "linux"},
+    }  # fmt: skip
+    for m in range(MODELS):
+        name, score = f"m-{m:02d}", 0.3
+        for v in range(1, VERSIONS + 1):
+            at = now - timedelta(hours=(VERSIONS - v) * 24 + m)
+            champion = None if v == 1 else score
+            score = round(score + rng.uniform(-0.0015, 0.004), 4)
+            evidence = gate_evidence(score, champion, None if v == 1 else v - 1)
+            versions.append({
+                "name": name, "version": v, "content_hash": f"{m}-{v}",
+                "bundle_url": f"file://.sameday/artifacts/models/{name}/{m}-{v}",
+                "flavor": "python",
+                "params": {"factors": 64, "regularization": 0.01, "iterations": 15},
+                "metrics": {"ndcg@10": score, "coverage": 0.3, "recall@50": score * 1.8},
+                "lineage": lineage, "run_id": None, "description": None,
+                "created_by": "bench@host", "created_at": at,
+            })  # fmt: skip
+            common = {"name": name, "version": v, "actor": "bench@host", "at": at}
+            events.append({**common, "action": "register", "alias": None, "previous": None,
+                           "reason": None, "evidence": {"content_hash": f"{m}-{v}"}})  # fmt: skip
+            events.append({**common, "action": "gate-blessed", "alias": "champion",
+                           "previous": None if v == 1 else v - 1, "reason": "every check passed",
+                           "evidence": evidence})  # fmt: skip
+            if v % 2 == 0:
+                low = round(score - 0.01, 4)
+                events.append({
+                    **common, "version": None, "action": "gate-refused", "alias": None,
+                    "previous": None, "at": at + timedelta(hours=12),
+                    "reason": f"gate refused the candidate of {name!r}: ndcg@10 = {low}",
+                    "evidence": gate_evidence(low, score, v),
+                })  # fmt: skip
+        aliases.append({"name": name, "alias": "champion", "version": VERSIONS, "updated_at": now})
+        aliases.append({"name": name, "alias": "challenger", "version": VERSIONS - 1,
+                        "updated_at": now})  # fmt: skip
+        events.append({"name": name, "version": VERSIONS - 1, "action": "alias",
+                       "alias": "challenger", "previous": None, "actor": "bench@host",
+                       "reason": None, "evidence": {}, "at": now})  # fmt: skip
+    return {"model_versions": versions, "model_aliases": aliases, "model_events": events}
 
 
 def seed_events(root: Path, now: datetime, rng: random.Random) -> None:
@@ -254,7 +328,8 @@ def main() -> None:
                 "/", "/runs", "/runs?pipeline=p-03&status=failed", "/runs/p-03-009993",
                 "/results", "/results/rs-042", "/results/rs-042/diff?a=rs-042-0040&b=rs-042-0049",
                 "/experiments", "/experiments?phase=running", "/experiments/e-0007", "/wall",
-                "/alerts", f"/alerts/{INCIDENTS}", "/lineage?node=experiment:e-0007",
+                "/alerts", f"/alerts/{INCIDENTS}", "/models", "/models/m-07",
+                "/lineage?node=experiment:e-0007",
             ]  # fmt: skip
             project = load_project(root)
             board = []

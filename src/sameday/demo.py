@@ -2,8 +2,11 @@
 
 :func:`run_demo` copies ``examples/quickstart`` to a folder, and there runs the real commands
 one after the other — ``sameday run quickstart`` (simulated logs, popularity, ALS and item-kNN,
-offline metrics, published snapshots), ``sameday apply`` (the ``home`` surface, an A/B test of
-popularity against ALS and an interleaving test of ALS against item-kNN), ``sameday serve`` —
+offline metrics, published snapshots), ``sameday models register`` and ``sameday models gate``
+(the recommenders in the model registry: popularity as the champion, then item-kNN and ALS
+each through the training gate, on the evaluate job's metrics), ``sameday apply`` (the ``home``
+surface, an A/B test of popularity against ALS and an interleaving test of ALS against
+item-kNN), ``sameday serve`` —
 then sends simulated users through the HTTP API (:mod:`sameday.sim.traffic`), stops the server
 (which commits the event log), and builds both reports. Each test's measured effect is set next
 to the exact effect of the click model (:mod:`sameday.sim.truth`) and its verdict graded.
@@ -15,6 +18,7 @@ Progress goes to a :class:`Observer`; the library itself prints nothing.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -38,6 +42,10 @@ if TYPE_CHECKING:
 PIPELINE = "quickstart"
 AB_TEST = "home-als"
 INTERLEAVING_TEST = "home-als-vs-knn"
+MODEL = "home-feed"
+"""The registry's model of the home feed's recommender (see :func:`_register_models`)."""
+GATE = ("ndcg >= champion - 0.002", "coverage >= 0.05")
+"""The training gate a candidate recommender passes to become the champion."""
 
 
 class Observer(Protocol):
@@ -142,6 +150,9 @@ def run_demo(settings: DemoSettings, observer: Observer) -> DemoResult:
             "sameday run",
             on_line=_job_progress(observer),
         )
+    with _timed(timings, "models"):
+        observer.stage("models: popularity the champion, item-kNN and ALS through the gate")
+        _register_models(folder)
     with _timed(timings, "apply"):
         observer.stage("apply: surface home, A/B and interleaving tests")
         _command(["apply"], folder, "sameday apply")
@@ -165,6 +176,32 @@ def run_demo(settings: DemoSettings, observer: Observer) -> DemoResult:
         clicks=traffic.clicks,
         timings=timings,
     )
+
+
+def _register_models(folder: Path) -> None:
+    """The pipeline's recommenders in the model registry, as a team keeps them: popularity
+    registered as ``MODEL``'s champion, then item-kNN and ALS, in that order, each through the
+    training gate (``GATE``) against the champion of the moment, on the offline metrics the
+    evaluate job wrote (``out/offline.json``), each tied to the pipeline's run. Each bundle is
+    the recommender's lists as item indices (``out/NAME.npy``): files only, versioned and
+    verified, not loadable to predict."""
+    from sameday.config import load_project
+
+    with load_project(folder).open_metadata() as meta:
+        runs = meta.list_runs(PIPELINE, limit=1)
+    run = [f"--run-id={runs[0].id}"] if runs else []
+    offline = json.loads((folder / "out" / "offline.json").read_text())["models"]
+    kept = ("ndcg", "recall", "coverage", "hit_rate")
+    first, *candidates = ("popular", "itemknn", "als")
+    metrics = [f"--metric={key}={offline[first][key]}" for key in kept]
+    _command(["models", "register", MODEL, f"out/{first}.npy", *metrics, *run,
+              "--alias=champion"], folder, "sameday models register")  # fmt: skip
+    for name in candidates:
+        scored = folder / "out" / f"{name}-metrics.json"
+        scored.write_text(json.dumps({key: offline[name][key] for key in kept}))
+        when = [f"--when={condition}" for condition in GATE]
+        _command(["models", "gate", MODEL, f"out/{name}.npy", f"--metrics={scored}", *when, *run],
+                 folder, "sameday models gate")  # fmt: skip
 
 
 def _serve_users(folder: Path, settings: DemoSettings, observer: Observer) -> Traffic:

@@ -1,7 +1,8 @@
 // The dashboard in a real browser (Debian's chromium, driven by playwright-core), for
 // tests/browser/test_dashboard.py: every page loads with no console error and no serious or
 // critical axe-core violation, needs no horizontal scroll at 390 pixels, lets the keyboard reach
-// every action; rollback and muting work end to end through their confirmations; screenshots
+// every action; rollback, muting and promoting a model work end to end through their
+// confirmations; screenshots
 // go to SAMEDAY_SCREENSHOTS. Prints one JSON report on stdout; the Python test asserts on it.
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -128,6 +129,21 @@ try {
   const muted = await page.locator(".badge", { hasText: "muted until" }).count();
   const unmute = await page.locator("form.action button", { hasText: "Unmute" }).count();
   report.actions.mute = { muted, unmute, console: consoleErrors };
+
+  // Promoting a model's version to champion, with its confirmation, by keyboard.
+  await visit(env.SAMEDAY_MODEL_PAGE);
+  const promote = page.locator("form.action button", { hasText: /^Make \d+ champion$/ }).first();
+  const version = (await promote.textContent()).replace("Make", "").replace("champion", "").trim();
+  await promote.focus();
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("h1:has-text('the champion?')");
+  await page.locator("button.danger", { hasText: "Promote" }).focus();
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("text=Promoted:");
+  const champion = await page.$$eval("#aliases ~ section tr", (rows) => rows
+    .filter((r) => r.querySelector("td") && r.querySelector("td").textContent.trim() === "@champion")
+    .map((r) => r.querySelectorAll("td")[1].textContent.trim()));
+  report.actions.promote = { version, champion, console: consoleErrors };
 } catch (error) {
   report.errors.push(String(error && error.stack || error));
 } finally {

@@ -4,9 +4,10 @@
 The Node script (``dashboard.mjs``) signs in with the admin key, loads every page (no console
 error, no request leaving the server, no serious or critical accessibility violation, no
 horizontal scroll at 390 pixels), tabs through the pages that have actions (the keyboard must
-reach each), then rolls a result set back and mutes a monitor through their confirmations. It
-takes a screenshot of every page: ``SAMEDAY_UPDATE_SCREENSHOTS=1`` writes them into docs/img/
-(the pictures of docs/dashboard.md), otherwise into the test's temporary folder.
+reach each), then rolls a result set back, mutes a monitor and makes a model's challenger the
+champion through their confirmations. It takes a screenshot of every page:
+``SAMEDAY_UPDATE_SCREENSHOTS=1`` writes them into docs/img/ (the pictures of docs/dashboard.md),
+otherwise into the test's temporary folder.
 
 Needs ``node`` (20+), ``npm`` and ``/usr/bin/chromium`` (``apt-get install chromium``): skipped
 with the reason when one is missing, failed when ``SAMEDAY_REQUIRE_SERVICES=1``.
@@ -28,7 +29,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, unavailable
-from tests.ui.seed import EXPERIMENT, Seeded, seed
+from tests.ui.seed import EXPERIMENT, MODEL, Seeded, seed
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("SAMEDAY_CHROMIUM", "/usr/bin/chromium")
@@ -107,9 +108,11 @@ def test_the_dashboard_in_a_real_browser(served: tuple[str, Seeded], tmp_path: P
         "wall": "/wall",
         "alerts": "/alerts",
         "incident": "/alerts/1",
+        "models": "/models",
+        "model": f"/models/{MODEL}",
         "lineage": "/lineage?node=result_set:personal",
     }
-    actions = {name: pages[name] for name in ("run", "result-set", "experiment", "alerts")}
+    actions = {name: pages[name] for name in ("run", "result-set", "experiment", "alerts", "model")}
     update = os.environ.get("SAMEDAY_UPDATE_SCREENSHOTS") == "1"
     screenshots = DOCS_IMAGES if update else tmp_path / "img"
     screenshots.mkdir(parents=True, exist_ok=True)
@@ -120,6 +123,7 @@ def test_the_dashboard_in_a_real_browser(served: tuple[str, Seeded], tmp_path: P
         "SAMEDAY_PAGES": json.dumps(pages),
         "SAMEDAY_ACTION_PAGES": json.dumps(actions),
         "SAMEDAY_RESULT_SET_PAGE": "/results/personal",
+        "SAMEDAY_MODEL_PAGE": f"/models/{MODEL}",
         "SAMEDAY_SCREENSHOTS": str(screenshots),
         "CHROMIUM": CHROMIUM,
     }
@@ -146,3 +150,6 @@ def test_the_dashboard_in_a_real_browser(served: tuple[str, Seeded], tmp_path: P
     assert rollback["reasonRecorded"] and rollback["console"] == []
     mute = report["actions"]["mute"]
     assert mute["muted"] == 1 and mute["unmute"] == 1 and mute["console"] == [], mute
+    promote = report["actions"]["promote"]
+    assert promote["version"] == "3" and promote["champion"] == ["3"], promote
+    assert promote["console"] == []

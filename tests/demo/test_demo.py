@@ -66,6 +66,18 @@ def test_small_demo_reaches_the_truth(tmp_path: Path) -> None:
     assert experiments["home-als"]["srm"] in ("ok", "mismatch")
     assert experiments["home-als-vs-knn"]["srm"] == "n/a"
     assert experiments["home-als-vs-knn"]["units"] == interleaving.units
+    # The recommenders in the registry: popularity registered, item-kNN and ALS gated.
+    history = CliRunner().invoke(
+        main, ["models", "history", "home-feed", "--json", "--project", str(result.folder)]
+    )
+    assert history.exit_code == 0, history.output
+    events = json.loads(history.output)[::-1]  # oldest first
+    decisions = [e for e in events if e["action"].startswith("gate-")]
+    assert len(decisions) == 2 and all(e["evidence"]["checks"] for e in decisions)
+    assert (
+        events[0]["action"] == "register"
+        and events[0]["evidence"]["run_id"] == pipeline["last_run"]
+    )
 
 
 def test_demo_refuses_a_folder_in_use(tmp_path: Path, runner: CliRunner) -> None:

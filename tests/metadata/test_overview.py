@@ -3,11 +3,11 @@ SQLite and PostgreSQL: each is one query, and gives what the per-object reads gi
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sameday.metadata import MetadataStore
+from sameday.metadata import MetadataStore, Observation
 from sameday.metadata.store import _overview
 
 
@@ -91,6 +91,8 @@ def test_profile_summaries_read_three_numbers_and_the_findings(
     assert (found["als-3"].items, found["als-3"].mean_length) == (43, 9.5)
     assert (found["als-3"].overlap, found["als-0"].overlap) == (0.75, None)
     assert found["als-3"].findings == [warning] and found["als-2"].findings == []
+    findings = store.profile_findings(["als-4", "als-3", "als-0", "als-2", "als-1", "gone"])
+    assert findings == {version: summary.findings for version, summary in found.items()}
 
 
 def test_applied_objects_since_a_time_by_field_and_one_by_name(store: MetadataStore) -> None:
@@ -109,3 +111,21 @@ def test_applied_objects_since_a_time_by_field_and_one_by_name(store: MetadataSt
     assert store.applied_field("experiment", "surface") == {"a": "home", "b": None}
     assert store.applied_object("experiment", "a") == store.applied("experiment")[0]
     assert store.applied_object("experiment", "home") is None
+
+
+def test_incident_counts_since_count_openings_and_resolutions(store: MetadataStore) -> None:
+    t0 = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+
+    def seen(subject: str, status: str) -> Observation:
+        return Observation(check="runs", subject=subject, status=status, severity="critical",
+                           summary=status, evidence={}, notifiers=())  # fmt: skip
+
+    def observe(at: datetime, *items: Observation) -> None:
+        store.observe_alerts("nightly", items, complete=(), remind_after=timedelta(hours=4),
+                             project="shop", now=at)  # fmt: skip
+
+    observe(t0, seen("a", "fail"), seen("b", "fail"))
+    observe(t0 + timedelta(hours=2), seen("a", "ok"), seen("c", "fail"))
+    assert store.incident_counts_since(t0) == (3, 1)
+    assert store.incident_counts_since(t0 + timedelta(hours=1)) == (1, 1)
+    assert store.incident_counts_since(t0 + timedelta(hours=3)) == (0, 0)

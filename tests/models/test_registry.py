@@ -111,6 +111,21 @@ def test_aliases_promote_rollback_and_history(registry: Registry) -> None:
     ]
 
 
+def test_the_list_has_each_models_own_aliases_and_latest_change(registry: Registry) -> None:
+    for weight in (1.0, 2.0):
+        registry.register("lin", model=LinearScorer({"clicks": weight}))
+    registry.register("knn", model=LinearScorer({"recency": 1.0}), aliases=["champion"])
+    registry.register("plain", model=LinearScorer({"recency": 3.0}))
+    event = registry.set_alias("lin/1", "challenger")
+    found = {s.name: s for s in registry.list_models()}
+    assert list(found) == ["knn", "lin", "plain"]
+    assert [(s.versions, s.latest, s.aliases) for s in found.values()] == [
+        (1, 1, {"champion": 1}), (2, 2, {"challenger": 1}), (1, 1, {}),
+    ]  # fmt: skip
+    assert found["lin"].updated_at == event.at  # the alias moved after the newest version
+    assert found["plain"].updated_at == registry.resolve("plain").created_at
+
+
 def test_unknown_models_versions_and_refs_say_what_exists(registry: Registry) -> None:
     registry.register("lin", model=LinearScorer({}))
     with pytest.raises(ModelNotFound, match=r"no model named 'nope'.*models: lin"):

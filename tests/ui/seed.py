@@ -3,8 +3,9 @@
 The scaffold's project (``sameday init``), then through the library, as the commands would:
 two snapshots of each result set, the A/B test running and applied, simulated users served by
 the in-process client (exposures) with clicks for one arm, a failed run with its log and a
-succeeded one, and a monitor run that opens an incident about the failed run. Seeded: the same
-call gives the same lists, units and clicks.
+succeeded one, a monitor run that opens an incident about the failed run, and a model with
+three versions, a champion and a challenger, and two gate decisions (one blessed, one refused).
+Seeded: the same call gives the same lists, units and clicks.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 
 EXPERIMENT = "home-personal"
 USERS = 240
+MODEL = "personal-als"
+GATE = ("ndcg@10 >= champion - 0.002", "coverage >= 0.2")
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,32 @@ def _runs(root: Path) -> tuple[str, str]:
     return bad, good
 
 
+def _models(root: Path) -> None:
+    """``MODEL``: version 1 registered as champion, version 2 blessed by the gate (champion
+    now), a candidate refused by it, and version 3 registered as the challenger."""
+    from sameday.models import open_registry
+
+    folder = root / "out" / "model"
+    folder.mkdir(parents=True)
+
+    def weights(text: str) -> Path:
+        (folder / "weights.txt").write_text(text)
+        return folder
+
+    with open_registry(root) as registry:
+        registry.register(
+            MODEL, weights("factors 32"), params={"factors": 32},
+            metrics={"ndcg@10": 0.301, "coverage": 0.31}, aliases=["champion"],
+        )  # fmt: skip
+        registry.gate(MODEL, weights("factors 64"), GATE, {"ndcg@10": 0.312, "coverage": 0.33},
+                      params={"factors": 64})  # fmt: skip
+        registry.gate(MODEL, weights("factors 8"), GATE, {"ndcg@10": 0.284, "coverage": 0.18})
+        registry.register(
+            MODEL, weights("factors 128"), params={"factors": 128},
+            metrics={"ndcg@10": 0.309, "coverage": 0.35}, aliases=["challenger"],
+        )  # fmt: skip
+
+
 def seed(root: Path, *, seed: int = 7) -> Seeded:
     """Build the project at ``root`` (which must not exist)."""
     from sameday.config import load_project
@@ -144,6 +173,7 @@ def seed(root: Path, *, seed: int = 7) -> Seeded:
     finally:
         client.close()
     failed, succeeded = _runs(root)
+    _models(root)
     with project.open_metadata() as meta:
         run_monitors(project, meta)
     return Seeded(root, failed, succeeded, (versions[0], versions[1]))

@@ -9,10 +9,11 @@ import pytest
 
 from sameday.ui.state import Dashboard
 from tests.ui.conftest import ADMIN_KEY, READ_KEY, Clients, csrf_of, sign_in
-from tests.ui.seed import EXPERIMENT, Seeded
+from tests.ui.seed import EXPERIMENT, MODEL, Seeded
 
 PAGES = ["/", "/runs", "/results", "/results/personal", "/experiments",
-         f"/experiments/{EXPERIMENT}", "/alerts", "/alerts/1", "/lineage", "/wall"]  # fmt: skip
+         f"/experiments/{EXPERIMENT}", "/alerts", "/alerts/1", "/models", f"/models/{MODEL}",
+         "/lineage", "/wall"]  # fmt: skip
 
 
 def test_every_page_shows_the_projects_state(

@@ -26,11 +26,11 @@ if TYPE_CHECKING:
 @click.option("--log-level", default="warning", show_default=True, help="uvicorn's log level.")
 def ui(project_dir: Path | None, host: str, port: int, open_browser: bool, log_level: str) -> None:
     """Serve the web dashboard: the morning page, pipelines and runs, result sets and
-    snapshots, experiments (and their wall), monitors and alerts, lineage.
+    snapshots, experiments (and their wall), monitors and alerts, models, lineage.
 
     serve.api_keys.read opens the pages, serve.api_keys.admin the actions too (rollback,
-    resume, stop, conclude, mute). With neither set it listens on localhost only, where
-    whoever opens it may act.
+    resume, stop, conclude, mute, promote a model or roll its alias back). With neither set it
+    listens on localhost only, where whoever opens it may act.
     """
     import uvicorn
 

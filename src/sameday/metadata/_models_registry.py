@@ -252,7 +252,7 @@ def list_versions(session: Session, name: str) -> list[ModelVersionRecord]:
 
 
 def list_models(session: Session) -> list[ModelSummary]:
-    """Every model with at least one version, by name."""
+    """Every model with at least one version, by name: two queries however many models."""
     rows = session.execute(
         sa.select(
             ModelVersionRow.name,
@@ -263,14 +263,19 @@ def list_models(session: Session) -> list[ModelSummary]:
         .group_by(ModelVersionRow.name)
         .order_by(ModelVersionRow.name)
     )
+    aliases: dict[str, dict[str, int]] = {}
+    moved: dict[str, datetime] = {}
+    for name, alias, version, updated in session.execute(
+        sa.select(
+            ModelAliasRow.name, ModelAliasRow.alias, ModelAliasRow.version, ModelAliasRow.updated_at
+        ).order_by(ModelAliasRow.name, ModelAliasRow.alias)
+    ):
+        aliases.setdefault(name, {})[str(alias)] = int(version)
+        moved[name] = max(moved[name], updated) if name in moved else updated
     summaries = []
     for name, count, latest, updated in rows:
-        aliases = _aliases_of(session, name)
-        moved = session.execute(
-            sa.select(sa.func.max(ModelAliasRow.updated_at)).where(ModelAliasRow.name == name)
-        ).scalar()
-        newest = max(updated, moved) if moved is not None else updated
-        summaries.append(ModelSummary(name, int(count), int(latest), aliases, newest))
+        newest = max(updated, moved[name]) if name in moved else updated
+        summaries.append(ModelSummary(name, int(count), int(latest), aliases.get(name, {}), newest))
     return summaries
 
 

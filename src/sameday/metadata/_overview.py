@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from sameday.metadata._alerts import IncidentRow
 from sameday.metadata._applied import applied_record
 from sameday.metadata._history import change_record
 from sameday.metadata._profiles import ProfileRow
@@ -144,6 +145,34 @@ def profile_summaries(session: Session, versions: Sequence[str]) -> dict[str, Pr
                 _number(overlap),
                 list(findings or []),
             )
+    return found
+
+
+def incident_counts_since(session: Session, since: datetime) -> tuple[int, int]:
+    """How many incidents opened, and how many were resolved, at or after ``since``: counted in
+    SQL, no incident read."""
+    opened = session.execute(
+        sa.select(sa.func.count()).where(IncidentRow.opened_at >= since)
+    ).scalar_one()
+    resolved = session.execute(
+        sa.select(sa.func.count()).where(IncidentRow.resolved_at >= since)
+    ).scalar_one()
+    return int(opened), int(resolved)
+
+
+def profile_findings(session: Session, versions: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The drift findings of these snapshot versions' profiles, by version (those without a
+    profile are left out): what a freshness overview needs, with no JSON field of the profile
+    itself read."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    unique = sorted(set(versions))
+    for start in range(0, len(unique), CHUNK):
+        rows = session.execute(
+            sa.select(ProfileRow.version, ProfileRow.findings).where(
+                ProfileRow.version.in_(unique[start : start + CHUNK])
+            )
+        )
+        found.update((version, list(findings or [])) for version, findings in rows)
     return found
 
 

@@ -25,7 +25,7 @@ from sameday.metadata.records import (
     SNAPSHOT_STATUSES,
 )
 
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 """The Alembic revision these models match; the store needs the database at this revision."""
 
 NAMING = {
@@ -89,10 +89,12 @@ class RunRow(Base):
     __table_args__ = (
         _one_of("status", RUN_STATUSES, "status"),
         _one_of("trigger", RUN_TRIGGERS, "trigger"),
+        # A pipeline's newest runs in order, read up to a limit (migration 0008).
+        sa.Index("ix_pipeline_runs_pipeline_started_at", "pipeline", "started_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(ID), primary_key=True)
-    pipeline: Mapped[str] = mapped_column(sa.String(NAME), index=True)
+    pipeline: Mapped[str] = mapped_column(sa.String(NAME))
     status: Mapped[str] = mapped_column(sa.String(16))
     params: Mapped[dict[str, Any]]
     trigger: Mapped[str] = mapped_column(sa.String(16))

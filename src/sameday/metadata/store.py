@@ -409,6 +409,18 @@ class MetadataStore(Closing):
         with self._session() as session:
             return _overview.profile_summaries(session, versions)
 
+    def incident_counts_since(self, since: datetime) -> tuple[int, int]:
+        """``(opened, resolved)``: incidents opened, and incidents resolved, at or after
+        ``since``."""
+        with self._session() as session:
+            return _overview.incident_counts_since(session, since)
+
+    def profile_findings(self, versions: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """The drift findings of these snapshots' profiles, by version, and nothing else of
+        them (freshness overviews)."""
+        with self._session() as session:
+            return _overview.profile_findings(session, versions)
+
     def applied_since(self, since: datetime, limit: int = 50) -> list[AppliedObject]:
         """The newest ``limit`` applied objects whose spec was applied at or after ``since``."""
         with self._session() as session:

@@ -12,7 +12,7 @@ scripts from elsewhere (a Content-Security-Policy) and is never cached.
 
 :func:`with_ui` mounts the same app under a prefix of another ASGI app (``sameday serve --ui``).
 
-The module is longer than most (about 630 lines): the routes, the access checks every one of them
+The module is longer than most (about 690 lines): the routes, the access checks every one of them
 goes through and the actions' confirmations are one table of what the dashboard answers; the
 facts each page shows live in the page modules.
 """
@@ -37,7 +37,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sameday.errors import NotFound, SamedayError, StoreUnavailable
-from sameday.ui import alerts, experiments, lineage, morning, runs, snapshots
+from sameday.ui import alerts, experiments, lineage, models, morning, runs, snapshots
 from sameday.ui.access import COOKIE, Access, Role, is_loopback
 from sameday.ui.charts import duration_text
 from sameday.ui.state import Dashboard
@@ -50,6 +50,7 @@ NAV = (
     ("results", "Result sets"),
     ("experiments", "Experiments"),
     ("alerts", "Monitors and alerts"),
+    ("models", "Models"),
     ("lineage", "Lineage"),
 )
 ASSETS = {
@@ -76,6 +77,8 @@ DONE = {
     "conclude": "Concluded and applied: the winner's list is now the surface's default.",
     "mute": "Muted: incidents are still recorded, notifications wait until the mute ends.",
     "unmute": "Unmuted.",
+    "promote": "Promoted: the alias below points at the chosen version now.",
+    "model-rollback": "Rolled back: the alias below points at the version it pointed at before.",
 }
 """What the page says after each action (``?done=KEY``)."""
 MAX_FORM = 16_384
@@ -98,6 +101,11 @@ def short(value: Any) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
+def pretty(value: Any) -> str:
+    """A JSON value indented for reading (evidence)."""
+    return json.dumps(value, indent=2, default=str, sort_keys=True)
+
+
 def link_of(kind: str, name: str) -> str:
     """The page of an applied object."""
     pages = {"experiment": "experiments/", "result_set": "results/", "pipeline": "runs?pipeline="}
@@ -117,6 +125,7 @@ def environment() -> Environment:
         when=when,
         dur=dur,
         short=short,
+        pretty=pretty,
         link_of=link_of,
         badges_of=experiments.badges,
         report_of=experiments.report_html,
@@ -397,6 +406,13 @@ def create_ui(dash: Dashboard, access: Access) -> Starlette:
             "colours": list(lineage.KIND_COLOURS.items()),
         }
 
+    def gather_models(request: Request) -> dict[str, Any]:
+        return {"rows": models.models_page(dash)}
+
+    def gather_model(request: Request) -> dict[str, Any]:
+        name = request.path_params["name"]
+        return {"page": models.model_page(dash, name), "title": name}
+
     async def report_fragment(request: Request) -> Response:
         stop = refused(request)
         if stop is not None:
@@ -527,6 +543,51 @@ def create_ui(dash: Dashboard, access: Access) -> Starlette:
             f"Unmute {what}?", f"Notifications of {what} are sent again from now on.", "Unmute"
         )
 
+    def model_endpoint(move: str) -> Endpoint:
+        """Promote a version of a model (``move="promote"``) or roll an alias back."""
+
+        async def endpoint(request: Request) -> Response:
+            name = request.path_params["name"]
+
+            def act(d: Dashboard, form: Mapping[str, str], actor: str) -> str:
+                alias, reason = form.get("alias") or None, form.get("reason")
+                if move == "promote":
+                    models.promote(d, name, form.get("version", ""), alias, actor=actor,
+                                   reason=reason)  # fmt: skip
+                else:
+                    models.roll_back(d, name, alias, actor=actor, reason=reason)
+                return (
+                    f"models/{quote(name)}?done={move if move == 'promote' else 'model-rollback'}"
+                )
+
+            def ask(request: Request, form: Mapping[str, str]) -> Confirm:
+                alias = form.get("alias") or models.DEFAULT_ALIAS
+                after = (
+                    f"Whatever loads {name}@{alias} (online scorers, jobs calling load_model) "
+                    "gets that version from its next load; the move is recorded in the model's "
+                    "history and can itself be rolled back."
+                )
+                if move == "promote":
+                    version = form.get("version", "")
+                    return Confirm(
+                        f"Make {name}/{version} the {alias}?",
+                        f"{name}@{alias} will point at version {version} "
+                        f"(sameday models promote {name}/{version} --to {alias}). {after}",
+                        f"Promote {name}/{version}",
+                        ask_reason=True,
+                    )
+                return Confirm(
+                    f"Roll {name}@{alias} back?",
+                    f"{name}@{alias} will point at the version it pointed at before its latest "
+                    f"move (sameday models rollback {name} --alias {alias}). {after}",
+                    "Roll back",
+                    ask_reason=True,
+                )
+
+            return await action(act, ask)(request)
+
+        return endpoint
+
     # Sessions.
 
     async def login(request: Request) -> Response:
@@ -588,6 +649,8 @@ def create_ui(dash: Dashboard, access: Access) -> Starlette:
          None),
         ("/alerts", "alerts.html", gather_alerts, "Monitors and alerts", "alerts", None),
         ("/alerts/{incident}", "incident.html", gather_incident, "Incident", "alerts", None),
+        ("/models", "models.html", gather_models, "Models", "models", None),
+        ("/models/{name}", "model.html", gather_model, "Model", "models", None),
         ("/lineage", "lineage.html", gather_lineage, "Lineage", "lineage", None),
     ]  # fmt: skip
     routes = [
@@ -603,6 +666,8 @@ def create_ui(dash: Dashboard, access: Access) -> Starlette:
         Route("/experiments/{name}/conclude", phase_endpoint("concluded"), methods=["POST"]),
         Route("/alerts/mute", action(act_mute, ask_mute), methods=["POST"]),
         Route("/alerts/unmute", action(act_unmute, ask_unmute), methods=["POST"]),
+        Route("/models/{name}/promote", model_endpoint("promote"), methods=["POST"]),
+        Route("/models/{name}/rollback", model_endpoint("rollback"), methods=["POST"]),
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/assets/{name}", asset),

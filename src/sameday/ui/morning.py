@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sameday.config.drift import Freshness
 from sameday.config.results import ResultSet
@@ -19,7 +20,6 @@ from sameday.metadata import (
     Incident,
     LiveChange,
     Mute,
-    ProfileSummary,
     SnapshotRecord,
 )
 from sameday.monitor.status import HISTORY, ExperimentStatus, PipelineStatus, pipeline_status
@@ -27,6 +27,9 @@ from sameday.ui.state import Built, Dashboard
 
 SINCE = timedelta(days=1)
 """How far back "since yesterday" looks."""
+CHANGES = 50
+"""Changes of what is live read for "since yesterday" (the page lists 15; beyond 50 it says
+"50 or more", as it does for applied objects)."""
 
 
 @dataclass(frozen=True)
@@ -77,18 +80,15 @@ class Morning:
         return sum(self.runs.values())
 
 
-def freshest(declared: ResultSet, live: SnapshotRecord | None, summary: ProfileSummary | None,
-             now: datetime) -> Freshest:  # fmt: skip
-    """A result set's live snapshot, its age against its ``max_age``, and its drift warnings."""
+def freshest(declared: ResultSet, live: SnapshotRecord | None,
+             findings: list[dict[str, Any]] | None, now: datetime) -> Freshest:  # fmt: skip
+    """A result set's live snapshot, its age against its ``max_age``, and the warnings of its
+    profile's drift ``findings``."""
     if live is None:
         return Freshest(declared.name, None, None, None, declared.max_age, True, None, None, ())
     published = live.published_at or live.created_at
     age = (now - published).total_seconds()
-    drift = tuple(
-        str(f["summary"])
-        for f in (summary.findings if summary else [])
-        if f.get("status") in ("warn", "fail")
-    )
+    drift = tuple(str(f["summary"]) for f in findings or [] if f.get("status") in ("warn", "fail"))
     stale = declared.max_age is not None and age > declared.max_age
     return Freshest(
         declared.name, live.version, published, age, declared.max_age, stale, live.rows,
@@ -97,12 +97,13 @@ def freshest(declared: ResultSet, live: SnapshotRecord | None, summary: ProfileS
 
 
 def freshness(dash: Dashboard, now: datetime) -> list[Freshest]:
-    """Every declared result set's live snapshot and age, from two queries."""
+    """Every declared result set's live snapshot and age, from two queries (the live snapshots,
+    and their profiles' findings alone)."""
     project = dash.project()
     live = {s.result_set: s for s in dash.meta.live_snapshots()}
-    summaries = dash.meta.profile_summaries([s.version for s in live.values()])
+    findings = dash.meta.profile_findings([s.version for s in live.values()])
     return [
-        freshest(declared, live.get(name), summaries.get(live[name].version) if name in live
+        freshest(declared, live.get(name), findings.get(live[name].version) if name in live
                  else None, now)
         for name, declared in sorted(project.result_sets.items())
     ]  # fmt: skip
@@ -175,8 +176,8 @@ def morning(dash: Dashboard) -> Morning:
     experiments = running_tests(dash)
     counted = [b.value for _, b in experiments if b is not None and b.value is not None]
     since = now - SINCE
-    incidents = meta.incidents(include_resolved=True, limit=200)
-    open_incidents = [i for i in incidents if i.status == "open"]
+    open_incidents = meta.incidents(include_resolved=False, limit=None)
+    opened, resolved = meta.incident_counts_since(since)
     return Morning(
         now=now,
         problems=problems_of(pipelines, result_sets, counted, open_incidents),
@@ -184,10 +185,10 @@ def morning(dash: Dashboard) -> Morning:
         result_sets=result_sets,
         experiments=experiments,
         runs=meta.run_counts_since(since),
-        changes=meta.live_changes_since(since),
+        changes=meta.live_changes_since(since, CHANGES),
         applied=meta.applied_since(since),
         incidents=open_incidents,
-        opened=sum(1 for i in incidents if i.opened_at >= since),
-        resolved=sum(1 for i in incidents if i.resolved_at is not None and i.resolved_at >= since),
+        opened=opened,
+        resolved=resolved,
         mutes=meta.mutes(now=now),
     )

@@ -105,7 +105,9 @@ def result_set_page(dash: Dashboard, name: str) -> ResultSetPage:
     live = dash.meta.live_snapshot(name)
     declared = project.result_sets.get(name)
     status = (
-        freshest(declared, live, summaries.get(live.version) if live else None, dash.now())
+        freshest(
+            declared, live, _findings(summaries.get(live.version)) if live else None, dash.now()
+        )
         if declared is not None
         else None
     )
@@ -115,6 +117,10 @@ def result_set_page(dash: Dashboard, name: str) -> ResultSetPage:
     return ResultSetPage(
         name, name in project.result_sets, status, versions, history, below[-1] if below else None
     )
+
+
+def _findings(summary: ProfileSummary | None) -> list[dict[str, Any]] | None:
+    return summary.findings if summary is not None else None
 
 
 def jaccard(profile: dict[str, Any]) -> float | None:
