@@ -70,7 +70,8 @@ def experiments(project_dir: Path | None, as_json: bool) -> None:
 
     A running experiment's share is the part of its surface's requests (those matching its
     targeting) it is served: its layer slice times its coverage, less what experiments tried
-    before it on the same surface take.
+    before it on the same surface take. A test its health check stopped (``health:
+    {auto_stop: true}``) is listed with the reason, until its file says ``phase: stopped``.
     """
     from sameday.config import load_project
     from sameday.deploy.experiments import applied_experiments
@@ -97,6 +98,13 @@ def experiments(project_dir: Path | None, as_json: bool) -> None:
             row["winner"] or "",
         )
     Console().print(table)
+    for row in rows:
+        if row["stopped_by"] is not None:
+            stop = row["stopped_by"]
+            click.echo(
+                f"{row['name']}: stopped by {stop['cause']} at {stop['stopped_at']}: "
+                f"{stop['summary']}"
+            )
 
 
 COMMANDS = [plan, apply, experiments]

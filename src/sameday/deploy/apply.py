@@ -37,6 +37,7 @@ def plan_project(project: Project, metadata: MetadataStore | None = None) -> Pla
     experiments = project.experiments.values()
     plan.refusals += [overlap_message(*pair) for pair in overlaps(experiments)]
     plan.refusals += [conflict.message() for conflict in conflicts(experiments)]
+    plan.refusals += _unacknowledged_stops(project, metadata)
     return plan
 
 
@@ -53,6 +54,7 @@ def apply_project(project: Project, metadata: MetadataStore | None = None) -> Ap
     plan = plan_project(project, metadata)
     if plan.refusals:
         raise ApplyRefused(plan.refusals)
+    _acknowledge_stops(project, metadata)
     if plan.empty:
         return ApplyResult(plan, applied=False)
     objects = [(kind, name, spec) for (kind, name), spec in desired_objects(project).items()]
@@ -75,3 +77,28 @@ def _missing_snapshots(project: Project, metadata: MetadataStore) -> list[str]:
                         f"first (sameday publish {result_set})"
                     )
     return reasons
+
+
+def _unacknowledged_stops(project: Project, metadata: MetadataStore) -> list[str]:
+    """A test its health check stopped runs again only once a person has seen why."""
+    return [
+        f"experiment {stop.experiment!r} was stopped by its health check at "
+        f"{stop.stopped_at:%Y-%m-%d %H:%M} UTC ({stop.cause}: {stop.summary}); its file still "
+        "says 'phase: running'. Fix the cause, set 'phase: stopped' in its file and apply to "
+        "acknowledge the stop; then 'phase: running' runs it again"
+        for stop in metadata.experiment_stops(open_only=True)
+        if stop.experiment in project.experiments
+        and project.experiments[stop.experiment].phase == "running"
+    ]
+
+
+def _acknowledge_stops(project: Project, metadata: MetadataStore) -> None:
+    """Stops whose experiment the files no longer run (stopped, concluded or removed) have
+    been seen: they are cleared (see :mod:`sameday.metadata._stops`)."""
+    seen = {
+        stop.experiment
+        for stop in metadata.experiment_stops(open_only=True)
+        if stop.experiment not in project.experiments
+        or project.experiments[stop.experiment].phase != "running"
+    }
+    metadata.clear_experiment_stops(sorted(seen))
