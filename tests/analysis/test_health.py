@@ -23,7 +23,6 @@ from sameday.config import Project, load_project
 from sameday.deploy.apply import apply_project
 from sameday.errors import ApplyRefused
 from sameday.events import Exposure, Outcome, open_sink
-from sameday.metadata import MetadataStore
 from sameday.monitor.check import Context, Finding
 from sameday.monitor.run import run_monitors
 from sameday.results import publish
