@@ -25,6 +25,7 @@ from sameday.errors import ApplyRefused
 from sameday.events import Exposure, Outcome, open_sink
 from sameday.monitor.check import Context, Finding
 from sameday.monitor.run import run_monitors
+from sameday.monitor.status import status
 from sameday.results import publish
 from sameday.serve.client import Client
 
@@ -147,6 +148,8 @@ def test_a_split_bug_alerts_and_stops_the_test(setup: Setup) -> None:
     assert row["phase"] == "stopped" and row["stopped_by"]["cause"] == "health.srm"
     text = CliRunner().invoke(main, ["experiments", "--project", str(project.root)])
     assert "stopped by health.srm" in text.output
+    (board,) = status(project, datetime.now(UTC)).experiments
+    assert board.stopped_by is not None and board.stopped_by.startswith("health.srm: ")
 
 
 def test_without_auto_stop_it_only_alerts(setup: Setup) -> None:
@@ -219,7 +222,8 @@ def test_apply_refuses_to_restart_a_stopped_test_until_acknowledged(setup: Setup
         apply_project(load_project(project.root, environ={}))
     file = project.root / "experiments" / f"{EXPERIMENT}.yaml"
     file.write_text(file.read_text().replace("phase: running", "phase: stopped"))
-    apply_project(load_project(project.root, environ={}))
+    result = apply_project(load_project(project.root, environ={}))
+    assert result.acknowledged == (EXPERIMENT,) and not result.applied
     with project.open_metadata() as meta:
         assert meta.experiment_stops(EXPERIMENT, open_only=True) == []
     assert check(project) == {}

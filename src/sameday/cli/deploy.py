@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -59,6 +60,8 @@ def apply(project_dir: Path | None) -> None:
 
     result = apply_project(load_project(project_dir))
     click.echo(render_plan(result.plan))
+    for name in result.acknowledged:
+        click.echo(f"Acknowledged the stop of {name} by its health check.")
     click.echo("Applied." if result.applied else "Nothing to apply.")
 
 
@@ -101,8 +104,9 @@ def experiments(project_dir: Path | None, as_json: bool) -> None:
     for row in rows:
         if row["stopped_by"] is not None:
             stop = row["stopped_by"]
+            at = datetime.fromisoformat(stop["stopped_at"])
             click.echo(
-                f"{row['name']}: stopped by {stop['cause']} at {stop['stopped_at']}: "
+                f"{row['name']}: stopped by {stop['cause']} at {at:%Y-%m-%d %H:%M} UTC: "
                 f"{stop['summary']}"
             )
 

@@ -21,6 +21,8 @@ class ApplyResult:
 
     plan: Plan
     applied: bool
+    acknowledged: tuple[str, ...] = ()
+    """Experiments whose stop by their health check this apply acknowledged."""
 
 
 def plan_project(project: Project, metadata: MetadataStore | None = None) -> Plan:
@@ -54,12 +56,12 @@ def apply_project(project: Project, metadata: MetadataStore | None = None) -> Ap
     plan = plan_project(project, metadata)
     if plan.refusals:
         raise ApplyRefused(plan.refusals)
-    _acknowledge_stops(project, metadata)
+    acknowledged = _acknowledge_stops(project, metadata)
     if plan.empty:
-        return ApplyResult(plan, applied=False)
+        return ApplyResult(plan, applied=False, acknowledged=acknowledged)
     objects = [(kind, name, spec) for (kind, name), spec in desired_objects(project).items()]
     metadata.replace_applied(objects)
-    return ApplyResult(plan, applied=True)
+    return ApplyResult(plan, applied=True, acknowledged=acknowledged)
 
 
 def _missing_snapshots(project: Project, metadata: MetadataStore) -> list[str]:
@@ -92,7 +94,7 @@ def _unacknowledged_stops(project: Project, metadata: MetadataStore) -> list[str
     ]
 
 
-def _acknowledge_stops(project: Project, metadata: MetadataStore) -> None:
+def _acknowledge_stops(project: Project, metadata: MetadataStore) -> tuple[str, ...]:
     """Stops whose experiment the files no longer run (stopped, concluded or removed) have
     been seen: they are cleared (see :mod:`sameday.metadata._stops`)."""
     seen = {
@@ -102,3 +104,4 @@ def _acknowledge_stops(project: Project, metadata: MetadataStore) -> None:
         or project.experiments[stop.experiment].phase != "running"
     }
     metadata.clear_experiment_stops(sorted(seen))
+    return tuple(sorted(seen))
