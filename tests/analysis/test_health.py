@@ -230,3 +230,17 @@ def test_apply_refuses_to_restart_a_stopped_test_until_acknowledged(setup: Setup
     file.write_text(file.read_text().replace("phase: stopped", "phase: running"))
     apply_project(load_project(project.root, environ={}))
     assert phase(project) == "running"
+
+
+def test_a_test_that_cannot_be_judged_is_an_error_of_its_own(setup: Setup) -> None:
+    project = setup()
+    log(project, {"control": 100, "personal": 100})
+    with project.open_metadata() as meta:  # applied by an older checkout: a metric since gone
+        objects = [(o.kind, o.name, o.spec) for o in meta.applied()]
+        for _, name, spec in objects:
+            if name == EXPERIMENT:
+                spec["metrics"]["guardrails"] = ["bounces"]
+        meta.replace_applied(objects)
+    found = check(project)
+    error = found[("health.srm", EXPERIMENT)]
+    assert error.status == "error" and "bounces" in error.summary

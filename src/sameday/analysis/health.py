@@ -49,7 +49,7 @@ from sameday.analysis.stats.srm_sequential import sequential_srm
 from sameday.analysis.summaries import Summaries, summarise
 from sameday.config.experiment import Experiment
 from sameday.config.metric import Metric
-from sameday.errors import NotFound, StatsInputError
+from sameday.errors import NotFound, SamedayError, StatsInputError
 from sameday.metadata import ExperimentStop
 from sameday.monitor.check import Context, Finding
 
@@ -84,7 +84,14 @@ class HealthCheck:
             return findings
         with context.project.open_event_sink() as sink:
             for experiment in running:
-                judged = judge(context.project, experiment, sink, context.now)
+                try:
+                    judged = judge(context.project, experiment, sink, context.now)
+                except SamedayError as exc:  # one broken test never hides the others
+                    summary = f"{experiment.name}: health not checked: {exc}"
+                    findings.append(
+                        Finding("health.srm", experiment.name, "error", summary, "warning")
+                    )
+                    continue
                 findings += act(context, experiment, judged)
         return findings
 
