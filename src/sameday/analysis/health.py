@@ -43,6 +43,7 @@ from sameday.analysis.metric_sql import columns
 from sameday.analysis.phases import CURRENT
 from sameday.analysis.progress import progress
 from sameday.analysis.report import metric_roles
+from sameday.analysis.stats.frequentist import Comparison
 from sameday.analysis.stats.sequential import halfwidth_arrays
 from sameday.analysis.stats.srm import sample_ratio_check
 from sameday.analysis.stats.srm_sequential import sequential_srm
@@ -239,7 +240,7 @@ def _guardrail(
         return Finding("health.guardrail", subject, "learning", f"{subject}: {exc}", "info",
                        evidence)  # fmt: skip
     n = fixed.n_control + fixed.n_treatment
-    low, high = fixed.ratio.interval(float(halfwidth_arrays(1.0, n, n_star=n_star, alpha=level)))
+    low, high = relative_sequence(fixed, n_star=n_star, alpha=level)
     lift = fixed.relative.point
     evidence |= {"lift": lift, "low": low, "high": high, "control": fixed.control,
                  "treatment": fixed.treatment, "units": n, "n_star": n_star}  # fmt: skip
@@ -254,6 +255,13 @@ def _guardrail(
         f"than in {control} ({interval}, level {level:.2g})"
     )
     return Finding("health.guardrail", subject, "fail", summary, "critical", evidence)
+
+
+def relative_sequence(fixed: Comparison, *, n_star: float, alpha: float) -> tuple[float, float]:
+    """The always-valid interval of the relative lift of ``fixed`` at level ``alpha``: Fieller's
+    interval with the confidence sequence's multiplier, as the report's sequential column."""
+    n = fixed.n_control + fixed.n_treatment
+    return fixed.ratio.interval(float(halfwidth_arrays(1.0, n, n_star=n_star, alpha=alpha)))
 
 
 def act(context: Context, experiment: Experiment, findings: list[Finding]) -> list[Finding]:
