@@ -83,11 +83,12 @@ def stop(
     apply or another monitor pass got there first.
     """
     check_json(evidence, f"evidence of the stop of {experiment!r}")
+    if session.get_bind().dialect.name == "postgresql":
+        # the lock apply takes (see _applied): a stop and an apply never interleave
+        session.execute(sa.text("LOCK TABLE applied_objects IN SHARE ROW EXCLUSIVE MODE"))
     query = sa.select(AppliedObjectRow).where(
         AppliedObjectRow.kind == "experiment", AppliedObjectRow.name == experiment
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
     row = session.execute(query).scalar_one_or_none()
     if row is None or row.spec.get("phase") != "running":
         return None
