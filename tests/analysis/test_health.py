@@ -195,19 +195,22 @@ def test_auto_stop_end_to_end_serves_the_default(setup: Setup) -> None:
     with Client.from_project(project.root, refresh_interval=0) as client:
         served = [client.recommend("home", f"u{u}", request_id=f"q-{u}") for u in range(600)]
         assert {s.arm for s in served} == {"control", "personal"}
-    # the split bug: half of the personal arm's exposures never reach the log
-    lost = [s.request_id for s in served if s.arm == "personal"][::2]
-    url = project.url(project.settings.storage.events)
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as connection:
-        connection.execute(sa.text("DELETE FROM exposures WHERE request_id IN :ids").bindparams(
-            sa.bindparam("ids", expanding=True)), {"ids": lost})  # fmt: skip
-    engine.dispose()
-    with project.open_metadata() as meta:
-        run_monitors(project, meta)
-        (stop,) = meta.experiment_stops(EXPERIMENT, open_only=True)
-    assert stop.cause == "health.srm" and phase(project) == "stopped"
-    with Client.from_project(project.root, refresh_interval=0) as client:
+        assert client.writer is not None
+        client.writer.flush()
+        # the split bug: half of the personal arm's exposures never reach the log
+        lost = [s.request_id for s in served if s.arm == "personal"][::2]
+        url = project.url(project.settings.storage.events)
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.begin() as connection:
+            connection.execute(sa.text("DELETE FROM exposures WHERE request_id IN :ids").bindparams(
+                sa.bindparam("ids", expanding=True)), {"ids": lost})  # fmt: skip
+        engine.dispose()
+        with project.open_metadata() as meta:
+            run_monitors(project, meta)
+            (stop,) = meta.experiment_stops(EXPERIMENT, open_only=True)
+        assert stop.cause == "health.srm" and phase(project) == "stopped"
+        # the running server picks the stop up at its next refresh
+        assert client.refresh()
         after = [client.recommend("home", f"u{u}") for u in range(20)]
     # the surface's default for everyone: its result set (personal), popular for strangers
     assert {(s.experiment, s.arm) for s in after} == {(None, None)}
