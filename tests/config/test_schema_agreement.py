@@ -113,6 +113,7 @@ LOADER_ONLY = (
     "a table needs 'url'",
     "'url' goes with 'table'",
     "checks.max_age needs time_column",
+    "health.max_harm names metrics the experiment does not list",
 )
 
 

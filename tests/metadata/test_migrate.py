@@ -40,6 +40,7 @@ TABLES = {
     "model_versions",
     "model_aliases",
     "model_events",
+    "experiment_stops",
 }
 UNREACHABLE = "postgresql+psycopg://sameday:secret@127.0.0.1:1/metadata"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -59,6 +60,8 @@ def apply(project_dir: Path | None) -> None:
 
     result = apply_project(load_project(project_dir))
     click.echo(render_plan(result.plan))
+    for name in result.acknowledged:
+        click.echo(f"Acknowledged the stop of {name} by its health check.")
     click.echo("Applied." if result.applied else "Nothing to apply.")
 
 
@@ -70,7 +73,8 @@ def experiments(project_dir: Path | None, as_json: bool) -> None:
 
     A running experiment's share is the part of its surface's requests (those matching its
     targeting) it is served: its layer slice times its coverage, less what experiments tried
-    before it on the same surface take.
+    before it on the same surface take. A test its health check stopped (``health:
+    {auto_stop: true}``) is listed with the reason, until its file says ``phase: stopped``.
     """
     from sameday.config import load_project
     from sameday.deploy.experiments import applied_experiments
@@ -97,6 +101,14 @@ def experiments(project_dir: Path | None, as_json: bool) -> None:
             row["winner"] or "",
         )
     Console().print(table)
+    for row in rows:
+        if row["stopped_by"] is not None:
+            stop = row["stopped_by"]
+            at = datetime.fromisoformat(stop["stopped_at"])
+            click.echo(
+                f"{row['name']}: stopped by {stop['cause']} at {at:%Y-%m-%d %H:%M} UTC: "
+                f"{stop['summary']}"
+            )
 
 
 COMMANDS = [plan, apply, experiments]

@@ -112,6 +112,9 @@ def render(console: Console, found: Status) -> None:
             f"[{colour}]{ratio}[/]",
         )
     _print(console, experiments, found.experiments, "No experiment is running.")
+    for e in found.experiments:
+        if e.stopped_by is not None:
+            console.print(f"[red]{e.name} was stopped by its health check: {e.stopped_by}[/]")
 
     if not found.alerts:
         console.print("[green]No open alerts.[/]")

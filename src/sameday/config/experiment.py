@@ -134,6 +134,42 @@ class Plan(StrictModel):
     sequential: bool = Field(True, description="Always-valid intervals, safe to peek at.")
 
 
+class Health(StrictModel):
+    """How a running test is watched by the ``health`` check of the monitors, and whether it
+    stops itself when it is broken (see docs/monitoring.md, "Experiment health")."""
+
+    auto_stop: bool = Field(
+        False,
+        description="Stop the test when a health check fails (a sample-ratio mismatch, a "
+        "harmed guardrail, an arm without traffic): its phase becomes stopped, its surface "
+        "serves its default, and the decision is recorded and shown by `sameday experiments`.",
+    )
+    srm_alpha: float = Field(
+        0.001,
+        gt=0,
+        lt=0.5,
+        description="Level of the sequential sample-ratio test, valid however often it runs.",
+    )
+    guardrail_alpha: float | None = Field(
+        None,
+        gt=0,
+        lt=0.5,
+        description="Level of the guardrails' always-valid intervals, shared by every "
+        "guardrail and arm (Bonferroni); default: the plan's alpha.",
+    )
+    max_harm: dict[Key, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="Relative harm a guardrail may show before it alerts, by metric: "
+        "{latency: 0.05} alerts once latency is surely more than 5% worse than the control. "
+        "Guardrails not listed alert on any harm (0).",
+    )
+    quiet_after: PositiveDuration = Field(
+        3600.0,
+        description="An arm with no new unit over this long, while the others get enough to "
+        "make that implausible, has lost its traffic.",
+    )
+
+
 class Interleave(StrictModel):
     """Settings of ``design: interleave``."""
 
@@ -193,6 +229,9 @@ class Experiment(StrictModel):
     plan: Plan = Field(default_factory=Plan)
     interleave: Interleave | None = None
     bandit: Bandit | None = None
+    health: Health = Field(
+        default_factory=Health, description="How the running test is watched, and stopped."
+    )
     winner: Key | None = Field(None, description="The arm that won; required when concluded.")
 
     @field_validator("arms")
@@ -237,6 +276,11 @@ class Experiment(StrictModel):
             raise ValueError("; ".join(problems))
         if self.phase == "concluded" and self.winner is None:
             raise ValueError("a concluded experiment names its 'winner' arm")
+        unknown = sorted(set(self.health.max_harm) - set(self.metrics.all))
+        if unknown:
+            raise ValueError(
+                f"health.max_harm names metrics the experiment does not list: {', '.join(unknown)}"
+            )
         if self.winner is not None and self.winner not in names:
             raise ValueError(f"winner {self.winner!r} is not an arm ({', '.join(names)})")
         return self

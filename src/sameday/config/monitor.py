@@ -30,7 +30,7 @@ from sameday.config._base import Key, Name, PositiveDuration, StrictModel
 from sameday.config.drift import Freshness
 from sameday.config.pipeline import Schedule
 
-CHECK_NAMES: tuple[str, ...] = ("runs", "freshness", "drift", "dataset")
+CHECK_NAMES: tuple[str, ...] = ("runs", "freshness", "drift", "dataset", "health")
 """The built-in checks a monitor can run (``sameday.monitor.registry`` builds each one): one
 line here and one there plugs a new check in."""
 

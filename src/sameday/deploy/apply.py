@@ -21,6 +21,8 @@ class ApplyResult:
 
     plan: Plan
     applied: bool
+    acknowledged: tuple[str, ...] = ()
+    """Experiments whose stop by their health check this apply acknowledged."""
 
 
 def plan_project(project: Project, metadata: MetadataStore | None = None) -> Plan:
@@ -37,6 +39,7 @@ def plan_project(project: Project, metadata: MetadataStore | None = None) -> Pla
     experiments = project.experiments.values()
     plan.refusals += [overlap_message(*pair) for pair in overlaps(experiments)]
     plan.refusals += [conflict.message() for conflict in conflicts(experiments)]
+    plan.refusals += _unacknowledged_stops(project, metadata)
     return plan
 
 
@@ -53,11 +56,12 @@ def apply_project(project: Project, metadata: MetadataStore | None = None) -> Ap
     plan = plan_project(project, metadata)
     if plan.refusals:
         raise ApplyRefused(plan.refusals)
+    acknowledged = _acknowledge_stops(project, metadata)
     if plan.empty:
-        return ApplyResult(plan, applied=False)
+        return ApplyResult(plan, applied=False, acknowledged=acknowledged)
     objects = [(kind, name, spec) for (kind, name), spec in desired_objects(project).items()]
     metadata.replace_applied(objects)
-    return ApplyResult(plan, applied=True)
+    return ApplyResult(plan, applied=True, acknowledged=acknowledged)
 
 
 def _missing_snapshots(project: Project, metadata: MetadataStore) -> list[str]:
@@ -75,3 +79,29 @@ def _missing_snapshots(project: Project, metadata: MetadataStore) -> list[str]:
                         f"first (sameday publish {result_set})"
                     )
     return reasons
+
+
+def _unacknowledged_stops(project: Project, metadata: MetadataStore) -> list[str]:
+    """A test its health check stopped runs again only once a person has seen why."""
+    return [
+        f"experiment {stop.experiment!r} was stopped by its health check at "
+        f"{stop.stopped_at:%Y-%m-%d %H:%M} UTC ({stop.cause}: {stop.summary}); its file still "
+        "says 'phase: running'. Fix the cause, set 'phase: stopped' in its file and apply to "
+        "acknowledge the stop; then 'phase: running' runs it again"
+        for stop in metadata.experiment_stops(open_only=True)
+        if stop.experiment in project.experiments
+        and project.experiments[stop.experiment].phase == "running"
+    ]
+
+
+def _acknowledge_stops(project: Project, metadata: MetadataStore) -> tuple[str, ...]:
+    """Stops whose experiment the files no longer run (stopped, concluded or removed) have
+    been seen: they are cleared (see :mod:`sameday.metadata._stops`)."""
+    seen = {
+        stop.experiment
+        for stop in metadata.experiment_stops(open_only=True)
+        if stop.experiment not in project.experiments
+        or project.experiments[stop.experiment].phase != "running"
+    }
+    metadata.clear_experiment_stops(sorted(seen))
+    return tuple(sorted(seen))

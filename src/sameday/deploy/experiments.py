@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sameday.config.experiment import Experiment
 from sameday.config.loader import Project
 from sameday.config.traffic import shares
+from sameday.metadata import ExperimentStop
 
 
 @dataclass(frozen=True)
@@ -16,7 +18,8 @@ class AppliedExperiment:
 
     ``share`` is the part of its surface's requests (those matching its targeting) it is
     served: its layer slice times its coverage, less what experiments tried before it on the
-    same surface take; ``None`` when it is not running.
+    same surface take; ``None`` when it is not running. ``stopped_by`` says why a health check
+    stopped it (``health: {auto_stop: true}``), until a person acknowledges the stop.
     """
 
     name: str
@@ -27,12 +30,18 @@ class AppliedExperiment:
     winner: str | None
     share: float | None
     applied_at: datetime
+    stopped_by: dict[str, Any] | None = None
+    """The health check's stop not yet acknowledged: ``cause``, ``summary``, ``stopped_at``
+    and ``evidence`` (``None``: none)."""
 
 
 def applied_experiments(project: Project) -> list[AppliedExperiment]:
     """The experiments last applied (``sameday apply``) to ``project``'s metadata database."""
     with project.open_metadata() as metadata:
         applied = metadata.applied("experiment")
+        stops: dict[str, ExperimentStop] = {}
+        for stop in metadata.experiment_stops(open_only=True):  # newest first
+            stops.setdefault(stop.experiment, stop)
     share = shares(Experiment.model_validate(o.spec) for o in applied)
     return [
         AppliedExperiment(
@@ -44,6 +53,18 @@ def applied_experiments(project: Project) -> list[AppliedExperiment]:
             winner=o.spec.get("winner"),
             share=share.get(o.name),
             applied_at=o.applied_at,
+            stopped_by=_stop(stops.get(o.name)) if o.spec["phase"] == "stopped" else None,
         )
         for o in applied
     ]
+
+
+def _stop(stop: ExperimentStop | None) -> dict[str, Any] | None:
+    if stop is None:
+        return None
+    return {
+        "cause": stop.cause,
+        "summary": stop.summary,
+        "stopped_at": stop.stopped_at.isoformat(),
+        "evidence": stop.evidence,
+    }

@@ -16,6 +16,7 @@ from sameday.metadata._models_registry import (
 )
 from sameday.metadata._overview import ProfileSummary
 from sameday.metadata._profiles import ProfileRecord
+from sameday.metadata._stops import ExperimentStop
 from sameday.metadata.ids import new_run_id, new_snapshot_version
 from sameday.metadata.migrate import (
     MigrationOutcome,
@@ -47,6 +48,7 @@ __all__ = [
     "AttemptEntry",
     "AttemptRecord",
     "AttemptStatus",
+    "ExperimentStop",
     "Incident",
     "LiveAction",
     "LiveChange",

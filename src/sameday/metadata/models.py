@@ -25,7 +25,7 @@ from sameday.metadata.records import (
     SNAPSHOT_STATUSES,
 )
 
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 """The Alembic revision these models match; the store needs the database at this revision."""
 
 NAMING = {
@@ -223,6 +223,6 @@ class BanditParamsRow(Base):
     created_at: Mapped[datetime]
 
 
-# the monitoring and model-registry tables live in their own modules; importing them registers
-# them on Base (they import Base from here, hence at the end)
-from sameday.metadata import _alerts, _datasets, _models_registry, _profiles  # noqa: E402,F401
+# the monitoring, model-registry and experiment-stop tables live in their own modules; importing
+# them registers them on Base (they import Base from here, hence at the end)
+from sameday.metadata import _alerts, _datasets, _models_registry, _profiles, _stops  # noqa: E402,F401

@@ -31,6 +31,7 @@ from sameday.metadata import (
     _profiles,
     _runs,
     _snapshots,
+    _stops,
 )
 from sameday.metadata import _models_registry as _models
 from sameday.metadata import migrate as migrations
@@ -50,6 +51,7 @@ from sameday.metadata._models_registry import (
 )
 from sameday.metadata._overview import ProfileSummary
 from sameday.metadata._profiles import ProfileRecord
+from sameday.metadata._stops import ExperimentStop
 from sameday.metadata.dataset_records import DatasetObservation, Observed, SchemaRevision
 from sameday.metadata.models import SCHEMA_REVISION
 from sameday.metadata.records import (
@@ -449,6 +451,33 @@ class MetadataStore(Closing):
         """Atomically make the applied set exactly ``objects`` (kind, name, spec)."""
         with self._session(write=True) as session:
             return _applied.replace_applied(session, objects, _now())
+
+    # Experiments stopped by their health check.
+
+    def stop_experiment(
+        self, experiment: str, *, cause: str, summary: str, evidence: dict[str, Any]
+    ) -> ExperimentStop | None:
+        """Stop the applied running ``experiment`` and record why, in one transaction.
+
+        Servers serve its surface's default from their next refresh. Returns ``None`` (and
+        changes nothing) when it is not applied as running any more.
+        """
+        with self._session(write=True) as session:
+            return _stops.stop(
+                session, experiment, cause=cause, summary=summary, evidence=evidence, now=_now()
+            )
+
+    def experiment_stops(
+        self, experiment: str | None = None, *, open_only: bool = False
+    ) -> list[ExperimentStop]:
+        """Stops made by health checks, newest first (of one experiment; not acknowledged)."""
+        with self._session() as session:
+            return _stops.stops(session, experiment, open_only=open_only)
+
+    def clear_experiment_stops(self, experiments: Sequence[str]) -> int:
+        """Acknowledge the open stops of ``experiments``; return how many were open."""
+        with self._session(write=True) as session:
+            return _stops.clear(session, experiments, _now())
 
     # Bandit parameter snapshots.
 

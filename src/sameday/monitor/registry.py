@@ -40,6 +40,8 @@ BUILTIN: dict[str, Builtin] = {
     "freshness": Builtin("sameday.monitor.freshness:builtin_checks", frozenset({"run", "publish"})),
     "drift": Builtin("sameday.monitor.drift:builtin_checks", frozenset({"publish"})),
     "dataset": Builtin("sameday.monitor.datasets:builtin_checks", frozenset({"run"})),
+    # in analysis: it reads experiment summaries, a layer above this one
+    "health": Builtin("sameday.analysis.health:builtin_checks", frozenset()),
 }
 
 

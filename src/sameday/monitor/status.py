@@ -13,6 +13,7 @@ event log does not exist yet shows no exposures rather than getting an empty log
   change from the snapshot live before it, and the drift checks that warned when it was
   published.
 - **Experiments** (phase ``running``): exposures in the last hour and day, units per arm, and
+  whether a health check stopped it (:mod:`sameday.analysis.health`), and
   the sample-ratio state of A/B tests (a chi-square test of the units per arm against the
   weights, scipy; interleaving shows every unit both arms and bandits move their shares, so
   neither has a ratio to check).
@@ -104,6 +105,9 @@ class ExperimentStatus:
     arms: list[ArmStatus]
     srm: str
     srm_p: float | None
+    stopped_by: str | None = None
+    """Why its health check stopped it, while nobody has acknowledged that (its file still
+    says running; servers serve its surface's default)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,9 @@ def status(project: Project, now: datetime, *, freshness: Freshness | None = Non
             for r in sorted(project.result_sets.values(), key=lambda r: r.name)
         ]
         alerts = open_alerts(meta)
+        stops: dict[str, str] = {}
+        for stop in meta.experiment_stops(open_only=True):  # newest first
+            stops.setdefault(stop.experiment, f"{stop.cause}: {stop.summary}")
     running = sorted(
         (e for e in project.experiments.values() if e.phase == "running"), key=lambda e: e.name
     )
@@ -143,7 +150,10 @@ def status(project: Project, now: datetime, *, freshness: Freshness | None = Non
     if running:
         sink = _existing_sink(project)
         try:
-            experiments = [experiment_status(e, sink, now) for e in running]
+            experiments = [
+                dataclasses.replace(experiment_status(e, sink, now), stopped_by=stops.get(e.name))
+                for e in running
+            ]
         finally:
             if sink is not None:
                 sink.close()
