@@ -95,15 +95,16 @@ def serve_and_log(path: Path, *, seed: int = 3, revisits: bool = False) -> None:
             )
             for k in range(int(clicks))
         ]
-    if revisits:
-        log.exposures += [
-            replace(e, request_id=f"{e.request_id}-early", time=e.time - 60, extra={})
-            if u % 7 == 3
-            else replace(e, request_id=f"{e.request_id}-late", time=e.time + 60, extra=tv)
-            for u, e in enumerate(list(log.exposures))
-            if u % 7 in (3, 5)
-            for tv in [{**e.extra, "platform": "tv"}]
-        ]
+    for u, e in enumerate(list(log.exposures) if revisits else []):
+        if u % 7 == 3:
+            log.exposures.append(
+                replace(e, request_id=f"{e.request_id}-0", time=e.time - 60, extra={})
+            )
+        elif u % 7 == 5:
+            tv = {**e.extra, "platform": "tv"}
+            log.exposures.append(
+                replace(e, request_id=f"{e.request_id}-2", time=e.time + 60, extra=tv)
+            )
     sink = SQLiteSink(path)
     try:
         sink.write_exposures(log.exposures)

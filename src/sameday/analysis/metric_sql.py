@@ -18,9 +18,9 @@ The rules, the same for every metric (see ``docs/analysis.md``):
   It is measured before the unit saw any arm, so adjusting by it cannot bias the lift.
 
 The statements build two temporary DuckDB tables from ``exposures`` and ``outcomes``: ``units``
-(one row per unit: arm, ``t0``, and surface and dimensions at ``t0``, a dimension that exposure
-did not record being NULL) and ``unit_values`` (the unit's day
-of first exposure and ``m{i}_y``/``m{i}_x`` for metric ``i``).
+(one row per unit: arm, ``t0``, and surface and dimensions at ``t0``, NULL for a dimension that
+exposure did not record) and ``unit_values`` (the unit's day of first exposure and
+``m{i}_y``/``m{i}_x`` for metric ``i``).
 """
 
 from __future__ import annotations
