@@ -187,15 +187,19 @@ def child_command(contender: str, folder: Path) -> list[str]:
     ]
 
 
-def measure(contender: str, folder: Path) -> tuple[float, float]:
-    """Wall seconds from starting ``contender``'s process to its exit, and its peak RSS (MB)."""
+def measure(contender: str, folder: Path) -> tuple[float, float, float]:
+    """Wall seconds from starting ``contender``'s process to its exit, its CPU seconds (user and
+    system, all threads) and its peak RSS (MB)."""
     started = time.perf_counter()
-    child = subprocess.Popen(child_command(contender, folder), stdout=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        child_command(contender, folder), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
+    errors = child.stderr.read().decode() if child.stderr else ""
     if status != 0:
-        raise SystemExit(f"{contender} failed with status {status}")
-    return wall, usage.ru_maxrss / 1024
+        raise SystemExit(f"{contender} failed with status {status}: {errors}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def sums_of(contender: str, folder: Path) -> dict[str, tuple[int, float]]:
@@ -251,20 +255,24 @@ def main() -> None:
         measure("pandas", folder)
         check_agreement(folder)
         print(
-            "| round | load | sameday s | pandas s | ratio | sameday MB | pandas MB "
-            "| `sameday --help` s | `python -c pass` s |"
+            "| round | load | sameday s | pandas s | ratio | sameday CPU s | pandas CPU s "
+            "| sameday MB | pandas MB | `sameday --help` s | `python -c pass` s |"
         )
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for number in range(1, args.rounds + 1):
             load = loadavg()
             order = ("sameday", "pandas") if number % 2 else ("pandas", "sameday")
             runs = {name: measure(name, folder) for name in order}
             helped, bare = measure("help", folder)[0], measure("python", folder)[0]
-            (ours, our_mb), (theirs, their_mb) = runs["sameday"], runs["pandas"]
+            (ours, our_cpu, our_mb), (theirs, their_cpu, their_mb) = (
+                runs["sameday"],
+                runs["pandas"],
+            )
             rounds.append(theirs / ours)
             print(
                 f"| {number} | {load} | {ours:.2f} | {theirs:.2f} | {theirs / ours:.2f}x "
-                f"| {our_mb:,.0f} | {their_mb:,.0f} | {helped:.2f} | {bare:.2f} |",
+                f"| {our_cpu:.2f} | {their_cpu:.2f} | {our_mb:,.0f} | {their_mb:,.0f} "
+                f"| {helped:.2f} | {bare:.2f} |",
                 flush=True,
             )
     finally:
