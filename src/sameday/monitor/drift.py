@@ -13,7 +13,8 @@ p-value (on a million rows everything is "significant"):
   101 percentiles, which stand for the distributions as equally weighted points; computed
   here as scipy's ``ks_2samp`` and ``wasserstein_distance`` compute them, which the tests
   check, because importing ``scipy.stats`` costs a publish 0.7-1.4 s); and of the items'
-  shares of all recommendations (a categorical distribution) by the Jensen-Shannon divergence in bits (written here), against the history's mean shares.
+  shares of all recommendations (a categorical distribution) by the Jensen-Shannon divergence
+  in bits (written here), against the history's mean shares.
 
 Plus the overlap of the lists with the previous snapshot (mean Jaccard of the top 10 over a
 fixed sample of keys), which catches a model that scrambled its ids while every count held.
@@ -88,9 +89,9 @@ def _ecdf(sorted_values: np.ndarray[Any, Any], points: np.ndarray[Any, Any]) -> 
 def wasserstein(reference: Sequence[float], current: Sequence[float]) -> float:
     """The Wasserstein distance of two distributions given by their percentiles (as
     ``scipy.stats.wasserstein_distance``: the area between the two CDFs), divided by the
-    reference's spread, so 0.5 means "moved by half a spread" whatever the scale of the scores. The spread is the interquartile range / 1.349 (a normal
-    distribution's standard deviation; the extreme percentiles would inflate a plain standard
-    deviation), else the standard deviation, else the mean's size, else 1."""
+    reference's spread, so 0.5 means "moved by half a spread" whatever the scale of the scores.
+    The spread is the interquartile range / 1.349 (a normal distribution's standard deviation;
+    the extreme percentiles would inflate a plain standard deviation), else the standard deviation, else the mean's size, else 1."""
     ref = np.asarray(reference, dtype=float)
     iqr = float(ref[75] - ref[25]) / 1.349 if len(ref) == 101 else 0.0
     scale = iqr or float(ref.std()) or abs(float(ref.mean())) or 1.0
