@@ -91,7 +91,8 @@ def wasserstein(reference: Sequence[float], current: Sequence[float]) -> float:
     ``scipy.stats.wasserstein_distance``: the area between the two CDFs), divided by the
     reference's spread, so 0.5 means "moved by half a spread" whatever the scale of the scores.
     The spread is the interquartile range / 1.349 (a normal distribution's standard deviation;
-    the extreme percentiles would inflate a plain standard deviation), else the standard deviation, else the mean's size, else 1."""
+    the extreme percentiles would inflate a plain standard deviation), else the standard
+    deviation, else the mean's size, else 1."""
     ref = np.asarray(reference, dtype=float)
     iqr = float(ref[75] - ref[25]) / 1.349 if len(ref) == 101 else 0.0
     scale = iqr or float(ref.std()) or abs(float(ref.mean())) or 1.0
