@@ -111,7 +111,10 @@ def measure(contender: str, folder: Path) -> tuple[float, float]:
     """Wall seconds from starting the process to its exit, and its CPU seconds (all threads)."""
     started = time.perf_counter()
     child = subprocess.Popen(
-        command(contender, folder), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command(contender, folder),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=CHILD_ENV,
     )
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
@@ -119,6 +122,12 @@ def measure(contender: str, folder: Path) -> tuple[float, float]:
     if status != 0:
         raise SystemExit(f"{contender} failed with status {status}: {errors}")
     return wall, usage.ru_utime + usage.ru_stime
+
+
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+"""The children may write bytecode (the first, unrecorded run does), as an installed package
+has it: with ``PYTHONDONTWRITEBYTECODE`` set and a source checkout, every run would compile
+sameday's modules again (0.3-0.4 s of CPU) and the baseline's libraries would not."""
 
 
 def loadavg() -> str:

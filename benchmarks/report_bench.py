@@ -192,7 +192,10 @@ def measure(contender: str, folder: Path) -> tuple[float, float, float]:
     system, all threads) and its peak RSS (MB)."""
     started = time.perf_counter()
     child = subprocess.Popen(
-        child_command(contender, folder), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        child_command(contender, folder),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=CHILD_ENV,
     )
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
@@ -222,6 +225,12 @@ def check_agreement(folder: Path) -> None:
             raise SystemExit(
                 f"summaries disagree on {key}: pandas {n, value}, sameday {n_ours, value_ours}"
             )
+
+
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+"""The children may write bytecode (the first, unrecorded run does), as an installed package
+has it: with ``PYTHONDONTWRITEBYTECODE`` set and a source checkout, every run would compile
+sameday's modules again (0.3-0.4 s of CPU) and the baseline's libraries would not."""
 
 
 def loadavg() -> str:
