@@ -287,8 +287,11 @@ def redis_memory(url: str) -> tuple[float, float, int]:
     return memory / fields, encoded, fields
 
 
-def sink_bytes(events_db: Path, postgres_url: str, folder: Path) -> dict[str, tuple[float, float]]:
-    """Bytes per exposure and per outcome in each sink (see the module docstring)."""
+def sink_bytes(
+    events_db: Path, postgres_url: str, folder: Path
+) -> tuple[dict[str, tuple[float, float]], dict[str, int]]:
+    """Bytes per exposure and per outcome in each sink (see the module docstring), and how many
+    of each were written."""
     from sameday.events.records import Outcome
     from sameday.events.sqlite import SQLiteSink
 
@@ -331,7 +334,7 @@ def sink_bytes(events_db: Path, postgres_url: str, folder: Path) -> dict[str, tu
     results["SQLite (one file per table, VACUUM-ed)"] = (sizes["exposures"], sizes["outcomes"])
     results["PostgreSQL (pg_total_relation_size)"] = _postgres_bytes(postgres_url, fill, counts)
     results["Parquet (local folder, shipped files)"] = _parquet_bytes(folder, fill, counts)
-    return results
+    return results, counts
 
 
 def _vacuum(path: Path) -> None:
@@ -448,12 +451,17 @@ def main() -> None:
             finally:
                 stop(process)
         per_list, encoded, lists = redis_memory(args.redis_url)
-        sinks = sink_bytes(sqlite_project / ".sameday" / "events.db", args.postgres_url, folder)
+        events_db = sqlite_project / ".sameday" / "events.db"
+        sinks, written = sink_bytes(events_db, args.postgres_url, folder)
     redis_client.flushdb()
     redis_client.close()
     loads.append(loadavg())
     report(args, serving, counted, commands, up, down, request_bytes, response_bytes)
     report_storage(args, per_list, encoded, lists, sinks, serving, counted, commands, up, down)
+    print(
+        f"\nEvent sinks measured on {written['exposures']:,} exposures (as served during the "
+        f"SQLite run, {N} items each) and {written['outcomes']:,} outcomes (a click each)."
+    )
     print(f"\nload average (1, 5, 15 min) before and after each stage: {' | '.join(loads)}")
 
 
