@@ -48,7 +48,8 @@ def test_starting_the_cli_imports_no_command_module() -> None:
         "from sameday.cli import main\n"
         "main(['report', '--help'], standalone_mode=False)\n"
         "loaded = [m for m in sys.modules if m.startswith(('sameday.cli.', 'sameday.config'))]\n"
-        "heavy = [m for m in ('rich', 'pydantic', 'numpy', 'scipy', 'duckdb') if m in sys.modules]\n"
+        "heavy = [m for m in ('rich', 'pydantic', 'numpy', 'scipy', 'duckdb')\n"
+        "         if m in sys.modules]\n"
         "print(','.join(sorted(loaded + heavy)))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
