@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -12,7 +14,7 @@ from click.testing import CliRunner
 
 import sameday.cli
 from sameday import __version__
-from sameday.cli import SamedayGroup, main
+from sameday.cli import COMMAND_MODULES, SamedayGroup, main
 from sameday.errors import NotFound
 
 
@@ -29,7 +31,30 @@ def test_every_command_module_is_registered(module: str) -> None:
     commands = importlib.import_module(f"sameday.cli.{module}").COMMANDS
     assert commands, f"sameday.cli.{module} defines no COMMANDS"
     for command in commands:
-        assert main.commands.get(command.name or "") is command
+        assert COMMAND_MODULES.get(command.name or "") == module
+        assert main.get_command(click.Context(main), command.name or "") is command
+
+
+def test_the_table_of_commands_names_only_commands_that_exist() -> None:
+    for name, module in COMMAND_MODULES.items():
+        names = [c.name for c in importlib.import_module(f"sameday.cli.{module}").COMMANDS]
+        assert name in names, f"sameday.cli.{module} defines no command {name!r}"
+
+
+def test_starting_the_cli_imports_no_command_module() -> None:
+    """`sameday report` imports one command module, not thirty (start-up time counts)."""
+    code = (
+        "import sys\n"
+        "from sameday.cli import main\n"
+        "main(['report', '--help'], standalone_mode=False)\n"
+        "loaded = [m for m in sys.modules if m.startswith(('sameday.cli.', 'sameday.config'))]\n"
+        "heavy = [m for m in ('rich', 'pydantic', 'numpy', 'scipy', 'duckdb')\n"
+        "         if m in sys.modules]\n"
+        "print(','.join(sorted(loaded + heavy)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "sameday.cli._common,sameday.cli.report"
 
 
 def test_a_sameday_error_is_one_line_on_stderr_and_exit_1(

@@ -116,3 +116,16 @@ def test_the_reference_is_the_median_so_one_odd_snapshot_does_not_move_it() -> N
 
 def test_action_off_turns_the_gate_off() -> None:
     assert evaluate("als", snapshot(keys=1), HISTORY, Drift(action="off")) == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ks_and_wasserstein_are_scipys_statistics_exactly(seed: int) -> None:
+    """Written here (importing scipy.stats costs a publish 0.7-1.4 s); scipy is the oracle,
+    with ties, repeated values and different sizes."""
+    rng = np.random.default_rng(seed)
+    ref = np.round(np.sort(rng.normal(size=101)), 1)
+    cur = np.round(np.sort(rng.normal(0.3, 1.2, size=101 if seed % 2 else 57)), 1)
+    assert ks(ref, cur) == pytest.approx(ks_2samp(ref, cur).statistic, abs=1e-12)
+    scale = float(ref[75] - ref[25]) / 1.349 if len(ref) == 101 else float(ref.std())
+    expected = wasserstein_distance(ref, cur) / scale
+    assert wasserstein(ref, cur) == pytest.approx(expected, rel=1e-12)

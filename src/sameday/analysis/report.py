@@ -15,28 +15,27 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import Field, dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from sameday import design_registry
-from sameday.analysis.comparisons import (
-    MetricResult,
-    Role,
-    analyse_metrics,
-    arm_value,
-    without_chances,
-)
 from sameday.analysis.metric_sql import columns
 from sameday.analysis.phases import CURRENT, Scope, Selection
-from sameday.analysis.progress import Progress, progress
-from sameday.analysis.segments import SegmentEffects, segment_effects
-from sameday.analysis.series import LiftSeries, date_of, lift_series
-from sameday.analysis.stats.srm import SampleRatioCheck, sample_ratio_check
-from sameday.analysis.summaries import Summaries
-from sameday.analysis.verdict import Decision, decide
-from sameday.config.experiment import Experiment
-from sameday.config.loader import Project
-from sameday.config.metric import Metric
+from sameday.analysis.preload import preload
 from sameday.errors import NotFound, UnsupportedAnalysis
+
+if TYPE_CHECKING:
+    # The statistics (numpy, scipy.special) are imported by ab_report, once the summaries are
+    # computed: a report's DuckDB queries run while a thread imports them (analysis.preload).
+    from sameday.analysis.comparisons import MetricResult, Role
+    from sameday.analysis.progress import Progress
+    from sameday.analysis.segments import SegmentEffects
+    from sameday.analysis.series import LiftSeries
+    from sameday.analysis.stats.srm import SampleRatioCheck
+    from sameday.analysis.summaries import Summaries
+    from sameday.analysis.verdict import Decision
+    from sameday.config.experiment import Experiment
+    from sameday.config.loader import Project
+    from sameday.config.metric import Metric
 
 
 @dataclass(frozen=True)
@@ -146,6 +145,7 @@ def build_report(
         )
     experiment = project.experiments[name]
     check_by(experiment, by)
+    preload()
     design = design_registry.design(experiment.design)
     with project.open_event_source(events_url) as source:
         return design.report(
@@ -215,6 +215,13 @@ def ab_report(
 ) -> ABReport:
     """The A/B report of ``experiment`` from its summaries (no I/O), with segment effects
     along each dimension of ``by`` (which ``summaries`` must be broken down by)."""
+    from sameday.analysis.comparisons import analyse_metrics, without_chances
+    from sameday.analysis.progress import progress
+    from sameday.analysis.segments import segment_effects
+    from sameday.analysis.series import date_of, lift_series
+    from sameday.analysis.stats.srm import sample_ratio_check
+    from sameday.analysis.verdict import decide
+
     arms = tuple(a.name for a in experiment.arms)
     control, treatments = arms[0], arms[1:]
     per_arm = dict(zip(summaries.arms, summaries.unit_counts(), strict=True))
@@ -303,6 +310,8 @@ def ab_report(
 
 
 def _breakdown(summaries: Summaries, roles: Sequence[tuple[Metric, Role]]) -> list[Breakdown]:
+    from sameday.analysis.comparisons import arm_value
+
     kinds = {col.metric.name: col.kind for col in columns([m for m, _ in roles])}
     return [
         Breakdown(dim, value, metric, arm, s.n, arm_value(kinds[metric], s))

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from sameday.analysis.comparisons import Role, arm_value, compare, shortfall
 from sameday.analysis.metric_sql import columns
@@ -309,7 +309,7 @@ def cochran_q(effects: Sequence[float], ses: Sequence[float]) -> tuple[float, in
     pooled = float(np.sum(w * d) / np.sum(w))
     q = float(np.sum(w * (d - pooled) ** 2))
     df = int(d.size - 1)
-    return q, df, float(stats.chi2.sf(q, df))
+    return q, df, float(special.chdtrc(df, q))  # the chi-square survival function
 
 
 def _p(value: float) -> float:

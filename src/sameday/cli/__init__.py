@@ -6,40 +6,76 @@ code raises ``SamedayError``; :class:`SamedayGroup` renders it once, on stderr, 
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
 from sameday._version import __version__
-from sameday.cli import (
-    bandit,
-    datasets,
-    db,
-    deploy,
-    events,
-    models,
-    monitor,
-    ope,
-    pipelines,
-    power,
-    project,
-    report,
-    results,
-    serve,
-    status,
-    ui,
-    uplift,
-)
-from sameday.cli import compile as compile_cli
-from sameday.cli import demo as demo_cli
 from sameday.cli._common import log_options, render_crash, render_error, setup_logging
 from sameday.errors import SamedayError
+
+COMMAND_MODULES: dict[str, str] = {
+    "alerts": "monitor",
+    "apply": "deploy",
+    "backfill": "pipelines",
+    "bandit": "bandit",
+    "compile": "compile",
+    "datasets": "datasets",
+    "db": "db",
+    "demo": "demo",
+    "events": "events",
+    "experiments": "deploy",
+    "init": "project",
+    "lineage": "datasets",
+    "logs": "pipelines",
+    "models": "models",
+    "monitor": "monitor",
+    "ope": "ope",
+    "plan": "deploy",
+    "power": "power",
+    "publish": "results",
+    "record-argo-run": "pipelines",
+    "report": "report",
+    "rollback": "results",
+    "run": "pipelines",
+    "runs": "pipelines",
+    "schema": "project",
+    "serve": "serve",
+    "snapshots": "results",
+    "status": "status",
+    "ui": "ui",
+    "uplift": "uplift",
+    "validate": "project",
+}
+"""Which module of ``sameday.cli`` defines each command (in its ``COMMANDS``). A command's
+module is imported when the command is looked up, so ``sameday report`` never imports the
+modules (and their libraries) of the thirty other commands; ``tests/cli/test_main.py`` checks
+that this table and the modules' ``COMMANDS`` agree."""
 
 
 class SamedayGroup(click.Group):
     """A click group that turns sameday errors into a message and an exit code, not a traceback.
 
-    Anything else is a bug: its traceback is still printed, with credentials scrubbed."""
+    Anything else is a bug: its traceback is still printed, with credentials scrubbed. Commands
+    named in :data:`COMMAND_MODULES` are imported on first lookup (start-up cost counts: see
+    ``docs/benchmarks.md``, "Reports"); commands added with ``add_command`` work as usual."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, sorted, without importing any command module."""
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command called ``cmd_name``, importing its module the first time."""
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module = importlib.import_module(f"sameday.cli.{self.lazy[cmd_name]}")
+            for command in module.COMMANDS:
+                self.commands.setdefault(command.name or "", command)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -54,7 +90,11 @@ class SamedayGroup(click.Group):
             ctx.exit(1)
 
 
-@click.group(cls=SamedayGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=SamedayGroup,
+    lazy=COMMAND_MODULES,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, "--version", "-V", prog_name="sameday")
 @log_options
 @click.pass_context
@@ -67,28 +107,3 @@ def main(ctx: click.Context, log_format: str, log_level: str | None) -> None:
     Start with `sameday init my-project`, then `sameday validate --project my-project`.
     """
     setup_logging(ctx, log_format, log_level)
-
-
-for _module in (
-    project,
-    db,
-    pipelines,
-    compile_cli,
-    results,
-    models,
-    deploy,
-    serve,
-    report,
-    bandit,
-    ope,
-    power,
-    demo_cli,
-    monitor,
-    status,
-    datasets,
-    events,
-    uplift,
-    ui,
-):
-    for _command in _module.COMMANDS:
-        main.add_command(_command)

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from sameday.cli._common import echo_json, json_option, project_option
+
+if TYPE_CHECKING:  # rich is imported where a table is drawn: `sameday --help` stays fast
+    from rich.console import Console
 
 _COLOURS = {"ok": "green", "learning": "dim", "warn": "yellow", "fail": "red", "error": "magenta"}
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     console = Console(highlight=False)
     return console if console.is_terminal else Console(highlight=False, width=200)
 
@@ -47,6 +51,8 @@ def datasets(observe: bool, as_json: bool, project_dir: Path | None) -> None:
     if not found:
         click.echo("no datasets: declare them under 'datasets:' in a pipeline file")
         return
+    from rich.table import Table
+
     table = Table(box=None, header_style="bold", pad_edge=False)
     for column in (
         "dataset",

@@ -8,19 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # rich is imported where something is drawn: `sameday --help` stays fast
+    from rich.console import Console
+    from rich.progress import Progress, ProgressColumn, TaskID
+
     from sameday.demo import DemoResult
 
 
@@ -118,6 +110,9 @@ def demo(
     if drift:
         _drift(users, seed, folder, days or 30)
         return
+    from rich.console import Console
+    from rich.progress import Progress
+
     from sameday.demo import DemoSettings, run_demo
 
     console = Console()
@@ -128,14 +123,7 @@ def demo(
         return
     users = users or 8000
     started = time.perf_counter()
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
+    with Progress(*_columns(), console=console) as progress:
         observer = RichObserver(progress)
         result = run_demo(DemoSettings(users, seed, folder, click_model), observer)
         observer.close()
@@ -156,6 +144,8 @@ def _status(console: Console, folder: Path) -> None:
 
 
 def _summary(console: Console, result: DemoResult, seconds: float) -> None:
+    from rich.table import Table
+
     offline = Table(title=f"Offline metrics at k={result.k} (held-out interactions)")
     names = ("ndcg", "precision", "recall", "map", "mrr", "hit_rate", "coverage")
     offline.add_column("model")
@@ -204,6 +194,10 @@ def _drift(users: int | None, seed: int, folder: Path | None, days: int) -> None
     import dataclasses
     import tempfile
 
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
     from sameday.sim.drift import DriftSettings, run_drift
 
     settings = DriftSettings(days=days, seed=seed)
@@ -214,7 +208,7 @@ def _drift(users: int | None, seed: int, folder: Path | None, days: int) -> None
     table = Table(title="Click-through rate each day, exact under that day's tastes")
     for column in ("day", "trained once", "retrained, gated", "best possible", "gate"):
         table.add_column(column, justify="right")
-    with Progress(*_COLUMNS, console=console) as progress:
+    with Progress(*_columns(), console=console) as progress:
         task = progress.add_task("simulating days", total=days)
         result = run_drift(settings, target, lambda day: progress.advance(task))
     for day in result.days:
@@ -242,13 +236,24 @@ def _drift(users: int | None, seed: int, folder: Path | None, days: int) -> None
     )
 
 
-_COLUMNS = (
-    SpinnerColumn(),
-    TextColumn("{task.description}"),
-    BarColumn(),
-    MofNCompleteColumn(),
-    TimeElapsedColumn(),
-)
+def _columns() -> tuple[ProgressColumn, ...]:
+    """The progress rows' columns: spinner, stage, bar, count, time."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+
 
 _GRADES = {"right": "[green]right[/]", "wrong": "[red]wrong[/]"}
 

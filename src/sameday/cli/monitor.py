@@ -16,7 +16,6 @@ import orjson
 
 from sameday.cli._common import echo_json, json_option, project_option
 from sameday.cli._monitor_score import score
-from sameday.config.monitor import read_duration
 
 if TYPE_CHECKING:
     from sameday.config.loader import Project
@@ -37,6 +36,8 @@ def _open(project_dir: Path | None) -> Iterator[tuple[Project, MetadataStore]]:
 
 
 def _seconds(value: str, what: str) -> float:
+    from sameday.config.monitor import read_duration  # the config layer costs ~0.3 s to import
+
     try:
         return read_duration(value)
     except ValueError as exc:

@@ -8,17 +8,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from sameday.cli._common import echo_json, json_option, project_option
 
-if TYPE_CHECKING:  # the runner is imported inside commands, so `sameday --help` stays fast
+if TYPE_CHECKING:  # the runner and rich are imported inside commands: `sameday --help` is fast
+    from rich.console import Console
+
     from sameday.pipeline.plan import Plan
 
 
 def _console() -> Console:
     """A console for tables; off a terminal it is wide, so ids in piped output stay whole."""
+    from rich.console import Console
+
     console = Console(highlight=False)
     return console if console.is_terminal else Console(highlight=False, width=200)
 
@@ -148,6 +150,8 @@ def runs(pipeline: str | None, limit: int, as_json: bool, project_dir: Path | No
     if as_json:
         echo_json([{**dataclasses.asdict(r), "duration": r.duration} for r in records])
         return
+    from rich.table import Table
+
     table = Table(box=None, header_style="bold", pad_edge=False)
     for column in ("id", "pipeline", "status", "trigger", "started", "duration"):
         table.add_column(column)
@@ -228,6 +232,8 @@ def backfill(
             report = run_backfill(
                 runner, pipeline, dates, params=given, continue_on_failure=continue_on_failure
             )
+    from rich.table import Table
+
     table = Table(title=f"backfill of {pipeline}", box=None, header_style="bold")
     for column in ("ds", "run", "status"):
         table.add_column(column)

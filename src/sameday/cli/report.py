@@ -83,8 +83,6 @@ def report(
     from sameday.analysis.phases import Selection, parse_time
     from sameday.analysis.report import build_report
     from sameday.config import load_project
-    from sameday.reports.data import to_dict
-    from sameday.reports.text import to_text
 
     times: dict[str, float | None] = {}
     for option, value in (("since", since), ("until", until)):
@@ -101,7 +99,12 @@ def report(
         selection=selection,
         by=by,
     )
+    # Each renderer is imported once the report is built, and only the one asked for: they
+    # import the statistics modules, which build_report imports in a thread while DuckDB works
+    # (analysis.preload), and the text one rich.
     if fmt == "json":
+        from sameday.reports.data import to_dict
+
         if output is None:
             echo_json(to_dict(result))
             return
@@ -117,6 +120,8 @@ def report(
         click.echo(f"Wrote {target}")
         return
     else:
+        from sameday.reports.text import to_text
+
         text = to_text(result)
         if output is None:
             click.echo(text, nl=False)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from sameday.cli._common import echo_json, project_option
+
+if TYPE_CHECKING:  # rich is imported where a table is drawn: `sameday --help` stays fast
+    from rich.console import Console
 
 
 @click.command("uplift")
@@ -145,6 +147,8 @@ def who_benefits_demo(console: Console, folder: Path | None, users: int, seed: i
         result = run_who_benefits(
             target.resolve(), users=users, seed=seed, on_stage=lambda s: status.update(s)
         )
+    from rich.table import Table
+
     table = Table(title="Segment effects on ctr (sameday report --by) against the exact truth")
     for column in ("segment", "units", "measured lift [corrected interval]", "truth", "called"):
         table.add_column(column)

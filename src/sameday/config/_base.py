@@ -19,7 +19,9 @@ class StrictModel(BaseModel):
     the same verdict (``tests/config/test_schema_agreement.py`` keeps them in step).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, strict=True, defer_build=True
+    )
 
 
 def parse_duration(value: Any) -> Any:

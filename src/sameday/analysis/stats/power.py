@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from sameday.analysis.stats.errors import check_alpha
 from sameday.errors import StatsInputError
@@ -258,6 +258,9 @@ def _proportion_sds(baseline: float, target: float, variance: Variance) -> tuple
 def _solve(func: Callable[[float], float], low: float, high: float, message: str) -> float:
     if func(high) < 0:
         raise StatsInputError(message)
+    # scipy.optimize costs ~0.3 s to import and only solving for a sample size needs it.
+    from scipy import optimize
+
     return float(optimize.brentq(func, low, high, xtol=1e-10, rtol=1e-12))
 
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from sameday.errors import StatsInputError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 # Sums of squares computed in floating point can undershoot sum**2 / n by rounding alone.
 _ROUNDING = 1e-9
@@ -73,6 +74,10 @@ class ArmSummary:
     @classmethod
     def from_values(cls, y: npt.ArrayLike, x: npt.ArrayLike | None = None) -> ArmSummary:
         """Summarise raw per-unit values (tests, notebooks); ``x`` is the optional second value."""
+        # numpy is imported here, not above: a report builds its summaries in DuckDB while
+        # numpy is still being imported (sameday.analysis.preload), and never calls this.
+        import numpy as np
+
         ys = np.asarray(y, dtype=np.float64)
         nonzero = int(np.count_nonzero(ys))
         if x is None:

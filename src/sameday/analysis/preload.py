@@ -1,0 +1,43 @@
+"""Import the statistics libraries in a thread while a report's DuckDB queries run.
+
+A report is two stages: DuckDB reads the event log and sums it per arm and day, then numpy and
+``scipy.special`` turn the sums into statistics. Importing numpy and ``scipy.special`` takes
+0.3-1 s (more on a loaded machine), as long as the queries over a million exposures, and DuckDB
+releases the GIL while it works, so a ``sameday report`` process imports them on a second
+thread during the queries instead of before them (``benchmarks/report_bench.py`` times the
+whole process). Only third-party modules are imported here, never a sameday module, so the two
+threads can never wait on each other's half-imported modules: the main thread's first
+``import numpy`` after the queries simply waits for this thread if it is still at work.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import threading
+
+STATISTICS = ("numpy", "scipy.special")
+"""What every design's report needs once its summaries are computed."""
+
+
+def preload(modules: tuple[str, ...] = STATISTICS) -> threading.Thread | None:
+    """Start importing ``modules`` on a thread; ``None`` when all are imported already.
+
+    The thread is not a daemon, so the interpreter never exits in the middle of an import. A
+    module that cannot be imported is left for the main thread to import, where the error is
+    raised with its usual message.
+    """
+    missing = tuple(m for m in modules if m not in sys.modules)
+    if not missing:
+        return None
+    thread = threading.Thread(target=_import, args=(missing,), name="sameday-preload")
+    thread.start()
+    return thread
+
+
+def _import(modules: tuple[str, ...]) -> None:
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return
