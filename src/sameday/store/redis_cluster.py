@@ -33,7 +33,7 @@ from typing import Any
 
 import redis as redis_py
 from redis.cluster import RedisCluster
-from redis.connection import Encoder
+from redis.commands.core import Script
 from redis.exceptions import RedisClusterException
 
 from sameday.errors import StoreUnavailable
@@ -77,10 +77,10 @@ class _LazyCluster:
                         raise redis_py.ConnectionError(str(exc)) from exc
         return self._cluster
 
-    def get_encoder(self) -> Encoder:
-        """What ``register_script`` encodes the scripts with: ``RedisCluster``'s default (UTF-8),
-        without building the client."""
-        return Encoder(encoding="utf-8", encoding_errors="strict", decode_responses=False)
+    def register_script(self, script: str) -> Script:
+        """A Lua script run through this client, built when the script first runs (given as
+        bytes, ``Script`` needs no client to encode it now)."""
+        return Script(self, script.encode())  # type: ignore[arg-type]  # quacks as RedisCluster
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.cluster(), name)
@@ -109,7 +109,8 @@ class RedisClusterStore(RedisStore):
         return _LazyCluster(driver_url(url))
 
     def _pool(self, name: bytes) -> Any:
-        return self._client.get_node_from_key(name).redis_connection.connection_pool
+        cluster: Any = self._client  # a _LazyCluster, typed Redis by the base class
+        return cluster.get_node_from_key(name).redis_connection.connection_pool
 
     def __repr__(self) -> str:
         from urllib.parse import urlsplit
