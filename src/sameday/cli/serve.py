@@ -179,6 +179,7 @@ def serve(
         sock = listen_on(bind, listen)
     except OSError as exc:
         raise _in_use(bind, listen, exc) from exc
+    Run.preload()
     log.info("sameday supervising %d workers on http://%s:%d", workers, bind, listen)
     with sock:
         Supervisor(sock, workers, run.serve_worker).run()
@@ -196,6 +197,17 @@ class Run:
     log_format: str
     access_log_sample: float
     dashboard: bool
+
+    @staticmethod
+    def preload() -> None:
+        """Import the server's code before forking (no state, no connection, no thread): each
+        worker then starts, and a dead one is replaced, without importing it again, and the
+        workers share those pages of memory until they write to them."""
+        import uvicorn  # noqa: F401
+
+        import sameday.serve.app
+        import sameday.serve.client
+        import sameday.serve.server  # noqa: F401
 
     def serve_worker(self, sock: socket.socket) -> None:
         """A worker of ``--workers N``: its own log writer, then :meth:`serve` on ``sock``;
