@@ -62,7 +62,31 @@ def start(project_dir: Path, *args: str, timeout: float = 60) -> Server:
     The environment keeps no ``SAMEDAY_*`` variable, so the project's ``sameday.yaml`` alone
     says where the storage is.
     """
-    (port,) = free_ports(1)
+    (server,) = start_all(project_dir, args, timeout=timeout)
+    return server
+
+
+def start_all(project_dir: Path, *args: tuple[str, ...], timeout: float = 60) -> list[Server]:
+    """One server per entry of ``args`` (its options), as :func:`start` starts one, all
+    starting at once (a server takes seconds to start on a busy machine)."""
+    servers = [
+        _launch(project_dir, port, options)
+        for port, options in zip(free_ports(len(args)), args, strict=True)
+    ]
+    deadline = time.monotonic() + timeout
+    try:
+        for server in servers:
+            _wait_ready(server, deadline)
+    except BaseException:
+        for server in servers:
+            if server.process.poll() is None:
+                server.process.kill()
+                server.process.wait()
+        raise
+    return servers
+
+
+def _launch(project_dir: Path, port: int, args: tuple[str, ...]) -> Server:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMEDAY_")}
     log = project_dir.parent / f"serve-{port}.log"
     with log.open("wb") as stderr:
@@ -72,17 +96,17 @@ def start(project_dir: Path, *args: str, timeout: float = 60) -> Server:
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
-    server = Server(process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + timeout
+    return Server(process, f"http://127.0.0.1:{port}", log)
+
+
+def _wait_ready(server: Server, deadline: float) -> None:
     while True:
         try:
             if httpx.get(f"{server.base}/readyz", timeout=1).status_code == 200:
-                return server
+                return
         except httpx.HTTPError:
             pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
+        if server.process.poll() is not None or time.monotonic() > deadline:
             pytest.fail(f"the server did not start:\n{server.output()[-4000:]}")
         time.sleep(0.1)
 
