@@ -113,6 +113,17 @@ def watch_parent(parent: int, every: float = PARENT_CHECK) -> threading.Thread:
     return thread
 
 
+def backoff(
+    previous: float, lived: float, *, young: float = YOUNG, most: float = BACKOFF_MAX
+) -> float:
+    """Seconds to wait before restarting a worker that died after ``lived`` seconds, the wait
+    before the last restart being ``previous``: none for a worker that served a while (a crash
+    now and then is replaced at once), else doubling from half a second up to ``most``."""
+    if lived >= young:
+        return 0.0
+    return min(max(2 * previous, 0.5), most)
+
+
 @dataclass
 class _Worker:
     index: int
@@ -216,10 +227,7 @@ class Supervisor:
             return
         lived = time.monotonic() - worker.started
         how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}"
-        if lived < self.young:
-            self._backoff = min(max(2 * self._backoff, 0.5), self.backoff_max)
-        else:
-            self._backoff = 0.0
+        self._backoff = backoff(self._backoff, lived, young=self.young, most=self.backoff_max)
         log.warning(
             "worker %d (pid %d) %s after %.1fs: restarting it%s",
             worker.index,
