@@ -100,3 +100,22 @@ def _start_failing(project_dir: Path) -> tuple[int, str]:
         timeout=60,
     )
     return done.returncode, done.stderr.decode(errors="replace")
+
+
+def test_workers_drain_by_themselves_when_the_supervisor_is_killed(project_dir: Path) -> None:
+    use_storage(project_dir)
+    publish_and_apply(project_dir, "v1")
+    server = start(project_dir, "--workers", "2")
+    deadline = time.monotonic() + 30
+    while len(server.children()) < 2:
+        assert time.monotonic() < deadline, server.output()
+        time.sleep(0.1)
+    workers = server.children()
+    server.process.kill()
+    server.process.wait()
+    server.stopped = True
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        assert time.monotonic() < deadline, f"orphaned workers still run:\n{server.output()}"
+        time.sleep(0.1)
+    assert server.output().count("Finished server process") == 2  # drained, not killed
