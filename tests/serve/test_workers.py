@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -45,6 +46,20 @@ def test_memory_storage_is_refused_with_what_to_do(project_dir: Path, runner: Cl
         assert exc.setting == "storage.events"
     else:
         raise AssertionError("a memory:// event log was accepted")
+
+
+def test_a_taken_port_is_reported_before_any_worker_starts(
+    project_dir: Path, runner: CliRunner
+) -> None:
+    (port,) = free_ports(1)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        args = ["serve", "--project", str(project_dir), "--port", str(port), "--workers", "2"]
+        result = runner.invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "worker" not in result.output  # refused before forking
 
 
 def test_workers_share_the_port_a_dead_one_is_replaced_and_sigterm_drains_all(
