@@ -405,8 +405,9 @@ class UnsharedStorage(SamedayError, ValueError):
 
 
 class WorkerFailed(SamedayError, RuntimeError):
-    """A worker process of ``sameday serve --workers N`` failed before it could serve (its own
-    error is logged above): the supervisor stops every worker instead of restarting it in a loop.
+    """A worker process of ``sameday serve --workers N`` failed at the server's start, before it
+    could serve (its own error is logged above): the supervisor stops every worker instead of
+    restarting it in a loop (a replacement that cannot start is retried instead).
 
     Attributes:
         status: the status the worker exited with.

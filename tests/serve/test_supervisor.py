@@ -73,6 +73,27 @@ def test_a_worker_that_cannot_start_stops_the_others(
     assert supervisor.restarts == 0 and not supervisor._workers
 
 
+def test_a_replacement_that_cannot_start_is_retried_not_fatal(
+    sock: socket.socket, tmp_path: os.PathLike[str]
+) -> None:
+    crashed = os.path.join(tmp_path, "crashed")
+
+    def serve(_: socket.socket) -> None:
+        try:  # the first start serves, then crashes; its replacements find the database down
+            os.close(os.open(crashed, os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            raise MetadataError("the metadata database is unreachable") from None
+        raise SystemExit(1)
+
+    supervisor = Supervisor(sock, 1, serve, young=60, backoff_max=0.2)
+    timer = signal_later(1.5)
+    try:
+        supervisor.run()  # no WorkerFailed: retried until told to stop
+    finally:
+        timer.cancel()
+    assert supervisor.restarts >= 2
+
+
 def test_sigterm_reaches_every_worker_once_and_the_supervisor_returns(
     sock: socket.socket, tmp_path: os.PathLike[str]
 ) -> None:

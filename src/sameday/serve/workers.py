@@ -12,10 +12,12 @@ How, and why this way (the way gunicorn's arbiter and uvicorn's ``--workers`` do
   and each worker's engine draws its own random request-id prefix: two workers never name two
   exposures alike (a shared prefix would make the event log drop one of them as a repeat).
 - **Supervised.** A worker that exits while the server is running is restarted, after a
-  back-off that grows while workers die young (a crash loop does not spin the CPU). A worker
-  that fails *before it serves* (it exits with :data:`BOOT_FAILED`: the project's storage cannot
-  be opened, say) stops the server instead, as it would stop ``sameday serve`` with one process:
-  restarting cannot fix a configuration.
+  back-off that grows while workers die young (a crash loop does not spin the CPU). A worker of
+  the first start that fails *before it serves* (it exits with :data:`BOOT_FAILED`: the
+  project's storage cannot be opened, say) stops the server instead, as it would stop ``sameday
+  serve`` with one process: restarting cannot fix a configuration. A *replacement* that cannot
+  start is retried with the back-off instead: the configuration worked, so a database that is
+  down for a moment must not take a running server down with it.
 - **Drained on request.** SIGTERM or SIGINT to the supervisor is forwarded as SIGTERM to every
   worker, which stops accepting, finishes the requests in flight (up to
   ``serve.shutdown_timeout``) and flushes its event buffer; the supervisor exits once all have.
@@ -128,6 +130,7 @@ def backoff(
 class _Worker:
     index: int
     started: float
+    replacement: bool
 
 
 class Supervisor:
@@ -185,7 +188,7 @@ class Supervisor:
         }
         try:
             for index in range(self.count):
-                self._spawn(index)
+                self._spawn(index, replacement=False)
             while self._workers:
                 pid, status = os.wait()
                 worker = self._workers.pop(pid, None)
@@ -216,7 +219,7 @@ class Supervisor:
     def _reap(self, pid: int, worker: _Worker, code: int) -> None:
         if self.stopping:
             return
-        if code == BOOT_FAILED:
+        if code == BOOT_FAILED and not worker.replacement:
             self._failed = WorkerFailed(
                 f"worker {worker.index} (pid {pid}) could not start serving (its error is "
                 "logged above); stopping the other workers",
@@ -226,7 +229,10 @@ class Supervisor:
             self._signal_all(signal.SIGTERM)
             return
         lived = time.monotonic() - worker.started
-        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}"
+        if code < 0:
+            how = f"was killed by {signal.Signals(-code).name}"
+        else:
+            how = "could not start" if code == BOOT_FAILED else f"exited with {code}"
         self._backoff = backoff(self._backoff, lived, young=self.young, most=self.backoff_max)
         log.warning(
             "worker %d (pid %d) %s after %.1fs: restarting it%s",
@@ -242,16 +248,16 @@ class Supervisor:
             time.sleep(min(0.1, self._backoff))
         if not self.stopping:
             self.restarts += 1
-            self._spawn(worker.index)
+            self._spawn(worker.index, replacement=True)
 
-    def _spawn(self, index: int) -> None:
+    def _spawn(self, index: int, *, replacement: bool) -> None:
         parent = os.getpid()
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
             self._child(index, parent)
-        self._workers[pid] = _Worker(index, time.monotonic())
+        self._workers[pid] = _Worker(index, time.monotonic(), replacement)
         log.info("worker %d started (pid %d)", index, pid, extra={"fields": {"pid": pid}})
         if self.stopping:  # a signal came while forking: the new worker missed it
             os.kill(pid, signal.SIGTERM)
