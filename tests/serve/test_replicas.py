@@ -97,9 +97,13 @@ def test_replicas_agree_pick_up_changes_and_log_each_exposure_once(
             answers[rid] = answer
             arms[unit].add(answer["arm"])
             # the client retries the same request on the next replica (as after a timeout or
-            # a failover): the same list, and the log must keep one row
+            # a failover): the same arm and list, and the log must keep one row. (On a starved
+            # machine a read may miss serve.read_deadline: that answer is degraded, from the
+            # last-known-good fallback list, and says so.)
             retry = served(replicas[(index + 1) % len(replicas)], unit, rid)
-            assert (retry["arm"], retry["items"]) == (answer["arm"], answer["items"])
+            assert retry["arm"] == answer["arm"]
+            if not (retry["degraded"] or answer["degraded"]):
+                assert retry["items"] == answer["items"]
     for unit in UNITS:  # a unit gets one arm, whichever replica or worker it asks
         assert len(arms[unit]) == 1, (unit, arms[unit])
     assert {arm for unit_arms in arms.values() for arm in unit_arms} == {"control", "personal"}
