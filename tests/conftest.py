@@ -126,3 +126,138 @@ def cap_sqlite(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, int], None]:
         monkeypatch.setattr(sqlite3.dbapi2, "connect", connect)  # what SQLAlchemy calls
 
     return cap
+
+
+PORTS = range(
+    int(os.environ.get("SAMEDAY_TEST_PORTS", "18100-18199").split("-")[0]),
+    int(os.environ.get("SAMEDAY_TEST_PORTS", "18100-18199").split("-")[1]) + 1,
+)
+"""Ports the tests' own servers listen on (``SAMEDAY_TEST_PORTS=LOW-HIGH``): a range, so that
+engineers sharing a machine each keep to theirs."""
+
+
+def free_ports(count: int, start: int | None = None) -> list[int]:
+    """``count`` ports of :data:`PORTS` nothing listens on now, tried from a random point (two
+    test processes rarely pick the same), each checked by binding it."""
+    import random
+    import socket
+
+    ports: list[int] = []
+    offset = random.randrange(len(PORTS)) if start is None else start
+    for step in range(len(PORTS)):
+        port = PORTS[(offset + step) % len(PORTS)]
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        ports.append(port)
+        if len(ports) == count:
+            return ports
+    pytest.fail(f"fewer than {count} free ports in {PORTS.start}-{PORTS.stop - 1}")
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A ``redis+cluster://`` URL of a three-master Redis Cluster started from ``redis-server``
+    for this test session, on ports of :data:`PORTS`, stopped afterwards.
+
+    Each node gets a third of the slots (``CLUSTER ADDSLOTSRANGE``) and meets the others, as
+    ``redis-cli --cluster create`` does, without the second-long waits between its steps.
+    """
+    import shutil
+    import subprocess
+    import time
+
+    try:
+        import redis
+    except ImportError:
+        unavailable("redis-py is not installed: pip install 'sameday[redis]'")
+        raise
+    server = shutil.which("redis-server")
+    if server is None:
+        unavailable("redis-server is not installed: the Redis Cluster tests start their own")
+        raise AssertionError("unreachable")
+    folder = tmp_path_factory.mktemp("redis-cluster")
+    ports = free_ports(3)
+    processes = [
+        subprocess.Popen(
+            [
+                server,
+                *("--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder)),
+                *("--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf"),
+                *("--save", "", "--appendonly", "no", "--loglevel", "warning"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    nodes = [redis.Redis(host="127.0.0.1", port=port) for port in ports]
+    try:
+        deadline = time.monotonic() + 20
+        for node in nodes:
+            while True:
+                try:
+                    node.ping()
+                    break
+                except redis.ConnectionError:
+                    if time.monotonic() > deadline:
+                        pytest.fail("the Redis Cluster nodes did not start")
+                    time.sleep(0.02)
+        share = 16384 // len(nodes)
+        for index, node in enumerate(nodes):
+            last = 16383 if index == len(nodes) - 1 else (index + 1) * share - 1
+            node.execute_command("CLUSTER ADDSLOTSRANGE", index * share, last)
+        for port in ports[1:]:
+            nodes[0].execute_command("CLUSTER MEET", "127.0.0.1", port)
+        while not all(
+            node.cluster("INFO").get("cluster_state") == "ok"
+            and len(node.cluster("NODES")) == len(nodes)
+            for node in nodes
+        ):
+            if time.monotonic() > deadline:
+                pytest.fail("the Redis Cluster did not form")
+            time.sleep(0.02)
+        yield f"redis+cluster://127.0.0.1:{ports[0]}"
+    finally:
+        for node in nodes:
+            node.close()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="session")
+def _redis_cluster_client(redis_cluster: str) -> Iterator[Any]:
+    """One cluster client for the session's clean-ups (building one asks the cluster for its
+    slots and commands: a fraction of a second each time)."""
+    from redis.cluster import RedisCluster
+
+    client = RedisCluster.from_url("redis://" + redis_cluster.partition("://")[2])
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def redis_cluster_url(redis_cluster: str, _redis_cluster_client: Any) -> Iterator[str]:
+    """:func:`redis_cluster`, with every ``sameday:*`` key deleted before and after the test."""
+
+    def clear() -> None:
+        for node in _redis_cluster_client.get_primaries():
+            connection = node.redis_connection
+            for key in list(connection.scan_iter(match="sameday:*", count=1000)):
+                connection.unlink(key)
+
+    clear()
+    try:
+        yield redis_cluster
+    finally:
+        clear()

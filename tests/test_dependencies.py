@@ -95,8 +95,8 @@ def third_party(name: str) -> str | None:
 
 
 BEHIND_A_FACTORY = {
-    ("sameday.serve.client", "sameday.store.redis"): "imported only once open_store returned a "
-    "Redis store, so redis-py is there (open_store names the extra when it is not)",
+    ("sameday.store.redis_cluster", "sameday.store.redis"): "the cluster store is a Redis store: "
+    "it needs redis-py itself, and is opened through the registry, which names the extra",
 }
 """Unguarded imports of an optional backend that only run after a guarded import succeeded."""
 

@@ -47,7 +47,9 @@
      ├── SamedayUnavailable (ConnectionError) the HTTP client got no usable answer in time
      ├── RequestRejected (ValueError)         the server answered 4xx to the HTTP client
      ├── UnsafeBind (ValueError)              listening beyond localhost without the keys
-     └── PortInUse (OSError)                  the address to listen on is taken
+     ├── PortInUse (OSError)                  the address to listen on is taken
+     ├── UnsharedStorage (ValueError)         ``--workers`` on storage each process would copy
+     └── WorkerFailed (RuntimeError)          a worker process could not start: the server stops
 
 Library code raises these and never prints or exits; ``sameday.cli`` catches ``SamedayError`` once
 and renders it. Third-party errors (sqlite3, psycopg, redis) are translated at the backend edge with
@@ -391,3 +393,33 @@ class UnsafeBind(SamedayError, ValueError):
 
 class PortInUse(SamedayError, OSError):
     """The address to listen on is taken (or not ours to take)."""
+
+
+class UnsharedStorage(SamedayError, ValueError):
+    """``sameday serve --workers N`` (N > 1) on storage that worker processes cannot share: a
+    ``memory://`` serving store or event log lives inside one process, so each worker would serve
+    and log on a copy of its own. The message names the setting and what to use instead.
+
+    Attributes:
+        setting: the ``sameday.yaml`` key at fault (``"storage.serving"``).
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, setting: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+class WorkerFailed(SamedayError, RuntimeError):
+    """A worker process of ``sameday serve --workers N`` failed at the server's start, before it
+    could serve (its own error is logged above): the supervisor stops every worker instead of
+    restarting it in a loop (a replacement that cannot start is retried instead).
+
+    Attributes:
+        status: the status the worker exited with.
+    """
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status

@@ -73,6 +73,9 @@ _PG_METADATA = Backend(_METADATA.target, "postgres")  # SQLAlchemy loads psycopg
 _PG_SINK = Backend("sameday.events.postgres:PostgresSink", "postgres")
 _PG_SOURCE = Backend("sameday.events.postgres:PostgresSource", "postgres")
 _REDIS = Backend("sameday.store.redis:RedisStore", "redis")
+_REDIS_CLUSTER = Backend("sameday.store.redis_cluster:RedisClusterStore", "redis")
+REDIS = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
+"""Every scheme of a Redis serving store, one server or a cluster."""
 _PARQUET_SINK = Backend("sameday.events.parquet:ParquetSink.from_url")
 _PARQUET_SOURCE = Backend("sameday.events.parquet:ParquetSource.from_url")
 
@@ -83,6 +86,8 @@ BACKENDS: dict[str, dict[str, Backend]] = {
         "redis": _REDIS,
         "rediss": _REDIS,
         "unix": _REDIS,
+        "redis+cluster": _REDIS_CLUSTER,
+        "rediss+cluster": _REDIS_CLUSTER,
         "memory": Backend("sameday.store.memory:MemoryStore.from_url"),
     },
     "events": {
@@ -123,7 +128,8 @@ KEYS: dict[str, str] = {
 
 EXAMPLES: dict[str, str] = {
     "metadata": "sqlite:///path/to/file.db or postgresql+psycopg://user:${PGPASSWORD}@host/db",
-    "serving": "sqlite:///.sameday/serving.db or redis://:${REDIS_PASSWORD}@host:6379/0",
+    "serving": "sqlite:///.sameday/serving.db, redis://:${REDIS_PASSWORD}@host:6379/0 or "
+    "redis+cluster://host:6379",
     "events": "sqlite:///.sameday/events.db, postgresql+psycopg://user:${PGPASSWORD}@host/db, "
     "parquet:///folder or s3://bucket/prefix",
     "source": "sqlite:///.sameday/events.db, postgresql://user@host/db, parquet:///folder or "
@@ -190,6 +196,10 @@ def check(kind: str, url: str) -> str | None:
         database = parts.path.strip("/") or dict(parse_qsl(parts.query)).get("db", "0")
         if not database.isdigit():
             return f"the Redis database in {shown!r} must be a number (redis://host:6379/0)"
+    if scheme in {"redis+cluster", "rediss+cluster"}:
+        database = parts.path.strip("/") or dict(parse_qsl(parts.query)).get("db", "0")
+        if database != "0":
+            return f"{shown!r} names database {database}: a Redis Cluster has database 0 only"
     if scheme == "unix" and not parts.path:
         return f"{shown!r} names no socket: write unix:///path/to/redis.sock"
     return None

@@ -13,21 +13,33 @@ from sameday.store import Item, MemoryStore, ServingStore, open_store
 from sameday.store.base import Listed
 from sameday.store.codec import encode_list
 from sameday.store.redis import RedisStore
+from sameday.store.redis_cluster import RedisClusterStore
 from sameday.store.sqlite import SQLiteStore
 
 
-@pytest.fixture(params=["memory", "sqlite", "sqlite-snapshot", "redis", "redis-pinned"])
+@pytest.fixture(
+    params=[
+        *("memory", "sqlite", "sqlite-snapshot", "redis", "redis-pinned"),
+        *("redis-cluster", "redis-cluster-pinned"),
+    ]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServingStore]:
     """A fresh, empty store of each backend; Redis uses the real server (``redis_url``), once
     reading the live pointer on every lookup and once trusting it for a minute (as servers do);
     SQLite once reading the file afresh on every lookup and once holding a read snapshot for a
-    minute (servers hold one for ``SNAPSHOT_TTL``; a write through the store ends it)."""
+    minute (servers hold one for ``SNAPSHOT_TTL``; a write through the store ends it). Redis
+    Cluster the same two ways, on the three-master cluster the session starts."""
     if request.param == "memory":
         backend: ServingStore = MemoryStore()
     elif request.param == "sqlite":
         backend = open_store(f"sqlite:///{tmp_path / 'serving.db'}")
     elif request.param == "sqlite-snapshot":
         backend = SQLiteStore(tmp_path / "serving.db", snapshot_ttl=60.0)
+    elif request.param.startswith("redis-cluster"):
+        backend = open_store(request.getfixturevalue("redis_cluster_url"))
+        assert isinstance(backend, RedisClusterStore)
+        if request.param == "redis-cluster-pinned":
+            backend.pointer_ttl = 60.0
     else:
         backend = open_store(request.getfixturevalue("redis_url"))
         if request.param == "redis-pinned":

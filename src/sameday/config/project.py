@@ -36,7 +36,8 @@ class Storage(StrictModel):
     serving: str = Field(
         "sqlite:///.sameday/serving.db",
         json_schema_extra=_url_schema("serving"),
-        description="Serving store for published lists: sqlite:///path.db or redis://host:6379/0.",
+        description="Serving store for published lists: sqlite:///path.db, redis://host:6379/0 "
+        "or redis+cluster://host:6379 (a Redis Cluster).",
     )
     events: str = Field(
         "sqlite:///.sameday/events.db",

@@ -31,7 +31,10 @@ from sameday.errors import ConfigError, Problem
 from sameday.registry import DEFERRED
 
 SERVER_STORAGE = ("metadata", "serving", "events")
-SHARED_SCHEMES = ("redis", "rediss", "postgresql", "postgresql+psycopg", "postgres")
+SHARED_SCHEMES = (
+    *("redis", "rediss", "redis+cluster", "rediss+cluster"),
+    *("postgresql", "postgresql+psycopg", "postgres"),
+)
 _FROM_SECRET = DEFERRED  # stands for a value only the Secret knows
 HEADER = (
     "# Written by `sameday compile --target k8s` from the project's sameday.yaml: the settings\n"

@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sameday import registry
 from sameday._closing import Closing
 from sameday.errors import StoreUnavailable
 from sameday.events.records import Outcome
@@ -137,14 +138,14 @@ class Client(Closing):
         interval = project.settings.serve.refresh_interval
         every = interval if refresh_interval is None else refresh_interval
         store: ServingStore
-        if storage.serving.startswith(("redis://", "rediss://", "unix://")):
-            from sameday.store.redis import RedisStore
-
+        if storage.serving.partition("://")[0].lower() in registry.REDIS:
             # The server promises pick-up within the refresh interval, and its refresher
             # re-reads every live pointer that often: trust them that long (cheaper reads).
             # Not checked now: a replica starting while Redis is down serves fallbacks and
             # picks the lists up once Redis answers (``/readyz`` says which).
-            store = RedisStore(project.url(storage.serving), pointer_ttl=every, check=False)
+            store = registry.open_url(
+                "serving", project.url(storage.serving), pointer_ttl=every, check=False
+            )
         else:
             store = project.open_serving_store()
         if storage.serving.startswith("sqlite:///"):

@@ -7,7 +7,8 @@ from sameday.store.base import ServingStore
 
 
 def open_store(url: str, *, origin: registry.Origin | None = None) -> ServingStore:
-    """The serving store at ``url``: ``sqlite:///path.db``, ``redis://host:6379/0`` or ``memory://``.
+    """The serving store at ``url``: ``sqlite:///path.db``, ``redis://host:6379/0``,
+    ``redis+cluster://host:6379`` (a Redis Cluster) or ``memory://``.
 
     Relative SQLite paths are taken from the current folder; resolve them against the project
     first with ``Project.url`` (or use ``Project.open_serving_store``). Backends are looked up in

@@ -102,7 +102,7 @@ class RedisStore(ServingStore):
         self.pointer_ttl = pointer_ttl
         """Seconds a live pointer read by this store is trusted (``0``: read it every lookup)."""
         self._pointers: dict[str, tuple[str, float]] = {}
-        self._client: redis_py.Redis = redis_py.Redis.from_url(url)
+        self._client: redis_py.Redis = self._open(url)
         self._get_many: Script = self._client.register_script(_GET_MANY)
         self._read: Script = self._client.register_script(_READ)
         self._set_live: Script = self._client.register_script(_SET_LIVE)
@@ -110,6 +110,14 @@ class RedisStore(ServingStore):
         if check:
             with self._errors():
                 self._client.ping()
+
+    def _open(self, url: str) -> Any:
+        """The redis-py client of ``url`` (a subclass opens a cluster client instead)."""
+        return redis_py.Redis.from_url(url)
+
+    def _pool(self, name: bytes) -> Any:
+        """The connection pool of the server that holds key ``name`` (``load`` writes to it)."""
+        return self._client.connection_pool
 
     def __repr__(self) -> str:
         kwargs = self._client.connection_pool.connection_kwargs
@@ -145,7 +153,7 @@ class RedisStore(ServingStore):
         with self._errors():
             if not self._client.sadd(versions, version):
                 raise VersionInUse(f"{result_set} version {version} is already loaded")
-            pool = self._client.connection_pool
+            pool = self._pool(name)
             connection: Any = pool.get_connection()  # redis-py leaves it untyped
             try:
                 connection.send_packed_command(
