@@ -51,6 +51,11 @@ class Exposure:
         extra: anything design-specific: interleaving coin flips, a bandit's list probability,
             OBD context columns. Must be JSON-serialisable.
         degraded: the list came from a fallback because the store or a list was missing.
+        model: the exact model version that ordered the list at request time (``ranker/4``,
+            ``python:recs.rank:score``), or ``None`` when it is in the batch order (no scorer
+            named, or it fell back: ``extra["model_fallback"]`` then says why). The SQL and
+            Parquet logs keep it as the key ``model`` of ``extra``, so their table layouts and
+            the files already written stay as they are.
     """
 
     request_id: str
@@ -72,6 +77,7 @@ class Exposure:
     teams: tuple[str | None, ...] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     degraded: bool = False
+    model: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
