@@ -113,6 +113,8 @@ LOADER_ONLY = (
     "a table needs 'url'",
     "'url' goes with 'table'",
     "checks.max_age needs time_column",
+    "give 'model' or 'python', not both",
+    "only with a scorer",
 )
 
 

@@ -62,6 +62,10 @@ def store() -> MemoryStore:
 
 
 def surface(**scoring: Any) -> dict[tuple[str, str], Any]:
+    """``home`` over ``cands``; a scorer gets a generous budget unless the test sets one (the
+    machine running the tests may be loaded)."""
+    if scoring.get("python") or scoring.get("model"):
+        scoring.setdefault("timeout_ms", 5000)
     return {
         ("surface", "home"): surface_spec("home", "cands", fallbacks=["popular"], n=3, **scoring)
     }
@@ -138,7 +142,12 @@ def test_a_model_arm_is_reranked_and_the_batch_arm_is_not(store: MemoryStore) ->
             "hashing": {"attribute": "visitor"},
             "arms": [
                 {"name": "batch", "result_set": "cands"},
-                {"name": "ranked", "result_set": "cands", "python": "tests.serve._scorers:by_x"},
+                {
+                    "name": "ranked",
+                    "result_set": "cands",
+                    "python": "tests.serve._scorers:by_x",
+                    "timeout_ms": 5000,
+                },
             ],
         }
     ).model_dump(mode="json")

@@ -343,6 +343,7 @@ class Scoring:
             candidates[: plan.candidates],
             request.cache,
             deadline,
+            request.size + len(request.excluded),  # what the list can take, exclusions skipped
         )
         request.scored = ScoreOutcome(plan.scorer, model.ref)  # the version, if it finishes
         return _Job(first, version, deadline, future)
@@ -355,8 +356,10 @@ class Scoring:
         candidates: list[Item],
         cache: ListCache,
         deadline: float,
+        keep: int,
     ) -> list[Item]:
-        """On a worker: the candidates, ordered by the model's scores (its scores served)."""
+        """On a worker: the first ``keep`` candidates in the order of the model's scores (its
+        scores served)."""
         if time.monotonic() >= deadline:  # its request has given up already
             raise TimeoutError("started after its deadline")
         rows = self._rows(plan, attrs, candidates, cache)
@@ -366,7 +369,7 @@ class Scoring:
                 f"{model.ref} returned {len(scores)} scores for {len(candidates)} candidates: a "
                 "scorer returns one score per candidate"
             )
-        order = sorted(range(len(candidates)), key=scores.__getitem__, reverse=True)
+        order = sorted(range(len(candidates)), key=scores.__getitem__, reverse=True)[:keep]
         return [Item(candidates[i].item, float(scores[i]), candidates[i].payload) for i in order]
 
     def _rows(
