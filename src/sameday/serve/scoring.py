@@ -3,9 +3,8 @@
 Two stages: the batch pipeline retrieves candidates into a result set; per request, a scorer
 (a registered model, ``model: ranker@champion``, or ``python: recs.rank:score``) orders the
 first ``candidates`` of the list read for the request's key. Each candidate's features are the
-request's attributes (``unit`` included), the candidate's ``item``, batch ``score``, ``rank``
-and payload columns, and the rows of the feature tables named (result sets keyed by item id or
-by a request attribute, read from the serving store and kept per live version).
+request's attributes, the candidate's own and the rows of the feature tables named
+(:mod:`sameday.serve.features`).
 
 **Loaded once per version, swapped without a restart.** :meth:`Scoring.refresh` runs in the
 client's refresher: it resolves every scorer the served state names (``ranker@champion`` →
@@ -47,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sameday.config.scoring import DEFAULT_TIMEOUT_MS, PYTHON_PREFIX, Scored
 from sameday.errors import ModelError
 from sameday.serve.cache import ListCache
+from sameday.serve.features import FeatureTables
 from sameday.store.base import Item, Listed, ServingStore
 
 if TYPE_CHECKING:
@@ -64,8 +64,6 @@ SCORING_THREADS = 4
 others working, few enough that a hanging one cannot take the machine."""
 DEFAULT_CANDIDATES = 100
 """Candidates scored per request when the file gives no ``candidates``."""
-MAX_FEATURE_ROWS = 1_000_000
-"""Feature rows kept in memory per table; past it the table's rows are read again as needed."""
 FALLBACKS = ("timeout", "error", "unavailable", "store")
 """Why a list was served in the batch order although a scorer was named."""
 
@@ -206,7 +204,7 @@ class Scoring:
         self.fallbacks: dict[tuple[str, str], int] = {}
         """(scorer, reason) → lists served in the batch order instead."""
         self.load_errors = 0
-        self._features = _FeatureCache(store)
+        self._features = FeatureTables(store)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._logged: set[tuple[str, str]] = set()
@@ -362,7 +360,7 @@ class Scoring:
         scores served)."""
         if time.monotonic() >= deadline:  # its request has given up already
             raise TimeoutError("started after its deadline")
-        rows = self._rows(plan, attrs, candidates, cache)
+        rows = self._features.rows(plan.features, attrs, candidates, cache)
         scores = model.predict(rows)
         if len(scores) != len(candidates):
             raise ModelError(
@@ -371,36 +369,6 @@ class Scoring:
             )
         order = sorted(range(len(candidates)), key=scores.__getitem__, reverse=True)[:keep]
         return [Item(candidates[i].item, float(scores[i]), candidates[i].payload) for i in order]
-
-    def _rows(
-        self,
-        plan: ScoringPlan,
-        attrs: Mapping[str, Any],
-        candidates: list[Item],
-        cache: ListCache,
-    ) -> list[dict[str, Any]]:
-        """One mapping of features per candidate (see the module docstring)."""
-        base = dict(attrs)
-        by_item: list[dict[str, dict[str, Any] | None]] = []
-        for table, key in plan.features:
-            version = cache.versions.get(table)
-            if key == "item":
-                by_item.append(self._features.rows(table, version, [c.item for c in candidates]))
-            elif (value := attrs.get(key)) is not None:
-                found = self._features.rows(table, version, [str(value)]).get(str(value))
-                if found:
-                    base.update(found)
-        rows = []
-        for rank, candidate in enumerate(candidates, 1):
-            row = {**base, "item": candidate.item, "score": candidate.score, "rank": rank}
-            if candidate.payload:
-                row.update(candidate.payload)
-            for table_rows in by_item:
-                found = table_rows.get(candidate.item)
-                if found:
-                    row.update(found)
-            rows.append(row)
-        return rows
 
     def _apply(
         self, request: Prepared, answers: dict[str, Any], job: _Job, ranked: list[Item]
@@ -496,37 +464,6 @@ class Scoring:
         """Let the workers go once their jobs are done; queued jobs are dropped."""
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-class _FeatureCache:
-    """Feature-table rows by key, per live version, read from the store when first needed."""
-
-    def __init__(self, store: ServingStore) -> None:
-        self.store = store
-        self._tables: dict[str, tuple[str | None, dict[str, dict[str, Any] | None]]] = {}
-
-    def rows(
-        self, table: str, version: str | None, keys: Sequence[str]
-    ) -> dict[str, dict[str, Any] | None]:
-        """Each key's features (its row's payload; ``None`` when the table has no row for it),
-        from memory, the missing ones read in one ``get_many``.
-
-        Raises:
-            NotFound, StoreUnavailable: the table cannot be read (the scoring falls back,
-                reason ``error``).
-        """
-        held = self._tables.get(table)
-        if held is None or held[0] != version or len(held[1]) > MAX_FEATURE_ROWS:
-            held = (version, {})
-            self._tables[table] = held  # one assignment: a concurrent reader keeps the old
-        found = held[1]
-        missing = [key for key in keys if key not in found]
-        if missing:
-            read = self.store.get_many(table, missing)
-            for key in missing:
-                items = read.get(key) or []
-                found[key] = dict(items[0].payload or {}) if items else None
-        return found
 
 
 def scorers(state: ServingState) -> set[str]:
