@@ -256,3 +256,28 @@ def test_over_http_a_hanging_scorer_never_blocks_the_event_loop(store: MemorySto
         "version": None,
         "fallback": "timeout",
     }
+
+
+def test_over_http_the_batch_endpoint_scores_every_unit_and_metrics_count_them(
+    store: MemoryStore,
+) -> None:
+    client = Client(store, state=build_state(surface(python="tests.serve._scorers:by_x")))
+    app = create_app(client)
+
+    async def scenario() -> tuple[dict[str, Any], str]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            body = {"requests": [{"unit": "u1"}, {"unit": "u2", "attributes": {"boost": -1}}]}
+            response = await http.post("/v1/recommend/home/batch", json=body)
+            metrics = await http.get("/metrics")
+            return response.json(), metrics.text
+
+    try:
+        body, metrics = asyncio.run(scenario())
+    finally:
+        client.close()
+    lists = [[slot["item"] for slot in result["items"]] for result in body["results"]]
+    assert lists == [["i9", "i8", "i7"], ["i0", "i1", "i2"]]
+    assert all(result["model"]["version"] == BY_X for result in body["results"])
+    assert f'sameday_scored_total{{version="{BY_X}"}} 2.0' in metrics
+    assert f'sameday_scorer_version{{scorer="{BY_X}",version="{BY_X}"}} 1.0' in metrics
