@@ -281,3 +281,33 @@ def test_over_http_the_batch_endpoint_scores_every_unit_and_metrics_count_them(
     assert all(result["model"]["version"] == BY_X for result in body["results"])
     assert f'sameday_scored_total{{version="{BY_X}"}} 2.0' in metrics
     assert f'sameday_scorer_version{{scorer="{BY_X}",version="{BY_X}"}} 1.0' in metrics
+
+
+def test_a_rule_is_served_unscored_and_a_concluded_winner_keeps_its_scorer(
+    store: MemoryStore,
+) -> None:
+    rule = {"name": "new", "when": {"is_new": True}, "result_set": "cands"}
+    engine = engine_for(store, surface(python="tests.serve._scorers:by_x", rules=[rule]))
+    assert items(engine.recommend("home", "u1", attributes={"is_new": True})) == BATCH[:3]
+    assert items(engine.recommend("home", "u1")) == ["i9", "i8", "i7"]
+    concluded = Experiment.model_validate(
+        {
+            "name": "rank-test",
+            "surface": "home",
+            "phase": "concluded",
+            "winner": "ranked",
+            "arms": [
+                {"name": "batch", "result_set": "popular"},
+                {
+                    "name": "ranked",
+                    "result_set": "cands",
+                    "python": "tests.serve._scorers:by_x",
+                    "timeout_ms": 5000,
+                },
+            ],
+        }
+    ).model_dump(mode="json")
+    specs = {("surface", "home"): surface_spec("home", "popular", n=3)}
+    engine = engine_for(store, {**specs, ("experiment", "rank-test"): concluded})
+    result = engine.recommend("home", "u1")
+    assert items(result) == ["i9", "i8", "i7"] and result.experiment is None
