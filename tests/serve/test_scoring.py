@@ -311,3 +311,37 @@ def test_a_rule_is_served_unscored_and_a_concluded_winner_keeps_its_scorer(
     engine = engine_for(store, {**specs, ("experiment", "rank-test"): concluded})
     result = engine.recommend("home", "u1")
     assert items(result) == ["i9", "i8", "i7"] and result.experiment is None
+
+
+class Source:
+    """A model source whose alias points where the test says, and whose version 2 is broken."""
+
+    def __init__(self) -> None:
+        self.champion = "ranker/1"
+
+    def resolve(self, ref: str) -> str:
+        return self.champion
+
+    def load(self, version: str) -> Any:
+        if version == "ranker/2":
+            raise ValueError("bundle ranker/2 is corrupted")
+        model = _scorers.Reversed()
+        model.ref = version  # type: ignore[attr-defined]
+        return model
+
+
+def test_a_version_that_fails_to_load_leaves_the_previous_one_scoring(store: MemoryStore) -> None:
+    source = Source()
+    state = build_state(surface(model="ranker@champion"))
+    client = Client(store, state=state, refresh_interval=0, models=source)
+    try:
+        assert client.recommend("home", "u1").scored == ScoreOutcome("ranker@champion", "ranker/1")
+        source.champion = "ranker/2"
+        assert not client.refresh()
+        assert client.engine.scoring.load_errors == 1
+        assert client.recommend("home", "u1").scored == ScoreOutcome("ranker@champion", "ranker/1")
+        source.champion = "ranker/3"
+        assert client.refresh()
+        assert client.recommend("home", "u1").scored == ScoreOutcome("ranker@champion", "ranker/3")
+    finally:
+        client.close()
