@@ -24,7 +24,7 @@ class Exposure:
 
     Treat it as immutable. It is not a frozen dataclass on purpose: the serving path builds one
     per request, and a frozen dataclass's ``__init__`` costs 2.3 µs more here (it sets each of
-    the 19 fields through ``object.__setattr__``), a tenth of a request's budget.
+    the 20 fields through ``object.__setattr__``), a tenth of a request's budget.
 
     Attributes:
         request_id: unique per served list; outcomes refer to it. Sinks ignore a repeated
