@@ -114,6 +114,8 @@ LOADER_ONLY = (
     "'url' goes with 'table'",
     "checks.max_age needs time_column",
     "health.max_harm names metrics the experiment does not list",
+    "give 'model' or 'python', not both",
+    "only with a scorer",
 )
 
 

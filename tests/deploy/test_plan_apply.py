@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tests.models._toy import LinearScorer
 
 from sameday.cli import main
 from sameday.config import load_project
@@ -16,6 +17,7 @@ from sameday.deploy.apply import apply_project, plan_project
 from sameday.deploy.plan import render_plan
 from sameday.errors import ApplyRefused
 from sameday.metadata import MetadataStore
+from sameday.models import open_registry
 from sameday.results import publish
 
 
@@ -82,6 +84,29 @@ def test_running_experiment_needs_live_snapshots(project_dir: Path) -> None:
     publish_all(project_dir)
     with metadata_for(project_dir) as metadata:
         assert apply_project(load_project(project_dir, environ={}), metadata).applied
+
+
+def test_a_model_a_running_arm_scores_with_must_be_registered(project_dir: Path) -> None:
+    file = experiment_file(project_dir)
+    text = file.read_text()
+    arm = "  - name: personal\n    result_set: personal\n"
+    file.write_text(text.replace(arm, arm + "    model: ranker@champion\n"))
+    set_phase(project_dir, "running")
+    publish_all(project_dir)
+    project = load_project(project_dir, environ={})
+    with metadata_for(project_dir) as metadata:
+        (reason,) = plan_project(project, metadata).refusals
+        assert reason.startswith(
+            "experiment 'home-personal', arm 'personal', scores with ranker@champion, which the "
+            "registry cannot resolve (no model named 'ranker'"
+        )
+        with open_registry(project) as registry:
+            registry.register("ranker", model=LinearScorer({"x": 1.0}))
+        (reason,) = plan_project(project, metadata).refusals
+        assert "model 'ranker' has no alias 'champion'" in reason
+        with open_registry(project) as registry:
+            registry.set_alias("ranker/1", "champion")
+        assert apply_project(project, metadata).applied
 
 
 def test_running_experiment_cannot_be_silently_rebucketed(project_dir: Path) -> None:

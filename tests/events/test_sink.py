@@ -32,6 +32,15 @@ def test_optional_fields_and_exact_floats_survive(sink: EventSink) -> None:
     assert stored.time == bare.time and stored.degraded is False and stored.teams is None
 
 
+def test_the_model_that_scored_a_list_survives(sink: EventSink) -> None:
+    scored = exposure(1, model="ranker/3")
+    fallen_back = exposure(2, extra={"model_fallback": "timeout"})
+    python = exposure(3, model="python:recs.rank:score", extra={})
+    sink.write_exposures([scored, fallen_back, python])
+    assert list(sink.read_exposures()) == [scored, fallen_back, python]
+    assert [e.model for e in sink.read_exposures()] == ["ranker/3", None, "python:recs.rank:score"]
+
+
 def test_repeated_ids_are_skipped(sink: EventSink) -> None:
     assert sink.write_exposures([exposure(0), exposure(1)]) == 2
     assert sink.write_exposures([exposure(1), exposure(2), exposure(2, unit="other")]) == 1

@@ -44,3 +44,19 @@ def test_the_fallback_is_deduplicated_filtered_and_cut_like_a_served_list() -> N
         ("x", "y"), surface="s", unit="u", request_id="r", n=None, exclude=(), error=error
     )
     assert whole.item_ids == ["x", "y"]
+
+
+def test_the_model_object_of_a_scored_list_is_kept() -> None:
+    body = {
+        "request_id": "r",
+        "surface": "home",
+        "unit": "u1",
+        "experiment": None,
+        "arm": None,
+        "degraded": False,
+        "snapshots": {},
+        "items": [{"item": "i1", "score": 2.5, "position": 1, "source": "cands"}],
+    }
+    assert recommendation(body).model is None
+    scored = {"scorer": "ranker@champion", "version": "ranker/3", "fallback": None}
+    assert recommendation({**body, "model": scored}).model == scored

@@ -99,6 +99,8 @@ export interface Recommendation {
   /** Result set → snapshot version the list was read from. */
   snapshots: { [key: string]: string };
   items: Item[];
+  /** Present when a scorer re-ranks this list. */
+  model?: Scoring;
 }
 
 /** The configuration and snapshots were reloaded. */
@@ -106,6 +108,16 @@ export interface Refreshed {
   changed: boolean;
   /** The applied configuration's fingerprint. */
   fingerprint: string;
+}
+
+/** How a scorer ordered the list (docs/models.md, "Online scoring"). */
+export interface Scoring {
+  /** The arm's or surface's scorer: NAME@ALIAS, or python:MOD:FN. */
+  scorer: string;
+  /** The exact version that ordered the list; null when it fell back. */
+  version: string | null;
+  /** Why the list is in the batch order, or null when scored. */
+  fallback: ("timeout" | "error" | "unavailable" | "store") | null;
 }
 
 /** The process answers. */

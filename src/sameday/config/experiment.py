@@ -8,6 +8,7 @@ from pydantic import AfterValidator, Field, WithJsonSchema, field_validator, mod
 
 from sameday import design_registry
 from sameday.config._base import Duration, Key, Name, PositiveDuration, StrictModel
+from sameday.config.scoring import Scored
 
 Phase = Literal["draft", "running", "stopped", "concluded"]
 
@@ -52,6 +53,8 @@ RESERVED_DIMENSIONS: dict[str, str] = {
             "escaped",
             "first_position",
             "context",
+            "model",
+            "model_fallback",
         ),
         "is written by the server or the log into the exposure's 'extra'",
     ),
@@ -61,8 +64,10 @@ RESERVED_DIMENSIONS: dict[str, str] = {
 to ``sameday report --by`` without being declared)."""
 
 
-class Arm(StrictModel):
-    """One arm: a result set (with optional fallbacks) served to the units assigned to it."""
+class Arm(Scored):
+    """One arm: a result set (with optional fallbacks) served to the units assigned to it,
+    re-ranked per request when it names a ``model`` or a ``python`` scorer
+    (:class:`~sameday.config.scoring.Scored`)."""
 
     name: Key
     result_set: Name

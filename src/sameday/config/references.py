@@ -10,6 +10,7 @@ from sameday.config.experiment import Experiment
 from sameday.config.graph import find_cycle
 from sameday.config.loader import Project
 from sameday.config.located_yaml import Located, PathKey
+from sameday.config.scoring import FeatureTable
 from sameday.config.traffic import conflicts, overlap_message, overlaps
 from sameday.errors import Problem
 
@@ -144,6 +145,8 @@ def _check_surfaces(project: Project) -> list[Problem]:
             refs.append((("result_set",), surface.result_set))
         if "fallbacks" not in failed:
             refs += [(("fallbacks", i), fb) for i, fb in enumerate(surface.fallbacks)]
+        if "features" not in failed:
+            refs += _feature_refs((), surface.features)
         for r, rule in enumerate(surface.rules if "rules" not in failed else []):
             refs.append((("rules", r, "result_set"), rule.result_set))
             refs += [(("rules", r, "fallbacks", i), fb) for i, fb in enumerate(rule.fallbacks)]
@@ -166,6 +169,7 @@ def _check_experiments(project: Project) -> list[Problem]:
             arm_refs: list[tuple[PathKey, str]] = [(("arms", a, "result_set"), arm.result_set)]
             fallbacks = arm.fallbacks or []
             arm_refs += [(("arms", a, "fallbacks", i), fb) for i, fb in enumerate(fallbacks)]
+            arm_refs += _feature_refs(("arms", a), arm.features)
             for path, ref in arm_refs:
                 if ref not in project.result_sets:
                     problems += _missing(
@@ -178,6 +182,11 @@ def _check_experiments(project: Project) -> list[Problem]:
                         project, source, ("metrics", group, i), "metric", metric, project.metrics
                     )
     return problems
+
+
+def _feature_refs(at: PathKey, tables: list[FeatureTable]) -> list[tuple[PathKey, str]]:
+    """The result sets a scorer's feature tables name, with where each is named."""
+    return [((*at, "features", i, "table"), table.table) for i, table in enumerate(tables)]
 
 
 def _check_monitors(project: Project) -> list[Problem]:

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from sameday.config._base import Key, Name, StrictModel
+from sameday.config.scoring import Scored
 
 
 class Rule(StrictModel):
@@ -22,8 +23,9 @@ class Rule(StrictModel):
     fallbacks: list[Name] = Field(default_factory=list)
 
 
-class Surface(StrictModel):
-    """A surface: a default result set, its fallbacks, and the shape of the list."""
+class Surface(Scored):
+    """A surface: a default result set, its fallbacks, and the shape of the list; its default
+    list is re-ranked per request when it names a ``model`` or a ``python`` scorer."""
 
     name: Name
     description: str = ""

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from sameday.config.loader import Project
 from sameday.config.traffic import conflicts, overlap_message, overlaps
 from sameday.deploy.plan import Plan, desired_objects, make_plan
-from sameday.errors import ApplyRefused
+from sameday.errors import ApplyRefused, ModelNotFound
 from sameday.metadata import MetadataStore
+from sameday.models.refs import parse_ref
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ def plan_project(project: Project, metadata: MetadataStore | None = None) -> Pla
     applied = {(o.kind, o.name): o.spec for o in metadata.applied()}
     plan = make_plan(applied, desired_objects(project))
     plan.refusals += _missing_snapshots(project, metadata)
+    plan.refusals += _missing_models(project, metadata)
     experiments = project.experiments.values()
     plan.refusals += [overlap_message(*pair) for pair in overlaps(experiments)]
     plan.refusals += [conflict.message() for conflict in conflicts(experiments)]
@@ -71,7 +73,8 @@ def _missing_snapshots(project: Project, metadata: MetadataStore) -> list[str]:
         if experiment.phase != "running":
             continue
         for arm in experiment.arms:
-            for result_set in [arm.result_set, *(arm.fallbacks or [])]:
+            tables = [table.table for table in arm.features]
+            for result_set in [arm.result_set, *(arm.fallbacks or []), *tables]:
                 if metadata.live_snapshot(result_set) is None:
                     reasons.append(
                         f"experiment {experiment.name!r} is running but arm {arm.name!r} uses "
@@ -105,3 +108,34 @@ def _acknowledge_stops(project: Project, metadata: MetadataStore) -> tuple[str, 
     }
     metadata.clear_experiment_stops(sorted(seen))
     return tuple(sorted(seen))
+
+
+def _missing_models(project: Project, metadata: MetadataStore) -> list[str]:
+    """A model a running arm or a surface scores with must be in the registry: a server would
+    serve its lists in the batch order (``unavailable``). ``models:/`` references live in
+    MLflow's registry and are not checked here."""
+    named = [
+        (f"surface {surface.name!r}", surface.model)
+        for surface in project.surfaces.values()
+        if surface.model is not None
+    ]
+    named += [
+        (f"experiment {experiment.name!r}, arm {arm.name!r},", arm.model)
+        for experiment in project.experiments.values()
+        if experiment.phase == "running"
+        for arm in experiment.arms
+        if arm.model is not None
+    ]
+    reasons = []
+    for where, text in named:
+        ref = parse_ref(text)
+        if ref.mlflow:
+            continue
+        try:
+            metadata.model_version(ref.name, version=ref.version, alias=ref.alias)
+        except ModelNotFound as exc:
+            reasons.append(
+                f"{where} scores with {text}, which the registry cannot resolve ({exc}): "
+                f"register it first (sameday models register {ref.name} …) or fix the name"
+            )
+    return reasons

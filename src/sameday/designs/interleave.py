@@ -51,10 +51,18 @@ class Interleaving:
     """The report's terms in plain words, for the HTML glossary."""
 
     def check(self, experiment: Experiment) -> list[str]:
-        """Arms have no weights (every unit sees every arm); balanced compares two arms."""
+        """Arms have no weights (every unit sees every arm) nor scorers; balanced compares two
+        arms."""
         problems = []
         if any(arm.weight is not None for arm in experiment.arms):
             problems.append("arm weights apply to design 'ab' only, not 'interleave'")
+        scored = [arm.name for arm in experiment.arms if arm.scorer is not None]
+        if scored:
+            problems.append(
+                f"arm {', '.join(scored)}: a model or python scorer re-ranks one arm's list, "
+                "which design 'ab' or 'bandit' serves; an interleaved arm is served in its "
+                "batch order (score it offline into the result set instead)"
+            )
         settings = experiment.interleave
         if settings is not None and settings.method == "balanced" and len(experiment.arms) != 2:
             problems.append("balanced interleaving compares exactly two arms")

@@ -2,7 +2,9 @@
 
 One column per record field, in field order. List- and dict-valued fields (items, scores,
 snapshot versions, teams, extra) are JSON text, so one table row is one record and analysis
-tools (DuckDB, ``jsonb`` in PostgreSQL) can open them up in SQL.
+tools (DuckDB, ``jsonb`` in PostgreSQL) can open them up in SQL. ``Exposure.model``, the newest
+field, is the one exception: it is kept as the key ``model`` of ``extra``, so that the tables
+of every sink, and the files and databases written before it, keep their layout.
 """
 
 from __future__ import annotations
@@ -74,13 +76,20 @@ def exposure_rows(batch: Sequence[Exposure]) -> list[tuple[Any, ...]]:
                 e.propensity,
                 e.design,
                 None if e.teams is None else dumps(e.teams).decode(),
-                dumps(e.extra).decode() if e.extra else "{}",
+                _extra(e, dumps),
                 e.degraded,
             )
             for e in batch
         ]
     except TypeError as exc:
         raise EventRejected(f"an exposure cannot be stored as JSON: {exc}") from exc
+
+
+def _extra(exposure: Exposure, dumps: Any) -> str:
+    """The ``extra`` column: the record's ``extra``, with ``model`` when a model scored it."""
+    if exposure.model is not None:
+        return str(dumps({**exposure.extra, "model": exposure.model}).decode())
+    return str(dumps(exposure.extra).decode()) if exposure.extra else "{}"
 
 
 def outcome_rows(batch: Sequence[Outcome]) -> list[tuple[Any, ...]]:
@@ -111,6 +120,8 @@ def exposure_from_row(row: Sequence[Any]) -> Exposure:
         extra,
         degraded,
     ) = row
+    stored = from_json(extra)
+    model = stored.pop("model", None) if isinstance(stored, dict) else None
     return Exposure(
         request_id=request_id,
         time=time,
@@ -129,8 +140,9 @@ def exposure_from_row(row: Sequence[Any]) -> Exposure:
         propensity=propensity,
         design=design,
         teams=None if teams is None else tuple(from_json(teams)),
-        extra=from_json(extra),
+        extra=stored,
         degraded=bool(degraded),
+        model=model,
     )
 
 

@@ -24,7 +24,7 @@ class Exposure:
 
     Treat it as immutable. It is not a frozen dataclass on purpose: the serving path builds one
     per request, and a frozen dataclass's ``__init__`` costs 2.3 µs more here (it sets each of
-    the 19 fields through ``object.__setattr__``), a tenth of a request's budget.
+    the 20 fields through ``object.__setattr__``), a tenth of a request's budget.
 
     Attributes:
         request_id: unique per served list; outcomes refer to it. Sinks ignore a repeated
@@ -51,6 +51,11 @@ class Exposure:
         extra: anything design-specific: interleaving coin flips, a bandit's list probability,
             OBD context columns. Must be JSON-serialisable.
         degraded: the list came from a fallback because the store or a list was missing.
+        model: the exact model version that ordered the list at request time (``ranker/4``,
+            ``python:recs.rank:score``), or ``None`` when it is in the batch order (no scorer
+            named, or it fell back: ``extra["model_fallback"]`` then says why). The SQL and
+            Parquet logs keep it as the key ``model`` of ``extra``, so their table layouts and
+            the files already written stay as they are.
     """
 
     request_id: str
@@ -72,6 +77,7 @@ class Exposure:
     teams: tuple[str | None, ...] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     degraded: bool = False
+    model: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

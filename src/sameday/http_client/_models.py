@@ -50,6 +50,8 @@ class Recommendation:
         fallback: sameday did not answer; ``items`` are the caller's fallback list and no
             exposure was logged.
         error: why sameday did not answer (when ``fallback``), for the caller's logs.
+        model: how a scorer ordered the list, when the arm or surface names one:
+            ``{"scorer", "version", "fallback"}`` (docs/models.md, "Online scoring").
     """
 
     request_id: str
@@ -62,6 +64,7 @@ class Recommendation:
     snapshots: Mapping[str, str] = field(default_factory=dict)
     fallback: bool = False
     error: SamedayUnavailable | None = None
+    model: Mapping[str, Any] | None = None
 
     @property
     def item_ids(self) -> list[str]:
@@ -149,6 +152,7 @@ def recommendation(body: Any) -> Recommendation:
                 )
                 for slot in body["items"]
             ),
+            model=dict(body["model"]) if body.get("model") is not None else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"not a recommendation: {type(exc).__name__}: {exc}") from exc

@@ -11,7 +11,8 @@ or one line in its pipeline (an output with ``register: als``). Every version is
 the files and their metadata, content-addressed and verified on load — and aliases
 (``champion``, ``challenger``, any name) point at versions; ``NAME@alias``, ``NAME/3`` and
 MLflow's ``models:/…`` name a model wherever one is taken. :func:`load_model` is the seam
-online scoring calls: it returns an object with ``predict(features)``.
+online scoring calls: it returns an object with ``predict(features)``; :func:`load_scorer`
+also takes ``python:package.module:function`` (what an arm's ``python:`` names).
 
 The package sits below ``pipeline`` and ``results`` (which register and gate from jobs) and
 above ``monitor`` (whose ``Finding`` carries a gate's decision) and the stores.
@@ -28,6 +29,7 @@ from sameday.metadata import ModelVersionRecord
 from sameday.models.loader import Features, LoadedModel, Model
 from sameday.models.refs import ModelRef, parse_ref
 from sameday.models.registry import CHAMPION, GateDecision, Registry, open_registry
+from sameday.models.scorer import PythonScorer, load_scorer
 
 
 def register(
@@ -80,8 +82,10 @@ __all__ = [
     "LoadedModel",
     "Model",
     "ModelRef",
+    "PythonScorer",
     "Registry",
     "load_model",
+    "load_scorer",
     "open_registry",
     "parse_ref",
     "register",

@@ -11,13 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sameday.config.scoring import MODEL_NAME, MODEL_REF
 from sameday.errors import InvalidModelRef
 
-_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
-_REF = re.compile(
-    rf"^(?P<mlflow>models:/)?(?P<name>{_NAME})(?:/(?P<version>[0-9]+)|@(?P<alias>{_NAME}))?$"
-)
-NAME_PATTERN = re.compile(rf"^{_NAME}$")
+_REF = MODEL_REF  # one spelling: the config refuses what this refuses, at the file's line
+NAME_PATTERN = re.compile(rf"^{MODEL_NAME}$")
 """What a model name or an alias looks like."""
 
 

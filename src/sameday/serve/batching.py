@@ -181,7 +181,9 @@ class Rounds:
 
     The caller reads :attr:`reads` (``store.get_reads``, or a batcher), hands the answers to
     :meth:`answer`, and repeats until :attr:`done`; :attr:`results` then holds one
-    recommendation per request, in order.
+    recommendation per request, in order. Before each :meth:`answer`, it scores the requests of
+    :attr:`to_score` (``Scoring.score_many``, or its ``async`` twin): their lists are finished
+    by the next :meth:`answer`.
     """
 
     def __init__(self, engine: Engine, prepared: Sequence[Prepared]) -> None:
@@ -192,6 +194,8 @@ class Rounds:
         self._served: dict[int, Recommendation] = {}
         self.reads = [read for reads in self._wanted.values() for read in reads]
         """The reads of the next round, in order (possibly none: still call :meth:`answer`)."""
+        self.to_score: list[tuple[Prepared, dict[str, Answer]]] = []
+        """Requests whose candidates are read and wait for their scorer (``serve.scoring``)."""
 
     @property
     def done(self) -> bool:
@@ -200,17 +204,25 @@ class Rounds:
 
     def answer(self, answers: Sequence[Answer]) -> None:
         """Take the answers to :attr:`reads` and serve every request that needs no more."""
-        start, wanted = 0, {}
+        start = 0
+        wanted: dict[int, list[Read]] = {}
+        to_score: list[tuple[Prepared, dict[str, Answer]]] = []
         for index, reads in self._wanted.items():
             mine = self._answers[index]
             mine.update(answered(reads, answers[start : start + len(reads)]))
             start += len(reads)
-            done = self._engine.finish(self._prepared[index], mine)
+            request = self._prepared[index]
+            if request.scoring is not None and request.scored is None:
+                to_score.append((request, mine))
+                wanted[index] = []  # finished by the next answer, once scored
+                continue
+            done = self._engine.finish(request, mine)
             if isinstance(done, Recommendation):
                 self._served[index] = done
             else:
                 wanted[index] = done
         self._wanted = wanted
+        self.to_score = to_score
         self.reads = [read for reads in wanted.values() for read in reads]
 
     @property
@@ -228,6 +240,8 @@ async def served(engine: Engine, prepared: Prepared, batcher: ReadBatcher) -> Re
     while True:  # at most twice: the first reads, then the fallbacks still needed
         if reads:
             answers.update(answered(reads, await batcher.read(reads, until)))
+        if prepared.scoring is not None and prepared.scored is None:
+            await engine.scoring.score_async(prepared, answers)
         done = engine.finish(prepared, answers)
         if isinstance(done, Recommendation):
             return done
@@ -244,5 +258,7 @@ async def served_all(
     until = asyncio.get_running_loop().time() + batcher.deadline * deadlines
     rounds = Rounds(engine, prepared)
     while not rounds.done:
+        if rounds.to_score:
+            await engine.scoring.score_many_async(rounds.to_score)
         rounds.answer(await batcher.read(rounds.reads, until))
     return rounds.results

@@ -27,6 +27,7 @@ from sameday.serve.bandits import BanditUpdater, bandit_plans, load_policies
 from sameday.serve.batching import READ_DEADLINE, Rounds
 from sameday.serve.cache import ListCache, refresh_cache
 from sameday.serve.engine import Engine, Recommendation
+from sameday.serve.scoring import ModelSource, RegistrySource, Scoring
 from sameday.serve.state import ServingState, build_state, fingerprint
 from sameday.store.base import ServingStore
 
@@ -86,6 +87,9 @@ class Client(Closing):
             one with ``update_bandits=True``); the client closes it.
         read_deadline: seconds an HTTP request waits for the store before it is served from
             the last-known-good lists (``sameday.serve.batching``).
+        models: where the models arms and surfaces name are resolved and loaded
+            (``from_project``: the project's registry); ``python:`` scorers need none.
+        root: the folder ``python:`` scorers are also imported from (the project's).
     """
 
     def __init__(
@@ -98,13 +102,16 @@ class Client(Closing):
         refresh_interval: float = 2.0,
         updater: BanditUpdater | None = None,
         read_deadline: float = READ_DEADLINE,
+        models: ModelSource | None = None,
+        root: Path | None = None,
     ) -> None:
         self.store = store
         self.read_deadline = read_deadline
         self.writer = writer
         self._specs = specs
         self.updater = updater
-        self.engine = Engine(store, state=state, log=writer)
+        scoring = Scoring(store, source=models, root=root)
+        self.engine = Engine(store, state=state, log=writer, scoring=scoring)
         self.refresh_errors = 0
         self._unreadable = False  # the last refresh could not read the applied configuration
         self._stop = threading.Event()
@@ -161,12 +168,17 @@ class Client(Closing):
             writer = EventWriter(project.open_event_sink())
             opened.callback(writer.close)
             source = AppliedSource(project.open_metadata())
+            opened.callback(source.close)
+            from sameday.models.registry import Registry
+
             client = cls(
                 store,
                 specs=source,
                 writer=writer,
                 refresh_interval=every,
                 read_deadline=project.settings.serve.read_deadline,
+                models=RegistrySource(Registry(project, source.metadata)),
+                root=project.root,
             )
             opened.pop_all()
         if update_bandits:
@@ -196,6 +208,7 @@ class Client(Closing):
             bandits = self.engine.bandits
             if self._specs is not None and (bandits or bandit_plans(state)):
                 bandits = load_policies(self._specs, state, bandits)
+            scorers_changed = self.engine.scoring.refresh(state)
         except StoreUnavailable as exc:
             self.refresh_errors += 1
             if not self._unreadable:
@@ -216,7 +229,7 @@ class Client(Closing):
         if bandits != self.engine.bandits:
             self.engine.bandits = bandits
             changed = True
-        return changed
+        return changed or scorers_changed
 
     def _poll(self, interval: float) -> None:
         failing = False
@@ -273,6 +286,8 @@ class Client(Closing):
         ]
         rounds = Rounds(engine, prepared)
         while not rounds.done:
+            if rounds.to_score:
+                engine.scoring.score_many(rounds.to_score)
             rounds.answer(self.store.get_reads(rounds.reads) if rounds.reads else [])
         return rounds.results
 
@@ -287,6 +302,7 @@ class Client(Closing):
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.engine.scoring.close()
         if self.updater is not None:
             self.updater.close()
         if self.writer is not None:

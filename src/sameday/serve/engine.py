@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sameday.errors import NotFound, StoreUnavailable, UnknownSurface
 from sameday.events.records import Exposure
 from sameday.serve.cache import ListCache
+from sameday.serve.scoring import ScoreOutcome, Scoring, ScoringPlan
 from sameday.serve.state import ExperimentPlan, ServingState, SurfacePlan
 from sameday.store.base import Answer, Item, Listed, Read, ServingStore
 
@@ -74,6 +75,8 @@ class Recommendation:
     arm: str | None = None
     degraded: bool = False
     snapshot_versions: dict[str, str] = field(default_factory=dict)
+    scored: ScoreOutcome | None = None
+    """How a scorer ordered the list (``None``: no scorer is named for it)."""
 
     @property
     def items(self) -> list[ServedItem]:
@@ -85,8 +88,8 @@ class Recommendation:
         ]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON body of the HTTP answer."""
-        return {
+        """The JSON body of the HTTP answer (``model`` only when a scorer is named)."""
+        body = {
             "request_id": self.request_id,
             "surface": self.surface,
             "unit": self.unit,
@@ -109,6 +112,9 @@ class Recommendation:
                 )
             ],
         }
+        if self.scored is not None:
+            body["model"] = self.scored.to_dict()
+        return body
 
 
 @dataclass(slots=True)
@@ -135,6 +141,10 @@ class Prepared:
     extra: dict[str, Any]
     chain: tuple[str, ...]
     key: str
+    scoring: ScoringPlan | None = None
+    """The scorer that re-ranks the chain's first list (``sameday.serve.scoring``)."""
+    scored: ScoreOutcome | None = None
+    """How it did, once it has (``Scoring.score``)."""
 
     @property
     def first_reads(self) -> list[Read]:
@@ -153,8 +163,11 @@ class Prepared:
     @property
     def limit(self) -> int:
         """Items to read from a chain's result set: ``size`` plus room for the exclusions and
-        what earlier result sets gave (every item skipped is excluded or already taken)."""
-        return self.size + len(self.excluded)
+        what earlier result sets gave (every item skipped is excluded or already taken); a
+        scored list reads at least its scorer's candidates."""
+        limit = self.size + len(self.excluded)
+        scoring = self.scoring
+        return limit if scoring is None else max(limit, scoring.candidates)
 
 
 Answers = Mapping[str, Answer]
@@ -195,8 +208,11 @@ class Engine:
         state: ServingState | None = None,
         cache: ListCache | None = None,
         log: ExposureLog | None = None,
+        scoring: Scoring | None = None,
     ) -> None:
         self.store = store
+        self.scoring = scoring or Scoring(store)
+        """The scorers that re-rank lists at request time (``sameday.serve.scoring``)."""
         self.state = state or ServingState.empty()
         self.cache = cache or ListCache.empty()
         self.log = log
@@ -244,6 +260,8 @@ class Engine:
                     answers[result_set] = exc
             elif reads:
                 answers.update(answered(reads, self.store.get_reads(reads)))
+            if request.scoring is not None and request.scored is None:
+                self.scoring.score(request, answers)
             done = self.finish(request, answers)
             if isinstance(done, Recommendation):
                 return done
@@ -298,6 +316,8 @@ class Engine:
         )
         if experiment is not None:
             experiment.implementation.prepare(self, request)
+            if request.arm_index is not None:
+                request.scoring = experiment.arms[request.arm_index].scoring
             if experiment.dimensions:  # the unit attributes its exposures record
                 request.extra = {
                     **request.extra,
@@ -308,6 +328,8 @@ class Engine:
                 if rule.condition(attrs):
                     request.chain = rule.chain
                     break
+            else:
+                request.scoring = plan.scoring
         return request
 
     def finish(self, request: Prepared, answers: Answers) -> Recommendation | list[Read]:
@@ -369,6 +391,7 @@ class Engine:
             arm=arm,
             degraded=filled.degraded,
             snapshot_versions=filled.versions,
+            scored=request.scored,
         )
 
     @staticmethod
@@ -501,6 +524,7 @@ def exposure(
         teams=teams,
         extra=request.extra,
         degraded=filled.degraded,
+        model=None if request.scored is None else request.scored.version,
     )
 
 

@@ -48,6 +48,7 @@ class _ClientCollector(Collector):
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         yield from self._served()
+        yield from self.client.engine.scoring.metrics()
         counters = self.client.engine.counters
         for name, value, doc in (
             (

@@ -114,6 +114,22 @@ class Item(TypedDict):
     payload: NotRequired[dict[str, Any]]
 
 
+class Scoring(TypedDict):
+    """How a scorer ordered the list (docs/models.md, "Online scoring")."""
+
+    scorer: Annotated[
+        str, Field(description="The arm's or surface's scorer: NAME@ALIAS, or python:MOD:FN.")
+    ]
+    version: Annotated[
+        str | None,
+        Field(description="The exact version that ordered the list; null when it fell back."),
+    ]
+    fallback: Annotated[
+        Literal["timeout", "error", "unavailable", "store"] | None,
+        Field(description="Why the list is in the batch order, or null when scored."),
+    ]
+
+
 class Recommendation(TypedDict):
     """A served list, and why it is this one."""
 
@@ -131,6 +147,9 @@ class Recommendation(TypedDict):
         Field(description="Result set → snapshot version the list was read from."),
     ]
     items: list[Item]
+    model: NotRequired[
+        Annotated[Scoring, Field(description="Present when a scorer re-ranks this list.")]
+    ]
 
 
 class BatchResponse(TypedDict):

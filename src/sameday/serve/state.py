@@ -18,6 +18,7 @@ from sameday import design_registry
 from sameday.assign import Allocation, compile_condition
 from sameday.config.experiment import Experiment
 from sameday.config.surface import Surface
+from sameday.serve.scoring import ScoringPlan
 
 if TYPE_CHECKING:
     from sameday.designs.base import Design
@@ -27,11 +28,13 @@ Condition = Callable[[Mapping[str, Any]], bool]
 
 @dataclass(frozen=True, slots=True)
 class ArmPlan:
-    """An arm as served: its name, the result sets it reads in order, its traffic share."""
+    """An arm as served: its name, the result sets it reads in order, its traffic share, and
+    the scorer that re-ranks its list per request, if any (:mod:`sameday.serve.scoring`)."""
 
     name: str
     chain: tuple[str, ...]
     weight: float
+    scoring: ScoringPlan | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +68,8 @@ class RulePlan:
 
 @dataclass(frozen=True, slots=True)
 class SurfacePlan:
-    """A surface as served: its default chain, rules, list sizes and running experiments."""
+    """A surface as served: its default chain, rules, list sizes and running experiments;
+    ``scoring`` re-ranks the default chain's list (not a rule's, not an arm's)."""
 
     name: str
     key_attribute: str
@@ -75,6 +79,7 @@ class SurfacePlan:
     rules: tuple[RulePlan, ...]
     experiments: tuple[ExperimentPlan, ...]
     concluded_by: str | None = None
+    scoring: ScoringPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -121,11 +126,13 @@ def build_state(specs: Mapping[tuple[str, str], Mapping[str, Any]]) -> ServingSt
     for name, surface in sorted(surfaces.items()):
         chain = (surface.result_set, *surface.fallbacks)
         concluded_by = None
+        scoring = ScoringPlan.of(surface)
         for experiment in experiments:
             if experiment.surface == name and experiment.phase == "concluded":
                 winner = next(arm for arm in experiment.arms if arm.name == experiment.winner)
                 chain = (winner.result_set, *(winner.fallbacks or surface.fallbacks))
                 concluded_by = experiment.name
+                scoring = ScoringPlan.of(winner)  # the winner is served as it was tested
         running = tuple(
             _experiment_plan(e, surface)
             for e in experiments
@@ -144,13 +151,18 @@ def build_state(specs: Mapping[tuple[str, str], Mapping[str, Any]]) -> ServingSt
             rules=rules,
             experiments=running,
             concluded_by=concluded_by,
+            scoring=scoring,
         )
         used.update(chain)
+        if scoring is not None:  # the refresher follows feature tables' live versions too
+            used.update(scoring.tables)
         for rule in rules:
             used.update(rule.chain)
         for plan in running:
             for arm in plan.arms:
                 used.update(arm.chain)
+                if arm.scoring is not None:
+                    used.update(arm.scoring.tables)
     return ServingState(plans, frozenset(used), fingerprint(specs))
 
 
@@ -165,6 +177,7 @@ def _experiment_plan(experiment: Experiment, surface: Surface) -> ExperimentPlan
                 )
             ),
             weight,
+            ScoringPlan.of(arm),
         )
         for arm, weight in zip(experiment.arms, experiment.weights, strict=True)
     )
