@@ -25,9 +25,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+import orjson
+
 from sameday.errors import NotFound, StoreUnavailable, UnknownSurface
 from sameday.events.records import Exposure
 from sameday.serve.cache import ListCache
+from sameday.serve.held import HeldItems, from_memory
 from sameday.serve.state import ExperimentPlan, ServingState, SurfacePlan
 from sameday.store.base import Answer, Item, Listed, Read, ServingStore
 
@@ -74,6 +77,9 @@ class Recommendation:
     arm: str | None = None
     degraded: bool = False
     snapshot_versions: dict[str, str] = field(default_factory=dict)
+    encoded: bytes | None = None
+    """The JSON of the served slots, when they are a prefix of one held list (its text
+    encoded once per snapshot, see :mod:`sameday.serve.held`); ``None``: built per request."""
 
     @property
     def items(self) -> list[ServedItem]:
@@ -109,6 +115,24 @@ class Recommendation:
                 )
             ],
         }
+
+    def to_json(self) -> bytes:
+        """``orjson.dumps(self.to_dict())``, the same bytes, with the items' JSON taken from
+        :attr:`encoded` when it is there (the head alone is encoded per request)."""
+        if self.encoded is None:
+            return orjson.dumps(self.to_dict())
+        head = orjson.dumps(
+            {
+                "request_id": self.request_id,
+                "surface": self.surface,
+                "unit": self.unit,
+                "experiment": self.experiment,
+                "arm": self.arm,
+                "degraded": self.degraded,
+                "snapshots": self.snapshot_versions,
+            }
+        )
+        return b"".join((head[:-1], b',"items":[', self.encoded, b"]}"))
 
 
 @dataclass(slots=True)
@@ -172,6 +196,8 @@ class Filled:
     versions: dict[str, str]
     store_errors: int
     fallback_fills: int
+    encoded: bytes | None = None
+    """The entries' JSON when it was encoded ahead (``Recommendation.encoded``)."""
 
 
 @dataclass
@@ -236,6 +262,7 @@ class Engine:
         answers: dict[str, Answer] = {}
         reads = request.first_reads
         while True:  # at most twice: the first reads, then the fallbacks still needed
+            reads = from_memory(request.cache.held, reads, answers)
             if len(reads) == 1:  # the common case: one read, no batch to build
                 result_set, key, limit = reads[0]
                 try:
@@ -369,6 +396,7 @@ class Engine:
             arm=arm,
             degraded=filled.degraded,
             snapshot_versions=filled.versions,
+            encoded=filled.encoded,
         )
 
     @staticmethod
@@ -406,7 +434,9 @@ class Engine:
         if not exclude and type(first) is Listed and len(first.items) >= size:
             # the common case, kept short: the first list fills the request, nothing to skip
             named = {chain[0]: first.version}
-            return Filled(tuple(first.items[:size]), (chain[0],) * size, False, named, 0, 0)
+            items = first.items
+            encoded = items.json(size) if type(items) is HeldItems else None
+            return Filled(tuple(items[:size]), (chain[0],) * size, False, named, 0, 0, encoded)
         seen = set(exclude)
         limit = size + len(seen)
         entries: list[Item] = []
