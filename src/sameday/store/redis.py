@@ -315,8 +315,9 @@ class RedisStore(ServingStore):
         cursor: Any = 0
         first = True
         while first or cursor:
+            fields: dict[bytes, bytes]
             with self._errors():
-                cursor, fields = self._client.hscan(name, cursor, count=SCAN_COUNT)
+                cursor, fields = self._client.hscan(name, cursor, count=SCAN_COUNT)  # type: ignore[assignment]
             if first and not fields and not cursor:
                 break  # an empty hash: the version is not there (every version has its marker)
             first = False
