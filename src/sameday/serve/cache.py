@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sameday.errors import NotFound, StoreUnavailable
-from sameday.serve.held import HeldSnapshot, load_snapshot
+from sameday.serve.held import HeldSnapshot, held_items, load_snapshot
 from sameday.store.base import Item, Scannable, ServingStore
 
 DEFAULT_KEY = "*"
@@ -93,7 +93,7 @@ def refresh_cache(
                         pass  # this list cannot be read now: keep the one read before
                     else:
                         versions[result_set] = default.version
-                        defaults[result_set] = default.items
+                        defaults[result_set] = held_items(default.items, result_set)
                         continue
         if version is None:
             continue

@@ -445,6 +445,7 @@ class Engine:
         store_errors = fills = 0
         versions: dict[str, str] = {}
         only_default = cache.only_default
+        encoded = None
         for index, result_set in enumerate(chain):
             if result_set not in answers and result_set not in only_default:
                 rest = dict.fromkeys(chain[index:])
@@ -460,6 +461,8 @@ class Engine:
                 versions[result_set] = version
             if not seen and len(found) >= want:
                 taken = found[:want]  # the common case: one list, nothing to skip
+                if not entries and type(found) is HeldItems:  # it fills the request alone
+                    encoded = found.json(want)
             else:
                 taken = [entry for entry in found if entry.item not in seen][:want]
             entries.extend(taken)
@@ -467,7 +470,9 @@ class Engine:
             if len(entries) >= size:
                 break
             seen.update(entry.item for entry in taken)
-        return Filled(tuple(entries), tuple(sources), degraded, versions, store_errors, fills)
+        return Filled(
+            tuple(entries), tuple(sources), degraded, versions, store_errors, fills, encoded
+        )
 
 
 def list_of(

@@ -110,7 +110,7 @@ def fast_recommend(
                     request_id=req.request_id,
                 )
                 result = await served(engine, prepared, batcher)
-                body = orjson.dumps(result.to_dict())
+                body = result.to_json()
         except BadRequest as exc:
             status, body = 400, error_body(400, str(exc), exc.field)
         except UnknownSurface as exc:

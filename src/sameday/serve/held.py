@@ -87,6 +87,11 @@ class HeldItems(list[Item]):
         return self._text[: _ENDS.unpack_from(self._ends, 4 * (n - 1))[0]]
 
 
+def held_items(items: list[Item], source: str) -> HeldItems:
+    """``items`` with their JSON as served from ``source`` (the cache keeps each ``*`` list so)."""
+    return HeldItems(items, *encode_items(items, source))
+
+
 @dataclass(frozen=True, slots=True)
 class HeldSnapshot:
     """One version of a result set, every list of it in memory; see the module docstring."""
