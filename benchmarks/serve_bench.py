@@ -17,6 +17,10 @@ what throughput is on a core of its own, which a loaded machine does not change.
 Targets (issue 15), medians over the rounds: (c, SQLite) >= 0.8x (b); (c, Redis) >= 2x (a);
 p99 <= 25 ms on both.
 
+With ``BENCH_BEFORE=DIR`` (the ``src`` folder of an earlier sameday, e.g. from ``git archive``),
+two more contenders run that code on the same data (its Redis project in database 1 of the
+benchmark's server), in the same rounds: the change measured under the same load.
+
 Redis: a ``redis-server`` of its own, started on ``BENCH_PORT`` (18210 by default: servers take
 the next four ports), without persistence, and stopped at the end: nothing is shared with
 another user of the machine, nothing flushed. sameday runs with ``--log-level warning`` (no
@@ -52,6 +56,8 @@ HERE = Path(__file__).resolve().parent
 HERTZ = os.sysconf("SC_CLK_TCK")
 A, B = "(a) FastAPI + redis-py", "(b) bare Starlette, in memory"
 SQLITE, REDIS = "(c) sameday, SQLite", "(c) sameday, Redis"
+BEFORE_SQLITE, BEFORE_REDIS = "(c) before, SQLite", "(c) before, Redis"
+BEFORE = os.environ.get("BENCH_BEFORE")
 
 
 @dataclass
@@ -225,7 +231,7 @@ def median(values: list[float]) -> float:
 
 
 def report(rounds: list[dict[str, Run]], loads: list[str]) -> None:
-    labels = [A, B, SQLITE, REDIS]
+    labels = [A, B, SQLITE, REDIS] + ([BEFORE_SQLITE, BEFORE_REDIS] if BEFORE else [])
     print(f"\nwrk -t1 -c32 -d{DURATION}s per contender and round; {UNITS:,} units; n=10")
     print("\n| round (load 1 min) | " + " | ".join(labels) + " |")
     print("|---" * (len(labels) + 1) + "|")
@@ -267,6 +273,13 @@ def report(rounds: list[dict[str, Run]], loads: list[str]) -> None:
     row("(c, Redis) / (a) req/s (>= 2)", redis_ratio, 2.0)
     row("(c, SQLite) vs (b), CPU per request (b / c)", sqlite_cpu, 0.8)
     row("(c, Redis) vs (a), CPU per request (a / c)", redis_cpu, 2.0)
+    if BEFORE:
+        row(
+            "(c, SQLite) / before, req/s", [r[SQLITE].rps / r[BEFORE_SQLITE].rps for r in rounds], 1
+        )
+        row("(c, Redis) / before, req/s", [r[REDIS].rps / r[BEFORE_REDIS].rps for r in rounds], 1)
+        row("before, SQLite / (b) req/s", [r[BEFORE_SQLITE].rps / r[B].rps for r in rounds], 0.8)
+        row("before, Redis / (a) req/s", [r[BEFORE_REDIS].rps / r[A].rps for r in rounds], 2.0)
     for label in (SQLITE, REDIS):
         p99 = [r[label].p99 for r in rounds]
         held = sum(v <= 25 for v in p99)
@@ -299,6 +312,14 @@ def main() -> None:
                 SQLITE: sameday_project(root / "sqlite", "sqlite:///.sameday/serving.db", results),
                 REDIS: sameday_project(root / "redis", redis_url, results),
             }
+            if BEFORE:
+                projects[BEFORE_SQLITE] = sameday_project(
+                    root / "before-sqlite", "sqlite:///.sameday/serving.db", results
+                )
+                before_redis = redis_url.removesuffix("/0") + "/1"
+                projects[BEFORE_REDIS] = sameday_project(
+                    root / "before-redis", before_redis, results
+                )
             print(f"data loaded and published in {time.monotonic() - started:.0f} s")
             port = BASE_PORT + 1
             for label, app in ((A, "apps:handwritten"), (B, "apps:ceiling")):
@@ -310,7 +331,8 @@ def main() -> None:
             for label, project_dir in projects.items():
                 args = [sys.executable, "-m", "sameday", "serve", "--project", str(project_dir)]
                 args += ["--log-level", "warning", "--port", str(port)]
-                process = start(args, project_dir, env)
+                code = BEFORE if label in (BEFORE_SQLITE, BEFORE_REDIS) else None
+                process = start(args, project_dir, {**env, "PYTHONPATH": code} if code else env)
                 contenders.append(
                     Contender(label, process, f"http://127.0.0.1:{port}", "/v1/recommend/home")
                 )
