@@ -100,11 +100,15 @@ def test_the_size_counted_grows_with_the_lists() -> None:
     assert "10 lists" in repr(snapshot)
 
 
-@pytest.mark.parametrize("payload", [None, {"title": 'Ça "va"', "tags": ["a", "b"], "n": 3}])
+@pytest.mark.parametrize(
+    "payload",
+    [None, {"title": 'Ça "va"', "tags": ["a", "b"], "n": 3}, {"x": [{"item": 1}, {"item": 2}]}],
+)
 def test_encoded_items_are_the_bytes_the_api_builds(payload: dict[str, object] | None) -> None:
-    items = [Item(f"item-{k}", 1 / (k + 1), payload) for k in range(12)]
+    items = [Item(f'it,{{"item":{k}"', 1 / (k + 1), payload) for k in range(12)]
     text, ends = encode_items(items, "personal")
     held = HeldItems(items, text, ends)
+    assert encode_items([], "personal") == (b"", b"")
     for n in (1, 5, 12):
         expected = orjson.dumps(
             [
