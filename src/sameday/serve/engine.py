@@ -30,7 +30,7 @@ import orjson
 from sameday.errors import NotFound, StoreUnavailable, UnknownSurface
 from sameday.events.records import Exposure
 from sameday.serve.cache import ListCache
-from sameday.serve.held import HeldItems, from_memory
+from sameday.serve.held import EncodedEntries, HeldItems, from_memory
 from sameday.serve.state import ExperimentPlan, ServingState, SurfacePlan
 from sameday.store.base import Answer, Item, Listed, Read, ServingStore
 
@@ -77,9 +77,6 @@ class Recommendation:
     arm: str | None = None
     degraded: bool = False
     snapshot_versions: dict[str, str] = field(default_factory=dict)
-    encoded: bytes | None = None
-    """The JSON of the served slots, when they are a prefix of one held list (its text
-    encoded once per snapshot, see :mod:`sameday.serve.held`); ``None``: built per request."""
 
     @property
     def items(self) -> list[ServedItem]:
@@ -117,9 +114,12 @@ class Recommendation:
         }
 
     def to_json(self) -> bytes:
-        """``orjson.dumps(self.to_dict())``, the same bytes, with the items' JSON taken from
-        :attr:`encoded` when it is there (the head alone is encoded per request)."""
-        if self.encoded is None:
+        """``orjson.dumps(self.to_dict())``, the same bytes; when the entries are a prefix of
+        one held list, served as they were encoded (:class:`~sameday.serve.held.EncodedEntries`:
+        only the same tuple object carries its JSON, so entries rebuilt in any way are encoded
+        afresh), only the head is encoded per request."""
+        entries = self.entries
+        if type(entries) is not EncodedEntries:
             return orjson.dumps(self.to_dict())
         head = orjson.dumps(
             {
@@ -132,7 +132,7 @@ class Recommendation:
                 "snapshots": self.snapshot_versions,
             }
         )
-        return b"".join((head[:-1], b',"items":[', self.encoded, b"]}"))
+        return b"".join((head[:-1], b',"items":[', entries.json, b"]}"))
 
 
 @dataclass(slots=True)
@@ -196,8 +196,6 @@ class Filled:
     versions: dict[str, str]
     store_errors: int
     fallback_fills: int
-    encoded: bytes | None = None
-    """The entries' JSON when it was encoded ahead (``Recommendation.encoded``)."""
 
 
 @dataclass
@@ -396,7 +394,6 @@ class Engine:
             arm=arm,
             degraded=filled.degraded,
             snapshot_versions=filled.versions,
-            encoded=filled.encoded,
         )
 
     @staticmethod
@@ -435,8 +432,8 @@ class Engine:
             # the common case, kept short: the first list fills the request, nothing to skip
             named = {chain[0]: first.version}
             items = first.items
-            encoded = items.json(size) if type(items) is HeldItems else None
-            return Filled(tuple(items[:size]), (chain[0],) * size, False, named, 0, 0, encoded)
+            prefix = items.prefix(size) if type(items) is HeldItems else tuple(items[:size])
+            return Filled(prefix, (chain[0],) * size, False, named, 0, 0)
         seen = set(exclude)
         limit = size + len(seen)
         entries: list[Item] = []
@@ -445,7 +442,7 @@ class Engine:
         store_errors = fills = 0
         versions: dict[str, str] = {}
         only_default = cache.only_default
-        encoded = None
+        encoded: EncodedEntries | None = None
         for index, result_set in enumerate(chain):
             if result_set not in answers and result_set not in only_default:
                 rest = dict.fromkeys(chain[index:])
@@ -462,7 +459,7 @@ class Engine:
             if not seen and len(found) >= want:
                 taken = found[:want]  # the common case: one list, nothing to skip
                 if not entries and type(found) is HeldItems:  # it fills the request alone
-                    encoded = found.json(want)
+                    encoded = found.prefix(want)
             else:
                 taken = [entry for entry in found if entry.item not in seen][:want]
             entries.extend(taken)
@@ -470,9 +467,8 @@ class Engine:
             if len(entries) >= size:
                 break
             seen.update(entry.item for entry in taken)
-        return Filled(
-            tuple(entries), tuple(sources), degraded, versions, store_errors, fills, encoded
-        )
+        served = tuple(entries) if encoded is None else encoded
+        return Filled(served, tuple(sources), degraded, versions, store_errors, fills)
 
 
 def list_of(

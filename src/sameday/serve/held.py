@@ -91,7 +91,7 @@ def held_size(key: str, blob: bytes, text: bytes, ends: bytes) -> int:
 
 class HeldItems(list[Item]):
     """The items of a held list, with their JSON: ``json(n)`` is the text of the first ``n``
-    (``n`` at most the list's full length)."""
+    and ``prefix(n)`` those items with it (``n`` at most the list's full length)."""
 
     __slots__ = ("_ends", "_text")
 
@@ -103,6 +103,20 @@ class HeldItems(list[Item]):
     def json(self, n: int) -> bytes:
         """The comma-joined JSON objects of the first ``n`` items, positions from 1."""
         return self._text[: _ENDS.unpack_from(self._ends, 4 * (n - 1))[0]]
+
+    def prefix(self, n: int) -> EncodedEntries:
+        """The first ``n`` items as served entries that carry their JSON."""
+        entries = EncodedEntries(self[:n])
+        entries.json = self.json(n)
+        return entries
+
+
+class EncodedEntries(tuple[Item, ...]):
+    """Served entries (``Recommendation.entries``) that are a prefix of one held list, with
+    that prefix's JSON (``json``): ``Recommendation.to_json`` joins it as it is. Any code that
+    builds other entries (a re-ranking, a merge) makes a new tuple, which has none."""
+
+    json: bytes
 
 
 def held_items(items: list[Item], source: str) -> HeldItems:
