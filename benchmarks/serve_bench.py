@@ -69,6 +69,8 @@ class Run:
     p99: float
     cpu_us: float
     """Server CPU (user + system) per request, µs."""
+    failed: int = 0
+    """Answers that were not 2xx (counted, shown, not fatal: a round is not thrown away)."""
 
 
 @dataclass
@@ -121,8 +123,6 @@ def run_wrk(contender: Contender, folder: Path) -> Run:
     ).stdout
     cpu = cpu_seconds(contender.process.pid) - before
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise SystemExit(f"{errors.group(1)} failed responses from {contender.label}:\n{out}")
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
@@ -130,7 +130,8 @@ def run_wrk(contender: Contender, folder: Path) -> Run:
         value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
-    return Run(rps, percentile("50"), percentile("99"), cpu / max(requests, 1) * 1e6)
+    failed = int(errors.group(1)) if errors else 0
+    return Run(rps, percentile("50"), percentile("99"), cpu / max(requests, 1) * 1e6, failed)
 
 
 def start(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -236,7 +237,11 @@ def report(rounds: list[dict[str, Run]], loads: list[str]) -> None:
     print("\n| round (load 1 min) | " + " | ".join(labels) + " |")
     print("|---" * (len(labels) + 1) + "|")
     for index, (runs, load) in enumerate(zip(rounds, loads, strict=True), 1):
-        cells = [f"{runs[label].rps:,.0f}, p99 {runs[label].p99:.1f}" for label in labels]
+        cells = [
+            f"{runs[label].rps:,.0f}, p99 {runs[label].p99:.1f}"
+            + (f", {runs[label].failed} failed" if runs[label].failed else "")
+            for label in labels
+        ]
         print(f"| {index} ({load}) | " + " | ".join(cells) + " |")
     cells = [
         f"{median([r[label].rps for r in rounds]):,.0f}, "
@@ -348,7 +353,10 @@ def main() -> None:
                 loads.append(Path("/proc/loadavg").read_text().split()[0])
                 print(
                     f"round {index + 1}: "
-                    + "; ".join(f"{k} {v.rps:,.0f}/s p99 {v.p99:.1f}" for k, v in runs.items()),
+                    + "; ".join(
+                        f"{k} {v.rps:,.0f}/s p99 {v.p99:.1f} failed {v.failed}"
+                        for k, v in runs.items()
+                    ),
                     flush=True,
                 )
         finally:
