@@ -3,9 +3,9 @@
 Why: on SQLite a lookup costs a statement, its decoding and a hop to the reader thread (the
 issue's profile: about 20 µs a read with decoding); on Redis a round trip. A result set's live
 version is immutable, so once the refresher has seen it, it can be read once, in full, and
-every request served from a dictionary until the pointer moves. The store stays the source of truth: the
-refresher still polls its live pointers every ``serve.refresh_interval``, and a new version (a
-publish, a rollback) is read whole and swapped in with the rest of the
+every request served from a dictionary until the pointer moves. The store stays the source
+of truth: the refresher still polls its live pointers every ``serve.refresh_interval``, and a
+new version (a publish, a rollback) is read whole and swapped in with the rest of the
 :class:`~sameday.serve.cache.ListCache`; a request answered from a held snapshot names that
 snapshot's version, which is the version its items came from.
 
