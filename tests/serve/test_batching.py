@@ -154,7 +154,12 @@ def test_the_http_answers_over_redis_match_the_in_process_ones(redis_url: str) -
     with (
         # a generous read deadline: on a busy test machine no answer may turn degraded
         Client(
-            store, writer=writer, state=build_state(specs), refresh_interval=0, read_deadline=10
+            store,
+            writer=writer,
+            state=build_state(specs),
+            refresh_interval=0,
+            read_deadline=10,
+            memory_limit=0,  # every list read from Redis through the batcher
         ) as client,
         TestClient(create_app(client)) as http,
     ):
@@ -187,7 +192,8 @@ def test_a_batch_reads_every_unit_in_one_call_and_answers_as_one_by_one() -> Non
     store = loaded()
     load_lists(store, "popular", "q1", {"*": ["p1", "p2", "p3"]})
     specs = {("surface", "home"): surface_spec("home", "home", fallbacks=["popular"], n=2)}
-    with Client(store, state=build_state(specs), refresh_interval=0) as client:
+    # lists read from the store, not held in memory: the reads are what this test counts
+    with Client(store, state=build_state(specs), refresh_interval=0, memory_limit=0) as client:
         units = [(f"u{k}", None) for k in range(12)]  # u10, u11 have no list: fallbacks
         batch = client.recommend_batch("home", units, exclude=["item-3"])
         # every unit's list in one call, then (each list is short of n=2) every fallback in one
@@ -231,7 +237,8 @@ def test_a_deadline_must_be_positive() -> None:
 def test_a_call_of_the_batch_endpoint_waits_one_deadline_per_hundred_units() -> None:
     store = loaded()
     specs = {("surface", "home"): surface_spec("home", "home", n=1)}
-    with Client(store, state=build_state(specs), refresh_interval=0) as client:
+    # lists read from the store, not held in memory: its hang is what this test is about
+    with Client(store, state=build_state(specs), refresh_interval=0, memory_limit=0) as client:
         store.gate.clear()  # the store hangs from now on
         batcher = ReadBatcher(store, deadline=0.05)
         engine = client.engine

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import parse_qsl
 
 import pytest
 from starlette.testclient import TestClient
 
 from sameday.serve.app import create_app
 from sameday.serve.client import Client
-from sameday.serve.fastpath import key_allowed
+from sameday.serve.fastpath import key_allowed, query_params
 from sameday.serve.state import build_state
 from sameday.store.memory import MemoryStore
 from sameday.testing import load_lists, surface_spec
@@ -64,3 +65,19 @@ def test_key_check_reads_the_first_header_of_each_kind() -> None:
     assert key_allowed(headers, ("k1",)) and not key_allowed(headers, ("k2",))
     assert key_allowed([(b"x-api-key", b"k2")], ("k1", "k2"))
     assert not key_allowed([], ("k1",))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "unit=u1&n=3",
+        "unit=u%201&attr.country=fr&exclude=a,b",
+        "unit=a+b&&n=&flag&unit=last",
+        "unit=%E2%82%AC%zz&attr.x=%C3",
+        "",
+        "=&==x&a=b=c",
+    ],
+)
+def test_query_params_read_as_parse_qsl_reads_them(query: str) -> None:
+    raw = query.encode("latin-1")
+    assert query_params(raw) == dict(parse_qsl(query, keep_blank_values=True))

@@ -1,23 +1,30 @@
-"""uvicorn as ``sameday serve`` runs it: slow or idle clients cannot hold a connection."""
+"""uvicorn as ``sameday serve`` runs it: slow or idle clients cannot hold a connection, heads
+have a size cap, and a response goes out in one write."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import uvicorn
+from uvicorn.protocols.http.flow_control import FlowControl
 
 from sameday.serve.app import create_app
 from sameday.serve.client import Client
+from sameday.serve.protocol import HEAD_TOO_LARGE, MAX_HEAD, OneWriteCycle
 from sameday.serve.server import server_config
 from sameday.serve.state import build_state
 from sameday.store.memory import MemoryStore
 from sameday.testing import load_lists, surface_spec
 
 PORTS = range(17210, 17230)  # this project's test range, on 127.0.0.1
+HEADERS = [(b"content-length", b"2")]
 
 
 def free_port() -> int:
@@ -95,3 +102,106 @@ def test_requests_are_served_and_an_idle_keep_alive_is_closed(address: tuple[str
         time.sleep(0.1)
         assert sock.recv(4096).startswith(b"HTTP/1.1 200")
         assert closed_after(sock) < 2.0  # idle: the head deadline (or keep-alive) closes it
+
+
+def test_a_head_over_the_cap_is_refused(address: tuple[str, int]) -> None:
+    huge = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * MAX_HEAD + b"\r\n\r\n"
+    with socket.create_connection(address) as sock:
+        sock.sendall(huge)
+        sock.settimeout(2)
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400") and HEAD_TOO_LARGE.encode() in answer
+
+
+def test_a_large_request_within_the_cap_is_served(address: tuple[str, int]) -> None:
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * (MAX_HEAD - 200) + b"\r\n\r\n"
+    with socket.create_connection(address) as sock:
+        for start in range(0, len(head), 1000):  # in pieces, as a slow network delivers it
+            sock.sendall(head[start : start + 1000])
+        sock.settimeout(2)
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+
+
+class Transport:
+    """What a cycle writes, one entry per ``write`` call."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def cycle(transport: Transport, *, keep_alive: bool = True) -> OneWriteCycle:
+    scope: Any = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    return OneWriteCycle(
+        scope=scope,
+        transport=transport,  # type: ignore[arg-type]
+        flow=FlowControl(transport),  # type: ignore[arg-type]
+        logger=logging.getLogger("test"),
+        access_logger=logging.getLogger("test"),
+        access_log=False,
+        default_headers=[],
+        message_event=asyncio.Event(),
+        expect_100_continue=False,
+        keep_alive=keep_alive,
+        on_response=lambda: None,
+    )
+
+
+def test_the_head_and_the_body_go_out_in_one_write() -> None:
+    async def answer(transport: Transport, keep_alive: bool) -> None:
+        one = cycle(transport, keep_alive=keep_alive)
+        await one.send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+        assert transport.writes == []
+        await one.send({"type": "http.response.body", "body": b"ok"})
+
+    kept, closed = Transport(), Transport()
+    asyncio.run(answer(kept, True))
+    asyncio.run(answer(closed, False))
+    assert kept.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"]
+    assert not kept.closed
+    assert closed.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"]
+    assert closed.closed
+
+
+def test_a_streamed_body_joins_its_first_part_to_the_head() -> None:
+    transport = Transport()
+
+    async def stream() -> None:
+        one = cycle(transport)
+        await one.send({"type": "http.response.start", "status": 200, "headers": []})
+        await one.send({"type": "http.response.body", "body": b"a", "more_body": True})
+        await one.send({"type": "http.response.body", "body": b"b"})
+
+    asyncio.run(stream())
+    head = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+    assert transport.writes == [head + b"1\r\na\r\n", b"1\r\nb\r\n0\r\n\r\n"]
+
+
+def test_a_second_start_replaces_the_one_held() -> None:
+    transport = Transport()
+
+    async def fail() -> None:  # the app started, then failed: uvicorn sends its own 500
+        one = cycle(transport)
+        await one.send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+        await one.send_500_response()
+
+    asyncio.run(fail())
+    (written,) = transport.writes
+    assert written.startswith(b"HTTP/1.1 500") and written.endswith(b"Internal Server Error")

@@ -2,7 +2,8 @@
 
 Threads serve lists while another makes versions live in a random order (publishes and
 rollbacks), on the real SQLite file and the real Redis server, set up as ``sameday serve`` sets
-them up (a refresher polling often, SQLite holding a read snapshot, Redis trusting its pointers).
+them up (a refresher polling often, SQLite holding a read snapshot, Redis trusting its pointers),
+once reading every list from the store and once from the snapshots the refresher holds in memory.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 
 from sameday.events.records import Exposure
 from sameday.serve.client import Client
+from sameday.serve.held import MEMORY_LIMIT
 from sameday.serve.state import build_state
 from sameday.store.base import Item, ServingStore
 from sameday.store.codec import encode_list
@@ -74,9 +76,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServingSto
         yield backend
 
 
-def test_every_exposure_names_the_version_of_its_items(store: ServingStore) -> None:
+@pytest.mark.parametrize("memory_limit", [0, MEMORY_LIMIT], ids=["read", "held"])
+def test_every_exposure_names_the_version_of_its_items(
+    store: ServingStore, memory_limit: int
+) -> None:
     log = Log()
-    client = Client(store, state=build_state(SPECS), refresh_interval=REFRESH)
+    client = Client(
+        store, state=build_state(SPECS), refresh_interval=REFRESH, memory_limit=memory_limit
+    )
     client.engine.log = log
     stop = threading.Event()
 

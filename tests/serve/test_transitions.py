@@ -58,6 +58,8 @@ def test_each_change_a_refresh_brings_is_logged_once(
         assert started[1:] == [
             ("INFO", "result set personal: serving snapshot p1"),
             ("INFO", "result set popular: serving snapshot q1"),
+            # popular holds only its * list: nothing more to hold
+            ("INFO", "result set personal: snapshot p1 held in memory (1 lists, 0.0 MB)"),
         ]
         assert client.refresh() is False and lines(caplog) == []  # nothing changed: silent
 
@@ -66,7 +68,10 @@ def test_each_change_a_refresh_brings_is_logged_once(
         client.refresh()
         changed = lines(caplog)
         assert "surfaces home; experiments exp" in changed[0][1]
-        assert changed[1:] == [("INFO", "result set personal: serving snapshot p2 (was p1)")]
+        assert changed[1:] == [
+            ("INFO", "result set personal: serving snapshot p2 (was p1)"),
+            ("INFO", "result set personal: snapshot p2 held in memory (1 lists, 0.0 MB)"),
+        ]
 
         redis_proxy.down()
         client.refresh()

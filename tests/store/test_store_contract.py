@@ -10,7 +10,7 @@ import pytest
 
 from sameday.errors import NotFound, StoreUnavailable, VersionInUse
 from sameday.store import Item, MemoryStore, ServingStore, open_store
-from sameday.store.base import Listed
+from sameday.store.base import Listed, Scannable
 from sameday.store.codec import encode_list
 from sameday.store.redis import RedisStore
 from sameday.store.redis_cluster import RedisClusterStore
@@ -256,6 +256,21 @@ def test_a_list_in_another_format_is_unavailable_for_its_read_only(store: Servin
     answers = store.get_reads([("home", "old", None), ("home", "new", None)])
     assert isinstance(answers[0], StoreUnavailable)
     assert answers[1] == Listed("v1", [Item("a", 1.0)])
+
+
+def test_scan_hands_over_every_list_of_a_version_live_or_not(store: ServingStore) -> None:
+    assert isinstance(store, Scannable)
+    load(store, "v1", keys=2500)  # more than one chunk of every backend
+    load(store, "v2", keys=3)
+    store.set_live("home", "v2")
+    scanned = [pair for chunk in store.scan("home", "v1") for pair in chunk]
+    assert sorted(scanned) == sorted(lists("v1", 2500))  # the marker field of Redis left out
+    assert sorted(pair for chunk in store.scan("home", "v2") for pair in chunk) == lists("v2", 3)
+    with pytest.raises(NotFound):
+        list(store.scan("home", "v9"))
+    store.drop("home", "v1")
+    with pytest.raises(NotFound):
+        list(store.scan("home", "v1"))
 
 
 def test_repr_names_the_backend(store: ServingStore) -> None:

@@ -188,6 +188,13 @@ class ServeSettings(StrictModel):
         description="How long a request waits for the serving store before it is answered "
         "from the last-known-good lists (degraded).",
     )
+    memory_limit: int = Field(
+        512 << 20,
+        ge=0,
+        description="Bytes of live snapshots a server process holds in memory and serves "
+        "without a store read (a new version is read whole when the refresher sees it); a "
+        "snapshot that does not fit is read from the store per request. 0: always the store.",
+    )
     max_body: int = Field(
         1 << 20, ge=1024, description="Largest request body accepted, in bytes (else 413)."
     )

@@ -27,6 +27,7 @@ from contextlib import suppress
 
 from sameday.errors import StoreUnavailable
 from sameday.serve.engine import Engine, Prepared, Recommendation, answered
+from sameday.serve.held import from_memory
 from sameday.store.base import Answer, Read, ServingStore
 
 READ_DEADLINE = 0.1
@@ -190,7 +191,10 @@ class Rounds:
         self._engine = engine
         self._prepared = prepared
         self._answers: list[dict[str, Answer]] = [{} for _ in prepared]
-        self._wanted = {index: request.first_reads for index, request in enumerate(prepared)}
+        self._wanted = {
+            index: from_memory(request.cache.held, request.first_reads, self._answers[index])
+            for index, request in enumerate(prepared)
+        }
         self._served: dict[int, Recommendation] = {}
         self.reads = [read for reads in self._wanted.values() for read in reads]
         """The reads of the next round, in order (possibly none: still call :meth:`answer`)."""
@@ -217,10 +221,14 @@ class Rounds:
                 wanted[index] = []  # finished by the next answer, once scored
                 continue
             done = self._engine.finish(request, mine)
-            if isinstance(done, Recommendation):
-                self._served[index] = done
+            while not isinstance(done, Recommendation):  # fallbacks: held ones answered now
+                rest = from_memory(request.cache.held, done, mine)
+                if rest:
+                    wanted[index] = rest
+                    break
+                done = self._engine.finish(request, mine)
             else:
-                wanted[index] = done
+                self._served[index] = done
         self._wanted = wanted
         self.to_score = to_score
         self.reads = [read for reads in wanted.values() for read in reads]
@@ -237,7 +245,9 @@ async def served(engine: Engine, prepared: Prepared, batcher: ReadBatcher) -> Re
     until = asyncio.get_running_loop().time() + batcher.deadline
     answers: dict[str, Answer] = {}
     reads = prepared.first_reads
+    held = prepared.cache.held
     while True:  # at most twice: the first reads, then the fallbacks still needed
+        reads = from_memory(held, reads, answers)  # no thread hop for what is held
         if reads:
             answers.update(answered(reads, await batcher.read(reads, until)))
         if prepared.scoring is not None and prepared.scored is None:

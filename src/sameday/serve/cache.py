@@ -11,6 +11,9 @@ the refresher notes such result sets in ``only_default`` and serving reads no st
 
 Each ``*`` list is kept with the version it was read from (one ``store.read``), so a list served
 from the cache names its own snapshot even when the live version moved on meanwhile.
+
+Within ``memory_limit`` bytes, the refresher also reads each new live version whole into memory
+(``held``: :mod:`sameday.serve.held`), and requests are answered from it without a store read.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sameday.errors import NotFound, StoreUnavailable
-from sameday.store.base import Item, ServingStore
+from sameday.serve.held import HeldSnapshot, held_items, load_snapshot
+from sameday.store.base import Item, Scannable, ServingStore
 
 DEFAULT_KEY = "*"
 
@@ -32,6 +36,10 @@ class ListCache:
     defaults: Mapping[str, list[Item]]
     only_default: frozenset[str] = field(default=frozenset())
     """Result sets whose live version holds nothing but the ``*`` list."""
+    held: Mapping[str, HeldSnapshot] = field(default_factory=dict)
+    """Result sets whose live version is held in memory (within the memory limit)."""
+    too_large: frozenset[tuple[str, str]] = field(default=frozenset())
+    """``(result set, version)`` pairs that did not fit under the memory limit."""
     store_error: str | None = None
     """Why the refresh that built this cache could not read the store (``None``: it could);
     the lists are then the last known good ones, and ``/readyz`` says so."""
@@ -47,13 +55,15 @@ class ListCache:
 
 
 def refresh_cache(
-    store: ServingStore, result_sets: Iterable[str], previous: ListCache
+    store: ServingStore, result_sets: Iterable[str], previous: ListCache, memory_limit: int = 0
 ) -> ListCache:
     """A cache for the store's current live versions, re-reading only result sets that changed.
 
     A result set whose pointer or ``*`` list cannot be read keeps its previous entry (last known
     good). When the store cannot be reached at all, the remaining result sets are not tried
     (each try could wait the store's whole timeout) and the cache notes why (``store_error``).
+    With ``memory_limit`` bytes (and a store that can scan a version), live versions are held
+    in memory too (:func:`hold`).
     """
     versions: dict[str, str] = {}
     defaults: dict[str, list[Item]] = {}
@@ -83,7 +93,7 @@ def refresh_cache(
                         pass  # this list cannot be read now: keep the one read before
                     else:
                         versions[result_set] = default.version
-                        defaults[result_set] = default.items
+                        defaults[result_set] = held_items(default.items, result_set)
                         continue
         if version is None:
             continue
@@ -91,9 +101,56 @@ def refresh_cache(
         defaults[result_set] = previous.default_list(result_set)
         if result_set in previous.only_default:
             only.add(result_set)
+    if error is None:
+        held, too_large = hold(store, versions, only, previous, memory_limit)
+    else:  # what is held stays: the store cannot tell what is live now
+        held = {rs: s for rs, s in previous.held.items() if versions.get(rs) == s.version}
+        too_large = previous.too_large
     return ListCache(
         versions=versions,
         defaults=defaults,
         only_default=frozenset(only),
+        held=held,
+        too_large=too_large,
         store_error=None if error is None else str(error),
     )
+
+
+def hold(
+    store: ServingStore,
+    versions: Mapping[str, str],
+    only_default: set[str],
+    previous: ListCache,
+    memory_limit: int,
+) -> tuple[dict[str, HeldSnapshot], frozenset[tuple[str, str]]]:
+    """The held snapshots for the live ``versions`` and the versions that did not fit.
+
+    Those held already stay; each other version is read whole while the ones before it leave
+    room under ``memory_limit`` (result sets in name order). A version that does not fit is
+    noted and not tried again; one that cannot be read now is tried at the next refresh.
+    Either way its result set is read from the store per request meanwhile. Result sets
+    served from their ``*`` list alone need no snapshot.
+    """
+    if memory_limit <= 0 or not isinstance(store, Scannable):
+        return {}, frozenset()
+    held = {
+        rs: snapshot
+        for rs, snapshot in previous.held.items()
+        if versions.get(rs) == snapshot.version and rs not in only_default
+    }
+    live = set(versions.items())
+    too_large = {pair for pair in previous.too_large if pair in live}
+    used = sum(snapshot.size for snapshot in held.values())
+    for result_set, version in sorted(live):
+        if result_set in held or result_set in only_default or (result_set, version) in too_large:
+            continue
+        try:
+            snapshot = load_snapshot(store, result_set, version, memory_limit - used)
+        except (NotFound, StoreUnavailable):
+            continue
+        if snapshot is None:
+            too_large.add((result_set, version))
+        else:
+            held[result_set] = snapshot
+            used += snapshot.size
+    return held, frozenset(too_large)

@@ -27,6 +27,7 @@ from sameday.serve.bandits import BanditUpdater, bandit_plans, load_policies
 from sameday.serve.batching import READ_DEADLINE, Rounds
 from sameday.serve.cache import ListCache, refresh_cache
 from sameday.serve.engine import Engine, Recommendation
+from sameday.serve.held import MEMORY_LIMIT
 from sameday.serve.scoring import ModelSource, RegistrySource, Scoring
 from sameday.serve.state import ServingState, build_state, fingerprint
 from sameday.store.base import ServingStore
@@ -90,6 +91,9 @@ class Client(Closing):
         models: where the models arms and surfaces name are resolved and loaded
             (``from_project``: the project's registry); ``python:`` scorers need none.
         root: the folder ``python:`` scorers are also imported from (the project's).
+
+        memory_limit: bytes of live snapshots the client may hold in memory and serve without
+            a store read (``sameday.serve.held``); ``0`` reads the store for every request.
     """
 
     def __init__(
@@ -104,9 +108,13 @@ class Client(Closing):
         read_deadline: float = READ_DEADLINE,
         models: ModelSource | None = None,
         root: Path | None = None,
+        memory_limit: int = MEMORY_LIMIT,
     ) -> None:
+        if memory_limit < 0:
+            raise ValueError(f"memory_limit must be 0 (off) or more bytes, got {memory_limit}")
         self.store = store
         self.read_deadline = read_deadline
+        self.memory_limit = memory_limit
         self.writer = writer
         self._specs = specs
         self.updater = updater
@@ -179,6 +187,7 @@ class Client(Closing):
                 read_deadline=project.settings.serve.read_deadline,
                 models=RegistrySource(Registry(project, source.metadata)),
                 root=project.root,
+                memory_limit=project.settings.serve.memory_limit,
             )
             opened.pop_all()
         if update_bandits:
@@ -204,7 +213,9 @@ class Client(Closing):
                 specs = self._specs.specs()
                 if fingerprint(specs) != state.fingerprint:
                     state = build_state(specs)
-            cache = refresh_cache(self.store, state.result_sets, self.engine.cache)
+            cache = refresh_cache(
+                self.store, state.result_sets, self.engine.cache, self.memory_limit
+            )
             bandits = self.engine.bandits
             if self._specs is not None and (bandits or bandit_plans(state)):
                 bandits = load_policies(self._specs, state, bandits)
@@ -223,7 +234,8 @@ class Client(Closing):
             self._unreadable = False
             log.info("the applied configuration can be read again")
         changed = state is not self.engine.state or cache.versions != self.engine.cache.versions
-        if changed or cache.store_error != self.engine.cache.store_error:
+        old = self.engine.cache
+        if changed or cache.store_error != old.store_error or held(cache) != held(old):
             _log_changes(self.engine.state, self.engine.cache, state, cache)
             self.engine.swap(state, cache)
         if bandits != self.engine.bandits:
@@ -313,6 +325,11 @@ class Client(Closing):
         self.store.close()
 
 
+def held(cache: ListCache) -> dict[str, str]:
+    """The version of each result set ``cache`` holds in memory."""
+    return {result_set: snapshot.version for result_set, snapshot in cache.held.items()}
+
+
 def _log_changes(
     old_state: ServingState, old: ListCache, state: ServingState, cache: ListCache
 ) -> None:
@@ -345,6 +362,24 @@ def _log_changes(
                 previous,
                 extra={"fields": {"result_set": result_set, "version": version}},
             )
+    for result_set, snapshot in sorted(cache.held.items()):
+        if old.held.get(result_set) is not snapshot:
+            log.info(
+                "result set %s: snapshot %s held in memory (%d lists, %.1f MB)",
+                result_set,
+                snapshot.version,
+                len(snapshot.lists),
+                snapshot.size / 1e6,
+                extra={"fields": {"result_set": result_set, "version": snapshot.version}},
+            )
+    for result_set, version in sorted(cache.too_large - old.too_large):
+        log.warning(
+            "result set %s: snapshot %s does not fit in serve.memory_limit; it is read from "
+            "the serving store per request",
+            result_set,
+            version,
+            extra={"fields": {"result_set": result_set, "version": version}},
+        )
     if cache.store_error is not None and old.store_error is None:
         log.warning(
             "serving store unreachable (%s): answering from the last-known-good lists, "

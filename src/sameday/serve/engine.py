@@ -25,9 +25,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+import orjson
+
 from sameday.errors import NotFound, StoreUnavailable, UnknownSurface
 from sameday.events.records import Exposure
 from sameday.serve.cache import ListCache
+from sameday.serve.held import EncodedEntries, HeldItems, from_memory
 from sameday.serve.scoring import ScoreOutcome, Scoring, ScoringPlan
 from sameday.serve.state import ExperimentPlan, ServingState, SurfacePlan
 from sameday.store.base import Answer, Item, Listed, Read, ServingStore
@@ -115,6 +118,28 @@ class Recommendation:
         if self.scored is not None:
             body["model"] = self.scored.to_dict()
         return body
+
+    def to_json(self) -> bytes:
+        """``orjson.dumps(self.to_dict())``, the same bytes; when the entries are a prefix of
+        one held list, served as they were encoded (:class:`~sameday.serve.held.EncodedEntries`:
+        only the same tuple object carries its JSON, so entries rebuilt in any way are encoded
+        afresh), only the head is encoded per request. A scored answer (``model``) is encoded
+        whole: its batch order may be the held one when its scorer fell back."""
+        entries = self.entries
+        if type(entries) is not EncodedEntries or self.scored is not None:
+            return orjson.dumps(self.to_dict())
+        head = orjson.dumps(
+            {
+                "request_id": self.request_id,
+                "surface": self.surface,
+                "unit": self.unit,
+                "experiment": self.experiment,
+                "arm": self.arm,
+                "degraded": self.degraded,
+                "snapshots": self.snapshot_versions,
+            }
+        )
+        return b"".join((head[:-1], b',"items":[', entries.json, b"]}"))
 
 
 @dataclass(slots=True)
@@ -252,6 +277,7 @@ class Engine:
         answers: dict[str, Answer] = {}
         reads = request.first_reads
         while True:  # at most twice: the first reads, then the fallbacks still needed
+            reads = from_memory(request.cache.held, reads, answers)
             if len(reads) == 1:  # the common case: one read, no batch to build
                 result_set, key, limit = reads[0]
                 try:
@@ -429,7 +455,9 @@ class Engine:
         if not exclude and type(first) is Listed and len(first.items) >= size:
             # the common case, kept short: the first list fills the request, nothing to skip
             named = {chain[0]: first.version}
-            return Filled(tuple(first.items[:size]), (chain[0],) * size, False, named, 0, 0)
+            items = first.items
+            prefix = items.prefix(size) if type(items) is HeldItems else tuple(items[:size])
+            return Filled(prefix, (chain[0],) * size, False, named, 0, 0)
         seen = set(exclude)
         limit = size + len(seen)
         entries: list[Item] = []
@@ -438,6 +466,7 @@ class Engine:
         store_errors = fills = 0
         versions: dict[str, str] = {}
         only_default = cache.only_default
+        encoded: EncodedEntries | None = None
         for index, result_set in enumerate(chain):
             if result_set not in answers and result_set not in only_default:
                 rest = dict.fromkeys(chain[index:])
@@ -453,6 +482,8 @@ class Engine:
                 versions[result_set] = version
             if not seen and len(found) >= want:
                 taken = found[:want]  # the common case: one list, nothing to skip
+                if not entries and type(found) is HeldItems:  # it fills the request alone
+                    encoded = found.prefix(want)
             else:
                 taken = [entry for entry in found if entry.item not in seen][:want]
             entries.extend(taken)
@@ -460,7 +491,8 @@ class Engine:
             if len(entries) >= size:
                 break
             seen.update(entry.item for entry in taken)
-        return Filled(tuple(entries), tuple(sources), degraded, versions, store_errors, fills)
+        served = tuple(entries) if encoded is None else encoded
+        return Filled(served, tuple(sources), degraded, versions, store_errors, fills)
 
 
 def list_of(

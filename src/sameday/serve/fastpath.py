@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 import orjson
 from starlette.types import Scope, Send
@@ -52,6 +52,26 @@ def key_allowed(headers: Sequence[tuple[bytes, bytes]], keys: tuple[str, ...]) -
         given = auth[7:]
     matches = [hmac.compare_digest(given.encode(), key.encode()) for key in keys]
     return any(matches)
+
+
+def query_params(raw: bytes) -> dict[str, str]:
+    """``dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))``, the same answer
+    (the last of a repeated name wins), for less: a field is only unquoted when it holds a
+    ``%`` or a ``+``, which the usual recommend query does not (a fifth of the fast path's
+    parsing time went to ``parse_qsl``'s generality)."""
+    query = raw.decode("latin-1")
+    params: dict[str, str] = {}
+    for field in query.split("&"):
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        if "%" in field or "+" in field:
+            name, value = (
+                unquote_plus(name, errors="replace"),
+                unquote_plus(value, errors="replace"),
+            )
+        params[name] = value
+    return params
 
 
 def error_body(status: int, message: str, field: str | None = None) -> bytes:
@@ -99,8 +119,7 @@ def fast_recommend(
                 status = 401
                 body = error_body(401, "missing or wrong API key: send 'Authorization: Bearer KEY'")
             else:
-                query = scope["query_string"].decode("latin-1")
-                req = parse.recommend_query(dict(parse_qsl(query, keep_blank_values=True)))
+                req = parse.recommend_query(query_params(scope["query_string"]))
                 prepared = engine.prepare(
                     surface,
                     req.unit,
@@ -110,7 +129,7 @@ def fast_recommend(
                     request_id=req.request_id,
                 )
                 result = await served(engine, prepared, batcher)
-                body = orjson.dumps(result.to_dict())
+                body = result.to_json()
         except BadRequest as exc:
             status, body = 400, error_body(400, str(exc), exc.field)
         except UnknownSurface as exc:

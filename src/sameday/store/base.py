@@ -13,8 +13,8 @@ snapshot is published, so a lookup is one primary-key read and one decode.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from sameday._closing import Closing
 from sameday.errors import NotFound, StoreUnavailable
@@ -47,6 +47,19 @@ class Listed(NamedTuple):
 
 Answer = Listed | NotFound | StoreUnavailable
 """What ``ServingStore.get_reads`` gives for one read: the list, or the error ``read`` raises."""
+
+
+@runtime_checkable
+class Scannable(Protocol):
+    """A store that can hand over a whole version: ``SQLiteStore``, ``RedisStore`` and
+    ``MemoryStore`` can; a server holds live versions in memory with it
+    (``sameday.serve.held``). Not part of :class:`ServingStore`: a store that cannot scan is
+    read per request."""
+
+    def scan(self, result_set: str, version: str) -> Iterator[Chunk]:
+        """Every ``(key, blob)`` of ``version``, in chunks (raises ``NotFound`` if it is not
+        loaded, ``StoreUnavailable`` if the store cannot be read)."""
+        ...  # pragma: no cover (a Protocol)
 
 
 class ServingStore(Closing, ABC):

@@ -8,7 +8,7 @@ on SQLite and Redis. Nothing survives the process.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from sameday.errors import NotFound, VersionInUse
 from sameday.store.base import Chunk, Item, Listed, ServingStore
@@ -74,6 +74,19 @@ class MemoryStore(ServingStore):
             blob = lists.get(str(key))
             found[str(key)] = [] if blob is None else decode_list(blob)
         return found
+
+    def scan(self, result_set: str, version: str) -> Iterator[Chunk]:
+        """Every ``(key, blob)`` of ``version``, in key order, in one chunk.
+
+        Raises:
+            NotFound: ``version`` is not loaded.
+        """
+        with self._lock:
+            lists = self._versions.get((result_set, version))
+            if lists is None:
+                raise NotFound(f"{result_set} version {version} is not loaded in the store")
+            pairs = sorted(lists.items())
+        yield pairs
 
     def versions(self, result_set: str) -> list[str]:
         """Every version held for ``result_set``, sorted."""

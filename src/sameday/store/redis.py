@@ -51,6 +51,8 @@ FIELDS_PER_COMMAND = 1000
 """Fields per ``HSET`` in a load; larger commands amortise round trips, smaller bound memory."""
 MARKER = "\x00sameday:version"
 """Field every version's hash holds (written first by ``load``); keys never start with NUL."""
+SCAN_COUNT = 1000
+"""Fields per ``HSCAN`` call of ``scan``."""
 KEYS_PER_CALL = 1000
 """Keys per Lua call in ``get_many`` (Lua's stack bounds the arguments of one call)."""
 
@@ -305,6 +307,33 @@ class RedisStore(ServingStore):
             except (NotFound, StoreUnavailable) as exc:  # a list in another format, too
                 answers[index] = exc
         return [answers[index] for index in range(len(reads))]
+
+    def scan(self, result_set: str, version: str) -> Iterator[Chunk]:
+        """Every ``(key, blob)`` of ``version``, by ``HSCAN`` (``SCAN_COUNT`` fields a call, in
+        no particular order; a server holds a live version in memory with it:
+        ``sameday.serve.held``).
+
+        Raises:
+            NotFound: ``version`` is not loaded, or was dropped before the scan ended (its
+                marker is checked once more at the end, so a partial scan never passes for
+                the whole version).
+        """
+        name = self._keys(result_set)[2] + version
+        marker = MARKER.encode()
+        cursor: Any = 0
+        first = True
+        while first or cursor:
+            fields: dict[bytes, bytes]
+            with self._errors():
+                cursor, fields = self._client.hscan(name, cursor, count=SCAN_COUNT)  # type: ignore[assignment]
+            if first and not fields and not cursor:
+                break  # an empty hash: the version is not there (every version has its marker)
+            first = False
+            yield [(bytes(k).decode(), bytes(v)) for k, v in fields.items() if k != marker]
+        with self._errors():
+            present = self._client.hexists(name, MARKER)
+        if not present:
+            raise NotFound(f"{result_set} version {version} is not loaded in {self!r}")
 
     def versions(self, result_set: str) -> list[str]:
         """Every version recorded for ``result_set``, sorted."""

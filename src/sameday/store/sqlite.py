@@ -80,6 +80,14 @@ _GET = (
 the version comes from the same row as the list, so it is the one the list was read from."""
 
 
+_SCAN = (
+    "SELECT l.key, l.value FROM sameday_versions AS v JOIN sameday_lists AS l "
+    "ON l.slot = v.slot WHERE v.result_set = ? AND v.version = ? ORDER BY l.key"
+)
+SCAN_CHUNK = 1000
+"""Lists per chunk of ``scan``."""
+
+
 def sqlite_path(url: str) -> str:
     """The database path of a ``sqlite:///`` URL (four slashes for an absolute path)."""
     prefix = "sqlite:///"
@@ -235,6 +243,46 @@ class SQLiteStore(ServingStore):
                 (result_set, version),
             ).fetchone()
         return None if row is None else int(row[0])
+
+    def scan(self, result_set: str, version: str) -> Iterator[Chunk]:
+        """Every ``(key, blob)`` of ``version``, in key order, ``SCAN_CHUNK`` at a time (a server
+        holds a live version in memory with it: ``sameday.serve.held``).
+
+        The file is read on a connection of its own, in one read transaction, so the scan
+        never holds the lock that serving lookups take.
+
+        Raises:
+            NotFound: ``version`` is not loaded.
+        """
+        if self.path == ":memory:":  # another connection would open another database
+            with self._lock, self._errors():
+                rows = self._db.execute(_SCAN, (result_set, version)).fetchall()
+            if not rows:
+                self._require_version(result_set, version)
+            yield from (rows[at : at + SCAN_CHUNK] for at in range(0, len(rows), SCAN_CHUNK))
+            return
+        try:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite serving store {self.path}: {exc}") from exc
+        scanned = 0
+        try:
+            db.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
+            db.execute("BEGIN")
+            cursor = db.execute(_SCAN, (result_set, version))
+            while rows := cursor.fetchmany(SCAN_CHUNK):
+                scanned += len(rows)
+                yield rows
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite serving store {self.path}: {exc}") from exc
+        finally:
+            db.close()
+        if not scanned:
+            self._require_version(result_set, version)
+
+    def _require_version(self, result_set: str, version: str) -> None:
+        if self.key_count(result_set, version) is None:
+            raise NotFound(f"{result_set} version {version} is not loaded in {self.path}")
 
     def get_many(self, result_set: str, keys: Sequence[str | int]) -> dict[str, list[Item]]:
         """The live lists of ``keys``, read in one snapshot (see :meth:`ServingStore.get_many`)."""
