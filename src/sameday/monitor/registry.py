@@ -40,6 +40,7 @@ BUILTIN: dict[str, Builtin] = {
     "freshness": Builtin("sameday.monitor.freshness:builtin_checks", frozenset({"run", "publish"})),
     "drift": Builtin("sameday.monitor.drift:builtin_checks", frozenset({"publish"})),
     "dataset": Builtin("sameday.monitor.datasets:builtin_checks", frozenset({"run"})),
+    "series": Builtin("sameday.monitor.series:builtin_checks", frozenset()),
 }
 
 
