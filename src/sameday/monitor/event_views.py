@@ -87,41 +87,32 @@ def _exposure_tables(
     types = _types()
     own = own_result_sets(project)
     defaults = {name: s.result_set for name, s in project.surfaces.items()}
+    listed = list(rows)
+    empty: frozenset[str] = frozenset()
     cols: dict[str, list[object]] = {
-        k: []
-        for k in (
-            "request_id",
-            "time",
-            "unit",
-            "surface",
-            "experiment",
-            "arm",
-            "degraded",
-            "fallback",
-            "default_list",
-        )
+        "request_id": [e.request_id for e in listed],
+        "time": [e.time for e in listed],
+        "unit": [e.unit for e in listed],
+        "surface": [e.surface for e in listed],
+        "experiment": [e.experiment for e in listed],
+        "arm": [e.arm for e in listed],
+        "degraded": [bool(e.degraded) for e in listed],
+        "fallback": [
+            not own.get(e.surface, empty).issuperset(e.snapshot_versions) for e in listed
+        ],
+        "default_list": [
+            e.experiment is None and defaults.get(e.surface) in e.snapshot_versions
+            for e in listed
+        ],
     }
+    pairs = [(e, rs, v) for e in listed for rs, v in e.snapshot_versions.items()]
     served: dict[str, list[object]] = {
-        k: [] for k in ("request_id", "time", "surface", "result_set", "version")
+        "request_id": [e.request_id for e, _, _ in pairs],
+        "time": [e.time for e, _, _ in pairs],
+        "surface": [e.surface for e, _, _ in pairs],
+        "result_set": [rs for _, rs, _ in pairs],
+        "version": [v for _, _, v in pairs],
     }
-    for e in rows:
-        versions = e.snapshot_versions
-        mine = own.get(e.surface, frozenset())
-        cols["request_id"].append(e.request_id)
-        cols["time"].append(e.time)
-        cols["unit"].append(e.unit)
-        cols["surface"].append(e.surface)
-        cols["experiment"].append(e.experiment)
-        cols["arm"].append(e.arm)
-        cols["degraded"].append(bool(e.degraded))
-        cols["fallback"].append(any(rs not in mine for rs in versions))
-        cols["default_list"].append(e.experiment is None and defaults.get(e.surface) in versions)
-        for result_set, version in versions.items():
-            served["request_id"].append(e.request_id)
-            served["time"].append(e.time)
-            served["surface"].append(e.surface)
-            served["result_set"].append(result_set)
-            served["version"].append(version)
     bucket, ts = _labels(buckets, cols["time"])  # type: ignore[arg-type]
     table = pa.table(
         {k: pa.array(v, types[k]) for k, v in cols.items()} | {"ts": ts, "bucket": bucket}
