@@ -114,6 +114,12 @@ class Series(StrictModel):
         None, ge=0, description="Deviations smaller than this share of the expected value never "
         "alert (default: the built-in's own, 0.01 for SQL)."
     )
+    min_history: int | None = Field(
+        None,
+        ge=5,
+        description="Buckets the detector needs before it judges (default: the preset's, 20); "
+        "fewer judges sooner, on a less certain history.",
+    )
     severity: Literal["info", "warning", "critical"] = Field(
         "warning", description="Severity of this series' alerts."
     )

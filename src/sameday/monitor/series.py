@@ -15,7 +15,7 @@ reads it; other sources are queried per series.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +56,10 @@ def settings_of(series: Series) -> DetectorSettings:
     direction = series.direction or (spec.direction if spec else "both")
     rel = series.rel_floor if series.rel_floor is not None else spec.rel_floor if spec else 0.01
     absolute = series.abs_floor if series.abs_floor is not None else spec.abs_floor if spec else 0
-    return preset(series.preset, direction=direction, rel_floor=rel, abs_floor=float(absolute))
+    settings = preset(series.preset, direction=direction, rel_floor=rel, abs_floor=float(absolute))
+    if series.min_history is not None:
+        settings = replace(settings, min_history=series.min_history)
+    return settings
 
 
 def buckets_of(series: Series, now: datetime) -> Buckets:

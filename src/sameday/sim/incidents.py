@@ -26,7 +26,7 @@ SIGNALS: dict[str, tuple[str, ...]] = {
     "broken_model": ("series.ctr", "series.active-users"),
     "stale_pipeline": ("series.lists-age",),
     "sample_ratio": ("series.arms",),
-    "decay": ("series.ctr",),
+    "decay": ("series.ctr", "series.active-users"),
 }
 """The checks (series of the timeline's monitor) each kind of incident should move."""
 

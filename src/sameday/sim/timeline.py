@@ -109,6 +109,9 @@ class TimelineSettings:
     start: date = date(2026, 1, 5)
     incidents: tuple[Incident, ...] | None = None
     """``None``: one of each kind (:func:`sameday.sim.incidents.default_incidents`)."""
+    min_history: int | None = None
+    """Days the detector learns before judging (``None``: its default, 20); a shorter
+    timeline (the tests') judges sooner."""
 
     def schedule(self) -> Schedule:
         """The incidents of this timeline."""
@@ -146,15 +149,19 @@ Progress = Callable[[DayRecord], None]
 _MIDNIGHT = clock()
 
 
-def prepare(folder: Path) -> None:
+def prepare(folder: Path, min_history: int | None = None) -> None:
     """Turn the quickstart copy in ``folder`` into the timeline's project (module docstring)."""
     surface = folder / "surfaces" / f"{SURFACE}.yaml"
     spec = yaml.safe_load(surface.read_text(encoding="utf-8"))
     spec.update(result_set=MODEL_SET, fallbacks=["popular"])
     surface.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     (folder / "experiments" / f"{DROPPED_TEST}.yaml").unlink(missing_ok=True)
+    monitor = MONITOR_FILE
+    if min_history is not None:
+        series = [s | {"min_history": min_history} for s in MONITOR_FILE["series"]]
+        monitor = MONITOR_FILE | {"series": series}
     (folder / "monitors" / f"{MONITOR}.yaml").write_text(
-        yaml.safe_dump(MONITOR_FILE, sort_keys=False), encoding="utf-8"
+        yaml.safe_dump(monitor, sort_keys=False), encoding="utf-8"
     )
 
 
@@ -179,7 +186,7 @@ def run_timeline(
 
     started = time.perf_counter()
     timings = dict.fromkeys(("publish", "serve", "log", "monitor"), 0.0)
-    prepare(folder)
+    prepare(folder, settings.min_history)
     world, data = generate(
         folder / "data", users=settings.users, items=settings.items, seed=settings.seed
     )

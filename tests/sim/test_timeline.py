@@ -1,0 +1,79 @@
+"""The incidents timeline: each kind of incident is caught by the series that should see it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sameday.errors import SimulationError
+from sameday.sim.incidents import Alert, Incident, default_incidents, grade
+from sameday.sim.timeline import TimelineSettings, run_timeline
+
+SHORT = (
+    Incident("decay", 12, 2, 0.5),
+    Incident("traffic_drop", 15, 1, 0.6),
+    Incident("tracking_outage", 17, 1, 0.8),
+    Incident("stale_pipeline", 19, 2, 1.0),
+    Incident("broken_model", 22, 1, 1.0),
+    Incident("sample_ratio", 24, 2, 0.7),
+)
+
+
+def test_every_kind_of_incident_is_detected_on_its_first_day(tmp_path: Path) -> None:
+    from sameday.demo import prepare_folder
+
+    folder = prepare_folder(tmp_path / "qs")
+    settings = TimelineSettings(
+        days=26, users=800, items=150, visits=300, seed=3, incidents=SHORT, min_history=6
+    )
+    result = run_timeline(settings, folder)
+    assert len(result.days) == 26
+    for found in result.detections:
+        assert found.late == 0, (found.incident, [(a.day, a.check) for a in _alerts(result)])
+    assert {d.incident.kind for d in result.detections} == {i.kind for i in SHORT}
+    assert len(result.false_alarms) <= 2, result.false_alarms
+    broken = result.days[22]
+    assert broken.broken == ("broken_model",)
+    assert broken.clicks < 0.5 * result.days[21].clicks  # random lists: few clicks
+    assert result.days[24].exposures < result.days[24].visits  # an arm loses exposures
+
+
+def test_grading_attributes_alerts_to_incidents_and_counts_false_alarms() -> None:
+    incidents = [Incident("traffic_drop", 30, 1, 0.3), Incident("stale_pipeline", 40, 3, 1.0)]
+    alerts = [
+        Alert(12, "series.users", "home", "x"),  # nothing runs: a false alarm
+        Alert(31, "series.users", "home", "x"),  # the day after: late by one check
+        Alert(31, "series.ctr", "home", "x"),  # touched day, other series: not false
+        Alert(44, "series.ctr", "home", "x"),  # the day after the stale days: not false
+    ]
+    (drop, stale), false = grade(incidents, alerts)
+    assert drop.late == 1 and drop.alert is not None and drop.alert.check == "series.users"
+    assert stale.alert is None and stale.late is None
+    assert [a.day for a in false] == [12]
+
+
+def test_default_incidents_fit_the_timeline() -> None:
+    assert default_incidents(39) == ()
+    sixty = default_incidents(60)
+    assert [i.kind for i in sixty] == [
+        "decay",
+        "traffic_drop",
+        "tracking_outage",
+        "stale_pipeline",
+        "broken_model",
+        "sample_ratio",
+    ]
+    assert sixty[0].start >= 28 and sixty[-1].end < 60
+    for a, b in zip(sixty, sixty[1:], strict=False):
+        assert a.end + 1 < b.start  # a day of calm between two incidents
+
+
+def test_settings_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(SimulationError, match="half the users"):
+        run_timeline(TimelineSettings(users=100, visits=80), tmp_path)
+
+
+def _alerts(result: Any) -> list[Alert]:
+    return [alert for day in result.days for alert in day.opened]
