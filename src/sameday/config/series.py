@@ -72,12 +72,18 @@ class Series(StrictModel):
         description="Where the SQL runs: postgresql://..., duckdb:///file.duckdb or "
         "parquet:///folder-or-glob (a view 'data' over the files); default: the event log.",
     )
-    time_column: str = Field("bucket", description="The column of the SQL's rows that holds "
-                             "the time (a timestamp, a date, or epoch seconds).")
+    time_column: str = Field(
+        "bucket",
+        description="The column of the SQL's rows that holds "
+        "the time (a timestamp, a date, or epoch seconds).",
+    )
     value_column: str = Field("value", description="The column that holds the value.")
     grain: Grain = Field("day", description="Bucket size: hour or day.")
-    timezone: str = Field("UTC", description="IANA timezone of the buckets (where a day starts) "
-                          "and of timestamps written without one.")
+    timezone: str = Field(
+        "UTC",
+        description="IANA timezone of the buckets (where a day starts) "
+        "and of timestamps written without one.",
+    )
     event: Key = Field(
         "click", description="Built-in ctr and active_units: the outcome event counted."
     )
@@ -111,8 +117,10 @@ class Series(StrictModel):
         None, ge=0, description="Deviations smaller than this (in the series' unit) never alert."
     )
     rel_floor: float | None = Field(
-        None, ge=0, description="Deviations smaller than this share of the expected value never "
-        "alert (default: the built-in's own, 0.01 for SQL)."
+        None,
+        ge=0,
+        description="Deviations smaller than this share of the expected value never "
+        "alert (default: the built-in's own, 0.01 for SQL).",
     )
     min_history: int | None = Field(
         None,

@@ -70,9 +70,7 @@ def epoch(moment: Any, timezone: str) -> float:
         return aware.timestamp()
     if isinstance(moment, date):
         return datetime.combine(moment, time(), zone).timestamp()
-    if isinstance(moment, int | float | np.integer | np.floating) and not isinstance(
-        moment, bool
-    ):
+    if isinstance(moment, int | float | np.integer | np.floating) and not isinstance(moment, bool):
         return float(moment)
     raise TypeError(f"{moment!r} is not a time: give a timestamp, a date or epoch seconds")
 

@@ -74,7 +74,7 @@ def _labels(buckets: Buckets, seconds: list[float]) -> tuple[np.ndarray, np.ndar
     """Bucket labels (datetime64, NaT outside) and the UTC timestamps of ``seconds``."""
     times = np.asarray(seconds, dtype=np.float64)
     index = buckets.index(times)
-    labels = np.array(buckets.labels + (None,), dtype="datetime64[us]")
+    labels = np.array((*buckets.labels, None), dtype="datetime64[us]")
     ts = (times * 1e6).astype("int64").astype("datetime64[us]")
     return labels[np.where(index >= 0, index, len(buckets))], ts
 
@@ -97,12 +97,9 @@ def _exposure_tables(
         "experiment": [e.experiment for e in listed],
         "arm": [e.arm for e in listed],
         "degraded": [bool(e.degraded) for e in listed],
-        "fallback": [
-            not own.get(e.surface, empty).issuperset(e.snapshot_versions) for e in listed
-        ],
+        "fallback": [not own.get(e.surface, empty).issuperset(e.snapshot_versions) for e in listed],
         "default_list": [
-            e.experiment is None and defaults.get(e.surface) in e.snapshot_versions
-            for e in listed
+            e.experiment is None and defaults.get(e.surface) in e.snapshot_versions for e in listed
         ],
     }
     pairs = [(e, rs, v) for e in listed for rs, v in e.snapshot_versions.items()]

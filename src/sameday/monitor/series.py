@@ -171,7 +171,6 @@ class SeriesCheck:
     def evaluate(self, context: Context) -> list[Finding]:
         """A finding per series and subject; a series that cannot be read is one ``error``
         finding of its own, and the others still run."""
-        import duckdb
 
         findings: list[Finding] = []
         sink = None

@@ -102,9 +102,7 @@ def _postgres(series: Series, url: str) -> Rows:
             names = [d.name for d in cur.description or ()]
             return names, cur.fetchall()
     except psycopg.OperationalError as exc:
-        raise StoreUnavailable(
-            f"series {series.name}: cannot reach {redact(url)}: {exc}"
-        ) from exc
+        raise StoreUnavailable(f"series {series.name}: cannot reach {redact(url)}: {exc}") from exc
 
 
 def _column(series: Series, names: Sequence[str], wanted: str) -> int:

@@ -93,7 +93,9 @@ class Schedule:
 
     def size(self, kind: Kind, day: int) -> float:
         """The size of the ``kind`` incident running on ``day``, else 0."""
-        return max((i.size for i in self.incidents if i.kind == kind and i.active(day)), default=0.0)
+        return max(
+            (i.size for i in self.incidents if i.kind == kind and i.active(day)), default=0.0
+        )
 
     def touched(self, day: int) -> bool:
         """Whether any incident runs on ``day`` or ended the day before."""

@@ -320,7 +320,9 @@ def _random_lists(rng: np.random.Generator, users: int, items: int) -> IntArray:
     return np.asarray(np.argpartition(keys, LIST_LENGTH, axis=1)[:, :LIST_LENGTH], dtype=np.int64)
 
 
-def _visits(settings: TimelineSettings, schedule: Schedule, day: int, rng: np.random.Generator) -> int:
+def _visits(
+    settings: TimelineSettings, schedule: Schedule, day: int, rng: np.random.Generator
+) -> int:
     weekday = (settings.start + timedelta(days=day)).weekday()
     mean = settings.visits * (settings.weekend if weekday >= 5 else 1.0)
     mean *= 1.0 - schedule.size("traffic_drop", day)
@@ -355,7 +357,9 @@ def _day(
     answers = [
         served
         for first in range(0, n, BATCH)
-        for served in client.recommend_batch(SURFACE, [(u, None) for u in units[first : first + BATCH]])
+        for served in client.recommend_batch(
+            SURFACE, [(u, None) for u in units[first : first + BATCH]]
+        )
     ]
     for user, unit, at, served in zip(users.tolist(), units, times.tolist(), answers, strict=True):
         shown = [int(entry.item.removeprefix("item-")) for entry in served.entries]
@@ -392,7 +396,5 @@ def _day(
             )
     timings["serve"] += time.perf_counter() - mark
     broken = tuple(i.kind for i in schedule.incidents if i.active(day))
-    record = DayRecord(
-        day, midnight.date(), n, len(exposures), clicked_total, broken, opened=()
-    )
+    record = DayRecord(day, midnight.date(), n, len(exposures), clicked_total, broken, opened=())
     return record, exposures, outcomes
