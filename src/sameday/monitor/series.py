@@ -219,9 +219,9 @@ def _open_views(project: Project, sink: Any, buckets: Buckets) -> duckdb.DuckDBP
 
 
 def builtin_checks(project: Project, monitor: Monitor) -> list[Check]:
-    """The ``series`` check of a monitor, for the monitor registry (nothing without series)."""
-    declared = getattr(monitor, "series", None) or []
-    return [SeriesCheck(list(declared))] if declared else []
+    """The ``series`` check of a monitor, for the monitor registry. A monitor without series
+    gets one that finds nothing: it still resolves the incidents of series since removed."""
+    return [SeriesCheck(list(getattr(monitor, "series", None) or []))]
 
 
 __all__ = ["HISTORY", "SeriesCheck", "Values", "buckets_of", "judge", "read_series", "settings_of"]
