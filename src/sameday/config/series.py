@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from sameday.config._base import Duration, Key, Name, StrictModel
 
@@ -55,6 +55,18 @@ SOURCE_SCHEMES: tuple[str, ...] = (
 
 class Series(StrictModel):
     """One metric series a monitor watches: what to read, how to bucket it, when to alert."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["builtin"],
+                    "not": {"anyOf": [{"required": ["sql"]}, {"required": ["source"]}]},
+                },
+                {"required": ["sql"], "not": {"required": ["builtin"]}},
+            ]
+        }
+    )
 
     name: Name = Field(description="Names the check (series.<name>) and its alerts.")
     description: str = ""
