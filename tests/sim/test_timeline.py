@@ -14,7 +14,7 @@ from sameday.sim.timeline import TimelineSettings, run_timeline
 
 SHORT = (
     Incident("decay", 12, 2, 0.5),
-    Incident("sample_ratio", 15, 2, 0.7),
+    Incident("sample_ratio", 15, 2, 0.9),
     Incident("stale_pipeline", 18, 2, 1.0),
     Incident("traffic_drop", 21, 1, 0.6),
     Incident("tracking_outage", 23, 1, 0.8),
