@@ -96,7 +96,7 @@ def _postgres(series: Series, url: str) -> Rows:
     try:
         with psycopg.connect(conninfo, connect_timeout=10) as db, db.cursor() as cur:
             try:
-                cur.execute(series.sql.encode())
+                cur.execute(series.sql)
             except psycopg.Error as exc:
                 raise SeriesError(f"series {series.name}: the SQL failed: {exc}") from exc
             names = [d.name for d in cur.description or ()]

@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -196,7 +196,7 @@ def run_timeline(
     model = Factors.fit(data.train, settings.users, settings.items, 12)
     counts = np.bincount(data.train.items, minlength=settings.items)
     _publish(project, "popular", _popular(folder, counts), "day 0")
-    _publish(project, MODEL_SET, _lists(folder, model.top(LIST_LENGTH), "day-0"), "day 0")
+    _publish(project, MODEL_SET, _lists(folder, model.top(LIST_LENGTH)), "day 0")
     apply_project(project)
     clicks = PositionBased.power(project.surfaces[SURFACE].n)
     records: list[DayRecord] = []
@@ -220,7 +220,7 @@ def run_timeline(
                     lists = model.top(LIST_LENGTH)
                     if schedule.size("broken_model", day):
                         lists = _random_lists(rng, settings.users, settings.items)
-                    _publish(project, MODEL_SET, _lists(folder, lists, f"day-{day}"), f"day {day}")
+                    _publish(project, MODEL_SET, _lists(folder, lists), f"day {day}")
                     client.refresh()
                 timings["publish"] += time.perf_counter() - mark
                 record, exposures, outcomes = _day(
@@ -246,7 +246,7 @@ def run_timeline(
                         opened.append(Alert(day, finding.monitor, finding.subject, finding.summary))
                 unhealthy = now_unhealthy
                 alerts.extend(opened)
-                record = DayRecord(**{**record.__dict__, "opened": tuple(opened)})
+                record = replace(record, opened=tuple(opened))
                 records.append(record)
                 if progress is not None:
                     progress(record)
@@ -298,9 +298,10 @@ def _popular(folder: Path, counts: IntArray) -> Path:
     return path
 
 
-def _lists(folder: Path, lists: IntArray, name: str) -> Path:
-    """Every user's list as the ``als`` result set's CSV (score: the rank's reciprocal)."""
-    path = folder / "out" / f"als-{name}.csv"
+def _lists(folder: Path, lists: IntArray) -> Path:
+    """Every user's list as the ``als`` result set's CSV (score: the rank's reciprocal),
+    where the quickstart's pipeline writes it."""
+    path = folder / "out" / "als.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     width = lists.shape[1]
     scores = [f"{1.0 / (k + 1):.4f}" for k in range(width)]
