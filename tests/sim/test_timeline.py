@@ -13,15 +13,17 @@ from sameday.sim.incidents import Alert, Incident, default_incidents, grade
 from sameday.sim.timeline import TimelineSettings, run_timeline
 
 SHORT = (
-    Incident("decay", 12, 2, 0.5),
+    Incident("decay", 12, 2, 0.35),
     Incident("sample_ratio", 15, 2, 0.9),
     Incident("stale_pipeline", 18, 2, 1.0),
-    Incident("traffic_drop", 21, 1, 0.6),
-    Incident("tracking_outage", 23, 1, 0.8),
+    Incident("traffic_drop", 21, 1, 0.5),
+    Incident("tracking_outage", 23, 1, 0.6),
     Incident("broken_model", 26, 1, 1.0),
 )
 """Spaced so that no series is asked to open an alert it may still hold open from the incident
-before (the 60-day default schedule leaves four days and more between incidents)."""
+before (the 60-day default schedule leaves four days and more between incidents), and growing
+on the series they share: an incident smaller than one the detector saw on the same series is
+not a record (the click-through rate falls by about 60% in the outage, 85% with random lists)."""
 
 
 def test_every_kind_of_incident_is_detected_within_one_check(tmp_path: Path) -> None:
@@ -29,7 +31,7 @@ def test_every_kind_of_incident_is_detected_within_one_check(tmp_path: Path) -> 
 
     folder = prepare_folder(tmp_path / "qs")
     settings = TimelineSettings(
-        days=28, users=900, items=150, visits=400, seed=3, incidents=SHORT, min_history=6
+        days=28, users=1800, items=150, visits=800, seed=3, incidents=SHORT, min_history=6
     )
     result = run_timeline(settings, folder)
     assert len(result.days) == 28
