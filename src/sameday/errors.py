@@ -36,6 +36,7 @@
      ├── BanditSettingsError (ValueError)     a bandit's settings give no valid allocation
      ├── NotABandit (ValueError)              a bandit operation on another design
      ├── StatsInputError (ValueError)         inputs a statistical function cannot work with
+     ├── SeriesError (ValueError)             a metric series' SQL failed or gave unreadable rows
      ├── UnsupportedAnalysis (ValueError)     segments or uplift the design or data cannot give
      ├── OfflineInputError (ValueError)       lists or held-out items that cannot be scored
      ├── LoggedDataError (ValueError)         logged rounds that cannot be evaluated off-policy
@@ -311,6 +312,11 @@ class StatsInputError(SamedayError, ValueError):
     sum of squares below what the sum implies), too few units for the test, a rate outside
     (0, 1), an alpha outside (0, 1). The message names the quantity and what was expected.
     """
+
+
+class SeriesError(SamedayError, ValueError):
+    """A metric series' query failed, or its rows lack the time or value column, or hold
+    something that is not a time or a number (the message names the series and the column)."""
 
 
 class UnsupportedAnalysis(SamedayError, ValueError):

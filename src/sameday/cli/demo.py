@@ -76,10 +76,16 @@ class RichObserver:
     "behind the training gate, graded against the exact truth.",
 )
 @click.option(
+    "--incidents",
+    is_flag=True,
+    help="Instead: days of the quickstart with incidents of known truth, watched by the "
+    "metric monitors; prints which were detected, how late, and every false alarm.",
+)
+@click.option(
     "--days",
     type=click.IntRange(min=1),
     default=None,
-    help="With --drift: the days simulated (default 30).",
+    help="With --drift or --incidents: the days simulated (default 30, 60 with --incidents).",
 )
 @click.option(
     "--variant",
@@ -95,6 +101,7 @@ def demo(
     folder: Path | None,
     click_model: str,
     drift: bool,
+    incidents: bool,
     days: int | None,
     variant: str,
 ) -> None:
@@ -103,10 +110,18 @@ def demo(
     Every step is the real command (`sameday run`, `apply`, `serve`); the users' clicks follow a
     click model whose exact effects are known, so the summary grades each verdict; it ends with
     `sameday status`. Example: `sameday demo --users 3000 --dir /tmp/qs`. With `--drift --days
-    30`, the model registry's training gate instead (see docs/models.md).
+    30`, the model registry's training gate instead (see docs/models.md). With `--incidents
+    --days 60`, the metric monitors against incidents of known truth (docs/monitoring.md).
     """
-    if days is not None and not drift:
-        raise click.UsageError("--days goes with --drift")
+    if days is not None and not (drift or incidents):
+        raise click.UsageError("--days goes with --drift or --incidents")
+    if drift and incidents:
+        raise click.UsageError("--drift and --incidents are two different demos: give one")
+    if incidents:
+        from sameday.cli.demo_incidents import incidents_demo
+
+        incidents_demo(users, seed, folder, days or 60)
+        return
     if drift:
         _drift(users, seed, folder, days or 30)
         return

@@ -29,8 +29,9 @@ from sameday import urls
 from sameday.config._base import Key, Name, PositiveDuration, StrictModel
 from sameday.config.drift import Freshness
 from sameday.config.pipeline import Schedule
+from sameday.config.series import Series
 
-CHECK_NAMES: tuple[str, ...] = ("runs", "freshness", "drift", "dataset", "health")
+CHECK_NAMES: tuple[str, ...] = ("runs", "freshness", "drift", "dataset", "health", "series")
 """The built-in checks a monitor can run (``sameday.monitor.registry`` builds each one): one
 line here and one there plugs a new check in."""
 
@@ -123,6 +124,21 @@ class Monitor(StrictModel):
         description="How the freshness checks judge run durations (deadlines and the maximum "
         "age of live snapshots are set on pipelines and result sets).",
     )
+    series: list[Series] = Field(
+        default_factory=list,
+        description="Metric series the 'series' check watches with the anomaly detector "
+        "(built-in or SQL; see docs/monitoring.md, Metric monitors).",
+    )
+
+    @model_validator(mode="after")
+    def _series_run(self) -> Monitor:
+        names = [s.name for s in self.series]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"series names must be unique in a monitor: {', '.join(twice)}")
+        if self.series and self.checks is not None and "series" not in self.checks:
+            raise ValueError("this monitor declares series but its checks leave 'series' out")
+        return self
 
     def notifiers_for(self, check: str, severity: str, declared: list[str]) -> tuple[str, ...]:
         """The notifiers an alert of ``check`` at ``severity`` goes to, in route order."""

@@ -42,6 +42,7 @@ BUILTIN: dict[str, Builtin] = {
     "dataset": Builtin("sameday.monitor.datasets:builtin_checks", frozenset({"run"})),
     # in analysis: it reads experiment summaries, a layer above this one
     "health": Builtin("sameday.analysis.health:builtin_checks", frozenset()),
+    "series": Builtin("sameday.monitor.series:builtin_checks", frozenset()),
 }
 
 

@@ -113,12 +113,15 @@ def run_monitors(
     only: Sequence[str] = (),
     after: registry.Moment | None = None,
     budget: float = BUDGET,
+    now: datetime | None = None,
 ) -> Report:
     """Run every monitor (or those named in ``only``) once, record, and deliver.
 
     Args:
         after: run only the checks worth running after this moment (``run``, ``publish``).
         budget: seconds the delivery of notifications may take in this pass.
+        now: the time the checks judge at and incidents are stamped with (default: the
+            clock; a simulation replaying days passes its own).
 
     Raises:
         NotFound: ``only`` names a monitor the project does not declare.
@@ -130,7 +133,7 @@ def run_monitors(
             f"no monitor named {', '.join(map(repr, unknown))} (declared: "
             f"{', '.join(sorted(monitors))}): check the name, or add monitors/<name>.yaml"
         )
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     runs = []
     for name, monitor in monitors.items():
         if only and name not in only:

@@ -8,6 +8,8 @@
 - :mod:`sameday.sim.segments`: users of heterogeneous tastes with dimensions, and the exact
   effect of personalisation on each user and segment.
 - :mod:`sameday.sim.who_benefits`: the ``sameday demo --variant who-benefits`` run, graded.
+- :mod:`sameday.sim.timeline` and :mod:`sameday.sim.incidents`: days of the quickstart with
+  incidents of known truth, watched by the metric monitors (``sameday demo --incidents``).
 
 The quickstart (``sameday demo``) grades its online tests against :mod:`sameday.sim.truth`.
 """
