@@ -30,7 +30,7 @@ import orjson
 from sameday.errors import NotFound, StoreUnavailable, UnknownSurface
 from sameday.events.records import Exposure
 from sameday.serve.cache import ListCache
-from sameday.serve.held import EncodedEntries, HeldItems, from_memory
+from sameday.serve.held import EncodedEntries, HeldItems, from_memory, item_body
 from sameday.serve.scoring import ScoreOutcome, Scoring, ScoringPlan
 from sameday.serve.state import ExperimentPlan, ServingState, SurfacePlan
 from sameday.store.base import Answer, Item, Listed, Read, ServingStore
@@ -92,7 +92,20 @@ class Recommendation:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body of the HTTP answer (``model`` only when a scorer is named)."""
-        body = {
+        body = self._head()
+        body["items"] = [
+            item_body(entry, position, source)
+            for position, (entry, source) in enumerate(
+                zip(self.entries, self.sources, strict=True), 1
+            )
+        ]
+        if self.scored is not None:
+            body["model"] = self.scored.to_dict()
+        return body
+
+    def _head(self) -> dict[str, Any]:
+        """The body's fields before ``items``, in the order the API shows them."""
+        return {
             "request_id": self.request_id,
             "surface": self.surface,
             "unit": self.unit,
@@ -100,24 +113,7 @@ class Recommendation:
             "arm": self.arm,
             "degraded": self.degraded,
             "snapshots": self.snapshot_versions,
-            "items": [
-                {"item": entry.item, "score": entry.score, "position": position, "source": source}
-                if entry.payload is None
-                else {
-                    "item": entry.item,
-                    "score": entry.score,
-                    "position": position,
-                    "source": source,
-                    "payload": entry.payload,
-                }
-                for position, (entry, source) in enumerate(
-                    zip(self.entries, self.sources, strict=True), 1
-                )
-            ],
         }
-        if self.scored is not None:
-            body["model"] = self.scored.to_dict()
-        return body
 
     def to_json(self) -> bytes:
         """``orjson.dumps(self.to_dict())``, the same bytes; when the entries are a prefix of
@@ -128,17 +124,7 @@ class Recommendation:
         entries = self.entries
         if type(entries) is not EncodedEntries or self.scored is not None:
             return orjson.dumps(self.to_dict())
-        head = orjson.dumps(
-            {
-                "request_id": self.request_id,
-                "surface": self.surface,
-                "unit": self.unit,
-                "experiment": self.experiment,
-                "arm": self.arm,
-                "degraded": self.degraded,
-                "snapshots": self.snapshot_versions,
-            }
-        )
+        head = orjson.dumps(self._head())
         return b"".join((head[:-1], b',"items":[', entries.json, b"]}"))
 
 

@@ -46,6 +46,19 @@ _NEXT = b',{"item":'
 """Where an item of a list's JSON starts, but the first (payload-free lists)."""
 
 
+def item_body(entry: Item, position: int, source: str) -> dict[str, object]:
+    """One served slot as the API's JSON shows it (``payload`` only when the item has one)."""
+    if entry.payload is None:
+        return {"item": entry.item, "score": entry.score, "position": position, "source": source}
+    return {
+        "item": entry.item,
+        "score": entry.score,
+        "position": position,
+        "source": source,
+        "payload": entry.payload,
+    }
+
+
 def encode_items(items: list[Item], source: str) -> tuple[bytes, bytes]:
     """The JSON of ``items`` as the API serves them from ``source`` (positions from 1), and the
     packed end offset of each; the bytes equal what ``orjson.dumps`` makes of
@@ -67,18 +80,7 @@ def encode_items(items: list[Item], source: str) -> tuple[bytes, bytes]:
         ends.append(len(text))
         return text, struct.pack(f"<{len(items)}I", *ends) if items else b""
     parts = [
-        orjson.dumps(
-            {"item": entry.item, "score": entry.score, "position": position, "source": source}
-            if entry.payload is None
-            else {
-                "item": entry.item,
-                "score": entry.score,
-                "position": position,
-                "source": source,
-                "payload": entry.payload,
-            }
-        )
-        for position, entry in enumerate(items, 1)
+        orjson.dumps(item_body(entry, position, source)) for position, entry in enumerate(items, 1)
     ]
     # each item's end: its length plus those before it and the comma after each of them
     ends = [end + index for index, end in enumerate(accumulate(map(len, parts)))]
