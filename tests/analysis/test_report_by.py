@@ -70,6 +70,6 @@ def test_segments_of_an_interleaving_test_are_refused(runner: CliRunner, tmp_pat
     assert result.exit_code != 0
     assert str(result.exception) == (
         "segment effects (--by) need an A/B test, and 'test' is an interleaving test: every unit "
-        "sees both arms merged in one list, so no segment has a control group to compare with. "
+        "sees both arms merged in one list, so no group of units saw one arm alone. "
         "To learn who benefits, run the arms as an A/B test with dimensions"
     )

@@ -1,7 +1,8 @@
 """The ``health`` check: is each running A/B test still a fair test, and is it hurting anyone?
 
 The monitors run it with their other checks (``sameday monitor run``, the Argo CronWorkflow,
-``--every``). For every experiment *applied* as running with design ``ab`` it reports:
+``--every``). For every experiment *applied* as running under a design whose split is fixed
+(``ab``) it reports:
 
 - ``health.srm`` (subject: the experiment): the sequential sample-ratio test of the units per
   arm in the current phase against the weights
@@ -38,6 +39,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sameday import design_registry
 from sameday.analysis.comparisons import compare, shortfall
 from sameday.analysis.metric_sql import columns
 from sameday.analysis.phases import CURRENT
@@ -80,7 +82,11 @@ class HealthCheck:
             for stop in _latest(context.metadata.experiment_stops(open_only=True))
             if stop.experiment in applied and applied[stop.experiment].phase == "stopped"
         ]
-        running = [e for e in applied.values() if e.phase == "running" and e.design == "ab"]
+        running = [
+            e
+            for e in applied.values()
+            if e.phase == "running" and design_registry.design(e.design).fixed_split
+        ]
         if not running or not _log_exists(context.project):
             return findings
         with context.project.open_event_sink() as sink:

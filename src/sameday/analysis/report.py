@@ -160,17 +160,11 @@ def build_report(
 
 def check_by(experiment: Experiment, by: Sequence[str]) -> None:
     """Refuse segment effects the experiment cannot give (see :func:`build_report`)."""
-    if by and experiment.design != "ab":
-        why = (
-            "an interleaving test: every unit sees both arms merged in one list, so no segment "
-            "has a control group to compare with. To learn who benefits, run the arms as an A/B "
-            "test with dimensions"
-            if experiment.design == "interleave"
-            else f"a {experiment.design} experiment: its allocation changes over time, so a "
-            "segment's arms are not comparable"
-        )
+    if by and not (design := design_registry.design(experiment.design)).fixed_split:
         raise UnsupportedAnalysis(
-            f"segment effects (--by) need an A/B test, and {experiment.name!r} is {why}"
+            f"segment effects (--by) need an A/B test, and {experiment.name!r} is "
+            f"{design.unsplit_why}. To learn who benefits, run the arms as an A/B test with "
+            "dimensions"
         )
     undeclared = [d for d in by if d != "surface" and d not in experiment.dimensions]
     if undeclared:

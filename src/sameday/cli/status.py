@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from sameday import design_registry
 from sameday.cli._common import echo_json, json_option, project_option
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def render(console: Console, found: Status) -> None:
     for e in found.experiments:
         units = (
             ", ".join(f"{a.name} {a.units:,} ({a.weight:.0%})" for a in e.arms)
-            if e.design == "ab"
+            if design_registry.design(e.design).fixed_split
             else f"{e.units:,} ({e.design}: " + ", ".join(a.name for a in e.arms) + ")"
         )
         ratio = e.srm if e.srm_p is None else f"{e.srm} (p {e.srm_p:.3g})"

@@ -52,6 +52,8 @@ _TERMS = {
 class AB(OneArm):
     """The A/B design (see the module docstring)."""
 
+    fixed_split = True
+    unsplit_why = ""
     terms: Mapping[str, str] = MappingProxyType(_TERMS)
     """The report's terms in plain words, for the HTML glossary."""
 

@@ -42,6 +42,11 @@ _TERMS = {
 class Bandits(OneArm):
     """The bandit design (see the module docstring)."""
 
+    fixed_split = False
+    unsplit_why = (
+        "a bandit: its allocation changes with what it learns, so a unit's arm depends on when "
+        "it came and the arms' units are not alike"
+    )
     terms: Mapping[str, str] = MappingProxyType(_TERMS)
     """The report's terms in plain words, for the HTML glossary."""
 

@@ -38,6 +38,16 @@ class Design(Protocol):
     """
 
     @property
+    def fixed_split(self) -> bool:
+        """Whether each unit sees one arm, in shares its weights fix: then a sample-ratio test,
+        segment effects and uplift models apply (the monitors, ``report --by``, ``uplift``)."""
+
+    @property
+    def unsplit_why(self) -> str:
+        """When not :attr:`fixed_split`: what the experiment is and why its arms are no
+        comparable groups of units, completing "'NAME' is ..." in a refusal; else empty."""
+
+    @property
     def terms(self) -> Mapping[str, str]:
         """The terms its report uses, in plain words (the HTML page's glossary)."""
         ...

@@ -47,6 +47,11 @@ _TERMS = {
 class Interleaving:
     """The interleaving design (see the module docstring)."""
 
+    fixed_split = False
+    unsplit_why = (
+        "an interleaving test: every unit sees both arms merged in one list, so no group of "
+        "units saw one arm alone"
+    )
     terms: Mapping[str, str] = MappingProxyType(_TERMS)
     """The report's terms in plain words, for the HTML glossary."""
 

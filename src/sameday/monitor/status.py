@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sameday import design_registry
 from sameday.config.drift import Freshness
 from sameday.config.experiment import Experiment
 from sameday.config.loader import Project
@@ -300,7 +301,7 @@ def experiment_status(
 
 def sample_ratio(units: list[int], weights: list[float], design: str) -> tuple[str, float | None]:
     """``(state, p_value)`` of the units per arm against the weights (chi-square, scipy)."""
-    if design != "ab":
+    if not design_registry.design(design).fixed_split:
         return "n/a", None
     total = sum(units)
     expected = [total * w / sum(weights) for w in weights]
@@ -313,16 +314,8 @@ def sample_ratio(units: list[int], weights: list[float], design: str) -> tuple[s
 
 
 def open_alerts(meta: MetadataStore) -> list[dict[str, Any]]:
-    """The open incidents, newest first, as JSON-able dictionaries.
-
-    HOOK (issue 16): incidents come with the alerts (``MetadataStore.incidents``, engineer A's
-    branch). Until both are merged, a store without them shows no alerts; once merged, the
-    lead can call ``meta.incidents()`` directly.
-    """
-    incidents = getattr(meta, "incidents", None)
-    if incidents is None:
-        return []
-    return [dataclasses.asdict(incident) for incident in incidents()]
+    """The open incidents (the newest 100), newest first, as JSON-able dictionaries."""
+    return [dataclasses.asdict(incident) for incident in meta.incidents()]
 
 
 def _existing_sink(project: Project) -> EventSink | None:

@@ -24,6 +24,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
+from sameday import design_registry
 from sameday.analysis.metric_sql import columns, statements
 from sameday.analysis.phases import CURRENT, Scope, Selection, restrict
 from sameday.analysis.source import open_events
@@ -109,18 +110,12 @@ def check_design(experiment: Experiment) -> None:
     Raises:
         UnsupportedAnalysis: an interleaving or bandit experiment, or no dimensions declared.
     """
-    if experiment.design == "interleave":
+    design = design_registry.design(experiment.design)
+    if not design.fixed_split:
         raise UnsupportedAnalysis(
-            f"{experiment.name!r} is an interleaving test: every unit sees both arms merged in "
-            "one list, so there are no treated and untreated units to compare and no per-unit "
-            "uplift to model. Interleaving tells which ranker users prefer, not who benefits; "
-            "to learn who benefits, run the arms as an A/B test with dimensions"
-        )
-    if experiment.design == "bandit":
-        raise UnsupportedAnalysis(
-            f"{experiment.name!r} is a bandit: its allocation changes with what it learns, so "
-            "a unit's arm depends on when it came and the arms' units are not alike. Uplift "
-            "models need a randomised A/B test"
+            f"{experiment.name!r} is {design.unsplit_why}: there are no treated and untreated "
+            "units to compare and no per-unit uplift to model. Uplift models need a randomised "
+            "A/B test: to learn who benefits, run the arms as one, with dimensions"
         )
     if not experiment.dimensions:
         raise UnsupportedAnalysis(
