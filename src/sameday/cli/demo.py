@@ -118,7 +118,7 @@ def demo(
     if drift and incidents:
         raise click.UsageError("--drift and --incidents are two different demos: give one")
     if incidents:
-        from sameday.cli.demo_incidents import incidents_demo
+        from sameday.cli._demo_incidents import incidents_demo
 
         incidents_demo(users, seed, folder, days or 60)
         return
