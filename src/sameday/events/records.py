@@ -149,7 +149,7 @@ def outcome_problem(outcome: Outcome) -> tuple[str, str] | None:
 
 def escape_text(text: str) -> str:
     """``text`` made storable and reversibly readable: backslashes doubled, NUL as ``\\x00``,
-    lone surrogates as ``\\udXXX``."""
+    a lone surrogate as its escape (``\\udc80`` for U+DC80)."""
     doubled = text.replace("\\", "\\\\").replace("\x00", "\\x00")
     return doubled.encode("utf-8", "backslashreplace").decode()
 
