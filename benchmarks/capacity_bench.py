@@ -1,10 +1,11 @@
 """Capacity on paper, from measurements: what serving 10 million daily users takes.
 
 Run: ``.venv/bin/python benchmarks/capacity_bench.py`` (about three minutes; needs Debian's
-``wrk``, Redis and PostgreSQL on loopback). Options: ``--seconds`` per wrk run, ``--redis-url``
-(a database of its own: it is flushed before and after), ``--postgres-url`` (a server where a
-scratch database may be created and dropped), ``--ports`` (a range to bind servers in),
-``--rounds``, ``--daily-users``, ``--requests-per-user``, ``--peak-factor``,
+``wrk``, ``redis-server`` and PostgreSQL on loopback). Options: ``--seconds`` per wrk run,
+``--redis-url`` (an empty database to use instead of the ``redis-server`` the benchmark starts
+on a port of ``--ports``; only the keys it wrote are deleted after), ``--postgres-url`` (a
+server where a scratch database may be created and dropped), ``--ports`` (a range to bind
+servers in), ``--rounds``, ``--daily-users``, ``--requests-per-user``, ``--peak-factor``,
 ``--outcomes-per-request``, ``--retention-days``, ``--utilisation``.
 
 It measures, and prints as markdown tables (``docs/scaling.md`` holds a run and reads them):
@@ -80,8 +81,10 @@ class Ports:
         raise SystemExit("no free port left in --ports")
 
 
-def make_project(root: Path, serving_url: str) -> Path:
-    """The scaffold's project with its A/B experiment running and USERS x ITEMS lists."""
+def make_project(root: Path, serving_url: str, memory_limit: str | None = None) -> Path:
+    """The scaffold's project with its A/B experiment running and USERS x ITEMS lists
+    (``memory_limit``: its ``serve.memory_limit``; ``"0"`` reads the store for every request,
+    as a replica does when the live snapshots do not fit in its memory)."""
     from sameday.config import load_project
     from sameday.deploy.apply import apply_project
     from sameday.metadata import MetadataStore
@@ -90,7 +93,10 @@ def make_project(root: Path, serving_url: str) -> Path:
 
     init_project(root)
     settings = root / "sameday.yaml"
-    settings.write_text(settings.read_text().replace("sqlite:///.sameday/serving.db", serving_url))
+    text = settings.read_text().replace("sqlite:///.sameday/serving.db", serving_url)
+    if memory_limit is not None:
+        text = text.replace("serve:\n", f"serve:\n  memory_limit: {memory_limit}\n", 1)
+    settings.write_text(text)
     experiment = root / "experiments" / "home-personal.yaml"
     experiment.write_text(experiment.read_text().replace("phase: draft", "phase: running"))
     out = root / "out"
@@ -406,11 +412,35 @@ def _parquet_bytes(folder: Path, fill: Any, counts: dict[str, int]) -> tuple[flo
     return per[0], per[1]
 
 
+def start_redis(port: int) -> tuple[subprocess.Popen[bytes], str]:
+    """A ``redis-server`` of the benchmark's own on ``port``, without persistence."""
+    import redis
+
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"redis-server did not start on port {port}") from None
+            time.sleep(0.1)
+    client.close()
+    return process, url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
+    parser.add_argument("--redis-url", default=None)
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--ports", default="18300-18399")
     parser.add_argument("--daily-users", type=float, default=10e6)
@@ -419,20 +449,31 @@ def main() -> None:
     parser.add_argument("--outcomes-per-request", type=float, default=0.1)
     parser.add_argument("--retention-days", type=int, default=90)
     parser.add_argument("--utilisation", type=float, default=0.6)
+    parser.add_argument(
+        "--memory-limit",
+        default=None,
+        help="serve.memory_limit of both servers (0: a store read per request, as when the "
+        "live snapshots do not fit in a replica's memory)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     import redis
 
-    redis_client = redis.Redis.from_url(args.redis_url)
-    redis_client.flushdb()  # its own database: see --redis-url
     ports = Ports(args.ports)
+    own_redis = None
+    if args.redis_url is None:
+        own_redis, args.redis_url = start_redis(ports.next())
+    redis_client = redis.Redis.from_url(args.redis_url)
+    if redis_client.dbsize():  # never flush a database something else may be using
+        raise SystemExit(f"{args.redis_url} is not empty: give --redis-url an empty database")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMEDAY_")}
     loads = [loadavg()]
     with tempfile.TemporaryDirectory(prefix="sameday-capacity-") as tmp:
         folder = Path(tmp)
-        sqlite_project = make_project(folder / "sqlite", "sqlite:///.sameday/serving.db")
-        redis_project = make_project(folder / "redis", args.redis_url)
+        sqlite_url = "sqlite:///.sameday/serving.db"
+        sqlite_project = make_project(folder / "sqlite", sqlite_url, args.memory_limit)
+        redis_project = make_project(folder / "redis", args.redis_url, args.memory_limit)
         projects = {"SQLite (embedded)": sqlite_project, "Redis": redis_project}
         servers = {}
         try:
@@ -474,8 +515,11 @@ def main() -> None:
         per_list, encoded, lists = redis_memory(args.redis_url)
         events_db = sqlite_project / ".sameday" / "events.db"
         sinks, written = sink_bytes(events_db, args.postgres_url, folder)
-    redis_client.flushdb()
+    for key in redis_client.scan_iter(match="sameday:*", count=1000):
+        redis_client.delete(key)
     redis_client.close()
+    if own_redis is not None:
+        stop(own_redis)
     loads.append(loadavg())
     report(args, rounds, serving, counted, commands, up, down, request_bytes, response_bytes)
     report_storage(args, per_list, encoded, lists, sinks, serving, counted, commands, up, down)
