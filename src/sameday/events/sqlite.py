@@ -30,6 +30,7 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from sameday._sqlite import use_wal
 from sameday.errors import EventRejected, StoreUnavailable
 from sameday.events._columns import (
     EXPOSURE_COLUMNS,
@@ -181,7 +182,7 @@ class SQLiteSink(SQLSink):
             self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
         )
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            use_wal(conn, timeout=BUSY_TIMEOUT)
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
         except sqlite3.Error:
             conn.close()

@@ -13,7 +13,6 @@ reached is ``StoreUnavailable``; anything else the database refuses is ``Metadat
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +24,7 @@ from sqlalchemy.pool import StaticPool
 
 from sameday import registry, urls
 from sameday._extras import extra
+from sameday._sqlite import use_wal
 from sameday.errors import MetadataError, StoreUnavailable
 
 BUSY_TIMEOUT = 30.0
@@ -108,28 +108,6 @@ def create_engine(url: sa.URL, *, foreign_keys: bool = True) -> sa.Engine:
     return engine
 
 
-def _use_wal(cursor: Any) -> None:
-    """Switch the file to WAL, retrying while another connection holds the lock.
-
-    WAL is persistent, so this is a read once the file is in WAL mode. Switching needs a moment of
-    exclusive access, and SQLite answers "database is locked" at once (without its busy handler)
-    when several processes open a new file together: retry for up to ``BUSY_TIMEOUT`` seconds.
-    """
-    deadline = time.monotonic() + BUSY_TIMEOUT
-    delay = 0.005
-    while True:
-        try:
-            mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
-            if str(mode).lower() != "wal":
-                cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
-
-
 def _tune_sqlite(engine: sa.Engine, *, foreign_keys: bool, memory: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -137,7 +115,7 @@ def _tune_sqlite(engine: sa.Engine, *, foreign_keys: bool, memory: bool) -> None
         cursor = dbapi_connection.cursor()
         try:
             if not memory:
-                _use_wal(cursor)
+                use_wal(cursor, timeout=BUSY_TIMEOUT)
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         finally:

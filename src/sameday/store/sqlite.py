@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from sameday._sqlite import use_wal
 from sameday.errors import NotFound, StoreUnavailable, VersionInUse
 from sameday.store.base import Chunk, Item, Listed, ServingStore
 from sameday.store.codec import decode_list
@@ -122,7 +123,7 @@ class SQLiteStore(ServingStore):
             ) from exc
         self._lock = threading.Lock()
         with self._errors():
-            self._db.execute("PRAGMA journal_mode = WAL")
+            use_wal(self._db, timeout=BUSY_TIMEOUT)
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
             self._db.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
