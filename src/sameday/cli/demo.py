@@ -174,7 +174,7 @@ def _summary(console: Console, result: DemoResult, seconds: float) -> None:
     for column in ("test", "measure", "units", "measured [interval]", "truth", "verdict", "right?"):
         tests.add_column(column)
     for test in result.tests:
-        fmt = _pct if test.design == "ab" else _share
+        fmt = _pct if test.is_change else _share
         arm = test.line.split(" — ")[0]
         tests.add_row(
             f"{test.experiment} ({test.design})",

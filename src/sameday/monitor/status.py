@@ -110,6 +110,11 @@ class ExperimentStatus:
     """Why its health check stopped it, while nobody has acknowledged that (its file still
     says running; servers serve its surface's default)."""
 
+    @property
+    def fixed_split(self) -> bool:
+        """Whether its design splits units by fixed weights (the arms' table means something)."""
+        return design_registry.design(self.design).fixed_split
+
 
 @dataclass(frozen=True)
 class Status:

@@ -39,6 +39,8 @@ class TestResult:
     experiment: str
     design: str
     measure: str
+    is_change: bool
+    """Whether the measure is a change (shown with its sign) rather than a share."""
     units: int
     estimate: float
     low: float
@@ -126,6 +128,7 @@ def grade_tests(
             AB_TEST,
             "ab",
             "ctr relative lift",
+            True,
             sum(v.n for v in ctr.values),
             decision.point,
             decision.ci_low,
@@ -146,6 +149,7 @@ def grade_tests(
                 INTERLEAVING_TEST,
                 "interleave",
                 "users preferring itemknn",
+                False,
                 il.units,
                 share.share_b,
                 share.ci_low,
