@@ -64,6 +64,7 @@ def test_the_experiment_page_embeds_the_reports_own_renderers(
     assert "Report built" in page and "Sample ratio" in page and "Relative lift" in page
     assert 'class="verdict keep"' in page  # html.verdict_banner
     assert "ratio ok" in page and "guardrails ok" in page and "of plan" in page
+    assert "<th>weight</th>" in page  # an A/B test splits by fixed weights: the arms' table
     fragment = client.get(f"/experiments/{EXPERIMENT}/report")
     assert fragment.text.lstrip().startswith('<div class="report"')
     listing = client.get("/experiments").text
