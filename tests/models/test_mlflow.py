@@ -22,6 +22,7 @@ import yaml
 from sameday.config import load_project
 from sameday.errors import BundleCorrupted, ModelNotFound
 from sameday.models import Registry, open_registry
+from sameday.serve.scoring import RegistrySource
 from tests.conftest import unavailable
 from tests.models._toy import ROWS, LinearScorer, save
 from tests.models.test_s3 import free_port
@@ -156,6 +157,20 @@ def test_models_uris_load_from_mlflow_and_predict_the_same(
     )
     with pytest.raises(ModelNotFound, match="no models:/"):
         mirrored.load(f"models:/{name}@nobody")
+
+
+def test_a_server_follows_an_mlflow_alias_when_it_moves(mirrored: Registry) -> None:
+    name = f"ranker-{uuid.uuid4().hex[:6]}"
+    mirrored.register(name, model=LinearScorer({"clicks": 1.0}), aliases=["champion"])
+    mirrored.register(name, model=LinearScorer({"clicks": 2.0}))
+    source = RegistrySource(mirrored)
+    first = source.resolve(f"models:/{name}@champion")
+    assert first == f"models:/{name}/1" and source.resolve(first) == first
+    client(mirrored).set_registered_model_alias(name, "champion", "2")  # moved in MLflow
+    moved = source.resolve(f"models:/{name}@champion")
+    assert moved == f"models:/{name}/2" and source.load(moved).predict(ROWS) == [6.0, 0.0, 14.0]
+    with pytest.raises(ModelNotFound, match="no models:/"):
+        source.resolve(f"models:/{name}@nobody")
 
 
 def test_export_is_loaded_by_mlflow_pyfunc_and_predicts_the_same(

@@ -201,6 +201,28 @@ class PyfuncScorer:
         return [float(v[0] if isinstance(v, list) else v) for v in values]
 
 
+def pin(uri: str, ref: ModelRef) -> ModelRef:
+    """The MLflow version ``ref`` names now: ``models:/NAME@alias`` becomes ``models:/NAME/7``
+    (asked of the server each time: an alias moved in MLflow is followed), a version stays.
+
+    Raises:
+        ModelNotFound: the server has no such model or alias.
+        ModelError: the server refused or cannot be reached.
+    """
+    if ref.alias is None:
+        return ref
+    client = _client(uri)
+    with extra("mlflow", f"MLflow at {uri}"):
+        from mlflow.exceptions import MlflowException
+    try:
+        found = client.get_model_version_by_alias(ref.name, ref.alias)
+    except MlflowException as exc:
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            raise ModelNotFound(f"MLflow at {uri} has no {ref}: {exc.message}") from exc
+        raise ModelError(f"MLflow at {uri}: resolving {ref} failed: {exc.message}") from exc
+    return ModelRef(ref.name, version=int(found.version), mlflow=True)
+
+
 def load(uri: str, ref: ModelRef) -> LoadedModel:
     """The MLflow model ``ref`` (``models:/NAME@alias``, ``models:/NAME/VERSION``) from the
     registry at ``uri``, ready to predict.

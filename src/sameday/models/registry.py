@@ -290,6 +290,23 @@ class Registry:
             )
         return self.metadata.model_version(parsed.name, version=parsed.version, alias=parsed.alias)
 
+    def pin(self, ref: str | ModelRef) -> str:
+        """The exact version ``ref`` names now, as a reference: ``ranker@champion`` becomes
+        ``ranker/4``, ``models:/ranker@champion`` ``models:/ranker/7`` (asked of MLflow).
+
+        A server polls this to follow an alias, wherever the alias lives.
+
+        Raises:
+            InvalidModelRef: ``ref`` is malformed.
+            ModelNotFound: no such model, version or alias.
+        """
+        parsed = parse_ref(ref) if isinstance(ref, str) else ref
+        if parsed.mlflow:
+            from sameday.models import mlflow as mlflow_interop
+
+            return str(mlflow_interop.pin(self._tracking_uri(parsed), parsed))
+        return self.resolve(parsed).ref
+
     def list_models(self) -> list[ModelSummary]:
         """Every model, by name."""
         return self.metadata.list_models()

@@ -141,8 +141,8 @@ class ModelSource(Protocol):
 class RegistrySource:
     """A :class:`ModelSource` over a project's registry (``Client.from_project`` builds one).
 
-    ``models:/…`` references are resolved by MLflow when loaded, so they are loaded once and
-    not followed when their alias moves (restart the server, or name a sameday version).
+    Aliases are followed wherever they live: ``models:/NAME@alias`` is resolved by the MLflow
+    server at every poll, like ``NAME@alias`` by sameday's registry.
     """
 
     def __init__(self, registry: Registry) -> None:
@@ -150,9 +150,7 @@ class RegistrySource:
 
     def resolve(self, ref: str) -> str:
         """``ref`` pinned to the version it names now."""
-        if ref.startswith("models:/"):
-            return ref
-        return self.registry.resolve(ref).ref
+        return self.registry.pin(ref)
 
     def load(self, version: str) -> Predictor:
         """The verified model of ``version``."""
