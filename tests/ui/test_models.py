@@ -3,7 +3,10 @@ registry; promoting a version and rolling an alias back through their confirmati
 
 from __future__ import annotations
 
+import pytest
+
 from sameday.models import Registry
+from sameday.ui import models as ui_models
 from sameday.ui.state import Dashboard
 from tests.ui.conftest import ADMIN_KEY, READ_KEY, Clients, csrf_of, sign_in
 from tests.ui.seed import MODEL
@@ -81,3 +84,14 @@ def test_a_bad_version_is_refused_with_the_reason(clients: Clients, dashboard: D
         )
         assert answer.status_code == status and why in answer.text, answer.text
     assert registry(dashboard).resolve(f"{MODEL}@champion").version == 2
+
+
+def test_a_long_history_shows_the_newest_versions_and_every_alias(
+    clients: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ui_models, "SHOWN", 1)
+    page = clients().get(f"/models/{MODEL}").text
+    assert "The newest 1 of 3." in page
+    assert "Make 3 champion" in page  # version 3 is listed, 2 and 1 are not
+    assert '<td>@champion</td><td class="mono">2</td>' in page  # on a version not listed
+    assert "Roll @champion back to 1" in page  # an alias on a version not listed still acts

@@ -149,7 +149,8 @@ class ModelSummary:
     updated_at: datetime
 
 
-def _aliases_of(session: Session, name: str) -> dict[str, int]:
+def aliases_of(session: Session, name: str) -> dict[str, int]:
+    """Every alias of ``name`` and the version it points at, by alias (empty if none)."""
     rows = session.execute(
         sa.select(ModelAliasRow.alias, ModelAliasRow.version)
         .where(ModelAliasRow.name == name)
@@ -213,12 +214,12 @@ def find_version(session: Session, name: str, version: int) -> ModelVersionRow:
 
 def get_version(session: Session, name: str, version: int) -> ModelVersionRecord:
     """The record of ``name``'s ``version``."""
-    return _record(find_version(session, name, version), _aliases_of(session, name))
+    return _record(find_version(session, name, version), aliases_of(session, name))
 
 
 def resolve_alias(session: Session, name: str, alias: str) -> ModelVersionRecord:
     """The version ``alias`` points at."""
-    aliases = _aliases_of(session, name)
+    aliases = aliases_of(session, name)
     if alias not in aliases:
         raise _missing(session, name, f"alias {alias!r} (aliases: {', '.join(aliases) or 'none'})")
     return _record(find_version(session, name, aliases[alias]), aliases)
@@ -234,17 +235,21 @@ def latest_version(session: Session, name: str) -> ModelVersionRecord:
     ).scalar_one_or_none()
     if row is None:
         raise _missing(session, name, "versions")
-    return _record(row, _aliases_of(session, name))
+    return _record(row, aliases_of(session, name))
 
 
-def list_versions(session: Session, name: str) -> list[ModelVersionRecord]:
-    """Every version of ``name``, newest first (``ModelNotFound`` for an unknown model)."""
+def list_versions(
+    session: Session, name: str, limit: int | None = None
+) -> list[ModelVersionRecord]:
+    """The newest ``limit`` versions of ``name`` (every one by default), newest first
+    (``ModelNotFound`` for an unknown model)."""
     rows = session.execute(
         sa.select(ModelVersionRow)
         .where(ModelVersionRow.name == name)
         .order_by(ModelVersionRow.version.desc())
+        .limit(limit)
     ).scalars()
-    aliases = _aliases_of(session, name)
+    aliases = aliases_of(session, name)
     found = [_record(row, aliases) for row in rows]
     if not found:
         raise _missing(session, name, "versions")
@@ -340,7 +345,7 @@ def create_version(
         )
     ).scalar_one_or_none()
     if existing is not None:
-        return _record(existing, _aliases_of(session, name)), False
+        return _record(existing, aliases_of(session, name)), False
     latest = session.execute(
         sa.select(sa.func.max(ModelVersionRow.version)).where(ModelVersionRow.name == name)
     ).scalar()
@@ -450,7 +455,7 @@ def rollback_target(session: Session, name: str, alias: str) -> tuple[int, int]:
     Raises:
         ModelNotFound: the alias is not set, or it has never pointed anywhere else.
     """
-    current = _aliases_of(session, name).get(alias)
+    current = aliases_of(session, name).get(alias)
     if current is None:
         raise _missing(session, name, f"alias {alias!r} to roll back")
     moves = session.execute(

@@ -709,10 +709,15 @@ class MetadataStore(Closing):
                 return _models.resolve_alias(session, name, alias)
             return _models.latest_version(session, name)
 
-    def model_versions(self, name: str) -> list[ModelVersionRecord]:
-        """Every version of ``name``, newest first."""
+    def model_versions(self, name: str, limit: int | None = None) -> list[ModelVersionRecord]:
+        """The newest ``limit`` versions of ``name`` (every one by default), newest first."""
         with self._session() as session:
-            return _models.list_versions(session, name)
+            return _models.list_versions(session, name, limit)
+
+    def model_aliases(self, name: str) -> dict[str, int]:
+        """Every alias of ``name`` and the version it points at, by alias."""
+        with self._session() as session:
+            return _models.aliases_of(session, name)
 
     def list_models(self) -> list[ModelSummary]:
         """Every registered model, by name."""

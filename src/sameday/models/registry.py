@@ -311,9 +311,13 @@ class Registry:
         """Every model, by name."""
         return self.metadata.list_models()
 
-    def versions(self, name: str) -> list[ModelVersionRecord]:
-        """Every version of ``name``, newest first."""
-        return self.metadata.model_versions(name)
+    def versions(self, name: str, limit: int | None = None) -> list[ModelVersionRecord]:
+        """The newest ``limit`` versions of ``name`` (every one by default), newest first."""
+        return self.metadata.model_versions(name, limit)
+
+    def aliases(self, name: str) -> dict[str, int]:
+        """Every alias of ``name`` and the version it points at, by alias."""
+        return self.metadata.model_aliases(name)
 
     def history(self, name: str, limit: int | None = None) -> list[ModelEvent]:
         """``name``'s registrations, alias moves and gate decisions, newest first."""

@@ -124,16 +124,15 @@ def model_page(dash: Dashboard, name: str) -> ModelPage:
         ModelNotFound: no such model (the message lists the models there are).
     """
     reg = registry(dash)
-    versions = reg.versions(name)
+    shown = reg.versions(name, SHOWN)
     events = reg.history(name, HISTORY)
-    aliases = {alias: v.version for v in versions for alias in v.aliases}
-    shown = versions[:SHOWN]
+    aliases = reg.aliases(name)
     metric_names = sorted({key for v in shown for key in v.metrics})[:6]
     return ModelPage(
         name,
         dict(sorted(aliases.items())),
         shown,
-        len(versions),
+        shown[0].version,  # versions are numbered from 1 and never deleted: the newest counts them
         [entry(e) for e in events],
         rollback_targets(events, aliases),
         metric_names,
