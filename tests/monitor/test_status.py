@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from scipy.stats import chisquare
 
 from sameday.cli import main
 from sameday.config import Project
 from sameday.events import Exposure, open_sink
 from sameday.metadata import MetadataStore
+from sameday.monitor.srm import sequential_srm
 from sameday.monitor.status import sample_ratio, status
 from tests.monitor.conftest import Edit, live_snapshot, run
 
@@ -84,10 +85,9 @@ def test_the_board_shows_runs_snapshots_and_traffic(
     assert (experiment.exposures_hour, experiment.exposures_day) == (5, 65)
     assert [(a.name, a.units) for a in experiment.arms] == [("control", 35), ("personal", 30)]
     assert experiment.units == 65
-    chi2 = 2 * (35 - 32.5) ** 2 / 32.5  # one degree of freedom: P(X > chi2) = erfc(sqrt(chi2 / 2))
-    assert experiment.srm == "ok" and experiment.srm_p == pytest.approx(
-        math.erfc(math.sqrt(chi2 / 2))
-    )
+    expected = sequential_srm([35, 30], [0.5, 0.5]).p_value  # 65 units: no evidence either way
+    assert experiment.srm == "ok" and experiment.srm_p == pytest.approx(expected)
+    assert expected == 1.0
 
 
 def test_the_board_says_late_and_never(
@@ -119,16 +119,16 @@ def test_an_overdue_scheduled_run_is_late_without_a_deadline(
     assert not status(proj, NOW).pipelines[0].late
 
 
-def test_sample_ratio_against_scipy_and_its_limits() -> None:
-    from scipy.stats import chisquare
-
-    assert sample_ratio([5000, 5400], [0.5, 0.5], "ab") == (
-        "mismatch",
-        pytest.approx(chisquare([5000, 5400]).pvalue),
-    )
-    assert sample_ratio([5000, 5300], [0.5, 0.5], "ab")[0] == "ok"  # p 0.003: not below 0.001
-    assert sample_ratio([100, 330], [0.25, 0.75], "ab")[0] == "ok"
-    assert sample_ratio([3, 2], [0.5, 0.5], "ab") == ("too few units", None)
+def test_the_boards_sample_ratio_is_the_health_checks_sequential_test() -> None:
+    # 5,000 against 5,400: chi-square p = 8.2e-5, a mismatch once; the sequential test's
+    # always-valid p (0.005) asks for more evidence, as it must if read every day.
+    assert chisquare([5000, 5400]).pvalue < 0.001
+    state, p = sample_ratio([5000, 5400], [0.5, 0.5], "ab")
+    assert state == "ok" and p == pytest.approx(sequential_srm([5000, 5400]).p_value)
+    assert sample_ratio([5000, 5400], [0.5, 0.5], "ab", alpha=0.05)[0] == "mismatch"
+    assert sample_ratio([5000, 6000], [0.5, 0.5], "ab")[0] == "mismatch"
+    assert sample_ratio([2500, 7500], [0.25, 0.75], "ab")[0] == "ok"
+    assert sample_ratio([0, 0], [0.5, 0.5], "ab") == ("no units", None)
     assert sample_ratio([500, 10], [0.5, 0.5], "interleave") == ("n/a", None)
 
 

@@ -6,7 +6,7 @@ The monitors run it with their other checks (``sameday monitor run``, the Argo C
 
 - ``health.srm`` (subject: the experiment): the sequential sample-ratio test of the units per
   arm in the current phase against the weights
-  (:mod:`~sameday.analysis.stats.srm_sequential`), valid however often the monitors look;
+  (:mod:`~sameday.monitor.srm`), valid however often the monitors look;
   ``fail`` once it crosses ``health.srm_alpha``. The chi-square p-value rides along in the
   evidence, for comparison with the report.
 - ``health.traffic`` (subject: ``experiment/arm``): an arm that got no new unit over the last
@@ -48,13 +48,13 @@ from sameday.analysis.report import metric_roles
 from sameday.analysis.stats.frequentist import Comparison
 from sameday.analysis.stats.sequential import halfwidth_arrays
 from sameday.analysis.stats.srm import sample_ratio_check
-from sameday.analysis.stats.srm_sequential import sequential_srm
 from sameday.analysis.summaries import Summaries, summarise
 from sameday.config.experiment import Experiment
 from sameday.config.metric import Metric
 from sameday.errors import NotFound, SamedayError, StatsInputError
 from sameday.metadata import ExperimentStop
 from sameday.monitor.check import Context, Finding
+from sameday.monitor.srm import sequential_srm
 
 if TYPE_CHECKING:
     from sameday.config.loader import Project

@@ -37,11 +37,8 @@ from sameday.config.results import ResultSet
 from sameday.events import EventSink, open_sink
 from sameday.metadata import MetadataStore, RunRecord
 from sameday.monitor.freshness import Deadlines, duration_outlier, schedule_times
+from sameday.monitor.srm import SEQUENTIAL_SRM_ALPHA, sequential_srm
 
-SRM_THRESHOLD = 0.001
-"""A sample-ratio p-value below this is a mismatch (the usual, deliberately strict, level)."""
-MIN_EXPECTED = 5
-"""Fewest expected units per arm for the chi-square test to mean anything."""
 HISTORY = 20
 """Runs of a pipeline read for its median duration."""
 
@@ -94,7 +91,7 @@ class ArmStatus:
 @dataclass(frozen=True)
 class ExperimentStatus:
     """A running experiment's traffic and sample-ratio state (``ok``, ``mismatch``,
-    ``too few units`` or ``n/a``). ``units`` counts every unit exposed; the arms' counts are
+    ``no units`` or ``n/a``). ``units`` counts every unit exposed; the arms' counts are
     those of A/B tests (an interleaved list belongs to no one arm: they stay 0)."""
 
     name: str
@@ -290,7 +287,9 @@ def experiment_status(
         )
         for arm, weight in zip(experiment.arms, weights, strict=True)
     ]
-    srm, p = sample_ratio([a.units for a in arms], weights, experiment.design)
+    srm, p = sample_ratio(
+        [a.units for a in arms], weights, experiment.design, alpha=experiment.health.srm_alpha
+    )
     return ExperimentStatus(
         experiment.name,
         experiment.design,
@@ -304,18 +303,23 @@ def experiment_status(
     )
 
 
-def sample_ratio(units: list[int], weights: list[float], design: str) -> tuple[str, float | None]:
-    """``(state, p_value)`` of the units per arm against the weights (chi-square, scipy)."""
+def sample_ratio(
+    units: list[int], weights: list[float], design: str, *, alpha: float = SEQUENTIAL_SRM_ALPHA
+) -> tuple[str, float | None]:
+    """``(state, p_value)`` of the units per arm against the weights.
+
+    The board is read every morning and the dashboard refreshes itself, so this is the
+    sequential test (:mod:`sameday.monitor.srm`), valid however often it is read, at the
+    experiment's ``health.srm_alpha``: the board says ``mismatch`` exactly when the health check
+    would. (A chi-square at ``p < 0.001`` read daily for a month alarms on a correct split
+    several times as often as it claims.)
+    """
     if not design_registry.design(design).fixed_split:
         return "n/a", None
-    total = sum(units)
-    expected = [total * w / sum(weights) for w in weights]
-    if total == 0 or min(expected) < MIN_EXPECTED:
-        return "too few units", None
-    from scipy.stats import chisquare
-
-    p = float(chisquare(units, expected).pvalue)
-    return ("mismatch" if p < SRM_THRESHOLD else "ok"), p
+    if sum(units) == 0:
+        return "no units", None
+    test = sequential_srm(units, weights, alpha=alpha)
+    return ("mismatch" if test.mismatch else "ok"), test.p_value
 
 
 def open_alerts(meta: MetadataStore) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ Each module holds one concept and is imported directly:
 - ``sequential``: always-valid confidence sequences and p-values (safe to peek);
 - ``bayesian``: the Gaussian view: chance to win, expected loss, credible interval;
 - ``srm``: the sample-ratio check;
-- ``srm_sequential``: the always-valid sample-ratio test, for checking continuously;
 - ``multiple``: Holm and Benjamini–Hochberg adjusted p-values;
 - ``power``: sample size, power, minimum detectable effect and duration;
 - ``interleaving``: preference share, sign test and user-level bootstrap;

@@ -1,8 +1,13 @@
 """The sequential sample-ratio test: an SRM alarm that stays valid however often it is checked.
 
-The chi-square check of :mod:`~sameday.analysis.stats.srm` is valid for one look. A monitor looks
-every few minutes for weeks, and by the law of the iterated logarithm a test repeated forever on
-a correct split eventually crosses any fixed threshold. This test never does, beyond ``alpha``.
+It lives with the monitors because both of its readers look again and again: the status board
+and the dashboard's "ratio" badge (:mod:`sameday.monitor.status`), and the experiment-health
+check (:mod:`sameday.analysis.health`), so the two never disagree on the same counts.
+
+The chi-square check of :mod:`~sameday.analysis.stats.srm` is valid for one look (a report). A
+monitor looks every few minutes for weeks, and by the law of the iterated logarithm a test
+repeated forever on a correct split eventually crosses any fixed threshold. This test never
+does, beyond ``alpha``.
 
 It is the Dirichlet-multinomial mixture of Lindon and Malek (2022, "Anytime-valid inference for
 multinomial count data", NeurIPS; arXiv:2011.03567), as Optimizely uses it. Under the null each
@@ -25,7 +30,7 @@ its units is flagged at ``alpha = 0.001`` after a median of 26,000 units (10% of
 11,900, 90% by 46,000: 200 simulated runs checked every 1,000 units). The chi-square test at
 ``p < 0.001`` read after each batch is quicker (14,000) because it is not valid: on a correct
 split, 500 looks make it alarm in 2.1% of runs, 20 times its level; this test in 0.1%
-(``tests/analysis/stats/test_srm_sequential.py``).
+(``tests/monitor/test_srm.py``).
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from sameday.analysis.stats._types import FloatArray
 from sameday.errors import StatsInputError
+
+FloatArray = npt.NDArray[np.float64]
 
 SEQUENTIAL_SRM_ALPHA = 0.001
 """Default level: the industry's SRM threshold, here valid under continuous monitoring."""

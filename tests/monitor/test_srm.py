@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sameday.analysis.stats.srm_sequential import log_bayes_factor, sequential_srm
 from sameday.errors import StatsInputError
+from sameday.monitor.srm import log_bayes_factor, sequential_srm
 
 
 def test_bayes_factor_is_the_dirichlet_multinomial_over_the_multinomial() -> None:
