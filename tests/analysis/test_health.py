@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from sameday.analysis.health import HealthCheck
 from sameday.cli import main
 from sameday.config import Project, load_project
+from sameday.deploy import apply as apply_module
 from sameday.deploy.apply import apply_project
 from sameday.errors import ApplyRefused
 from sameday.events import Exposure, Outcome, open_sink
@@ -233,6 +234,29 @@ def test_apply_refuses_to_restart_a_stopped_test_until_acknowledged(setup: Setup
     file.write_text(file.read_text().replace("phase: stopped", "phase: running"))
     apply_project(load_project(project.root, environ={}))
     assert phase(project) == "running"
+
+
+def test_a_stop_between_applys_plan_and_its_write_is_not_undone(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = setup(auto_stop=True)
+    file = project.root / "experiments" / f"{EXPERIMENT}.yaml"
+    spec = yaml.safe_load(file.read_text()) | {"description": "edited: apply has work to do"}
+    file.write_text(yaml.safe_dump(spec))
+    planned = apply_module.plan_project
+
+    def plan_then_a_monitor_pass_stops_it(*args: Any) -> Any:
+        plan = planned(*args)  # no stop yet: the plan is clean
+        log(project, {"control": 1000, "personal": 700})
+        check(project)  # the health check stops the test before apply writes
+        return plan
+
+    monkeypatch.setattr(apply_module, "plan_project", plan_then_a_monitor_pass_stops_it)
+    with pytest.raises(ApplyRefused, match="stopped by its health check"):
+        apply_project(load_project(project.root, environ={}))
+    assert phase(project) == "stopped"
+    with project.open_metadata() as meta:
+        assert len(meta.experiment_stops(EXPERIMENT, open_only=True)) == 1
 
 
 def test_a_test_that_cannot_be_judged_is_an_error_of_its_own(setup: Setup) -> None:

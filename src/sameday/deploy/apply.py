@@ -87,10 +87,7 @@ def _missing_snapshots(project: Project, metadata: MetadataStore) -> list[str]:
 def _unacknowledged_stops(project: Project, metadata: MetadataStore) -> list[str]:
     """A test its health check stopped runs again only once a person has seen why."""
     return [
-        f"experiment {stop.experiment!r} was stopped by its health check at "
-        f"{stop.stopped_at:%Y-%m-%d %H:%M} UTC ({stop.cause}: {stop.summary}); its file still "
-        "says 'phase: running'. Fix the cause, set 'phase: stopped' in its file and apply to "
-        "acknowledge the stop; then 'phase: running' runs it again"
+        stop.refusal()
         for stop in metadata.experiment_stops(open_only=True)
         if stop.experiment in project.experiments
         and project.experiments[stop.experiment].phase == "running"

@@ -39,6 +39,13 @@ def applied_record(row: AppliedObjectRow) -> AppliedObject:
     )
 
 
+def lock_applied(session: Session) -> None:
+    """Hold the applied set against other writers until the transaction ends (PostgreSQL;
+    SQLite write transactions hold the whole file from their start)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("LOCK TABLE applied_objects IN SHARE ROW EXCLUSIVE MODE"))
+
+
 def applied(session: Session, kind: str | None) -> list[AppliedObject]:
     """The applied objects, by kind then name, optionally of one kind."""
     query = sa.select(AppliedObjectRow).order_by(AppliedObjectRow.kind, AppliedObjectRow.name)
@@ -57,8 +64,7 @@ def replace_applied(
             raise ValueError(f"{kind} {name!r} is listed twice in the objects to apply")
         check_json(spec, f"spec of {kind} {name!r}")
         wanted[(kind, name)] = spec
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("LOCK TABLE applied_objects IN SHARE ROW EXCLUSIVE MODE"))
+    lock_applied(session)
     current = {
         (row.kind, row.name): row for row in session.execute(sa.select(AppliedObjectRow)).scalars()
     }

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from sameday.metadata._applied import spec_hash
+from sameday.metadata._applied import lock_applied, spec_hash
 from sameday.metadata._checks import check_json
 from sameday.metadata.models import NAME, AppliedObjectRow, Base
 
@@ -55,6 +55,15 @@ class ExperimentStop:
     stopped_at: datetime
     cleared_at: datetime | None
 
+    def refusal(self) -> str:
+        """Why ``apply`` will not run the experiment again while this stop is open."""
+        return (
+            f"experiment {self.experiment!r} was stopped by its health check at "
+            f"{self.stopped_at:%Y-%m-%d %H:%M} UTC ({self.cause}: {self.summary}); its file still "
+            "says 'phase: running'. Fix the cause, set 'phase: stopped' in its file and apply to "
+            "acknowledge the stop; then 'phase: running' runs it again"
+        )
+
 
 def _record(row: ExperimentStopRow) -> ExperimentStop:
     return ExperimentStop(
@@ -83,9 +92,7 @@ def stop(
     apply or another monitor pass got there first.
     """
     check_json(evidence, f"evidence of the stop of {experiment!r}")
-    if session.get_bind().dialect.name == "postgresql":
-        # the lock apply takes (see _applied): a stop and an apply never interleave
-        session.execute(sa.text("LOCK TABLE applied_objects IN SHARE ROW EXCLUSIVE MODE"))
+    lock_applied(session)  # the lock apply takes: a stop and an apply never interleave
     query = sa.select(AppliedObjectRow).where(
         AppliedObjectRow.kind == "experiment", AppliedObjectRow.name == experiment
     )

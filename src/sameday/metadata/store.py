@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sameday._closing import Closing
-from sameday.errors import MetadataError
+from sameday.errors import ApplyRefused, MetadataError
 from sameday.metadata import (
     _alerts,
     _applied,
@@ -448,8 +448,23 @@ class MetadataStore(Closing):
     def replace_applied(
         self, objects: list[tuple[str, str, dict[str, Any]]]
     ) -> list[AppliedObject]:
-        """Atomically make the applied set exactly ``objects`` (kind, name, spec)."""
+        """Atomically make the applied set exactly ``objects`` (kind, name, spec).
+
+        Raises:
+            ApplyRefused: an experiment ``objects`` runs was stopped by its health check and
+                nobody has acknowledged it. ``apply`` plans with that check too; here it holds
+                under the lock, so a stop made between the plan and this write is not undone.
+        """
         with self._session(write=True) as session:
+            _applied.lock_applied(session)
+            running = {
+                name
+                for kind, name, spec in objects
+                if kind == "experiment" and spec.get("phase") == "running"
+            }
+            stopped = [s for s in _stops.stops(session, open_only=True) if s.experiment in running]
+            if stopped:
+                raise ApplyRefused([stop.refusal() for stop in stopped])
             return _applied.replace_applied(session, objects, _now())
 
     # Experiments stopped by their health check.
