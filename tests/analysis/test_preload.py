@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from sameday.analysis.preload import preload
+import pytest
+
+from sameday.analysis.preload import SWITCH_INTERVAL, preload
 
 
 def test_nothing_to_do_when_every_module_is_imported() -> None:
@@ -18,6 +20,24 @@ def test_a_module_that_cannot_be_imported_is_left_to_the_main_thread() -> None:
     thread.join(10)
     assert not thread.is_alive()
     assert "sameday_no_such_module" not in sys.modules
+
+
+def test_the_thread_yields_the_gil_sooner_only_while_it_imports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The main thread gets the GIL back within SWITCH_INTERVAL after each DuckDB statement;
+    the interpreter's own interval is restored when the imports are done."""
+    seen: list[float] = []
+    monkeypatch.setattr(
+        "sameday.analysis.preload.importlib.import_module",
+        lambda name: seen.append(sys.getswitchinterval()),
+    )
+    before = sys.getswitchinterval()
+    thread = preload(("sameday_not_yet_imported",))
+    assert thread is not None
+    thread.join(10)
+    assert seen == [SWITCH_INTERVAL]
+    assert sys.getswitchinterval() == before
 
 
 def test_the_report_module_imports_no_statistics_library_before_the_queries() -> None:

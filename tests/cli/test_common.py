@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from sameday.cli._common import echo_json, json_option, project_option
+from sameday.cli._common import collection_paused, echo_json, json_option, project_option
 
 
 @click.command()
@@ -63,3 +64,18 @@ def test_echo_json_writes_indented_json_of_what_commands_hold(
         "3": "int key",
         "n": None,
     }
+
+
+def test_collection_is_paused_in_the_block_and_resumes_after_it() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collection_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a failed command")
+    assert gc.isenabled()
+    gc.disable()  # paused by someone else: left as it was
+    try:
+        with collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -145,9 +145,11 @@ def build_report(
         )
     experiment = project.experiments[name]
     check_by(experiment, by)
-    preload()
     design = design_registry.design(experiment.design)
     with project.open_event_source(events_url) as source:
+        # Opening the source imports its backend and DuckDB: the thread starts after them, so
+        # that from here on the main thread mostly waits on DuckDB, which releases the GIL.
+        preload()
         return design.report(
             project,
             experiment,

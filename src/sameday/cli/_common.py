@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -68,6 +70,25 @@ def setup_logging(ctx: click.Context, log_format: str, log_level: str | None) ->
     level = log_level.lower() if log_level else None
     ctx.obj = LogOptions(log_format, level)
     ctx.call_on_close(logs.configure(log_format, level or "warning"))
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block: for a command that runs once and exits.
+
+    A report imports its libraries, builds its models and reads its summaries in about a
+    second: some 160 collections ran meanwhile (0.05-0.07 s of CPU) and found almost nothing to
+    free, since what is built lives until the end. Collection resumes when the block ends, so a
+    command invoked from a long-lived process (a test, a notebook) leaves it as it was.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def echo_json(value: Any) -> None:

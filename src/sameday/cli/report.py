@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sameday.cli._common import echo_json, project_option
+from sameday.cli._common import collection_paused, echo_json, project_option
 
 
 @click.command("report")
@@ -80,54 +80,56 @@ def report(
     Example: `sameday report home-personal`, or `sameday report home-personal --format html`
     for a page to share; `sameday report home-personal --by platform` adds who benefits.
     """
-    from sameday.analysis.phases import Selection, parse_time
-    from sameday.analysis.report import build_report
-    from sameday.config import load_project
+    # One report, then the process exits: no collections meanwhile (see collection_paused).
+    with collection_paused():
+        from sameday.analysis.phases import Selection, parse_time
+        from sameday.analysis.report import build_report
+        from sameday.config import load_project
 
-    times: dict[str, float | None] = {}
-    for option, value in (("since", since), ("until", until)):
-        try:
-            times[option] = None if value is None else parse_time(value)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint=f"--{option}") from None
-    selection = Selection(phase=phase, since=times["since"], until=times["until"])
-    result = build_report(
-        load_project(project_dir),
-        experiment,
-        events_url=events,
-        dimensions=dimensions,
-        selection=selection,
-        by=by,
-    )
-    # Each renderer is imported once the report is built, and only the one asked for: they
-    # import the statistics modules, which build_report imports in a thread while DuckDB works
-    # (analysis.preload), and the text one rich.
-    if fmt == "json":
-        from sameday.reports.data import to_dict
+        times: dict[str, float | None] = {}
+        for option, value in (("since", since), ("until", until)):
+            try:
+                times[option] = None if value is None else parse_time(value)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint=f"--{option}") from None
+        selection = Selection(phase=phase, since=times["since"], until=times["until"])
+        result = build_report(
+            load_project(project_dir),
+            experiment,
+            events_url=events,
+            dimensions=dimensions,
+            selection=selection,
+            by=by,
+        )
+        # Each renderer is imported once the report is built, and only the one asked for: they
+        # import the statistics modules, which build_report imports in a thread while DuckDB works
+        # (analysis.preload), and the text one rich.
+        if fmt == "json":
+            from sameday.reports.data import to_dict
 
-        if output is None:
-            echo_json(to_dict(result))
+            if output is None:
+                echo_json(to_dict(result))
+                return
+            import orjson
+
+            output.write_bytes(orjson.dumps(to_dict(result), option=orjson.OPT_INDENT_2))
+        elif fmt == "html":
+            from sameday.reports.html import to_html
+
+            target = output or Path(f"{experiment}.html")
+            target.write_text(to_html(result), encoding="utf-8")
+            click.echo(result.decision.line)
+            click.echo(f"Wrote {target}")
             return
-        import orjson
+        else:
+            from sameday.reports.text import to_text
 
-        output.write_bytes(orjson.dumps(to_dict(result), option=orjson.OPT_INDENT_2))
-    elif fmt == "html":
-        from sameday.reports.html import to_html
-
-        target = output or Path(f"{experiment}.html")
-        target.write_text(to_html(result), encoding="utf-8")
-        click.echo(result.decision.line)
-        click.echo(f"Wrote {target}")
-        return
-    else:
-        from sameday.reports.text import to_text
-
-        text = to_text(result)
-        if output is None:
-            click.echo(text, nl=False)
-            return
-        output.write_text(text, encoding="utf-8")
-    click.echo(f"Wrote {output}", err=True)
+            text = to_text(result)
+            if output is None:
+                click.echo(text, nl=False)
+                return
+            output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}", err=True)
 
 
 COMMANDS = [report]
