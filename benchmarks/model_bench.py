@@ -9,9 +9,10 @@ batch order). Units are split by the arm the experiment assigns them.
 
 In process, in the same run, alternating rounds of ``CALLS`` calls each:
 
-* (a) the bare ``predict`` of the loaded model on the 100 candidates' feature rows (built once);
+* (a) the bare ``predict`` of the loaded model on the 100 candidates (a ``Candidates`` built
+  once, with its payload matrix, as a served request hands it over: the model reads the matrix);
 * (b) ``Client.recommend`` for units of the ``ranked`` arm (the store read of 100 candidates,
-  the feature rows, the worker-thread handoff, predict, the sort, the exposure);
+  the features, the worker-thread handoff, predict, the sort, the exposure);
 * (c) ``Client.recommend`` for units of the ``batch`` arm.
 
 Target: (b)'s p99 minus (a)'s p99 <= 1 ms. Each call is timed twice: wall-clock, and the CPU
@@ -48,7 +49,7 @@ FEATURES = [f"f{k}" for k in range(8)]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 CALLS = int(os.environ.get("BENCH_CALLS", "2000"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
-PORT = int(os.environ.get("BENCH_PORT", "18650"))
+PORT = int(os.environ.get("BENCH_PORT", "18850"))
 
 MODEL_CODE = '''
 """A linear scorer over eight numeric features, in numpy: the bench's model."""
@@ -64,9 +65,9 @@ class Linear:
     def __init__(self, weights):
         self.weights = weights
 
-    def predict(self, rows):
-        matrix = np.array([[row[name] for name in FEATURES] for row in rows], dtype=np.float64)
-        return matrix @ self.weights
+    def predict(self, candidates):
+        # sameday.models.candidates.Candidates: the features as a matrix, no row built
+        return candidates.matrix(FEATURES) @ self.weights
 
 
 def load(folder: Path) -> Linear:
@@ -156,6 +157,7 @@ def split_units(client: Any) -> dict[str, list[str]]:
 
 
 def in_process(folder: Path) -> list[dict[str, tuple[float, float]]]:
+    from sameday.models.candidates import Candidates, payload_matrix
     from sameday.serve.client import Client
 
     sys.path.insert(0, str(folder))  # where the model's loader lives, as for the server
@@ -164,14 +166,14 @@ def in_process(folder: Path) -> list[dict[str, tuple[float, float]]]:
         arms = split_units(client)
         model = client.engine.scoring.models["ranker@champion"]
         listed = client.store.read("cands", arms["ranked"][0], CANDIDATES)
-        rows = [
-            {"unit": arms["ranked"][0], "item": c.item, "score": c.score, "rank": r, **c.payload}
-            for r, c in enumerate(listed.items, 1)
-        ]
+        # what a served request hands the model: the candidates with their payload matrix
+        candidates = Candidates.of(
+            listed.items, {"unit": arms["ranked"][0]}, (), payload_matrix(listed.items, {})
+        )
         fallbacks_before = sum(client.engine.scoring.fallbacks.values())
 
         def bare(k: int) -> None:
-            model.predict(rows)
+            model.predict(candidates)
 
         def ranked(k: int) -> None:
             units = arms["ranked"]

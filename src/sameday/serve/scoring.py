@@ -52,6 +52,7 @@ from sameday.store.base import Item, Listed, ServingStore
 if TYPE_CHECKING:
     from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+    from sameday.models.candidates import PayloadMatrix
     from sameday.models.loader import Features
     from sameday.models.registry import Registry
     from sameday.serve.engine import Prepared
@@ -66,6 +67,13 @@ DEFAULT_CANDIDATES = 100
 """Candidates scored per request when the file gives no ``candidates``."""
 FALLBACKS = ("timeout", "error", "unavailable", "store")
 """Why a list was served in the batch order although a scorer was named."""
+INLINE_AFTER = 64
+"""Consecutive fast runs (see :data:`INLINE_SHARE`) after which a scorer runs inline."""
+INLINE_SHARE = 0.1
+"""A run counts as fast within this share of its budget (``timeout_ms``)..."""
+INLINE_CEILING = 0.001
+"""...and within this many seconds, whatever the budget: what an inline run may cost the event
+loop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +191,8 @@ class Scoring:
             scorers can load).
         root: the project folder, where ``python:`` scorers are also looked for.
         threads: worker threads (created on the first scored request).
+        inline_after: consecutive fast runs after which a scorer runs inline (``None``:
+            always on a worker).
     """
 
     def __init__(
@@ -192,11 +202,13 @@ class Scoring:
         source: ModelSource | None = None,
         root: Path | None = None,
         threads: int = SCORING_THREADS,
+        inline_after: int | None = INLINE_AFTER,
     ) -> None:
         self.store = store
         self.source = source
         self.root = root
         self.threads = threads
+        self.inline_after = inline_after
         self.models: Mapping[str, Predictor] = {}
         """scorer → what scores for it now; replaced whole by :meth:`refresh`."""
         self.scored: dict[str, int] = {}
@@ -204,6 +216,10 @@ class Scoring:
         self.fallbacks: dict[tuple[str, str], int] = {}
         """(scorer, reason) → lists served in the batch order instead."""
         self.load_errors = 0
+        self.inline = 0
+        """Lists scored inline (on the request's thread) rather than on a worker."""
+        self._fast: dict[str, int] = {}
+        """version → its consecutive fast runs (0 after a slow or failed one)."""
         self._features = FeatureTables(store)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
@@ -245,6 +261,8 @@ class Scoring:
         changed = {k: m.ref for k, m in loaded.items()} != {k: m.ref for k, m in current.items()}
         if changed:
             self.models = loaded
+            refs = {model.ref for model in loaded.values()}
+            self._fast = {ref: runs for ref, runs in self._fast.items() if ref in refs}
         return changed
 
     def _python(self, scorer: str) -> Predictor:
@@ -283,7 +301,7 @@ class Scoring:
         except Exception as exc:
             self._failed(request, exc)
         else:
-            self._apply(request, answers, job, ranked)
+            self._apply(request, answers, job.first, job.version, ranked)
 
     async def score_async(self, request: Prepared, answers: dict[str, Any]) -> None:
         """:meth:`score` for the event loop: the wait is an ``await``, never a block."""
@@ -298,7 +316,7 @@ class Scoring:
         except Exception as exc:
             self._failed(request, exc)
         else:
-            self._apply(request, answers, job, ranked)
+            self._apply(request, answers, job.first, job.version, ranked)
 
     def score_many(self, pending: Sequence[tuple[Prepared, dict[str, Any]]]) -> None:
         """:meth:`score` for many requests, their jobs queued at once (a batch of units)."""
@@ -312,7 +330,8 @@ class Scoring:
         await asyncio.gather(*(self.score_async(request, answers) for request, answers in pending))
 
     def _start(self, request: Prepared, answers: dict[str, Any]) -> _Job | None:
-        """Queue the scoring of ``request``, or settle it at once (no scorer loaded, no list)."""
+        """Queue the scoring of ``request``, or settle it at once (no scorer loaded, no list, or
+        scored inline)."""
         plan = request.scoring
         assert plan is not None
         first = request.chain[0]
@@ -332,19 +351,46 @@ class Scoring:
         if not candidates:  # nothing to order
             request.scored = ScoreOutcome(plan.scorer, model.ref)
             return None
+        request.scored = ScoreOutcome(plan.scorer, model.ref)  # the version, if it finishes
         deadline = time.monotonic() + plan.timeout
-        future = self._workers().submit(
-            self._job,
+        args = (
             model,
             plan,
             request.attrs,
             candidates[: plan.candidates],
             request.cache,
+            getattr(candidates, "matrix", None),  # a held list's prepared payload columns
             deadline,
             request.size + len(request.excluded),  # what the list can take, exclusions skipped
         )
-        request.scored = ScoreOutcome(plan.scorer, model.ref)  # the version, if it finishes
-        return _Job(first, version, deadline, future)
+        if self._runs_inline(model.ref, plan):
+            self._inline(request, answers, first, version, args)
+            return None
+        return _Job(first, version, deadline, self._workers().submit(self._job, *args))
+
+    def _runs_inline(self, ref: str, plan: ScoringPlan) -> bool:
+        """Whether a scorer has proven fast enough to run on the request's thread (see the
+        module docstring): never one that reads feature tables (a read may wait on the store)."""
+        after = self.inline_after
+        return after is not None and not plan.features and self._fast.get(ref, 0) >= after
+
+    def _inline(
+        self, request: Prepared, answers: dict[str, Any], first: str, version: str, args: Any
+    ) -> None:
+        """Score on this thread; a run that took longer than the budget is not served (the
+        batch order is, as when a worker's run overruns) and sends the scorer back to the
+        workers (:meth:`_job` counted it slow)."""
+        self.inline += 1
+        started = time.monotonic()
+        try:
+            ranked = self._job(*args)
+        except Exception as exc:
+            self._failed(request, exc)
+            return
+        if time.monotonic() - started > args[1].timeout:
+            self._fall_back(request, "timeout")
+        else:
+            self._apply(request, answers, first, version, ranked)
 
     def _job(
         self,
@@ -353,27 +399,65 @@ class Scoring:
         attrs: Mapping[str, Any],
         candidates: list[Item],
         cache: ListCache,
+        matrix: PayloadMatrix | None,
         deadline: float,
         keep: int,
     ) -> list[Item]:
-        """On a worker: the first ``keep`` candidates in the order of the model's scores (its
-        scores served)."""
-        if time.monotonic() >= deadline:  # its request has given up already
+        """On a worker (or inline): the first ``keep`` candidates in the order of the model's
+        scores (its scores served); the run is timed, to tell whether the scorer may run inline
+        (a run that raises counts as slow)."""
+        started = time.monotonic()
+        if started >= deadline:  # its request has given up already
             raise TimeoutError("started after its deadline")
-        rows = self._features.rows(plan.features, attrs, candidates, cache)
-        scores = model.predict(rows)
-        if len(scores) != len(candidates):
+        ref = model.ref
+        fast = self._fast  # plain dict writes under the GIL: a record, not a lock
+        runs = fast.get(ref, 0)
+        fast[ref] = 0  # until it returns: no other request goes inline meanwhile
+        ranked = self._rank(model, plan, attrs, candidates, cache, matrix, keep)
+        took = time.monotonic() - started
+        after = self.inline_after or INLINE_AFTER
+        if took <= min(plan.timeout * INLINE_SHARE, INLINE_CEILING):
+            fast[ref] = min(runs + 1, 4 * after)
+        elif took <= plan.timeout:  # slow, or preempted on a busy machine: a few in a row and
+            fast[ref] = max(0, runs - max(1, after // 4))  # it is back on the workers
+        return ranked
+
+    def _rank(
+        self,
+        model: Predictor,
+        plan: ScoringPlan,
+        attrs: Mapping[str, Any],
+        candidates: list[Item],
+        cache: ListCache,
+        matrix: PayloadMatrix | None,
+        keep: int,
+    ) -> list[Item]:
+        """The first ``keep`` candidates in the order of the model's scores."""
+        import numpy as np  # here: a server that scores nothing never loads numpy
+
+        features = self._features.candidates(plan.features, attrs, candidates, cache, matrix)
+        scores = np.asarray(model.predict(features), dtype=np.float64)
+        if scores.shape != (len(candidates),):
             raise ModelError(
-                f"{model.ref} returned {len(scores)} scores for {len(candidates)} candidates: a "
+                f"{model.ref} returned {scores.size} scores for {len(candidates)} candidates: a "
                 "scorer returns one score per candidate"
             )
-        order = sorted(range(len(candidates)), key=scores.__getitem__, reverse=True)[:keep]
-        return [Item(candidates[i].item, float(scores[i]), candidates[i].payload) for i in order]
+        # highest first, ties in the batch order (a stable sort of the negated scores)
+        order = np.argsort(-scores, kind="stable")[:keep]
+        return [
+            Item(candidates[i].item, score, candidates[i].payload)
+            for i, score in zip(order.tolist(), scores[order].tolist(), strict=True)
+        ]
 
     def _apply(
-        self, request: Prepared, answers: dict[str, Any], job: _Job, ranked: list[Item]
+        self,
+        request: Prepared,
+        answers: dict[str, Any],
+        first: str,
+        version: str,
+        ranked: list[Item],
     ) -> None:
-        answers[job.first] = Listed(job.version, ranked)
+        answers[first] = Listed(version, ranked)
         outcome = request.scored
         assert outcome is not None and outcome.version is not None
         self.scored[outcome.version] = self.scored.get(outcome.version, 0) + 1
