@@ -4,7 +4,9 @@ Two stages: the batch pipeline retrieves candidates into a result set; per reque
 (a registered model, ``model: ranker@champion``, or ``python: recs.rank:score``) orders the
 first ``candidates`` of the list read for the request's key. Each candidate's features are the
 request's attributes, the candidate's own and the rows of the feature tables named
-(:mod:`sameday.serve.features`).
+(:mod:`sameday.serve.features`), handed over as a
+:class:`~sameday.models.candidates.Candidates`: rows for a scorer that iterates, columns and
+matrices for one that computes on arrays (a held list's numeric payload columns come prepared).
 
 **Loaded once per version, swapped without a restart.** :meth:`Scoring.refresh` runs in the
 client's refresher: it resolves every scorer the served state names (``ranker@champion`` →
@@ -16,7 +18,7 @@ version that scored it (``Exposure.model``). A version that fails to load is log
 one loaded before keeps scoring.
 
 **The latency budget, without blocking the event loop.** The scoring (features, ``predict``,
-the sort) runs on a small pool of worker threads; the request waits at most ``timeout_ms``
+the sort) runs on a small pool of worker threads (until proven fast, below); the request waits at most ``timeout_ms``
 (from when the job is queued): in process on the future, in the HTTP server by awaiting it, so
 the event loop serves other requests meanwhile. Past the budget the list is served in the batch
 order, flagged in the answer (``"model": {..., "fallback": "timeout"}``) and counted
@@ -24,6 +26,19 @@ order, flagged in the answer (``"model": {..., "fallback": "timeout"}``) and cou
 overruns keeps its worker until it returns, and its result is then discarded; a job that only
 gets a worker after its deadline is not started at all. So a scorer that hangs costs at most
 :data:`SCORING_THREADS` workers, and the requests behind them fall back on time.
+
+**Inline, once proven fast.** Handing a job to a worker and back costs two thread switches and
+the GIL passing between threads: about 60 µs of CPU a list, more than a small model's whole
+run, and over HTTP the worker waits for the event loop to let go of the GIL. So a scorer whose
+recent runs all took at most :data:`INLINE_SHARE` of its budget and at most
+:data:`INLINE_CEILING` (:data:`INLINE_AFTER` such runs in a row, counted per version) runs on
+the request's own thread — over HTTP, on the event loop. Every run is still timed: one that
+took longer than the budget is not served (the batch order is, reason ``timeout``, as when a
+worker's run overruns), and it and a few slow ones send the scorer back to the workers until it
+has proven fast again; while a run is in flight, no other request of that version goes inline.
+What inline cannot do is stop a run: a scorer proven fast that then hangs holds its request's
+thread (over HTTP, the event loop) until it returns. A scorer that reads feature tables never
+runs inline (a read may wait on the store), nor any when ``inline_after`` is ``None``.
 
 A scorer that raises, or returns the wrong number of scores, falls back the same way (reason
 ``error``, logged once per scorer and error); a scorer that is not loaded, ``unavailable``; a
