@@ -18,9 +18,9 @@ version that scored it (``Exposure.model``). A version that fails to load is log
 one loaded before keeps scoring.
 
 **The latency budget, without blocking the event loop.** The scoring (features, ``predict``,
-the sort) runs on a small pool of worker threads (until proven fast, below); the request waits at most ``timeout_ms``
-(from when the job is queued): in process on the future, in the HTTP server by awaiting it, so
-the event loop serves other requests meanwhile. Past the budget the list is served in the batch
+the sort) runs on a small pool of worker threads (until proven fast, below); the request
+waits at most ``timeout_ms`` (from when the job is queued): in process on the future, in the
+HTTP server by awaiting it, so the event loop serves other requests meanwhile. Past the budget the list is served in the batch
 order, flagged in the answer (``"model": {..., "fallback": "timeout"}``) and counted
 (``sameday_scoring_fallbacks{reason="timeout"}``). Python cannot stop a thread: a scorer that
 overruns keeps its worker until it returns, and its result is then discarded; a job that only
