@@ -20,11 +20,11 @@ one loaded before keeps scoring.
 **The latency budget, without blocking the event loop.** The scoring (features, ``predict``,
 the sort) runs on a small pool of worker threads (until proven fast, below); the request
 waits at most ``timeout_ms`` (from when the job is queued): in process on the future, in the
-HTTP server by awaiting it, so the event loop serves other requests meanwhile. Past the budget the list is served in the batch
-order, flagged in the answer (``"model": {..., "fallback": "timeout"}``) and counted
-(``sameday_scoring_fallbacks{reason="timeout"}``). Python cannot stop a thread: a scorer that
-overruns keeps its worker until it returns, and its result is then discarded; a job that only
-gets a worker after its deadline is not started at all. So a scorer that hangs costs at most
+HTTP server by awaiting it, so the event loop serves other requests meanwhile. Past the budget
+the list is served in the batch order, flagged in the answer (``"model": {..., "fallback":
+"timeout"}``) and counted (``sameday_scoring_fallbacks{reason="timeout"}``). Python cannot stop
+a thread: a scorer that overruns keeps its worker until it returns, and its result is then
+discarded; a job that only gets a worker after its deadline is not started at all. So a scorer that hangs costs at most
 :data:`SCORING_THREADS` workers, and the requests behind them fall back on time.
 
 **Inline, once proven fast.** Handing a job to a worker and back costs two thread switches and
