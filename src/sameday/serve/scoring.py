@@ -24,8 +24,9 @@ HTTP server by awaiting it, so the event loop serves other requests meanwhile. P
 the list is served in the batch order, flagged in the answer (``"model": {..., "fallback":
 "timeout"}``) and counted (``sameday_scoring_fallbacks{reason="timeout"}``). Python cannot stop
 a thread: a scorer that overruns keeps its worker until it returns, and its result is then
-discarded; a job that only gets a worker after its deadline is not started at all. So a scorer that hangs costs at most
-:data:`SCORING_THREADS` workers, and the requests behind them fall back on time.
+discarded; a job that only gets a worker after its deadline is not started at all. So a
+scorer that hangs costs at most :data:`SCORING_THREADS` workers, and the requests behind them
+fall back on time.
 
 **Inline, once proven fast.** Handing a job to a worker and back costs two thread switches and
 the GIL passing between threads: about 60 µs of CPU a list, more than a small model's whole
