@@ -204,7 +204,10 @@ def in_process(folder: Path) -> list[dict[str, tuple[float, float]]]:
                 figures[label + " cpu"] = percentiles(cpu)
             rounds.append(figures)
         fallbacks = sum(client.engine.scoring.fallbacks.values()) - fallbacks_before
-        print(f"in process: {fallbacks} model-arm lists fell back to the batch order")
+        print(
+            f"in process: {fallbacks} model-arm lists fell back to the batch order, "
+            f"{client.engine.scoring.inline} were scored inline"
+        )
         return rounds
     finally:
         client.close()

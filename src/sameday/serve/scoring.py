@@ -459,7 +459,7 @@ class Scoring:
                 "scorer returns one score per candidate"
             )
         # highest first, ties in the batch order (a stable sort of the negated scores)
-        order = np.argsort(-scores, kind="stable")[:keep]
+        order = (-scores).argsort(kind="stable")[:keep]
         return [
             Item(candidates[i].item, score, candidates[i].payload)
             for i, score in zip(order.tolist(), scores[order].tolist(), strict=True)
