@@ -15,10 +15,13 @@ In process, in the same run, alternating rounds of ``CALLS`` calls each:
   the features, the worker-thread handoff, predict, the sort, the exposure);
 * (c) ``Client.recommend`` for units of the ``batch`` arm.
 
-Target: (b)'s p99 minus (a)'s p99 <= 1 ms. Each call is timed twice: wall-clock, and the CPU
-time of the whole process (``time.process_time``: the worker thread's scoring and the event
+Target: (b)'s p99 minus (a)'s p99 <= 1 ms. Each call is timed three times: wall-clock; the CPU
+time of the whole process (``time.process_time``: a worker thread's scoring and the event
 writer's thread included), which a preempted call does not inflate: on a shared, loaded
-machine the wall-clock p99 of even the bare predict is the scheduler's, not the code's. Then
+machine the wall-clock p99 of even the bare predict is the scheduler's, not the code's; and
+the CPU time of the calling thread (``time.thread_time``), which leaves out the event writer's
+commits that land in a call (and a worker's scoring: the bench prints how many lists were
+scored inline, on the calling thread). Then
 over HTTP, ``sameday serve`` (one process, on
 a port of ``BENCH_PORT``) driven by wrk with one thread and 32 connections for ``BENCH_SECONDS``
 (the serving benchmark's load), each request for a random unit of one arm: the ``ranked`` arm,
@@ -136,6 +139,13 @@ def project(root: Path) -> Path:
     return folder
 
 
+CLOCKS = {
+    "": "wall-clock",
+    " cpu": "CPU time of the process (every thread)",
+    " own": "CPU time of the calling thread (inline scoring included, a worker's not)",
+}
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     """p50 and p99 of ``samples`` (seconds), in milliseconds."""
     ordered = sorted(samples)
@@ -193,15 +203,17 @@ def in_process(folder: Path) -> list[dict[str, tuple[float, float]]]:
         for _ in range(ROUNDS):
             figures = {}
             for label, run in contenders.items():
-                wall, cpu = [], []
-                clock, cpu_clock = time.perf_counter, time.process_time
+                wall, cpu, own = [], [], []
+                clock, cpu_clock, own_clock = time.perf_counter, time.process_time, time.thread_time
                 for k in range(CALLS):
-                    started, started_cpu = clock(), cpu_clock()
+                    started, started_cpu, started_own = clock(), cpu_clock(), own_clock()
                     run(k)
+                    own.append(own_clock() - started_own)
                     cpu.append(cpu_clock() - started_cpu)
                     wall.append(clock() - started)
                 figures[label] = percentiles(wall)
                 figures[label + " cpu"] = percentiles(cpu)
+                figures[label + " own"] = percentiles(own)
             rounds.append(figures)
         fallbacks = sum(client.engine.scoring.fallbacks.values()) - fallbacks_before
         print(
@@ -301,8 +313,7 @@ def main() -> None:
         http = over_http(folder, arms) if shutil.which("wrk") else {}
         load_after = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     print(f"\nload average: {load} before, {load_after} after; {ROUNDS} rounds of {CALLS} calls")
-    for clock in ("", " cpu"):
-        what = "wall-clock" if not clock else "CPU time of the process (every thread)"
+    for clock, what in CLOCKS.items():
         print(f"\n{what}, ms")
         print(
             "| round | (a) bare predict p50 / p99 | (b) model arm p50 / p99 | "
