@@ -67,6 +67,8 @@ def test_a_matrix_is_sliced_from_the_prepared_payload_columns_without_a_copy() -
     matrix = candidates.matrix(["x", "y"])
     assert matrix.tolist() == [[1.0, 0.5], [2.0, 1.5], [3.0, -1.0]]
     assert np.shares_memory(matrix, prepared.values)
+    with pytest.raises(ValueError, match="read-only"):  # shared by every request
+        matrix -= 1.0
     assert candidates.matrix(["y", "x"]).tolist() == [[0.5, 1.0], [1.5, 2.0], [-1.0, 3.0]]
     # a name the prepared columns lack is read as the rows would give it
     assert candidates.matrix(["x", "boost", "rank"]).tolist() == [

@@ -72,6 +72,7 @@ def payload_matrix(
     key = tuple(names)
     interned = names_seen.setdefault(key, key)
     values = np.array([[entry.payload[n] for n in interned] for entry in items], dtype=np.float64)  # type: ignore[index]
+    values.setflags(write=False)  # shared by every request: a scorer must not change it
     return PayloadMatrix(interned, values)
 
 
@@ -172,8 +173,8 @@ class Candidates(Sequence[Mapping[str, Any]]):
 
     def column(self, name: str) -> Array:
         """Feature ``name`` of every candidate: ``float64`` when numeric (``NaN`` where a
-        candidate lacks it), else ``object`` (``None`` there). Do not modify it: it may be a
-        view of what the server holds."""
+        candidate lacks it), else ``object`` (``None`` there). It may be a read-only view of
+        what the server holds: copy it to change it."""
         found = self._columns.get(name)
         if found is None:
             found = self._prepared(name)
@@ -184,7 +185,8 @@ class Candidates(Sequence[Mapping[str, Any]]):
 
     def matrix(self, names: Sequence[str]) -> Matrix:
         """Features ``names`` as a ``float64`` matrix, one row per candidate and one column per
-        name, in that order (``NaN`` where a candidate lacks one).
+        name, in that order (``NaN`` where a candidate lacks one); possibly a read-only view of
+        what the server holds, as :meth:`column`.
 
         Raises:
             ValueError: a feature is not numeric.
