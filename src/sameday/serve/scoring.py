@@ -84,7 +84,7 @@ DEFAULT_CANDIDATES = 100
 FALLBACKS = ("timeout", "error", "unavailable", "store")
 """Why a list was served in the batch order although a scorer was named."""
 INLINE_AFTER = 64
-"""Consecutive fast runs (see :data:`INLINE_SHARE`) after which a scorer runs inline."""
+"""Fast runs in a row (see :data:`INLINE_SHARE`) after which a scorer runs inline."""
 INLINE_SHARE = 0.1
 """A run counts as fast within this share of its budget (``timeout_ms``)..."""
 INLINE_CEILING = 0.001
@@ -235,7 +235,9 @@ class Scoring:
         self.inline = 0
         """Lists scored inline (on the request's thread) rather than on a worker."""
         self._fast: dict[str, int] = {}
-        """version → its consecutive fast runs (0 after a slow or failed one)."""
+        """version → its record: one more for each fast run (up to four times
+        ``inline_after``), a quarter of ``inline_after`` less for a slow one, 0 after one over
+        its budget or failed; it runs inline from ``inline_after`` on."""
         self._features = FeatureTables(store)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
@@ -391,11 +393,18 @@ class Scoring:
         return after is not None and not plan.features and self._fast.get(ref, 0) >= after
 
     def _inline(
-        self, request: Prepared, answers: dict[str, Any], first: str, version: str, args: Any
+        self,
+        request: Prepared,
+        answers: dict[str, Any],
+        first: str,
+        version: str,
+        args: tuple[Any, ...],
     ) -> None:
-        """Score on this thread; a run that took longer than the budget is not served (the
-        batch order is, as when a worker's run overruns) and sends the scorer back to the
-        workers (:meth:`_job` counted it slow)."""
+        """Score on this thread with :meth:`_job`'s ``args``; a run that took longer than the
+        budget is not served (the batch order is, as when a worker's run overruns) and sends
+        the scorer back to the workers (:meth:`_job` recorded it)."""
+        plan = request.scoring
+        assert plan is not None
         self.inline += 1
         started = time.monotonic()
         try:
@@ -403,7 +412,7 @@ class Scoring:
         except Exception as exc:
             self._failed(request, exc)
             return
-        if time.monotonic() - started > args[1].timeout:
+        if time.monotonic() - started > plan.timeout:
             self._fall_back(request, "timeout")
         else:
             self._apply(request, answers, first, version, ranked)
