@@ -9,15 +9,19 @@ batch order). Units are split by the arm the experiment assigns them.
 
 In process, in the same run, alternating rounds of ``CALLS`` calls each:
 
-* (a) the bare ``predict`` of the loaded model on the 100 candidates' feature rows (built once);
+* (a) the bare ``predict`` of the loaded model on the 100 candidates (a ``Candidates`` built
+  once, with its payload matrix, as a served request hands it over: the model reads the matrix);
 * (b) ``Client.recommend`` for units of the ``ranked`` arm (the store read of 100 candidates,
-  the feature rows, the worker-thread handoff, predict, the sort, the exposure);
+  the features, the worker-thread handoff, predict, the sort, the exposure);
 * (c) ``Client.recommend`` for units of the ``batch`` arm.
 
-Target: (b)'s p99 minus (a)'s p99 <= 1 ms. Each call is timed twice: wall-clock, and the CPU
-time of the whole process (``time.process_time``: the worker thread's scoring and the event
+Target: (b)'s p99 minus (a)'s p99 <= 1 ms. Each call is timed three times: wall-clock; the CPU
+time of the whole process (``time.process_time``: a worker thread's scoring and the event
 writer's thread included), which a preempted call does not inflate: on a shared, loaded
-machine the wall-clock p99 of even the bare predict is the scheduler's, not the code's. Then
+machine the wall-clock p99 of even the bare predict is the scheduler's, not the code's; and
+the CPU time of the calling thread (``time.thread_time``), which leaves out the event writer's
+commits that land in a call (and a worker's scoring: the bench prints how many lists were
+scored inline, on the calling thread). Then
 over HTTP, ``sameday serve`` (one process, on
 a port of ``BENCH_PORT``) driven by wrk with one thread and 32 connections for ``BENCH_SECONDS``
 (the serving benchmark's load), each request for a random unit of one arm: the ``ranked`` arm,
@@ -48,7 +52,7 @@ FEATURES = [f"f{k}" for k in range(8)]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 CALLS = int(os.environ.get("BENCH_CALLS", "2000"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
-PORT = int(os.environ.get("BENCH_PORT", "18650"))
+PORT = int(os.environ.get("BENCH_PORT", "18850"))
 
 MODEL_CODE = '''
 """A linear scorer over eight numeric features, in numpy: the bench's model."""
@@ -64,9 +68,9 @@ class Linear:
     def __init__(self, weights):
         self.weights = weights
 
-    def predict(self, rows):
-        matrix = np.array([[row[name] for name in FEATURES] for row in rows], dtype=np.float64)
-        return matrix @ self.weights
+    def predict(self, candidates):
+        # sameday.models.candidates.Candidates: the features as a matrix, no row built
+        return candidates.matrix(FEATURES) @ self.weights
 
 
 def load(folder: Path) -> Linear:
@@ -135,6 +139,13 @@ def project(root: Path) -> Path:
     return folder
 
 
+CLOCKS = {
+    "": "wall-clock",
+    " cpu": "CPU time of the process (every thread)",
+    " own": "CPU time of the calling thread (inline scoring included, a worker's not)",
+}
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     """p50 and p99 of ``samples`` (seconds), in milliseconds."""
     ordered = sorted(samples)
@@ -156,6 +167,7 @@ def split_units(client: Any) -> dict[str, list[str]]:
 
 
 def in_process(folder: Path) -> list[dict[str, tuple[float, float]]]:
+    from sameday.models.candidates import Candidates, payload_matrix
     from sameday.serve.client import Client
 
     sys.path.insert(0, str(folder))  # where the model's loader lives, as for the server
@@ -164,14 +176,14 @@ def in_process(folder: Path) -> list[dict[str, tuple[float, float]]]:
         arms = split_units(client)
         model = client.engine.scoring.models["ranker@champion"]
         listed = client.store.read("cands", arms["ranked"][0], CANDIDATES)
-        rows = [
-            {"unit": arms["ranked"][0], "item": c.item, "score": c.score, "rank": r, **c.payload}
-            for r, c in enumerate(listed.items, 1)
-        ]
+        # what a served request hands the model: the candidates with their payload matrix
+        candidates = Candidates.of(
+            listed.items, {"unit": arms["ranked"][0]}, (), payload_matrix(listed.items, {})
+        )
         fallbacks_before = sum(client.engine.scoring.fallbacks.values())
 
         def bare(k: int) -> None:
-            model.predict(rows)
+            model.predict(candidates)
 
         def ranked(k: int) -> None:
             units = arms["ranked"]
@@ -191,18 +203,23 @@ def in_process(folder: Path) -> list[dict[str, tuple[float, float]]]:
         for _ in range(ROUNDS):
             figures = {}
             for label, run in contenders.items():
-                wall, cpu = [], []
-                clock, cpu_clock = time.perf_counter, time.process_time
+                wall, cpu, own = [], [], []
+                clock, cpu_clock, own_clock = time.perf_counter, time.process_time, time.thread_time
                 for k in range(CALLS):
-                    started, started_cpu = clock(), cpu_clock()
+                    started, started_cpu, started_own = clock(), cpu_clock(), own_clock()
                     run(k)
+                    own.append(own_clock() - started_own)
                     cpu.append(cpu_clock() - started_cpu)
                     wall.append(clock() - started)
                 figures[label] = percentiles(wall)
                 figures[label + " cpu"] = percentiles(cpu)
+                figures[label + " own"] = percentiles(own)
             rounds.append(figures)
         fallbacks = sum(client.engine.scoring.fallbacks.values()) - fallbacks_before
-        print(f"in process: {fallbacks} model-arm lists fell back to the batch order")
+        print(
+            f"in process: {fallbacks} model-arm lists fell back to the batch order, "
+            f"{client.engine.scoring.inline} were scored inline"
+        )
         return rounds
     finally:
         client.close()
@@ -296,8 +313,7 @@ def main() -> None:
         http = over_http(folder, arms) if shutil.which("wrk") else {}
         load_after = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     print(f"\nload average: {load} before, {load_after} after; {ROUNDS} rounds of {CALLS} calls")
-    for clock in ("", " cpu"):
-        what = "wall-clock" if not clock else "CPU time of the process (every thread)"
+    for clock, what in CLOCKS.items():
         print(f"\n{what}, ms")
         print(
             "| round | (a) bare predict p50 / p99 | (b) model arm p50 / p99 | "

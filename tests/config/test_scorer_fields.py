@@ -61,6 +61,7 @@ def test_a_model_arm_and_a_python_surface_load(project_dir: Path) -> None:
             "give 'model' or 'python', not both",
         ),
         ("    timeout_ms: 10\n", "timeout_ms: only with a scorer; add 'model: NAME@ALIAS'"),
+        ("    inline: false\n", "inline: only with a scorer"),
         ("    model: ranker\n    timeout_ms: 0\n", "greater than 0"),
     ],
 )

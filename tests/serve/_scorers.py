@@ -55,3 +55,17 @@ class Reversed:
 
 
 REVERSED = Reversed()
+
+
+THREADS: list[int] = []
+"""The thread each run of :func:`where` ran on."""
+SLOW = threading.Event()
+"""Set to make :func:`where` take 200 ms."""
+
+
+def where(rows: Sequence[Mapping[str, Any]]) -> list[float]:
+    """:func:`by_x`, noting the thread it runs on (and slow while :data:`SLOW` is set)."""
+    THREADS.append(threading.get_ident())
+    if SLOW.is_set():
+        time.sleep(0.2)
+    return by_x(rows)

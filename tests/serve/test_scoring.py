@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import Any
 
@@ -345,3 +346,111 @@ def test_a_version_that_fails_to_load_leaves_the_previous_one_scoring(store: Mem
         assert client.recommend("home", "u1").scored == ScoreOutcome("ranker@champion", "ranker/3")
     finally:
         client.close()
+
+
+WHERE = "python:tests.serve._scorers:where"
+
+
+@pytest.fixture
+def where() -> Any:
+    """The :func:`_scorers.where` scorer's record, cleared before and after."""
+    _scorers.THREADS.clear()
+    _scorers.SLOW.clear()
+    yield _scorers.THREADS
+    _scorers.SLOW.clear()
+    _scorers.THREADS.clear()
+
+
+def inline_engine(store: MemoryStore, specs: dict, after: int) -> Engine:
+    state = build_state(specs)
+    cache = refresh_cache(store, state.result_sets, ListCache.empty())
+    scoring = Scoring(store, inline_after=after)
+    scoring.refresh(state)
+    return Engine(store, state=state, cache=cache, scoring=scoring)
+
+
+def test_a_scorer_proven_fast_runs_on_the_requests_thread(store: MemoryStore, where: Any) -> None:
+    engine = inline_engine(store, surface(python="tests.serve._scorers:where"), after=3)
+    here = threading.get_ident()
+    results = []
+    for _ in range(12):
+        results.append(engine.recommend("home", "u1"))
+    assert all(items(result) == ["i9", "i8", "i7"] for result in results)
+    assert all(result.scored == ScoreOutcome(WHERE, WHERE) for result in results)
+    assert where[:3] == [w for w in where[:3] if w != here]  # the first runs: on workers
+    assert where.count(here) >= 6  # then inline (a busy machine may slow a run: a few back)
+    assert engine.scoring.inline == where.count(here)
+    assert engine.scoring.scored == {WHERE: 12}
+
+
+def test_an_inline_run_over_budget_is_served_in_batch_order_and_goes_back_to_the_workers(
+    store: MemoryStore, where: Any
+) -> None:
+    engine = inline_engine(
+        store, surface(python="tests.serve._scorers:where", timeout_ms=100), after=3
+    )
+    here = threading.get_ident()
+    for _ in range(40):
+        engine.recommend("home", "u1")
+        if where and where[-1] == here:
+            break
+    assert where[-1] == here, "never ran inline"
+    _scorers.SLOW.set()
+    result = engine.recommend("home", "u1")  # inline, 200 ms: over its 100 ms budget
+    assert where[-1] == here
+    assert items(result) == BATCH[:3]
+    assert result.scored == ScoreOutcome(WHERE, None, "timeout")
+    assert engine.scoring.fallbacks == {(WHERE, "timeout"): 1}
+    started = time.perf_counter()
+    result = engine.recommend("home", "u1")  # on a worker again: falls back on time
+    assert time.perf_counter() - started < 0.19
+    assert result.scored == ScoreOutcome(WHERE, None, "timeout")
+    time.sleep(0.25)  # let the worker's run end
+    assert where[-1] != here
+
+
+def test_a_scorer_reading_feature_tables_never_runs_inline(store: MemoryStore, where: Any) -> None:
+    specs = surface(
+        python="tests.serve._scorers:where", features=[{"table": "item-stats", "key": "item"}]
+    )
+    engine = inline_engine(store, specs, after=1)
+    for _ in range(5):
+        engine.recommend("home", "u1")
+    assert threading.get_ident() not in where and engine.scoring.inline == 0
+
+
+def test_a_scorer_declared_not_inline_always_runs_on_a_worker(
+    store: MemoryStore, where: Any
+) -> None:
+    engine = inline_engine(store, surface(python="tests.serve._scorers:where", inline=False), 1)
+    for _ in range(5):
+        engine.recommend("home", "u1")
+    assert len(where) == 5 and threading.get_ident() not in where
+    assert engine.scoring.inline == 0
+
+
+def test_a_held_snapshot_of_a_scored_result_set_keeps_its_payload_matrices(
+    store: MemoryStore,
+) -> None:
+    client = Client(store, state=build_state(surface(python=BY_X[7:])), refresh_interval=0)
+    try:
+        held = client.engine.cache.held
+        assert held["cands"].matrices is not None and sorted(held["cands"].matrices) == [
+            "*",
+            "u1",
+            "u2",
+        ]
+        assert held["cands"].matrices["u1"].values[:, 0].tolist() == list(map(float, range(10)))
+        assert held["popular"].matrices is None  # not scored
+        assert held["cands"].read("u1", 4).items.matrix is held["cands"].matrices["u1"]
+        result = client.recommend("home", "u1")
+        assert items(result) == ["i9", "i8", "i7"]
+    finally:
+        client.close()
+    unscored = Client(store, state=build_state(surface()), refresh_interval=0)
+    try:
+        snapshot = unscored.engine.cache.held["cands"]
+        assert snapshot.matrices is None
+        assert snapshot.size < held["cands"].size  # the matrices are counted
+    finally:
+        unscored.close()

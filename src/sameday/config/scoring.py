@@ -126,6 +126,13 @@ class Scored(StrictModel):
         description="Feature tables joined to each candidate's features, besides the request's "
         "attributes and the candidate's own score and payload.",
     )
+    inline: bool | None = Field(
+        None,
+        description="Let the scorer run on the request's own thread once it has proven fast "
+        "(default true: saves a thread hand-off per list). false for a scorer that may block, "
+        "one calling a service for instance: it then always runs on a worker thread, where "
+        "timeout_ms can cut it off.",
+    )
 
     @model_validator(mode="after")
     def _one_scorer(self) -> Scored:
@@ -134,7 +141,7 @@ class Scored(StrictModel):
         if self.model is None and self.python is None:
             given = [
                 key
-                for key in ("timeout_ms", "candidates", "features")
+                for key in ("timeout_ms", "candidates", "features", "inline")
                 if getattr(self, key) not in (None, [])
             ]
             if given:

@@ -11,7 +11,8 @@ or one line in its pipeline (an output with ``register: als``). Every version is
 the files and their metadata, content-addressed and verified on load — and aliases
 (``champion``, ``challenger``, any name) point at versions; ``NAME@alias``, ``NAME/3`` and
 MLflow's ``models:/…`` name a model wherever one is taken. :func:`load_model` is the seam
-online scoring calls: it returns an object with ``predict(features)``; :func:`load_scorer`
+online scoring calls: it returns an object with ``predict(features)`` (the candidates, a
+:class:`Candidates`: rows, and numpy columns); :func:`load_scorer`
 also takes ``python:package.module:function`` (what an arm's ``python:`` names).
 
 The package sits below ``pipeline`` and ``results`` (which register and gate from jobs) and
@@ -26,6 +27,7 @@ from typing import Any
 
 from sameday.config.loader import Project
 from sameday.metadata import ModelVersionRecord
+from sameday.models.candidates import Candidates
 from sameday.models.loader import Features, LoadedModel, Model
 from sameday.models.refs import ModelRef, parse_ref
 from sameday.models.registry import CHAMPION, GateDecision, Registry, open_registry
@@ -77,6 +79,7 @@ def load_model(ref: str | ModelRef, *, project: Project | Path | str | None = No
 
 __all__ = [
     "CHAMPION",
+    "Candidates",
     "Features",
     "GateDecision",
     "LoadedModel",

@@ -4,7 +4,8 @@ The exported folder carries the whole bundle (manifest and files) as an MLflow a
 this class as its Python model: loading it verifies the bundle against the hash recorded at
 export, then loads it exactly as sameday does, so ``mlflow.pyfunc.load_model(out).predict``
 and sameday's ``predict`` run the same code on the same bytes. MLflow passes a DataFrame; each
-row becomes one candidate's features.
+row becomes one candidate's features, given to the model as sameday gives them
+(:class:`~sameday.models.candidates.Candidates`: rows, and columns).
 
 This module imports MLflow at the top: import it only under ``extra("mlflow", …)``.
 """
@@ -17,7 +18,8 @@ from typing import Any
 
 from sameday.models._files import LocalFiles
 from sameday.models.bundle import fetch_bundle
-from sameday.models.loader import Model, instantiate
+from sameday.models.candidates import Candidates
+from sameday.models.loader import Model, as_floats, instantiate
 
 # MLflow warns about its own type hints while it loads.
 with warnings.catch_warnings():
@@ -45,7 +47,7 @@ class BundleModel(PythonModel):
 def _predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
     """One score per row of ``model_input`` (a DataFrame, or a list of feature dicts)."""
     rows = model_input.to_dict("records") if hasattr(model_input, "to_dict") else model_input
-    return [float(score) for score in self._model.predict(list(rows))]
+    return as_floats(self._model.predict(Candidates.from_rows(rows)))
 
 
 # Unannotated, and attached after the class is made, on purpose: MLflow reads the type hints of

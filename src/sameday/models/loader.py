@@ -23,14 +23,19 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from sameday.errors import ModelError
 from sameday.metadata import ModelVersionRecord
+from sameday.models.candidates import Candidates
 
 PICKLE_FILE = "model.pkl"
 FLAVORS = ("pickle", "python", "files")
 
 Features = Sequence[Mapping[str, Any]]
-"""One mapping of feature name to value per candidate: the request's attributes and the item's."""
+"""The candidates a scorer orders: one mapping of feature name to value per candidate (the
+request's attributes and the item's). Online scoring passes a
+:class:`~sameday.models.candidates.Candidates`, which also answers in columns."""
 
 
 class Model(Protocol):
@@ -61,12 +66,25 @@ class LoadedModel:
         self.path = path
 
     def predict(self, features: Features) -> list[float]:
-        """One score per row of ``features``, as plain floats."""
-        scores = self.inner.predict(features)
-        return [float(score) for score in scores]
+        """One score per candidate of ``features``, as plain floats; a plain sequence of
+        mappings is given to the model as :class:`Candidates` (rows and columns) too."""
+        return as_floats(self.inner.predict(Candidates.from_rows(features)))
 
     def __repr__(self) -> str:
         return f"LoadedModel({self.ref!r}, {type(self.inner).__name__})"
+
+
+def as_floats(scores: Any) -> list[float]:
+    """A model's scores as plain floats: in one step for a 1-D array or a list of numbers,
+    one by one otherwise (a column of 1-element rows, say)."""
+    try:
+        array = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is not None and array.ndim == 1:
+        values: list[float] = array.tolist()
+        return values
+    return [float(score) for score in scores]
 
 
 def load_entry_point(spec: str, what: str, root: Path | None = None) -> Any:

@@ -17,7 +17,8 @@ from typing import Any
 from sameday.config.loader import Project
 from sameday.config.scoring import PYTHON_PREFIX
 from sameday.errors import ModelError
-from sameday.models.loader import Features, LoadedModel, load_entry_point
+from sameday.models.candidates import Candidates
+from sameday.models.loader import Features, LoadedModel, as_floats, load_entry_point
 
 
 class PythonScorer:
@@ -41,8 +42,9 @@ class PythonScorer:
             )
 
     def predict(self, features: Features) -> list[float]:
-        """One score per row of ``features``, as plain floats."""
-        return [float(score) for score in self._predict(features)]
+        """One score per candidate of ``features``, as plain floats (a plain sequence of
+        mappings is given as :class:`Candidates`, as :class:`LoadedModel` does)."""
+        return as_floats(self._predict(Candidates.from_rows(features)))
 
     def __repr__(self) -> str:
         return f"PythonScorer({self.ref!r})"

@@ -55,7 +55,11 @@ class ListCache:
 
 
 def refresh_cache(
-    store: ServingStore, result_sets: Iterable[str], previous: ListCache, memory_limit: int = 0
+    store: ServingStore,
+    result_sets: Iterable[str],
+    previous: ListCache,
+    memory_limit: int = 0,
+    scored: frozenset[str] = frozenset(),
 ) -> ListCache:
     """A cache for the store's current live versions, re-reading only result sets that changed.
 
@@ -63,7 +67,8 @@ def refresh_cache(
     good). When the store cannot be reached at all, the remaining result sets are not tried
     (each try could wait the store's whole timeout) and the cache notes why (``store_error``).
     With ``memory_limit`` bytes (and a store that can scan a version), live versions are held
-    in memory too (:func:`hold`).
+    in memory too (:func:`hold`), those of the ``scored`` result sets with their payload
+    matrices.
     """
     versions: dict[str, str] = {}
     defaults: dict[str, list[Item]] = {}
@@ -102,7 +107,7 @@ def refresh_cache(
         if result_set in previous.only_default:
             only.add(result_set)
     if error is None:
-        held, too_large = hold(store, versions, only, previous, memory_limit)
+        held, too_large = hold(store, versions, only, previous, memory_limit, scored)
     else:  # what is held stays: the store cannot tell what is live now
         held = {rs: s for rs, s in previous.held.items() if versions.get(rs) == s.version}
         too_large = previous.too_large
@@ -122,6 +127,7 @@ def hold(
     only_default: set[str],
     previous: ListCache,
     memory_limit: int,
+    scored: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, HeldSnapshot], frozenset[tuple[str, str]]]:
     """The held snapshots for the live ``versions`` and the versions that did not fit.
 
@@ -129,14 +135,17 @@ def hold(
     room under ``memory_limit`` (result sets in name order). A version that does not fit is
     noted and not tried again; one that cannot be read now is tried at the next refresh.
     Either way its result set is read from the store per request meanwhile. Result sets
-    served from their ``*`` list alone need no snapshot.
+    served from their ``*`` list alone need no snapshot. A result set that became scored
+    (or stopped being) is read again, with (without) its payload matrices.
     """
     if memory_limit <= 0 or not isinstance(store, Scannable):
         return {}, frozenset()
     held = {
         rs: snapshot
         for rs, snapshot in previous.held.items()
-        if versions.get(rs) == snapshot.version and rs not in only_default
+        if versions.get(rs) == snapshot.version
+        and rs not in only_default
+        and (snapshot.matrices is not None) == (rs in scored)
     }
     live = set(versions.items())
     too_large = {pair for pair in previous.too_large if pair in live}
@@ -145,7 +154,9 @@ def hold(
         if result_set in held or result_set in only_default or (result_set, version) in too_large:
             continue
         try:
-            snapshot = load_snapshot(store, result_set, version, memory_limit - used)
+            snapshot = load_snapshot(
+                store, result_set, version, memory_limit - used, matrices=result_set in scored
+            )
         except (NotFound, StoreUnavailable):
             continue
         if snapshot is None:

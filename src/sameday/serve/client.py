@@ -214,7 +214,7 @@ class Client(Closing):
                 if fingerprint(specs) != state.fingerprint:
                     state = build_state(specs)
             cache = refresh_cache(
-                self.store, state.result_sets, self.engine.cache, self.memory_limit
+                self.store, state.result_sets, self.engine.cache, self.memory_limit, state.scored
             )
             bandits = self.engine.bandits
             if self._specs is not None and (bandits or bandit_plans(state)):

@@ -1,9 +1,11 @@
-"""The features a scorer sees: one mapping per candidate, from the request, the candidate and
-the feature tables.
+"""The features a scorer sees, from the request, the candidate and the feature tables: a
+:class:`~sameday.models.candidates.Candidates`, rows and columns.
 
-A row holds, in this order (a later source wins a name they share): the request's attributes
-(``unit`` included, and whatever the caller sent), the candidate's ``item``, batch ``score`` and
-``rank`` (from 1), its payload columns, then the columns of each feature table's row for it.
+A candidate's row holds, in this order (a later source wins a name they share): the request's
+attributes (``unit`` included, and whatever the caller sent), the candidate's ``item``, batch
+``score`` and ``rank`` (from 1), its payload columns, then the columns of each feature table's
+row for it; its columns hold the same values, and a held list's numeric payload columns come
+prepared (``serve.held``).
 
 A feature table is a result set published like any other, read as one row per key: its first
 item's payload is the key's features. A table keyed by ``item`` is looked up for every
@@ -17,10 +19,13 @@ scorer's budget, never on the event loop.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sameday.serve.cache import ListCache
 from sameday.store.base import Item, ServingStore
+
+if TYPE_CHECKING:
+    from sameday.models.candidates import Candidates, PayloadMatrix
 
 MAX_FEATURE_ROWS = 1_000_000
 """Rows kept in memory per table; past it the table's rows are read again as needed."""
@@ -59,15 +64,20 @@ class FeatureTables:
                 found[key] = dict(items[0].payload or {}) if items else None
         return found
 
-    def rows(
+    def candidates(
         self,
         features: Sequence[tuple[str, str]],
         attrs: Mapping[str, Any],
         candidates: Sequence[Item],
         cache: ListCache,
-    ) -> list[Row]:
-        """One mapping of features per candidate (see the module docstring); ``features``
-        holds the ``(table, key)`` pairs named, ``cache`` the tables' live versions."""
+        matrix: PayloadMatrix | None = None,
+    ) -> Candidates:
+        """What the scorer gets for ``candidates`` (see the module docstring): ``features``
+        holds the ``(table, key)`` pairs named, ``cache`` the tables' live versions, ``matrix``
+        the list's prepared payload columns if its snapshot is held with them."""
+        # imported here: numpy is loaded only by a server that scores
+        from sameday.models.candidates import Candidates
+
         base = dict(attrs)
         by_item: list[dict[str, Row | None]] = []
         for table, key in features:
@@ -78,14 +88,4 @@ class FeatureTables:
                 found = self.lookup(table, version, [str(value)]).get(str(value))
                 if found:
                     base.update(found)
-        rows = []
-        for rank, candidate in enumerate(candidates, 1):
-            row = {**base, "item": candidate.item, "score": candidate.score, "rank": rank}
-            if candidate.payload:
-                row.update(candidate.payload)
-            for table_rows in by_item:
-                found = table_rows.get(candidate.item)
-                if found:
-                    row.update(found)
-            rows.append(row)
-        return rows
+        return Candidates.of(candidates, base, by_item, matrix)

@@ -15,6 +15,11 @@ where each item ends: a response serving the first ``n`` items of one list is th
 that text, joined to the small head of the answer (see ``Recommendation.to_json``), instead of
 an object per slot and an ``orjson.dumps`` of them per request.
 
+A result set whose lists a scorer re-ranks (``ServingState.scored``) is held with one more
+thing per list: its numeric payload columns as a ``float64`` matrix
+(:class:`~sameday.models.candidates.PayloadMatrix`), built once here instead of per request, so
+a scored request hands its scorer a slice of it (``HeldItems.matrix``).
+
 A memory ceiling (``serve.memory_limit``, :data:`MEMORY_LIMIT` by default) bounds what one
 server process holds, counted as :func:`held_size` estimates it: a version that would pass it
 is not held and its result set is read from the store per request, as before. While a new
@@ -27,11 +32,15 @@ import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 import orjson
 
 from sameday.store.base import Answer, Item, Listed, Read, Scannable
 from sameday.store.codec import decode_list
+
+if TYPE_CHECKING:
+    from sameday.models.candidates import PayloadMatrix
 
 MEMORY_LIMIT = 512 * 1024 * 1024
 """Default bytes of held snapshots per server process (``serve.memory_limit``): a snapshot of
@@ -41,6 +50,8 @@ OVERHEAD = 320
 them (three ``bytes`` headers, a tuple, a dictionary slot, the key's ``str`` header). A little
 above what ``tracemalloc`` measures on CPython 3.11: 40.9 MB for 20,000 lists of 20 items,
 counted as 42.2 MB."""
+MATRIX_OVERHEAD = 200
+"""Bytes a held list's payload matrix costs beyond its values: the array and tuple objects."""
 _ENDS = struct.Struct("<I")
 _NEXT = b',{"item":'
 """Where an item of a list's JSON starts, but the first (payload-free lists)."""
@@ -94,14 +105,22 @@ def held_size(key: str, blob: bytes, text: bytes, ends: bytes) -> int:
 
 class HeldItems(list[Item]):
     """The items of a held list, with their JSON: ``json(n)`` is the text of the first ``n``
-    and ``prefix(n)`` those items with it (``n`` at most the list's full length)."""
+    and ``prefix(n)`` those items with it (``n`` at most the list's full length); ``matrix``
+    holds the list's numeric payload columns when its result set is scored (else ``None``)."""
 
-    __slots__ = ("_ends", "_text")
+    __slots__ = ("_ends", "_text", "matrix")
 
-    def __init__(self, items: Iterable[Item], text: bytes, ends: bytes) -> None:
+    def __init__(
+        self,
+        items: Iterable[Item],
+        text: bytes,
+        ends: bytes,
+        matrix: PayloadMatrix | None = None,
+    ) -> None:
         super().__init__(items)
         self._text = text
         self._ends = ends
+        self.matrix = matrix
 
     def json(self, n: int) -> bytes:
         """The comma-joined JSON objects of the first ``n`` items, positions from 1."""
@@ -138,6 +157,9 @@ class HeldSnapshot:
     item in that text (little-endian uint32s)."""
     size: int
     """Bytes counted against the memory ceiling (:func:`held_size`)."""
+    matrices: Mapping[str, PayloadMatrix] | None = None
+    """key → its list's numeric payload columns, for a scored result set (``None``: not
+    prepared; a list without numeric payload columns has no entry)."""
 
     def __repr__(self) -> str:
         return (
@@ -151,26 +173,42 @@ class HeldSnapshot:
         if entry is None:
             return Listed(self.version, [])
         blob, text, ends = entry
-        return Listed(self.version, HeldItems(decode_list(blob, limit), text, ends))
+        matrices = self.matrices
+        matrix = None if matrices is None else matrices.get(key)
+        return Listed(self.version, HeldItems(decode_list(blob, limit), text, ends, matrix))
 
 
 def load_snapshot(
-    store: Scannable, result_set: str, version: str, budget: int
+    store: Scannable, result_set: str, version: str, budget: int, *, matrices: bool = False
 ) -> HeldSnapshot | None:
     """``version`` of ``result_set`` read whole and encoded, or ``None`` when it would take
-    more than ``budget`` bytes (it is then read per request). Raises what the store's ``scan``
-    raises (``StoreUnavailable``, ``NotFound`` for a version dropped meanwhile)."""
+    more than ``budget`` bytes (it is then read per request); with ``matrices``, each list's
+    numeric payload columns are prepared too (a scored result set). Raises what the store's
+    ``scan`` raises (``StoreUnavailable``, ``NotFound`` for a version dropped meanwhile)."""
     lists: dict[str, tuple[bytes, bytes, bytes]] = {}
+    prepared: dict[str, PayloadMatrix] | None = None
+    if matrices:
+        # imported here: numpy is loaded only by a server that scores
+        from sameday.models.candidates import payload_matrix
+
+        prepared = {}
+        names: dict[tuple[str, ...], tuple[str, ...]] = {}
     size = 0
     for chunk in store.scan(result_set, version):
         for key, blob in chunk:
             blob = bytes(blob)
-            text, ends = encode_items(decode_list(blob), result_set)
+            items = decode_list(blob)
+            text, ends = encode_items(items, result_set)
             size += held_size(key, blob, text, ends)
+            if prepared is not None:
+                matrix = payload_matrix(items, names)
+                if matrix is not None:
+                    prepared[key] = matrix
+                    size += matrix.values.nbytes + MATRIX_OVERHEAD
             if size > budget:
                 return None
             lists[key] = (blob, text, ends)
-    return HeldSnapshot(result_set, version, lists, size)
+    return HeldSnapshot(result_set, version, lists, size, prepared)
 
 
 def from_memory(

@@ -4,7 +4,9 @@ Two stages: the batch pipeline retrieves candidates into a result set; per reque
 (a registered model, ``model: ranker@champion``, or ``python: recs.rank:score``) orders the
 first ``candidates`` of the list read for the request's key. Each candidate's features are the
 request's attributes, the candidate's own and the rows of the feature tables named
-(:mod:`sameday.serve.features`).
+(:mod:`sameday.serve.features`), handed over as a
+:class:`~sameday.models.candidates.Candidates`: rows for a scorer that iterates, columns and
+matrices for one that computes on arrays (a held list's numeric payload columns come prepared).
 
 **Loaded once per version, swapped without a restart.** :meth:`Scoring.refresh` runs in the
 client's refresher: it resolves every scorer the served state names (``ranker@champion`` →
@@ -16,14 +18,29 @@ version that scored it (``Exposure.model``). A version that fails to load is log
 one loaded before keeps scoring.
 
 **The latency budget, without blocking the event loop.** The scoring (features, ``predict``,
-the sort) runs on a small pool of worker threads; the request waits at most ``timeout_ms``
-(from when the job is queued): in process on the future, in the HTTP server by awaiting it, so
-the event loop serves other requests meanwhile. Past the budget the list is served in the batch
-order, flagged in the answer (``"model": {..., "fallback": "timeout"}``) and counted
-(``sameday_scoring_fallbacks{reason="timeout"}``). Python cannot stop a thread: a scorer that
-overruns keeps its worker until it returns, and its result is then discarded; a job that only
-gets a worker after its deadline is not started at all. So a scorer that hangs costs at most
-:data:`SCORING_THREADS` workers, and the requests behind them fall back on time.
+the sort) runs on a small pool of worker threads (until proven fast, below); the request
+waits at most ``timeout_ms`` (from when the job is queued): in process on the future, in the
+HTTP server by awaiting it, so the event loop serves other requests meanwhile. Past the budget
+the list is served in the batch order, flagged in the answer (``"model": {..., "fallback":
+"timeout"}``) and counted (``sameday_scoring_fallbacks{reason="timeout"}``). Python cannot stop
+a thread: a scorer that overruns keeps its worker until it returns, and its result is then
+discarded; a job that only gets a worker after its deadline is not started at all. So a
+scorer that hangs costs at most :data:`SCORING_THREADS` workers, and the requests behind them
+fall back on time.
+
+**Inline, once proven fast.** Handing a job to a worker and back costs two thread switches and
+the GIL passing between threads: about 60 µs of CPU a list, more than a small model's whole
+run, and over HTTP the worker waits for the event loop to let go of the GIL. So a scorer whose
+recent runs all took at most :data:`INLINE_SHARE` of its budget and at most
+:data:`INLINE_CEILING` (:data:`INLINE_AFTER` such runs in a row, counted per version) runs on
+the request's own thread — over HTTP, on the event loop. Every run is still timed: one that
+took longer than the budget is not served (the batch order is, reason ``timeout``, as when a
+worker's run overruns), and it and a few slow ones send the scorer back to the workers until it
+has proven fast again; while a run is in flight, no other request of that version goes inline.
+What inline cannot do is stop a run: a scorer proven fast that then hangs holds its request's
+thread (over HTTP, the event loop) until it returns. A scorer that reads feature tables never
+runs inline (a read may wait on the store), nor one declared ``inline: false``, nor any when
+``inline_after`` is ``None``.
 
 A scorer that raises, or returns the wrong number of scores, falls back the same way (reason
 ``error``, logged once per scorer and error); a scorer that is not loaded, ``unavailable``; a
@@ -52,6 +69,7 @@ from sameday.store.base import Item, Listed, ServingStore
 if TYPE_CHECKING:
     from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+    from sameday.models.candidates import PayloadMatrix
     from sameday.models.loader import Features
     from sameday.models.registry import Registry
     from sameday.serve.engine import Prepared
@@ -66,6 +84,13 @@ DEFAULT_CANDIDATES = 100
 """Candidates scored per request when the file gives no ``candidates``."""
 FALLBACKS = ("timeout", "error", "unavailable", "store")
 """Why a list was served in the batch order although a scorer was named."""
+INLINE_AFTER = 64
+"""Fast runs in a row (see :data:`INLINE_SHARE`) after which a scorer runs inline."""
+INLINE_SHARE = 0.1
+"""A run counts as fast within this share of its budget (``timeout_ms``)..."""
+INLINE_CEILING = 0.001
+"""...and within this many seconds, whatever the budget: what an inline run may cost the event
+loop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +98,15 @@ class ScoringPlan:
     """An arm's or a surface's scorer, as served.
 
     ``scorer`` is the model reference or ``python:module:function``; ``timeout`` is in seconds;
-    ``features`` holds ``(table, key)`` pairs.
+    ``features`` holds ``(table, key)`` pairs; ``inline`` whether it may run on the request's
+    thread once proven fast.
     """
 
     scorer: str
     timeout: float
     candidates: int
     features: tuple[tuple[str, str], ...] = ()
+    inline: bool = True
 
     @classmethod
     def of(cls, scored: Scored) -> ScoringPlan | None:
@@ -93,6 +120,7 @@ class ScoringPlan:
             timeout=timeout_ms / 1000,
             candidates=scored.candidates or DEFAULT_CANDIDATES,
             features=tuple((table.table, table.key) for table in scored.features),
+            inline=scored.inline is not False,
         )
 
     @property
@@ -181,6 +209,8 @@ class Scoring:
             scorers can load).
         root: the project folder, where ``python:`` scorers are also looked for.
         threads: worker threads (created on the first scored request).
+        inline_after: consecutive fast runs after which a scorer runs inline (``None``:
+            always on a worker).
     """
 
     def __init__(
@@ -190,11 +220,13 @@ class Scoring:
         source: ModelSource | None = None,
         root: Path | None = None,
         threads: int = SCORING_THREADS,
+        inline_after: int | None = INLINE_AFTER,
     ) -> None:
         self.store = store
         self.source = source
         self.root = root
         self.threads = threads
+        self.inline_after = inline_after
         self.models: Mapping[str, Predictor] = {}
         """scorer → what scores for it now; replaced whole by :meth:`refresh`."""
         self.scored: dict[str, int] = {}
@@ -202,6 +234,12 @@ class Scoring:
         self.fallbacks: dict[tuple[str, str], int] = {}
         """(scorer, reason) → lists served in the batch order instead."""
         self.load_errors = 0
+        self.inline = 0
+        """Lists scored inline (on the request's thread) rather than on a worker."""
+        self._fast: dict[str, int] = {}
+        """version → its record: one more for each fast run (up to four times
+        ``inline_after``), a quarter of ``inline_after`` less for a slow one, 0 after one over
+        its budget or failed; it runs inline from ``inline_after`` on."""
         self._features = FeatureTables(store)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
@@ -243,6 +281,8 @@ class Scoring:
         changed = {k: m.ref for k, m in loaded.items()} != {k: m.ref for k, m in current.items()}
         if changed:
             self.models = loaded
+            refs = {model.ref for model in loaded.values()}
+            self._fast = {ref: runs for ref, runs in self._fast.items() if ref in refs}
         return changed
 
     def _python(self, scorer: str) -> Predictor:
@@ -281,7 +321,7 @@ class Scoring:
         except Exception as exc:
             self._failed(request, exc)
         else:
-            self._apply(request, answers, job, ranked)
+            self._apply(request, answers, job.first, job.version, ranked)
 
     async def score_async(self, request: Prepared, answers: dict[str, Any]) -> None:
         """:meth:`score` for the event loop: the wait is an ``await``, never a block."""
@@ -296,7 +336,7 @@ class Scoring:
         except Exception as exc:
             self._failed(request, exc)
         else:
-            self._apply(request, answers, job, ranked)
+            self._apply(request, answers, job.first, job.version, ranked)
 
     def score_many(self, pending: Sequence[tuple[Prepared, dict[str, Any]]]) -> None:
         """:meth:`score` for many requests, their jobs queued at once (a batch of units)."""
@@ -310,7 +350,8 @@ class Scoring:
         await asyncio.gather(*(self.score_async(request, answers) for request, answers in pending))
 
     def _start(self, request: Prepared, answers: dict[str, Any]) -> _Job | None:
-        """Queue the scoring of ``request``, or settle it at once (no scorer loaded, no list)."""
+        """Queue the scoring of ``request``, or settle it at once (no scorer loaded, no list, or
+        scored inline)."""
         plan = request.scoring
         assert plan is not None
         first = request.chain[0]
@@ -330,19 +371,59 @@ class Scoring:
         if not candidates:  # nothing to order
             request.scored = ScoreOutcome(plan.scorer, model.ref)
             return None
+        request.scored = ScoreOutcome(plan.scorer, model.ref)  # the version, if it finishes
         deadline = time.monotonic() + plan.timeout
-        future = self._workers().submit(
-            self._job,
+        args = (
             model,
             plan,
             request.attrs,
             candidates[: plan.candidates],
             request.cache,
+            getattr(candidates, "matrix", None),  # a held list's prepared payload columns
             deadline,
             request.size + len(request.excluded),  # what the list can take, exclusions skipped
         )
-        request.scored = ScoreOutcome(plan.scorer, model.ref)  # the version, if it finishes
-        return _Job(first, version, deadline, future)
+        if self._runs_inline(model.ref, plan):
+            self._inline(request, answers, first, version, args)
+            return None
+        return _Job(first, version, deadline, self._workers().submit(self._job, *args))
+
+    def _runs_inline(self, ref: str, plan: ScoringPlan) -> bool:
+        """Whether a scorer has proven fast enough to run on the request's thread (see the
+        module docstring): never one that reads feature tables (a read may wait on the store)
+        nor one declared ``inline: false``."""
+        after = self.inline_after
+        return (
+            after is not None
+            and plan.inline
+            and not plan.features
+            and self._fast.get(ref, 0) >= after
+        )
+
+    def _inline(
+        self,
+        request: Prepared,
+        answers: dict[str, Any],
+        first: str,
+        version: str,
+        args: tuple[Any, ...],
+    ) -> None:
+        """Score on this thread with :meth:`_job`'s ``args``; a run that took longer than the
+        budget is not served (the batch order is, as when a worker's run overruns) and sends
+        the scorer back to the workers (:meth:`_job` recorded it)."""
+        plan = request.scoring
+        assert plan is not None
+        self.inline += 1
+        started = time.monotonic()
+        try:
+            ranked = self._job(*args)
+        except Exception as exc:
+            self._failed(request, exc)
+            return
+        if time.monotonic() - started > plan.timeout:
+            self._fall_back(request, "timeout")
+        else:
+            self._apply(request, answers, first, version, ranked)
 
     def _job(
         self,
@@ -351,27 +432,65 @@ class Scoring:
         attrs: Mapping[str, Any],
         candidates: list[Item],
         cache: ListCache,
+        matrix: PayloadMatrix | None,
         deadline: float,
         keep: int,
     ) -> list[Item]:
-        """On a worker: the first ``keep`` candidates in the order of the model's scores (its
-        scores served)."""
-        if time.monotonic() >= deadline:  # its request has given up already
+        """On a worker (or inline): the first ``keep`` candidates in the order of the model's
+        scores (its scores served); the run is timed, to tell whether the scorer may run inline
+        (a run that raises counts as slow)."""
+        started = time.monotonic()
+        if started >= deadline:  # its request has given up already
             raise TimeoutError("started after its deadline")
-        rows = self._features.rows(plan.features, attrs, candidates, cache)
-        scores = model.predict(rows)
-        if len(scores) != len(candidates):
+        ref = model.ref
+        fast = self._fast  # plain dict writes under the GIL: a record, not a lock
+        runs = fast.get(ref, 0)
+        fast[ref] = 0  # until it returns: no other request goes inline meanwhile
+        ranked = self._rank(model, plan, attrs, candidates, cache, matrix, keep)
+        took = time.monotonic() - started
+        after = self.inline_after or INLINE_AFTER
+        if took <= min(plan.timeout * INLINE_SHARE, INLINE_CEILING):
+            fast[ref] = min(runs + 1, 4 * after)
+        elif took <= plan.timeout:  # slow, or preempted on a busy machine: a few in a row and
+            fast[ref] = max(0, runs - max(1, after // 4))  # it is back on the workers
+        return ranked
+
+    def _rank(
+        self,
+        model: Predictor,
+        plan: ScoringPlan,
+        attrs: Mapping[str, Any],
+        candidates: list[Item],
+        cache: ListCache,
+        matrix: PayloadMatrix | None,
+        keep: int,
+    ) -> list[Item]:
+        """The first ``keep`` candidates in the order of the model's scores."""
+        import numpy as np  # here: a server that scores nothing never loads numpy
+
+        features = self._features.candidates(plan.features, attrs, candidates, cache, matrix)
+        scores = np.asarray(model.predict(features), dtype=np.float64)
+        if scores.shape != (len(candidates),):
             raise ModelError(
-                f"{model.ref} returned {len(scores)} scores for {len(candidates)} candidates: a "
+                f"{model.ref} returned {scores.size} scores for {len(candidates)} candidates: a "
                 "scorer returns one score per candidate"
             )
-        order = sorted(range(len(candidates)), key=scores.__getitem__, reverse=True)[:keep]
-        return [Item(candidates[i].item, float(scores[i]), candidates[i].payload) for i in order]
+        # highest first, ties in the batch order (a stable sort of the negated scores)
+        order = (-scores).argsort(kind="stable")[:keep]
+        return [
+            Item(candidates[i].item, score, candidates[i].payload)
+            for i, score in zip(order.tolist(), scores[order].tolist(), strict=True)
+        ]
 
     def _apply(
-        self, request: Prepared, answers: dict[str, Any], job: _Job, ranked: list[Item]
+        self,
+        request: Prepared,
+        answers: dict[str, Any],
+        first: str,
+        version: str,
+        ranked: list[Item],
     ) -> None:
-        answers[job.first] = Listed(job.version, ranked)
+        answers[first] = Listed(version, ranked)
         outcome = request.scored
         assert outcome is not None and outcome.version is not None
         self.scored[outcome.version] = self.scored.get(outcome.version, 0) + 1

@@ -89,6 +89,9 @@ class ServingState:
     surfaces: Mapping[str, SurfacePlan]
     result_sets: frozenset[str]
     fingerprint: str
+    scored: frozenset[str] = frozenset()
+    """Result sets whose lists a scorer re-ranks (a scored arm's or surface's first): a held
+    snapshot of one keeps its numeric payload columns as matrices (``serve.held``)."""
 
     @classmethod
     def empty(cls) -> ServingState:
@@ -123,6 +126,7 @@ def build_state(specs: Mapping[tuple[str, str], Mapping[str, Any]]) -> ServingSt
     )
     plans: dict[str, SurfacePlan] = {}
     used: set[str] = set()
+    scored: set[str] = set()
     for name, surface in sorted(surfaces.items()):
         chain = (surface.result_set, *surface.fallbacks)
         concluded_by = None
@@ -156,6 +160,7 @@ def build_state(specs: Mapping[tuple[str, str], Mapping[str, Any]]) -> ServingSt
         used.update(chain)
         if scoring is not None:  # the refresher follows feature tables' live versions too
             used.update(scoring.tables)
+            scored.add(chain[0])
         for rule in rules:
             used.update(rule.chain)
         for plan in running:
@@ -163,7 +168,8 @@ def build_state(specs: Mapping[tuple[str, str], Mapping[str, Any]]) -> ServingSt
                 used.update(arm.chain)
                 if arm.scoring is not None:
                     used.update(arm.scoring.tables)
-    return ServingState(plans, frozenset(used), fingerprint(specs))
+                    scored.add(arm.chain[0])
+    return ServingState(plans, frozenset(used), fingerprint(specs), frozenset(scored))
 
 
 def _experiment_plan(experiment: Experiment, surface: Surface) -> ExperimentPlan:
