@@ -253,8 +253,7 @@ class Run:
         # Each request leaves an exposure waiting in the event writer's queue for up to
         # flush_interval: with the default threshold (700 allocations) a young collection ran
         # every few hundred requests and walked those records each time; at 5,000 most are
-        # written and freed before one runs (about 4 µs of CPU a request less, a young
-        # collection still well under a millisecond: benchmarks/serve_bench.py, docs/benchmarks.md).
+        # written and freed before one runs (docs/benchmarks.md, "Serving", fifth pass).
         gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
         surfaces = len(client.state.surfaces)
         waiting = "" if surfaces else " (none applied yet: run 'sameday apply'; picked up live)"
