@@ -44,7 +44,6 @@ import math
 import os
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -55,6 +54,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from _servers import cpu_seconds, start_redis, stop
 
 USERS, ITEMS, N = 20_000, 20, 10
 
@@ -138,21 +139,6 @@ def serve(project: Path, port: int, env: dict[str, str]) -> subprocess.Popen[byt
             pass
         time.sleep(0.2)
     raise SystemExit("sameday serve did not get ready")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user and system, every thread) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wrk(port: int, seconds: int, folder: Path, pid: int) -> dict[str, float]:
@@ -410,30 +396,6 @@ def _parquet_bytes(folder: Path, fill: Any, counts: dict[str, int]) -> tuple[flo
         files = list((lake / table).rglob("*.parquet"))
         per.append(sum(f.stat().st_size for f in files) / counts[table])
     return per[0], per[1]
-
-
-def start_redis(port: int) -> tuple[subprocess.Popen[bytes], str]:
-    """A ``redis-server`` of the benchmark's own on ``port``, without persistence."""
-    import redis
-
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"redis-server did not start on port {port}") from None
-            time.sleep(0.1)
-    client.close()
-    return process, url
 
 
 def main() -> None:

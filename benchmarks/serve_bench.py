@@ -36,7 +36,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -47,13 +46,13 @@ from pathlib import Path
 
 import httpx
 import redis
+from _servers import cpu_seconds, start_redis, stop
 
 UNITS = int(os.environ.get("BENCH_UNITS", "100000"))
 ITEMS = 20
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
 BASE_PORT = int(os.environ.get("BENCH_PORT", "18210"))
 HERE = Path(__file__).resolve().parent
-HERTZ = os.sysconf("SC_CLK_TCK")
 A, B = "(a) FastAPI + redis-py", "(b) bare Starlette, in memory"
 SQLITE, REDIS = "(c) sameday, SQLite", "(c) sameday, Redis"
 BEFORE_SQLITE, BEFORE_REDIS = "(c) before, SQLite", "(c) before, Redis"
@@ -95,11 +94,6 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 600)
     raise SystemExit(f"server not ready: {url}")
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / HERTZ  # utime, stime
-
-
 def wrk_script(path: str, folder: Path) -> Path:
     script = folder / f"wrk{abs(hash(path))}.lua"
     request = f'wrk.format("GET", "{path}?unit=user-" .. math.random(0, {UNITS - 1}) .. "&n=10")'
@@ -138,40 +132,6 @@ def start(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[b
     return subprocess.Popen(
         args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """A redis-server of the benchmark's own, without persistence."""
-    process = subprocess.Popen(
-        [
-            *("redis-server", "--port", str(BASE_PORT), "--bind", "127.0.0.1"),
-            *("--save", "", "--appendonly", "no", "--dir", str(folder)),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{BASE_PORT}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"redis-server did not start on port {BASE_PORT}") from None
-            time.sleep(0.1)
-    client.close()
-    return process, url
 
 
 def item(user: int, rank: int) -> str:
@@ -305,7 +265,7 @@ def main() -> None:
     contenders: list[Contender] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        redis_process, redis_url = start_redis(root)
+        redis_process, redis_url = start_redis(BASE_PORT, root)
         env["BENCH_REDIS_URL"] = redis_url
         try:
             started = time.monotonic()

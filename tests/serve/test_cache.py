@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
+
 from sameday.errors import StoreUnavailable
 from sameday.serve.cache import ListCache, refresh_cache
 from sameday.serve.engine import Engine
+from sameday.serve.held import EncodedEntries
 from sameday.serve.state import build_state
 from sameday.store.base import Item, Listed
 from sameday.store.codec import encode_list
@@ -95,3 +98,30 @@ def test_a_store_that_cannot_be_reached_keeps_every_list_and_says_why() -> None:
     assert cache.versions == first.versions and cache.defaults == first.defaults
     assert cache.store_error == "Redis at 127.0.0.1:6379 is not reachable"
     assert Down.calls == 1  # each further try could wait the whole timeout
+
+
+def test_a_chain_starting_with_a_result_set_served_from_memory_serves_what_the_walk_would(
+    tmp_path: Path,
+) -> None:
+    """``Engine.fill``'s short path for a first result set with only a ``*`` list: the same
+    entries, sources and versions as the general walk (which an exclusion forces), and the
+    held list's JSON carried to the answer."""
+    specs = {("surface", "home"): surface_spec("home", "popular", fallbacks=["personal"], n=2)}
+    with SQLiteStore(tmp_path / "serving.db") as store:
+        load_lists(store, "popular", "q1", {"*": ["b", "c", "d"]})
+        load_lists(store, "personal", "p1", {"u1": ["a"]})
+        cache = refresh_cache(store, {"personal", "popular"}, ListCache.empty())
+        assert cache.only_default == {"popular"}
+        engine = Engine(store, state=build_state(specs), cache=cache)
+        short = engine.recommend("home", "u1")
+        walked = engine.recommend("home", "u1", exclude=["zzz"])  # an exclusion: the walk
+        assert short.entries == walked.entries and [e.item for e in short.entries] == ["b", "c"]
+        assert short.sources == walked.sources == ("popular", "popular")
+        assert short.snapshot_versions == walked.snapshot_versions == {"popular": "q1"}
+        assert not short.degraded and not walked.degraded
+        assert short.to_json() == orjson.dumps(short.to_dict())
+        assert type(short.entries) is EncodedEntries  # served as encoded, only the head dumped
+        # n above the list's length: the walk tops it up from the fallback
+        longer = engine.recommend("home", "u1", n=4)
+        assert [e.item for e in longer.entries] == ["b", "c", "d", "a"]
+        assert longer.snapshot_versions == {"popular": "q1", "personal": "p1"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
@@ -14,6 +15,7 @@ from sameday.events.memory import MemorySink
 from sameday.events.writer import EventWriter
 from sameday.serve.app import create_app
 from sameday.serve.client import Client
+from sameday.serve.prometheus import LATENCY_BUCKETS, LatencyHistogram
 from sameday.serve.state import build_state
 from sameday.store.memory import MemoryStore
 from sameday.testing import experiment_spec, load_lists, surface_spec
@@ -88,6 +90,33 @@ def test_a_surface_that_is_not_applied_is_counted_as_other(http: TestClient) -> 
         assert http.post(f"/v1/recommend/probe-{index}/batch", json={}).status_code == 400
     requests = samples(scrape(http)["sameday_requests"])
     assert requests == {("other", "", "", "404"): 50, ("other", "", "", "400"): 50}
+
+
+def test_the_latency_histogram_exports_what_prometheus_clients_own_would() -> None:
+    ours, reference = CollectorRegistry(), CollectorRegistry()
+    latency = LatencyHistogram(LATENCY_BUCKETS)
+    ours.register(latency)
+    theirs = Histogram(
+        "sameday_request_seconds",
+        "Seconds from a request's arrival to its answer, by endpoint.",
+        ["endpoint"],
+        buckets=LATENCY_BUCKETS,
+        registry=reference,
+    )
+    # on a bound, between bounds, below the first, above the last; two endpoints, one unused
+    seconds = [0.0005, 0.0007, 0.0001, 0.01, 0.3, 2.5, 0.025, 0.0]
+    for endpoint in ("recommend", "events"):
+        latency.labels(endpoint), theirs.labels(endpoint)
+    for value in seconds:
+        latency.labels("recommend").observe(value)
+        theirs.labels("recommend").observe(value)
+
+    def lines(registry: CollectorRegistry) -> list[str]:
+        text = generate_latest(registry).decode()
+        return sorted(line for line in text.splitlines() if "_created" not in line)
+
+    assert lines(ours) == lines(reference)
+    assert f'sameday_request_seconds_count{{endpoint="recommend"}} {len(seconds)}.0' in lines(ours)
 
 
 def test_the_process_metrics_are_exported(http: TestClient) -> None:

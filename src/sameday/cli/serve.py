@@ -31,6 +31,9 @@ KEY_SETTINGS = {
     "admin": "serve.api_keys.admin (SAMEDAY_ADMIN_KEY)",
 }
 """Each API key's setting, and the variable the scaffolded sameday.yaml reads it from."""
+GC_YOUNG = 5000
+"""Allocations between two young-generation collections in a server (Python's default: 700);
+see :meth:`Run.serve`."""
 
 
 def check_bind(host: str, serving_key: str | None, admin_key: str | None) -> None:
@@ -247,6 +250,11 @@ class Run:
         # show up as latency spikes.
         gc.collect()
         gc.freeze()
+        # Each request leaves an exposure waiting in the event writer's queue for up to
+        # flush_interval: with the default threshold (700 allocations) a young collection ran
+        # every few hundred requests and walked those records each time; at 5,000 most are
+        # written and freed before one runs (docs/benchmarks.md, "Serving", fifth pass).
+        gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
         surfaces = len(client.state.surfaces)
         waiting = "" if surfaces else " (none applied yet: run 'sameday apply'; picked up live)"
         log.info(

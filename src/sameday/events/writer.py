@@ -352,16 +352,18 @@ class EventWriter(Closing):
         room = self._max_batch - batch.size()
         while queue and (room > 0 or type(queue[0]) is Ticket):
             item = queue.popleft()
-            if isinstance(item, Ticket):
+            if type(item) is Exposure:  # the usual record first: one test each
+                ids = f"{item.request_id}{item.unit}{item.hash_value}"
+                if "\x00" in ids or not ids.isascii():  # rare: then look closer
+                    item = self._storable(item)
+                batch.exposures.append(item)
+                room -= 1
+            elif isinstance(item, Ticket):
                 batch.tickets.append(item)
             elif isinstance(item, Outcome):
                 batch.outcomes.append(item)
                 room -= 1
-            else:  # an exposure (anything else logged by mistake is refused by the sink)
-                if type(item) is Exposure:
-                    ids = f"{item.request_id}{item.unit}{item.hash_value}"
-                    if "\x00" in ids or not ids.isascii():  # rare: then look closer
-                        item = self._storable(item)
+            else:  # an Exposure subclass, or anything logged by mistake (the sink refuses it)
                 batch.exposures.append(item)
                 room -= 1
 

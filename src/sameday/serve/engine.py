@@ -437,13 +437,19 @@ class Engine:
         how many items the exclusions and earlier result sets can skip (see
         ``Prepared.limit``).
         """
-        first = answers.get(chain[0])
-        if not exclude and type(first) is Listed and len(first.items) >= size:
-            # the common case, kept short: the first list fills the request, nothing to skip
-            named = {chain[0]: first.version}
-            items = first.items
-            prefix = items.prefix(size) if type(items) is HeldItems else tuple(items[:size])
-            return Filled(prefix, (chain[0],) * size, False, named, 0, 0)
+        head = chain[0]
+        first = answers.get(head)
+        if not exclude:
+            # the common cases, kept short: the first list fills the request, nothing to skip
+            if type(first) is Listed and len(first.items) >= size:
+                items = first.items
+                prefix = items.prefix(size) if type(items) is HeldItems else tuple(items[:size])
+                return Filled(prefix, (head,) * size, False, {head: first.version}, 0, 0)
+            if first is None and head in cache.only_default:  # served from memory, no read
+                found = cache.default_list(head)
+                version = cache.versions.get(head)
+                if type(found) is HeldItems and len(found) >= size and version is not None:
+                    return Filled(found.prefix(size), (head,) * size, False, {head: version}, 0, 0)
         seen = set(exclude)
         limit = size + len(seen)
         entries: list[Item] = []

@@ -15,7 +15,6 @@ import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 from urllib.parse import unquote_plus
 
 import orjson
@@ -27,13 +26,12 @@ from sameday.serve.access import AccessLog
 from sameday.serve.batching import ReadBatcher, served
 from sameday.serve.client import Client
 from sameday.serve.engine import Recommendation
+from sameday.serve.prometheus import Observed
 
 logger = logging.getLogger("sameday.serve")
 PREFIX = "/v1/recommend/"
 """Paths under it with one more segment are the hot endpoint."""
 
-Timer = Any
-"""A prometheus_client histogram child (``observe(seconds)``)."""
 Count = Callable[[int, Recommendation | None, str], None]
 """Counts a request by status, what it served and the surface its path named."""
 
@@ -82,7 +80,7 @@ def error_body(status: int, message: str, field: str | None = None) -> bytes:
 def fast_recommend(
     client: Client,
     keys: tuple[str, ...],
-    timer: Timer,
+    timer: Observed,
     batcher: ReadBatcher,
     *,
     count: Count,

@@ -4,7 +4,9 @@ Counters are plain integers on the hot path — the engine's and the event write
 :attr:`ServerMetrics.served`, a dict of ints keyed by ``(surface, experiment, arm, status,
 degraded)`` that the HTTP handlers increment — and become metric families only when
 ``/metrics`` is scraped, so serving a request pays for one histogram observation and one dict
-increment.
+increment. The latency histogram is kept the same way (:class:`LatencyHistogram`: a list of
+bucket counts and a sum): ``prometheus_client``'s own ``Histogram.observe`` takes a lock twice
+and walks the buckets in Python, about 2 µs of a request's CPU against 0.3 µs here.
 
 Label values are bounded: a surface label is an applied surface or ``other`` (a path naming no
 applied surface, a 404, cannot mint a series), experiment and arm labels come from what was served
@@ -14,18 +16,19 @@ applied surface, a 404, cannot mint a series), experiment and arm labels come fr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 
 from prometheus_client import (
     CollectorRegistry,
     GCCollector,
-    Histogram,
     PlatformCollector,
     ProcessCollector,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from sameday.serve.batching import ReadBatcher
 from sameday.serve.client import Client
@@ -38,6 +41,58 @@ LABELS = ["surface", "experiment", "arm", "status"]
 
 Served = dict[tuple[str, str, str, int, bool], int]
 """``(surface, experiment, arm, HTTP status, degraded) → lists answered``."""
+
+
+class Observed:
+    """One endpoint's latencies: a count per bucket (not cumulative; the last is ``+Inf``) and
+    their sum, incremented under the GIL by the one event loop that serves the endpoint."""
+
+    __slots__ = ("_bounds", "counts", "total")
+
+    def __init__(self, bounds: Sequence[float]) -> None:
+        self._bounds = list(bounds)
+        self.counts = [0] * (len(bounds) + 1)
+        self.total = 0.0
+
+    def observe(self, seconds: float) -> None:
+        """Count one request that took ``seconds`` (in the first bucket it is ``<=``)."""
+        self.counts[bisect_left(self._bounds, seconds)] += 1
+        self.total += seconds
+
+
+class LatencyHistogram(Collector):
+    """``sameday_request_seconds`` by endpoint, exported as ``prometheus_client``'s
+    ``Histogram`` would be (the same buckets and samples, less the ``_created`` gauge).
+
+    ``labels(endpoint)`` returns the endpoint's :class:`Observed`, as the library's
+    ``labels`` returns a child with ``observe``; an endpoint shows on ``/metrics`` from then on.
+    """
+
+    def __init__(self, buckets: Sequence[float] = ()) -> None:
+        self._bounds = tuple(buckets)
+        self._by_endpoint: dict[str, Observed] = {}
+
+    def labels(self, endpoint: str) -> Observed:
+        """The latencies of ``endpoint`` (made on the first call)."""
+        observed = self._by_endpoint.get(endpoint)
+        if observed is None:
+            observed = self._by_endpoint[endpoint] = Observed(self._bounds)
+        return observed
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        family = HistogramMetricFamily(
+            "sameday_request_seconds",
+            "Seconds from a request's arrival to its answer, by endpoint.",
+            labels=["endpoint"],
+        )
+        names = [floatToGoString(b) for b in self._bounds] + ["+Inf"]  # type: ignore[no-untyped-call]
+        for endpoint, observed in list(self._by_endpoint.items()):
+            cumulative, buckets = 0, []
+            for name, count in zip(names, list(observed.counts), strict=True):
+                cumulative += count
+                buckets.append((name, float(cumulative)))
+            family.add_metric([endpoint], buckets, observed.total)
+        yield family
 
 
 class _ClientCollector(Collector):
@@ -178,13 +233,8 @@ class ServerMetrics:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
-        self.latency = Histogram(
-            "sameday_request_seconds",
-            "Seconds from a request's arrival to its answer, by endpoint.",
-            ["endpoint"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        self.latency = LatencyHistogram(LATENCY_BUCKETS)
+        self.registry.register(self.latency)
 
     def count(self, status: int, served: Recommendation | None, surface: str = OTHER) -> None:
         """Count one list answered with ``status`` (or one refused request, ``served`` ``None``,
