@@ -1,5 +1,5 @@
 """What the HTTP benchmarks share about the processes they run: a ``redis-server`` of their own,
-stopping a server, and reading a process's CPU time.
+a free port, stopping a server, and reading a process's CPU time.
 
 Why a Redis of its own: a benchmark that loads and flushes a database of the machine's shared
 server would wipe another user's data (``serve_bench.py`` used to ``FLUSHDB`` database 14);
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -44,6 +45,13 @@ def start_redis(port: int, folder: Path | None = None) -> tuple[subprocess.Popen
             time.sleep(0.1)
     client.close()
     return process, url
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 20) -> None:

@@ -1,7 +1,7 @@
 """What the access log costs: ``sameday serve`` throughput with it off and on, alternating rounds.
 
 The same project as ``serve_bench.py`` (an A/B experiment with exposure logging, the SQLite
-store, USERS units); one server per round, started with ``--log-level warning`` (no access log)
+store, UNITS units); one server per round, started with ``--log-level warning`` (no access log)
 or ``info`` (an access line per request, text or JSON; or a tenth of them, sampled), its stderr
 a pipe drained by a reader thread, as a log collector would. wrk drives each round with one
 thread and 32 connections.
@@ -23,7 +23,8 @@ import threading
 from pathlib import Path
 from typing import NamedTuple
 
-from serve_bench import DURATION, USERS, free_port, sameday_project, stop, wait_ready
+from _servers import cpu_seconds, free_port, stop
+from serve_bench import DURATION, UNITS, sameday_project, wait_ready, write_results
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "4"))
 
@@ -44,12 +45,6 @@ CONFIGS = {
     "on, json": ["--log-format", "json", "--log-level", "info"],
     "on, json, sampled 0.1": ["--log-format", "json", "--log-level", "info", "serve:0.1"],
 }
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of process ``pid`` so far (``/proc/PID/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def load(base: str, script: Path) -> tuple[int, float, float]:
@@ -113,11 +108,14 @@ def main() -> None:
     results: dict[str, list[Round]] = {label: [] for label in CONFIGS}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        project_dir = sameday_project(root, "sqlite:///.sameday/serving.db")
+        lists = root / "lists"
+        lists.mkdir()
+        write_results(lists)
+        project_dir = sameday_project(root, "sqlite:///.sameday/serving.db", lists)
         script = root / "random_unit.lua"
         script.write_text(
             'math.randomseed(42)\nrequest = function()\n  return wrk.format("GET", '
-            f'"/v1/recommend/home?unit=user-" .. math.random(0, {USERS - 1}) .. "&n=10")\nend\n'
+            f'"/v1/recommend/home?unit=user-" .. math.random(0, {UNITS - 1}) .. "&n=10")\nend\n'
         )
         for index in range(ROUNDS):
             order = list(CONFIGS.items())
