@@ -87,10 +87,13 @@ def test_every_exposure_names_the_version_of_its_items(
     client.engine.log = log
     stop = threading.Event()
 
+    flips = [0]
+
     def publish_and_roll_back() -> None:
         rng = random.Random(11)
         while not stop.is_set():
             store.set_live(rng.choice(RESULT_SETS), rng.choice(VERSIONS))
+            flips[0] += 1
             time.sleep(rng.uniform(0, 0.003))
 
     def serve(seed: int) -> None:
@@ -102,13 +105,17 @@ def test_every_exposure_names_the_version_of_its_items(
     threads += [threading.Thread(target=serve, args=(seed,)) for seed in (1, 2)]
     for thread in threads:
         thread.start()
-    time.sleep(1.5)
+    # Enough requests while the versions flip under them, however busy the machine (a count,
+    # not a duration: a loaded machine serves fewer requests a second, not different ones).
+    deadline = time.monotonic() + 60
+    while (len(log.exposures) < 1000 or flips[0] < 100) and time.monotonic() < deadline:
+        time.sleep(0.05)
     stop.set()
     for thread in threads:
         thread.join()
     client.close()
 
-    assert len(log.exposures) > 1000
+    assert len(log.exposures) >= 1000 and flips[0] >= 100, (len(log.exposures), flips[0])
     assert {exposure.surface for exposure in log.exposures} == {"home", "mixed"}
     wrong = 0
     for exposure in log.exposures:
