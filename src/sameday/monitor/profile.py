@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from sameday._arrow import from_numpy, text_array, to_numpy
+
 SEED = "sameday-profile-v1:"
 """Prefix of the hashed keys: changing it changes which keys are sampled."""
 SAMPLE_KEYS = 256
@@ -159,13 +161,12 @@ def overlap(
     snapshot's) and in ``table``, over the keys both have; ``None`` if none.
 
     ``top`` gives a key's items best first; by default each key's rows are in rank order."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     if not lists:
         return None
-    wanted = pa.array(list(lists), type=pa.string())
-    distinct = table.column("key").take(pa.array(starts[:-1]))
+    wanted = text_array(list(lists))
+    distinct = table.column("key").take(from_numpy(starts[:-1]))
     positions = pc.index_in(wanted, value_set=distinct).to_pylist()
     items = table.column("item")
 
@@ -210,7 +211,6 @@ def profile_lists(
         top: a key's items best first, for the overlap (publishing profiles the rows before
             they are ranked, ranking only the few keys the overlap reads).
     """
-    import pyarrow as pa
 
     previous = previous or Previous()
     counts = np.diff(starts)
@@ -219,12 +219,12 @@ def profile_lists(
     edges = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1], [True]]))
     frequencies = np.diff(edges).astype(np.int64)
     top_share, gini = concentration(frequencies)
-    scores = table.column("score").to_numpy(zero_copy_only=False)
+    scores = to_numpy(table.column("score"))
     if len(scores) > SCORE_SAMPLE:
         picks = np.random.default_rng(0).integers(0, len(scores), SCORE_SAMPLE)
         scores = scores[picks]
     scores = scores[np.isfinite(scores)]
-    sample = sample_keys(con, table.column("key").take(pa.array(starts[:-1]))) if keys else []
+    sample = sample_keys(con, table.column("key").take(from_numpy(starts[:-1]))) if keys else []
     out: dict[str, Any] = {
         "rows": rows,
         "keys": keys,
@@ -280,7 +280,8 @@ def _top_items(
         for h, row in zip(found.tolist(), where.tolist(), strict=True):
             rows_of.setdefault(h, row)
         low, size = low + size, size * 4
-    items = table.column("item").take([rows_of[int(h)] for h in hashes]).to_pylist()
+    picked = np.array([rows_of[int(h)] for h in hashes], dtype=np.int64)
+    items = table.column("item").take(from_numpy(picked)).to_pylist()
     names = dict(zip((int(h) for h in hashes), items, strict=True))
     top = [
         [str(names[int(h)]), round(int(frequencies[c]) / rows, 6)]

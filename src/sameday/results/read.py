@@ -32,6 +32,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
+from sameday._arrow import from_numpy, to_numpy
 from sameday.config.loader import Project
 from sameday.config.results import Columns, ResultSet, Source
 from sameday.errors import ConfigError, NotFound, Problem, ResultCheckFailed
@@ -292,7 +293,7 @@ class Unranked(KeyRuns):
             self.source,
             self.schema,
             self.payload,
-            self.table.column(_ITEM_HASH).to_numpy(),
+            to_numpy(self.table.column(_ITEM_HASH)),
         )
 
     def rank(self, low: int = 0, high: int | None = None) -> Rows:
@@ -301,7 +302,6 @@ class Unranked(KeyRuns):
         Keys never straddle two ranges, so ranges ranked apart and concatenated
         (:meth:`Rows.concat`) equal the whole ranked at once.
         """
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         high = self.keys if high is None else high
@@ -315,9 +315,9 @@ class Unranked(KeyRuns):
             indices = pc.sort_indices(table, sort_keys=order)
             table = table.drop_columns(["key"]).take(indices).add_column(0, "key", keys)
         position = np.arange(len(table), dtype=np.int64) - np.repeat(starts[:-1], np.diff(starts))
-        item_hashes = table.column(_ITEM_HASH).to_numpy()
+        item_hashes = to_numpy(table.column(_ITEM_HASH))
         table = table.drop_columns([n for n in _HIDDEN if n in table.column_names])
-        table = table.add_column(3, "rank", pa.array(position + 1))
+        table = table.add_column(3, "rank", from_numpy(position + 1))
         return Rows(table, starts, self.source, self.schema, self.payload, item_hashes)
 
 
@@ -340,7 +340,6 @@ def read_source(
         ResultCheckFailed: the rows are structurally unusable (columns, types, empty ids).
         NotFound: no source file exists.
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     con = con or connect(project)
@@ -382,7 +381,7 @@ def read_source(
         starts, within = _key_starts(table), []
     else:  # whether each key's rows are in rank order is left to `rank`, a range at a time
         runs = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(starts))
-        table = table.append_column(_KEY, pa.array(runs))
+        table = table.append_column(_KEY, from_numpy(runs))
     counts = np.diff(starts)
     if len(counts) and int(counts.max()) > result_set.max_items:
         # which rows are kept depends on the ranking: rank every key now, then keep the top
@@ -391,7 +390,7 @@ def read_source(
             table = table.drop_columns(["key"]).take(indices).add_column(0, "key", keys)
             within = []
         position = np.arange(len(table), dtype=np.int64) - np.repeat(starts[:-1], counts)
-        table = table.filter(pa.array(position < result_set.max_items))
+        table = table.filter(from_numpy(position < result_set.max_items))
         kept = np.minimum(counts, result_set.max_items)
         starts = np.concatenate([[0], np.cumsum(kept)]).astype(np.int64)
     return Unranked(table, starts, tuple(within), where, types, tuple(cols.payload))
@@ -535,7 +534,7 @@ def key_runs(keys: Any) -> npt.NDArray[np.int64] | None:
     values = runs.values
     if len(values) > 1 and not pc.all(pc.less(values[:-1], values[1:])).as_py():
         return None
-    return np.concatenate([[0], np.asarray(runs.run_ends, dtype=np.int64)])
+    return np.concatenate([[0], to_numpy(runs.run_ends)]).astype(np.int64)
 
 
 def _key_starts(table: Any) -> npt.NDArray[np.int64]:
@@ -545,7 +544,7 @@ def _key_starts(table: Any) -> npt.NDArray[np.int64]:
     if len(table) == 0:
         return np.zeros(1, dtype=np.int64)
     runs = pc.run_end_encode(table.column("key").combine_chunks())
-    ends = np.asarray(runs.run_ends, dtype=np.int64)
+    ends = to_numpy(runs.run_ends).astype(np.int64)
     return np.concatenate([[0], ends])
 
 
