@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sameday.errors import MetadataError, NotFound
+from sameday.errors import MetadataError, NotFound, StoreUnavailable
 from sameday.metadata import MetadataStore
 from sameday.metadata.records import SCHEMA_REVISION
 from sameday.metadata.snapshot_ledger import SnapshotBook, SnapshotLedger
@@ -173,3 +173,19 @@ def test_the_ledger_opens_only_a_file_at_the_current_schema(tmp_path: Path) -> N
     opened = SnapshotLedger.open(path)
     assert opened is not None and repr(opened) == f"SnapshotLedger({str(path)!r})"
     opened.close()
+
+
+def test_the_ledger_reports_a_busy_file_as_unavailable(path: Path) -> None:
+    ledger = SnapshotLedger.open(path)
+    assert ledger is not None
+    ledger._db.execute("PRAGMA busy_timeout = 50")  # not thirty seconds in a test
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        with pytest.raises(StoreUnavailable, match="unavailable: database is locked"):
+            _create(ledger, "recs-a")
+        assert ledger.list_snapshots("recs") == []  # reads go on beside the writer (WAL)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        ledger.close()

@@ -194,10 +194,17 @@ class SnapshotLedger(Closing):
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             reason = str(exc).strip().splitlines()[0]
-            if isinstance(exc, sqlite3.OperationalError) and "locked" in reason:
+            if isinstance(exc, sqlite3.OperationalError) and any(
+                marker in reason for marker in ("locked", "unable to open")
+            ):
                 raise StoreUnavailable(
-                    f"metadata database {self._path} is unavailable: {reason}; check that no "
-                    "other process holds a long write lock"
+                    f"metadata database {self._path} is unavailable: {reason}; check that the "
+                    "file's folder is writable and no other process holds a long write lock"
+                ) from exc
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                raise MetadataError(
+                    f"metadata database {self._path} is full ({reason}): free space on the disk "
+                    "that holds it, then try again; the refused change was not written"
                 ) from exc
             raise MetadataError(f"metadata database {self._path} refused: {reason}") from exc
 
