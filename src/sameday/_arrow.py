@@ -2,11 +2,11 @@
 
 pyarrow converts with pandas' help: ``pa.array(ndarray)``, ``Array.to_numpy()``, ``pa.scalar()``
 and a compute call given a Python or numpy value all import pandas first when it is installed
-(0.25 s of CPU here, a sixth of a whole ``sameday publish`` of 200,000 rows), though pandas is
-not a dependency of sameday. The arrays publishing moves between the two libraries are
-fixed-width numbers (offsets, ranks, hashes, scores), so a view of the value buffer does the
-same work, without a copy; ``tests/results/test_publish_imports.py`` checks that a publish loads
-no pandas.
+(0.25 s of CPU on the benchmark machine, where a whole ``sameday publish`` of 200,000 rows now
+takes about 1.3 s), though pandas is not a dependency of sameday. The arrays publishing moves
+between the two libraries are fixed-width numbers (offsets, ranks, hashes, scores), so a view of
+the value buffer does the same work, without a copy; ``tests/results/test_publish_imports.py``
+checks that a publish loads no pandas.
 """
 
 from __future__ import annotations
