@@ -1,7 +1,7 @@
 """The snapshot records a publish reads and writes, over ``sqlite3``, for a SQLite metadata file.
 
 A publish of a small result set is over in about a second, and importing SQLAlchemy and the
-metadata models took half of it (0.5 s of CPU for 14 short statements). :class:`SnapshotLedger`
+metadata models took half of it (0.5 s of CPU for about twenty short statements). :class:`SnapshotLedger`
 runs the same statements on the same tables with the standard library, writing exactly what
 :class:`~sameday.metadata.store.MetadataStore` writes (datetimes as SQLAlchemy stores them in
 SQLite, JSON as ``json.dumps`` gives it, the same checks before any SQL, the same errors), so
