@@ -1,12 +1,13 @@
 """The snapshot records a publish reads and writes, over ``sqlite3``, for a SQLite metadata file.
 
 A publish of a small result set is over in about a second, and importing SQLAlchemy and the
-metadata models took half of it (0.5 s of CPU for about twenty short statements). :class:`SnapshotLedger`
-runs the same statements on the same tables with the standard library, writing exactly what
-:class:`~sameday.metadata.store.MetadataStore` writes (datetimes as SQLAlchemy stores them in
-SQLite, JSON as ``json.dumps`` gives it, the same checks before any SQL, the same errors), so
-either can read what the other wrote; ``tests/metadata/test_snapshot_ledger.py`` runs both
-through one publish cycle and compares every record.
+metadata models took half of it (0.5 s of CPU for about twenty short statements).
+:class:`SnapshotLedger` runs the same statements on the same tables with the standard library,
+writing exactly what :class:`~sameday.metadata.store.MetadataStore` writes (datetimes as
+SQLAlchemy stores them in SQLite, JSON as ``json.dumps`` gives it, the same checks before any
+SQL, the same errors), so either can read what the other wrote;
+``tests/metadata/test_snapshot_ledger.py`` runs both through one publish cycle and compares
+every record.
 
 It only opens a file already at :data:`~sameday.metadata.records.SCHEMA_REVISION`
 (:meth:`SnapshotLedger.open` answers ``None`` otherwise): creating and upgrading the schema stay

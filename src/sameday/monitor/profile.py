@@ -147,8 +147,9 @@ def key_changes(previous: Mapping[str, Any], sample: list[list[str]], keys: int)
     return round(keys - shared), round(old_keys - shared)
 
 
-TopItems = Callable[[int], Sequence[str]]
-"""The items of the key at a position (in key order), best first."""
+TopItems = Callable[[Sequence[int]], Sequence[Sequence[str]]]
+"""The items of the keys at these positions (in key order), best first, one list per position:
+asked once for every key the overlap compares, so they can be ranked together."""
 
 
 def overlap(
@@ -170,16 +171,17 @@ def overlap(
     positions = pc.index_in(wanted, value_set=distinct).to_pylist()
     items = table.column("item")
 
-    def in_order(position: int) -> Sequence[str]:
-        first = int(starts[position])
-        length = min(TOP, int(starts[position + 1]) - first)
-        return list(items.slice(first, length).to_pylist())
+    def in_order(positions: Sequence[int]) -> list[list[str]]:
+        return [
+            items.slice(int(starts[p]), min(TOP, int(starts[p + 1] - starts[p]))).to_pylist()
+            for p in positions
+        ]
 
+    shared = [(key, p) for key, p in zip(lists, positions, strict=True) if p is not None]
+    tops = (top or in_order)([p for _, p in shared])
     scores: list[float] = []
-    for key, position in zip(lists, positions, strict=True):
-        if position is None:
-            continue
-        now = set(list((top or in_order)(position))[:TOP])
+    for (key, _), best in zip(shared, tops, strict=True):
+        now = set(list(best)[:TOP])
         before = set(list(lists[key])[:TOP])
         union = now | before
         scores.append(len(now & before) / len(union) if union else 1.0)

@@ -85,7 +85,7 @@ class Profiling:
                 unordered.item_hashes,
                 previous=self.before,
                 catalogue=self._catalogue(con),
-                top=lambda key: rows.rank(key, key + 1).table.column("item")[:TOP].to_pylist(),
+                top=lambda positions: rows.top_items(positions, TOP),
             )
         finally:
             con.close()
