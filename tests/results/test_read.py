@@ -14,7 +14,7 @@ import pytest
 from conftest import MakeProject, rows, write_parquet
 from sameday.config.results import ResultSet
 from sameday.errors import NotFound, ResultCheckFailed
-from sameday.results.read import in_order, key_ranks, key_runs, read_rows
+from sameday.results.read import in_order, key_ranks, key_runs, read_rows, read_source
 
 
 def table_of(project: MakeProject, **declaration: object) -> list[dict[str, object]]:
@@ -202,3 +202,24 @@ def test_ordered_and_shuffled_sources_give_the_same_rows(make_project: MakeProje
         assert table_of(make_project, records=records, **declaration) == first
     assert [r["item"] for r in first[:5]] == list(ranks)
     assert [r["rank"] for r in first[:5]] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+def test_top_items_of_some_keys_equal_ranking_each_key(
+    make_project: MakeProject, grouped: bool
+) -> None:
+    records = rows(keys=30, items=6)
+    for record in records:  # ties on score, broken by item
+        record["score"] = round(float(record["score"]), 1) if record["item"] < "i3" else 0.5
+    shuffle = random.Random(7).random
+    if grouped:  # keys grouped, each key's rows out of rank order: ranked a range at a time
+        records.sort(key=lambda r: (r["user"], shuffle()))
+    else:  # keys mixed: the reader sorts everything at once
+        records.sort(key=lambda r: shuffle())
+    loaded = make_project(records=records)
+    unranked = read_source(loaded, loaded.result_sets["recs"])
+    assert bool(unranked.order) == grouped
+    positions = [7, 2, 29, 2, 0]
+    one_by_one = [unranked.rank(p, p + 1).table.column("item")[:4].to_pylist() for p in positions]
+    assert unranked.top_items(positions, 4) == one_by_one
+    assert unranked.top_items([], 4) == []

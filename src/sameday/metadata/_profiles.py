@@ -10,7 +10,6 @@ of it changed anything).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sameday.errors import MetadataError
 from sameday.metadata._checks import check_json
 from sameday.metadata.models import ID, NAME, Base
+from sameday.metadata.records import ProfileRecord
 
 
 class ProfileRow(Base):
@@ -37,19 +37,6 @@ class ProfileRow(Base):
     profile: Mapped[dict[str, Any]]
     findings: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(index=True)
-
-
-@dataclass(frozen=True)
-class ProfileRecord:
-    """The profile of one snapshot and what the drift checks found when it was published."""
-
-    version: str
-    result_set: str
-    rows: int
-    keys: int
-    profile: dict[str, Any]
-    findings: list[dict[str, Any]]
-    created_at: datetime
 
 
 def _record(row: ProfileRow) -> ProfileRecord:

@@ -24,9 +24,7 @@ from sameday.metadata.records import (
     RUN_TRIGGERS,
     SNAPSHOT_STATUSES,
 )
-
-SCHEMA_REVISION = "0009"
-"""The Alembic revision these models match; the store needs the database at this revision."""
+from sameday.metadata.records import SCHEMA_REVISION as SCHEMA_REVISION  # read from here too
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

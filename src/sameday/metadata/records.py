@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
 
+SCHEMA_REVISION = "0009"
+"""The Alembic revision the models (:mod:`sameday.metadata.models`) match; the store needs the
+database at this revision. Here, not beside the models, so that checking it needs no
+SQLAlchemy (:mod:`sameday.metadata.snapshot_ledger`)."""
+
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 RunTrigger = Literal["manual", "backfill", "resume", "schedule"]
 AttemptStatus = Literal["running", "succeeded", "failed", "timed_out", "cancelled", "skipped"]
@@ -143,4 +148,17 @@ class BanditParamsRecord:
     experiment: str
     version: int
     params: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ProfileRecord:
+    """The profile of one snapshot and what the drift checks found when it was published."""
+
+    version: str
+    result_set: str
+    rows: int
+    keys: int
+    profile: dict[str, Any]
+    findings: list[dict[str, Any]]
     created_at: datetime

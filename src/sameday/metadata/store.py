@@ -50,7 +50,6 @@ from sameday.metadata._models_registry import (
     ModelVersionRecord,
 )
 from sameday.metadata._overview import ProfileSummary
-from sameday.metadata._profiles import ProfileRecord
 from sameday.metadata._stops import ExperimentStop
 from sameday.metadata.dataset_records import DatasetObservation, Observed, SchemaRevision
 from sameday.metadata.models import SCHEMA_REVISION
@@ -60,6 +59,7 @@ from sameday.metadata.records import (
     AttemptRecord,
     BanditParamsRecord,
     LiveChange,
+    ProfileRecord,
     RunRecord,
     SnapshotRecord,
 )

@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from sameday._arrow import from_numpy, text_array, to_numpy
+
 SEED = "sameday-profile-v1:"
 """Prefix of the hashed keys: changing it changes which keys are sampled."""
 SAMPLE_KEYS = 256
@@ -145,8 +147,9 @@ def key_changes(previous: Mapping[str, Any], sample: list[list[str]], keys: int)
     return round(keys - shared), round(old_keys - shared)
 
 
-TopItems = Callable[[int], Sequence[str]]
-"""The items of the key at a position (in key order), best first."""
+TopItems = Callable[[Sequence[int]], Sequence[Sequence[str]]]
+"""The items of the keys at these positions (in key order), best first, one list per position:
+asked once for every key the overlap compares, so they can be ranked together."""
 
 
 def overlap(
@@ -159,26 +162,26 @@ def overlap(
     snapshot's) and in ``table``, over the keys both have; ``None`` if none.
 
     ``top`` gives a key's items best first; by default each key's rows are in rank order."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     if not lists:
         return None
-    wanted = pa.array(list(lists), type=pa.string())
-    distinct = table.column("key").take(pa.array(starts[:-1]))
+    wanted = text_array(list(lists))
+    distinct = table.column("key").take(from_numpy(starts[:-1]))
     positions = pc.index_in(wanted, value_set=distinct).to_pylist()
     items = table.column("item")
 
-    def in_order(position: int) -> Sequence[str]:
-        first = int(starts[position])
-        length = min(TOP, int(starts[position + 1]) - first)
-        return list(items.slice(first, length).to_pylist())
+    def in_order(positions: Sequence[int]) -> list[list[str]]:
+        return [
+            items.slice(int(starts[p]), min(TOP, int(starts[p + 1] - starts[p]))).to_pylist()
+            for p in positions
+        ]
 
+    shared = [(key, p) for key, p in zip(lists, positions, strict=True) if p is not None]
+    tops = (top or in_order)([p for _, p in shared])
     scores: list[float] = []
-    for key, position in zip(lists, positions, strict=True):
-        if position is None:
-            continue
-        now = set(list((top or in_order)(position))[:TOP])
+    for (key, _), best in zip(shared, tops, strict=True):
+        now = set(list(best)[:TOP])
         before = set(list(lists[key])[:TOP])
         union = now | before
         scores.append(len(now & before) / len(union) if union else 1.0)
@@ -210,7 +213,6 @@ def profile_lists(
         top: a key's items best first, for the overlap (publishing profiles the rows before
             they are ranked, ranking only the few keys the overlap reads).
     """
-    import pyarrow as pa
 
     previous = previous or Previous()
     counts = np.diff(starts)
@@ -219,12 +221,12 @@ def profile_lists(
     edges = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1], [True]]))
     frequencies = np.diff(edges).astype(np.int64)
     top_share, gini = concentration(frequencies)
-    scores = table.column("score").to_numpy(zero_copy_only=False)
+    scores = to_numpy(table.column("score"))
     if len(scores) > SCORE_SAMPLE:
         picks = np.random.default_rng(0).integers(0, len(scores), SCORE_SAMPLE)
         scores = scores[picks]
     scores = scores[np.isfinite(scores)]
-    sample = sample_keys(con, table.column("key").take(pa.array(starts[:-1]))) if keys else []
+    sample = sample_keys(con, table.column("key").take(from_numpy(starts[:-1]))) if keys else []
     out: dict[str, Any] = {
         "rows": rows,
         "keys": keys,
@@ -280,7 +282,8 @@ def _top_items(
         for h, row in zip(found.tolist(), where.tolist(), strict=True):
             rows_of.setdefault(h, row)
         low, size = low + size, size * 4
-    items = table.column("item").take([rows_of[int(h)] for h in hashes]).to_pylist()
+    picked = np.array([rows_of[int(h)] for h in hashes], dtype=np.int64)
+    items = table.column("item").take(from_numpy(picked)).to_pylist()
     names = dict(zip((int(h) for h in hashes), items, strict=True))
     top = [
         [str(names[int(h)]), round(int(frequencies[c]) / rows, 6)]

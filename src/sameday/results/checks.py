@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import orjson
 
+from sameday._arrow import from_numpy, to_numpy
 from sameday.config.loader import Project
 from sameday.config.results import Checks
 from sameday.errors import NotFound
@@ -118,7 +119,7 @@ def finite_scores(ctx: Context) -> CheckFailure | None:
     """
     if not ctx.checks.finite_scores:
         return None
-    scores = ctx.rows.table.column("score").to_numpy()
+    scores = to_numpy(ctx.rows.table.column("score"))
     if np.isfinite(scores).all():
         return None
     total, rows = _examples(
@@ -166,7 +167,8 @@ def short_lists(ctx: Context) -> CheckFailure | None:
     share = float(short.mean())
     if share <= rule.max_share:
         return None
-    keys = ctx.rows.table.column("key").take(ctx.rows.starts[:-1][short][:EXAMPLES]).to_pylist()
+    firsts = from_numpy(ctx.rows.starts[:-1][short][:EXAMPLES])
+    keys = ctx.rows.table.column("key").take(firsts).to_pylist()
     counts = ctx.rows.counts[short][:EXAMPLES].tolist()
     return failed(
         "short_lists",

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from sameday._arrow import from_numpy, scalar, to_numpy
 from sameday.results.read import Rows, quote, string_buffers
 from sameday.store.batch import Batch
 from sameday.store.codec import FLAG_PAYLOAD, FORMAT_VERSION, SEPARATOR
@@ -56,9 +57,9 @@ class EncodedLists:
 
         table, starts = rows.table, rows.starts
         self.keys = rows.keys
-        self._key_names = table.column("key").take(starts[:-1]).combine_chunks()
+        self._key_names = table.column("key").take(from_numpy(starts[:-1])).combine_chunks()
         item_offsets, _ = string_buffers(table.column("item"))
-        score = table.column("score").combine_chunks().to_numpy(zero_copy_only=False)
+        score = to_numpy(table.column("score"))
         self._flags = FLAG_PAYLOAD if rows.payload else 0
         header = np.empty(self.keys, dtype=_HEADER)
         header["version"] = FORMAT_VERSION
@@ -68,18 +69,14 @@ class EncodedLists:
         # each key's id bytes plus one separator between two ids
         header["size"] = np.diff(item_offsets[starts]) + np.maximum(counts - 1, 0)
         items = pa.LargeListArray.from_arrays(
-            pa.array(starts, pa.int64()), table.column("item").combine_chunks()
+            from_numpy(starts.astype(np.int64)), table.column("item").combine_chunks()
         )
         parts = [
             _runs(pa.py_buffer(header), np.arange(self.keys + 1, dtype=np.int64) * header.itemsize),
             _runs(pa.py_buffer(np.ascontiguousarray(score, dtype="<f8")), starts * 8),
-            pc.binary_join(items, SEPARATOR).cast(pa.large_binary()),
+            pc.binary_join(items, scalar(SEPARATOR, items.type.value_type)).cast(pa.large_binary()),
         ]
         if rows.payload:
-
-            def bracket(text: bytes) -> Any:
-                return pa.scalar(text, pa.large_binary())
-
             # one JSON object per row, each followed by a comma; a key's run minus its last
             # comma, in brackets, is its JSON array
             fields = ", ".join(f"{quote(p)} := {quote(p)}" for p in rows.payload)
@@ -87,9 +84,13 @@ class EncodedLists:
             json = con.sql(f"SELECT to_json(struct_pack({fields})) || ',' FROM rows")
             payload_offsets, payload = string_buffers(json.to_arrow_table().column(0))
             objects = _runs(payload, payload_offsets[starts])
-            parts += [bracket(b"["), pc.binary_slice(objects, 0, -1), bracket(b"]")]
+            parts += [
+                scalar(b"[", pa.large_binary()),
+                pc.binary_slice(objects, 0, -1),
+                scalar(b"]", pa.large_binary()),
+            ]
         # the last argument is the separator
-        self._blobs = pc.binary_join_element_wise(*parts, pa.scalar(b"", pa.large_binary()))
+        self._blobs = pc.binary_join_element_wise(*parts, scalar(b"", pa.large_binary()))
 
     def content_hash(self) -> str:
         """``sha256:<hex>`` of the keys and their encoded lists (see :class:`ContentHash`)."""

@@ -21,7 +21,8 @@ from typing import Any
 from sameday.config.loader import Project
 from sameday.config.results import ResultSet
 from sameday.errors import NotFound, SamedayError
-from sameday.metadata import MetadataStore, SnapshotRecord
+from sameday.metadata.records import SnapshotRecord
+from sameday.metadata.snapshot_ledger import SnapshotBook
 from sameday.monitor.check import Finding
 from sameday.monitor.drift import evaluate
 from sameday.monitor.profile import TOP, Previous, profile_lists
@@ -31,7 +32,7 @@ from sameday.store import ServingStore
 
 
 def previous(
-    meta: MetadataStore,
+    meta: SnapshotBook,
     store: ServingStore,
     declared: ResultSet,
     live: SnapshotRecord | None,
@@ -84,7 +85,7 @@ class Profiling:
                 unordered.item_hashes,
                 previous=self.before,
                 catalogue=self._catalogue(con),
-                top=lambda key: rows.rank(key, key + 1).table.column("item")[:TOP].to_pylist(),
+                top=lambda positions: rows.top_items(positions, TOP),
             )
         finally:
             con.close()
@@ -102,7 +103,7 @@ class Profiling:
         """The summaries of the checks that warned."""
         return [f.summary for f in self.findings if f.status == "warn"]
 
-    def record(self, meta: MetadataStore, version: str) -> None:
+    def record(self, meta: SnapshotBook, version: str) -> None:
         """Record the profile and findings of ``version`` (live now)."""
         if self.profile is None:
             return

@@ -38,7 +38,7 @@ from sameday.results.encode import EncodedLists
 from sameday.results.lifecycle import (
     apply_retention,
     live_record,
-    open_both,
+    open_for_publish,
     publish_lock,
     repair,
     result_set,
@@ -174,7 +174,7 @@ def publish(
             unordered = Context(con, unranked.unordered(), declared.checks, project, None)
             scan_ctx = replace(unordered, con=cursor(con, project))
             scanning = pool.submit(_scans, scan_ctx, "scans", mark, seconds)
-            with publish_lock(project, name), open_both(project) as (meta, store):
+            with publish_lock(project, name), open_for_publish(project) as (meta, store):
                 live = live_record(meta, store, name)
                 profiling = Profiling(project, declared, *previous(meta, store, declared, live))
                 judging = pool.submit(profiling.judge, unranked, cursor(con, project), seconds)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
+import sameday.metadata.store  # noqa: F401  (every table module, so Base.metadata is whole)
 from sameday.errors import MigrationError
 from sameday.metadata.models import Base
 
