@@ -59,6 +59,10 @@ def mlflow_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
+        # The tests use tracking and the model registry only; MLflow's job execution (for its
+        # GenAI jobs) would start a queue consumer and its workers: eight more processes
+        # importing MLflow on a two-core machine while the server starts.
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
     )
     try:
         deadline = time.monotonic() + 300  # importing MLflow takes over a minute on a busy host

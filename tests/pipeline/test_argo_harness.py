@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from tests.conftest import free_ports
 from tests.pipeline.argo_harness import ArgoHarness
 from tests.pipeline.conftest import IMAGE
 
@@ -22,7 +23,6 @@ from sameday.config import load_project
 from sameday.demo import example_folder
 from sameday.pipeline.argo_cluster import compile_project
 
-S3_PORT = 18042  # this part's port range is 18000-18099
 BUCKET = "sameday-artifacts"
 SECRET = "sameday-storage"
 SMALL = {"users": "300", "items": "120"}
@@ -33,12 +33,14 @@ def s3() -> Iterator[Any]:
     """A client of moto's S3 server on loopback, standing in for the artifact repository."""
     boto3 = pytest.importorskip("boto3")
     server_module = pytest.importorskip("moto.server")
-    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=S3_PORT, verbose=False)
+    # A port of the test range, not a fixed one: engineers sharing a machine run this at once.
+    (port,) = free_ports(1)
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
         yield boto3.client(
             "s3",
-            endpoint_url=f"http://127.0.0.1:{S3_PORT}",
+            endpoint_url=f"http://127.0.0.1:{port}",
             region_name="us-east-1",
             aws_access_key_id="harness",
             aws_secret_access_key="harness-secret",
