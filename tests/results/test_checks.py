@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MakeProject, rows, write_parquet
 from sameday.errors import ResultCheckFailed
 from sameday.results import publish
+from tests.results.conftest import MakeProject, rows, write_parquet
 
 
 def refused(make_project: MakeProject, **kwargs: object) -> ResultCheckFailed:

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MakeProject, write_parquet
 from sameday.config import Project
 from sameday.results import publish, snapshots
 from sameday.results.encode import CHUNK_KEYS
 from sameday.results.publish import CHUNK_DELAY_ENV
 from sameday.store import open_store
+from tests.results.conftest import MakeProject, write_parquet
 
 KEYS = CHUNK_KEYS * 4
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import MakeProject
 from sameday.results.encode import EncodedLists
 from sameday.results.read import connect, read_rows
 from sameday.store import Item
 from sameday.store.codec import decode_list, encode_list
+from tests.results.conftest import MakeProject
 
 
 def test_bulk_blobs_equal_the_reference_encoding(make_project: MakeProject) -> None:

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import MakeProject
 from sameday.results import pieces as pieces_module
 from sameday.results.encode import CHUNK_KEYS, EncodedLists
 from sameday.results.pieces import RankedPieces, piece_bounds
 from sameday.results.read import Rows, connect, read_source
+from tests.results.conftest import MakeProject
 
 KEYS = 2 * CHUNK_KEYS + 1_234
 """Three ranges when ranges are one chunk of keys."""

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from conftest import MakeProject, rows
 from sameday.config import Project
 from sameday.errors import ResultCheckFailed
 from sameday.metadata import MetadataStore
@@ -15,6 +14,7 @@ from sameday.monitor.check import Context
 from sameday.monitor.drift import builtin_checks
 from sameday.results import publish, snapshots
 from sameday.store import open_store
+from tests.results.conftest import MakeProject, rows
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MakeProject, rows, write_parquet
 from sameday.config import Project
 from sameday.errors import NotFound, ResultCheckFailed, StoreUnavailable
 from sameday.metadata import MetadataStore
 from sameday.results import history, publish, rollback, snapshots
 from sameday.store import Item, ServingStore, open_store
 from sameday.store.codec import encode_list
+from tests.results.conftest import MakeProject, rows, write_parquet
 
 
 @pytest.fixture(params=["sqlite", "redis"])

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import MakeProject
+from tests.results.conftest import MakeProject
 
 SCRIPT = """
 import sys

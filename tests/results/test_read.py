@@ -11,10 +11,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from conftest import MakeProject, rows, write_parquet
 from sameday.config.results import ResultSet
 from sameday.errors import NotFound, ResultCheckFailed
 from sameday.results.read import in_order, key_ranks, key_runs, read_rows, read_source
+from tests.results.conftest import MakeProject, rows, write_parquet
 
 
 def table_of(project: MakeProject, **declaration: object) -> list[dict[str, object]]:

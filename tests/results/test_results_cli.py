@@ -6,8 +6,8 @@ import json
 
 from click.testing import CliRunner
 
-from conftest import MakeProject, rows
 from sameday.cli.results import publish, rollback, snapshots
+from tests.results.conftest import MakeProject, rows
 
 
 def test_publish_list_and_roll_back(runner: CliRunner, make_project: MakeProject) -> None:
