@@ -91,6 +91,20 @@ def collection_paused() -> Iterator[None]:
         gc.enable()
 
 
+def time_options(since: str | None, until: str | None) -> tuple[float | None, float | None]:
+    """``--since`` and ``--until`` as POSIX times (``None`` when not given); a value that is no
+    time is a usage error naming its option."""
+    from sameday.analysis.phases import parse_time
+
+    times: dict[str, float | None] = {}
+    for option, value in (("since", since), ("until", until)):
+        try:
+            times[option] = None if value is None else parse_time(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=f"--{option}") from None
+    return times["since"], times["until"]
+
+
 def echo_json(value: Any) -> None:
     """Print ``value`` as indented JSON (datetimes, dataclasses and paths handled)."""
     sys.stdout.write(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sameday.cli._common import echo_json, json_option, project_option
+from sameday.cli._common import echo_json, json_option, project_option, time_options
 from sameday.urls import redact
 
 
@@ -52,16 +52,10 @@ def export(
     Example: `sameday events export --to parquet:///exports/events --since 2026-11-01`.
     """
     from sameday import registry
-    from sameday.analysis.phases import parse_time
     from sameday.config import load_project
     from sameday.events.export import export_events
 
-    times: dict[str, float | None] = {}
-    for option, value in (("since", since), ("until", until)):
-        try:
-            times[option] = None if value is None else parse_time(value)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint=f"--{option}") from None
+    start, end = time_options(since, until)
     project = load_project(project_dir)
     problem = registry.check("source", to)
     if problem is not None or not to.lower().startswith(("parquet:", "s3:")):
@@ -76,7 +70,7 @@ def export(
         sink = registry.open_url("events", project.url(source), origin=registry.Origin())
     with sink:
         exported = export_events(
-            sink, project.url(to), since=times["since"], until=times["until"], experiment=experiment
+            sink, project.url(to), since=start, until=end, experiment=experiment
         )
     if as_json:
         echo_json(exported)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sameday.cli._common import collection_paused, echo_json, project_option
+from sameday.cli._common import collection_paused, echo_json, project_option, time_options
 
 
 @click.command("report")
@@ -82,17 +82,12 @@ def report(
     """
     # One report, then the process exits: no collections meanwhile (see collection_paused).
     with collection_paused():
-        from sameday.analysis.phases import Selection, parse_time
+        from sameday.analysis.phases import Selection
         from sameday.analysis.report import build_report
         from sameday.config import load_project
 
-        times: dict[str, float | None] = {}
-        for option, value in (("since", since), ("until", until)):
-            try:
-                times[option] = None if value is None else parse_time(value)
-            except ValueError as exc:
-                raise click.BadParameter(str(exc), param_hint=f"--{option}") from None
-        selection = Selection(phase=phase, since=times["since"], until=times["until"])
+        start, end = time_options(since, until)
+        selection = Selection(phase=phase, since=start, until=end)
         result = build_report(
             load_project(project_dir),
             experiment,
