@@ -5,31 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+from tests.serve._counting import CountingStore
 
 from sameday.errors import StoreUnavailable
 from sameday.serve.cache import ListCache, refresh_cache
 from sameday.serve.engine import Engine
 from sameday.serve.held import EncodedEntries
 from sameday.serve.state import build_state
-from sameday.store.base import Item, Listed
+from sameday.store.base import Item
 from sameday.store.codec import encode_list
 from sameday.store.memory import MemoryStore
 from sameday.store.sqlite import SQLiteStore
 from sameday.testing import load_lists, surface_spec
 
 SPECS = {("surface", "home"): surface_spec("home", "personal", fallbacks=["popular"], n=3)}
-
-
-class CountingStore(SQLiteStore):
-    """A SQLite store that counts list reads per result set."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.reads: dict[str, int] = {}
-
-    def read(self, result_set: str, key: str | int, limit: int | None = None) -> Listed:
-        self.reads[result_set] = self.reads.get(result_set, 0) + 1
-        return super().read(result_set, key, limit)
 
 
 def test_a_result_set_holding_only_its_star_list_is_served_without_a_read(

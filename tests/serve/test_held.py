@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 from starlette.testclient import TestClient
+from tests.serve._counting import CountingStore
 
 from sameday.serve.app import create_app
 from sameday.serve.client import Client
@@ -20,24 +21,12 @@ from sameday.serve.held import (
     load_snapshot,
 )
 from sameday.serve.state import build_state
-from sameday.store.base import Item, Listed
+from sameday.store.base import Item
 from sameday.store.memory import MemoryStore
 from sameday.store.sqlite import SQLiteStore
 from sameday.testing import load_lists, surface_spec
 
 SPECS = {("surface", "home"): surface_spec("home", "personal", fallbacks=["popular"], n=3)}
-
-
-class CountingStore(SQLiteStore):
-    """A SQLite store that counts list reads per result set."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.reads: dict[str, int] = {}
-
-    def read(self, result_set: str, key: str | int, limit: int | None = None) -> Listed:
-        self.reads[result_set] = self.reads.get(result_set, 0) + 1
-        return super().read(result_set, key, limit)
 
 
 def test_a_held_result_set_is_served_without_a_read_and_names_its_version(

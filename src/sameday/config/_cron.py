@@ -1,4 +1,5 @@
-"""Cron expressions both schedulers read the same way, with errors that name the bad field.
+"""Cron expressions both schedulers read the same way, with errors that name the bad field, and
+the timezones schedules and metric series are read in.
 
 A pipeline's schedule goes to Argo's CronWorkflow controller, which uses robfig/cron's standard
 parser; croniter is the Python parser a local scheduler would use (and the tests' oracle). This
@@ -13,6 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SHORTCUTS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 """Shortcuts croniter and robfig/cron both accept, and mean the same by."""
@@ -129,3 +131,20 @@ def _value(text: str, spec: _Field) -> int:
         sunday = " (0 is Sunday; Argo does not accept 7)" if spec.name == "day-of-week" else ""
         raise CronError(f"{spec.name} {value} is out of range {spec.low}-{spec.high}{sunday}")
     return value
+
+
+def check_timezone(name: str) -> str:
+    """``name`` if it is an IANA timezone this machine knows (schedules and series read their
+    times in it).
+
+    Raises:
+        ValueError: it is not, with the spelling to use.
+    """
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown timezone {name!r}: use an IANA name such as 'UTC', 'Asia/Tokyo' or "
+            "'Europe/Paris'"
+        ) from None
+    return name

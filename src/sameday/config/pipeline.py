@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from sameday.config._base import Duration, Key, Name, StrictModel
-from sameday.config._cron import check_cron
+from sameday.config._cron import check_cron, check_timezone
 from sameday.config.datasets import Dataset
 from sameday.config.gate import read_condition
 
@@ -116,14 +115,7 @@ class Schedule(StrictModel):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown timezone {value!r}: use an IANA name such as 'UTC', 'Asia/Tokyo' or "
-                "'Europe/Paris'"
-            ) from None
-        return value
+        return check_timezone(value)
 
 
 class Param(StrictModel):

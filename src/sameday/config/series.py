@@ -11,11 +11,11 @@ with the detector (:mod:`sameday.monitor.detector`), from the buckets before it 
 from __future__ import annotations
 
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from sameday.config._base import Duration, Key, Name, StrictModel
+from sameday.config._cron import check_timezone
 
 BUILTIN_SERIES: dict[str, str] = {
     "units": "units served per surface (UU)",
@@ -147,13 +147,7 @@ class Series(StrictModel):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown timezone {value!r}: use an IANA name such as 'UTC' or 'Europe/Paris'"
-            ) from None
-        return value
+        return check_timezone(value)
 
     @field_validator("source")
     @classmethod
