@@ -1,5 +1,6 @@
 """What the HTTP benchmarks share about the processes they run: a ``redis-server`` of their own,
-a free port, stopping a server, and reading a process's CPU time.
+a free port, stopping a server, reading a process's CPU time, the environment of timed child
+processes and the load average printed beside each round.
 
 Why a Redis of its own: a benchmark that loads and flushes a database of the machine's shared
 server would wipe another user's data (``serve_bench.py`` used to ``FLUSHDB`` database 14);
@@ -17,6 +18,16 @@ import time
 from pathlib import Path
 
 import redis
+
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+"""The children may write bytecode (the first, unrecorded run does), as an installed package
+has it: with ``PYTHONDONTWRITEBYTECODE`` set and a source checkout, every run would compile
+sameday's modules again (0.3-0.4 s of CPU) and the baseline's libraries would not."""
+
+
+def loadavg() -> str:
+    """The 1-minute load average, as printed beside each round."""
+    return Path("/proc/loadavg").read_text().split()[0]
 
 
 def start_redis(port: int, folder: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:

@@ -39,6 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _servers import CHILD_ENV, loadavg
+
 ITEMS, SEED = 20, 7
 
 
@@ -127,16 +129,6 @@ def measure(contender: str, folder: Path) -> tuple[float, float]:
     if status != 0:
         raise SystemExit(f"{contender} failed with status {status}: {errors}")
     return wall, usage.ru_utime + usage.ru_stime
-
-
-CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-"""The children may write bytecode (the first, unrecorded run does), as an installed package
-has it: with ``PYTHONDONTWRITEBYTECODE`` set and a source checkout, every run would compile
-sameday's modules again (0.3-0.4 s of CPU) and the baseline's libraries would not."""
-
-
-def loadavg() -> str:
-    return Path("/proc/loadavg").read_text().split()[0]
 
 
 def main() -> None:

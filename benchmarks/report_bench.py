@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _servers import CHILD_ENV, loadavg
+
 DAY = 86_400.0
 START = 19_700 * DAY
 METRICS = {
@@ -225,16 +227,6 @@ def check_agreement(folder: Path) -> None:
             raise SystemExit(
                 f"summaries disagree on {key}: pandas {n, value}, sameday {n_ours, value_ours}"
             )
-
-
-CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-"""The children may write bytecode (the first, unrecorded run does), as an installed package
-has it: with ``PYTHONDONTWRITEBYTECODE`` set and a source checkout, every run would compile
-sameday's modules again (0.3-0.4 s of CPU) and the baseline's libraries would not."""
-
-
-def loadavg() -> str:
-    return Path("/proc/loadavg").read_text().split()[0]
 
 
 def main() -> None:
