@@ -8,10 +8,12 @@ problem of the run is gathered into one ``ConfigError`` so a user fixes them all
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode
@@ -21,18 +23,21 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from sameday import registry
 from sameday.config._errors import problems_from_validation
-from sameday.config.experiment import Experiment
 from sameday.config.interpolate import interpolate
 from sameday.config.located_yaml import Located, read_yaml, yaml_error_problem
-from sameday.config.metric import Metric
-from sameday.config.monitor import Monitor, NotifierSettings
-from sameday.config.pipeline import Pipeline
 from sameday.config.project import ProjectSettings
-from sameday.config.results import ResultSet
-from sameday.config.surface import Surface
 from sameday.errors import ConfigError, Problem, ProjectNotFound
 
-if TYPE_CHECKING:  # the backends sit above config: opened through the registry, by name
+if TYPE_CHECKING:
+    # The models of each kind are imported when a project has files of that kind (Kind.model).
+    from sameday.config.experiment import Experiment
+    from sameday.config.metric import Metric
+    from sameday.config.monitor import Monitor, NotifierSettings
+    from sameday.config.pipeline import Pipeline
+    from sameday.config.results import ResultSet
+    from sameday.config.surface import Surface
+
+    # The backends sit above config: opened through the registry, by name.
     from sameday.events.sink import EventSink
     from sameday.events.source import EventSource
     from sameday.metadata.store import MetadataStore
@@ -45,21 +50,33 @@ M = TypeVar("M", bound=BaseModel)
 
 @dataclass(frozen=True)
 class Kind(Generic[M]):
-    """One kind of project file: its folder and its model."""
+    """One kind of project file: its folder and its model (``module:Class``).
+
+    The model's module is imported the first time :attr:`model` is read, which the loader does
+    only for a kind the project has files of: building the pydantic classes of every kind costs
+    a tenth of a second, which a command such as ``sameday publish`` on a project of result
+    sets alone would pay for nothing (start-up cost counts: ``docs/benchmarks.md``)."""
 
     name: str
     folder: str
-    model: type[M]
+    where: str
+
+    @cached_property
+    def model(self) -> type[M]:
+        """The pydantic model of this kind's files."""
+        module, _, attribute = self.where.partition(":")
+        model: type[M] = getattr(importlib.import_module(module), attribute)
+        return model
 
 
 KINDS: tuple[Kind[Any], ...] = (
-    Kind("pipeline", "pipelines", Pipeline),
-    Kind("result_set", "results", ResultSet),
-    Kind("surface", "surfaces", Surface),
-    Kind("experiment", "experiments", Experiment),
-    Kind("metric", "metrics", Metric),
-    Kind("monitor", "monitors", Monitor),
-    Kind("notifier", "notifiers", NotifierSettings),
+    Kind("pipeline", "pipelines", "sameday.config.pipeline:Pipeline"),
+    Kind("result_set", "results", "sameday.config.results:ResultSet"),
+    Kind("surface", "surfaces", "sameday.config.surface:Surface"),
+    Kind("experiment", "experiments", "sameday.config.experiment:Experiment"),
+    Kind("metric", "metrics", "sameday.config.metric:Metric"),
+    Kind("monitor", "monitors", "sameday.config.monitor:Monitor"),
+    Kind("notifier", "notifiers", "sameday.config.monitor:NotifierSettings"),
 )
 
 
@@ -219,6 +236,8 @@ def load_project(
         if not folder.is_dir():
             continue
         files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+        if not files:
+            continue
         collection = project.collection(kind.name)
         for file in files:
             obj, source, failed = _read(

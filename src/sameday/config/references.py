@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sameday.config.datasets import check_datasets
-from sameday.config.experiment import Experiment
 from sameday.config.graph import find_cycle
 from sameday.config.loader import Project
 from sameday.config.located_yaml import Located, PathKey
-from sameday.config.scoring import FeatureTable
-from sameday.config.traffic import conflicts, overlap_message, overlaps
 from sameday.errors import Problem
+
+if TYPE_CHECKING:
+    # The experiment model is imported by the loader only for a project that has experiments
+    # (see loader.Kind), and config.traffic with it, where experiments are checked.
+    from sameday.config.experiment import Experiment
+    from sameday.config.scoring import FeatureTable
 
 
 def check_references(project: Project) -> list[Problem]:
@@ -212,6 +216,10 @@ def _check_monitors(project: Project) -> list[Problem]:
 
 def _check_layers(project: Project) -> list[Problem]:
     """Running experiments in one layer must hold disjoint slices of it."""
+    if not project.experiments:
+        return []
+    from sameday.config.traffic import overlap_message, overlaps
+
     return [
         project.sources[("experiment", second.name)].problem(
             ("layer", "range"), overlap_message(first, second)
@@ -222,6 +230,10 @@ def _check_layers(project: Project) -> list[Problem]:
 
 def _check_traffic(project: Project) -> list[Problem]:
     """Running experiments on one surface must not starve each other (see ``config.traffic``)."""
+    if not project.experiments:
+        return []
+    from sameday.config.traffic import conflicts
+
     return [
         project.sources[("experiment", conflict.second.name)].problem(
             ("surface",), conflict.message()
