@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -93,3 +95,37 @@ def test_phase_options_in_every_format(runner: CliRunner, tmp_path: Path) -> Non
     assert bad.exit_code == 2 and "--until" in bad.output and "ISO 8601" in bad.output
     missing = runner.invoke(report, [*base, "--phase", "4"])
     assert missing.exit_code != 0 and "no exposures in phase 4" in str(missing.exception)
+
+
+def _imported_by_report(tmp_path: Path, project: Path, *options: str) -> str:
+    """The heavy libraries a whole ``sameday report --format json`` process imported."""
+    argv = ["report", "test", "--project", str(project), *options]
+    argv += ["--format", "json", "-o", str(tmp_path / "r.json")]
+    code = (
+        "import sys\n"
+        "from sameday.cli import main\n"
+        f"main({argv!r}, standalone_mode=False)\n"
+        "print(','.join(m for m in ('scipy', 'pandas', 'statsmodels') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["verdict"] == "ship"
+    return done.stdout.strip()
+
+
+def test_a_report_imports_no_scipy_and_from_parquet_no_pandas(tmp_path: Path) -> None:
+    """Import cost counts: ``sameday report`` is timed as a whole process against a pandas
+    script (issue 15), and ``scipy.special`` was a quarter of its CPU: the distribution
+    functions are :mod:`sameday.analysis.stats.distributions`, and nothing on the path imports
+    scipy. Over a Parquet log (the benchmark's) nothing imports pandas either; the SQLite
+    source's rows go to DuckDB through ``pa.array`` on Python sequences, which imports pandas
+    (``events._arrow``)."""
+    from sameday.config import load_project
+    from sameday.events.export import export_events
+
+    project = _project(tmp_path)
+    assert "scipy" not in _imported_by_report(tmp_path, project).split(",")
+    with load_project(project).open_event_sink() as sink:
+        export_events(sink, f"parquet:///{tmp_path / 'log'}")
+    events = f"parquet:///{tmp_path / 'log'}"
+    assert _imported_by_report(tmp_path, project, "--events", events) == ""

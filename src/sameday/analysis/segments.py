@@ -36,10 +36,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import special
 
 from sameday.analysis.comparisons import Role, arm_value, compare, shortfall
 from sameday.analysis.metric_sql import columns
+from sameday.analysis.stats import distributions as dist
 from sameday.analysis.stats.frequentist import Comparison
 from sameday.analysis.stats.multiple import benjamini_hochberg
 from sameday.analysis.stats.summary import ArmSummary
@@ -309,7 +309,7 @@ def cochran_q(effects: Sequence[float], ses: Sequence[float]) -> tuple[float, in
     pooled = float(np.sum(w * d) / np.sum(w))
     q = float(np.sum(w * (d - pooled) ** 2))
     df = int(d.size - 1)
-    return q, df, float(special.chdtrc(df, q))  # the chi-square survival function
+    return q, df, float(dist.chdtrc(df, q))  # the chi-square survival function
 
 
 def _p(value: float) -> float:

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
+from sameday.analysis.stats import distributions as dist
 from sameday.analysis.stats._types import FloatArray
 from sameday.analysis.stats.errors import check_alpha
 from sameday.analysis.stats.frequentist import Comparison, Estimate
@@ -63,7 +63,7 @@ def chance_to_win_arrays(
     s = np.asarray(sd, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(s > 0, m / s, np.sign(m) * np.inf)
-    return np.asarray(special.ndtr(ratio), dtype=np.float64)
+    return np.asarray(dist.ndtr(ratio), dtype=np.float64)
 
 
 def expected_loss_arrays(
@@ -75,8 +75,8 @@ def expected_loss_arrays(
     with np.errstate(divide="ignore", invalid="ignore"):
         u = np.where(s > 0, m / s, 0.0)
         density = np.exp(-0.5 * u**2) / math.sqrt(2 * math.pi)
-        ship = np.where(s > 0, s * density - m * special.ndtr(-u), np.maximum(-m, 0.0))
-        keep = np.where(s > 0, s * density + m * special.ndtr(u), np.maximum(m, 0.0))
+        ship = np.where(s > 0, s * density - m * dist.ndtr(-u), np.maximum(-m, 0.0))
+        keep = np.where(s > 0, s * density + m * dist.ndtr(u), np.maximum(m, 0.0))
     return np.maximum(ship, 0.0), np.maximum(keep, 0.0)
 
 
@@ -101,7 +101,7 @@ def posterior(
             precision = 1 / sd**2 + 1 / prior_sd**2
             mean = (mean / sd**2 + prior_mean / prior_sd**2) / precision
             sd = math.sqrt(1 / precision)
-    z = float(special.ndtri(1 - level / 2))
+    z = float(dist.ndtri(1 - level / 2))
     ship, keep = expected_loss_arrays(mean, sd, higher_is_better=higher_is_better)
     return Posterior(
         mean=mean,

@@ -25,8 +25,8 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
+from sameday.analysis.stats import distributions as dist
 from sameday.analysis.stats._types import FloatArray
 from sameday.analysis.stats.errors import check_alpha
 from sameday.analysis.stats.fieller import fieller_arrays
@@ -208,11 +208,11 @@ def t_interval(
     undefined point or standard error (NaN) gives NaN throughout.
     """
     x, s, nu = _f(point), _f(se), _f(df)
-    quantile = special.stdtrit(nu, 1 - alpha / 2)
+    quantile = dist.stdtrit(nu, 1 - alpha / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(s > 0, np.abs(x) / s, np.where(x == 0, 0.0, np.inf))
         t = np.where(np.isnan(x) | np.isnan(s), np.nan, t)
-    p_value = 2 * special.stdtr(nu, -t)
+    p_value = 2 * dist.stdtr(nu, -t)
     return x - quantile * s, x + quantile * s, p_value
 
 
@@ -272,9 +272,7 @@ def from_lift(
         cov=float(lift.cov_base),
         lower=-1.0 if nonnegative else -math.inf,
     )
-    low, high = relative_interval_arrays(
-        lift, special.stdtrit(df, 1 - alpha / 2), lower=ratio.lower
-    )
+    low, high = relative_interval_arrays(lift, dist.stdtrit(df, 1 - alpha / 2), lower=ratio.lower)
     relative = Estimate(
         point=float(lift.relative),
         se=float(lift.se_relative),

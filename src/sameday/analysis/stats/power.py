@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import special
 
+from sameday.analysis.stats import distributions as dist
 from sameday.analysis.stats.errors import check_alpha
 from sameday.errors import StatsInputError
 
@@ -63,8 +63,8 @@ def power_proportions(
     _check_levels(alpha, 0.5)
     s0, s1, d = _proportion_sds(baseline, target, variance)
     z_a, root = _z(1 - alpha / 2), math.sqrt(n_per_arm)
-    upper = special.ndtr((abs(d) * root - z_a * s0) / s1)
-    lower = special.ndtr((-abs(d) * root - z_a * s0) / s1)
+    upper = dist.ndtr((abs(d) * root - z_a * s0) / s1)
+    lower = dist.ndtr((-abs(d) * root - z_a * s0) / s1)
     return float(upper + lower)
 
 
@@ -115,7 +115,11 @@ def power_means(effect_size: float, n_per_arm: float, *, alpha: float = 0.05) ->
     _check_levels(alpha, 0.5)
     df = 2 * n_per_arm - 2
     noncentrality = abs(effect_size) * math.sqrt(n_per_arm / 2)
-    crit = float(special.stdtrit(df, 1 - alpha / 2))
+    crit = float(dist.stdtrit(df, 1 - alpha / 2))
+    # Only a plan for means needs the noncentral t: scipy is imported here, not with the module
+    # (a report's plans are of proportions; see stats.distributions for why that matters).
+    from scipy import special
+
     # scipy's noncentral t returns NaN deep in a tail (noncentrality >> crit): that mass is ~0.
     upper = 1 - np.nan_to_num(special.nctdtr(df, noncentrality, crit), nan=0.0)
     lower = np.nan_to_num(special.nctdtr(df, noncentrality, -crit), nan=0.0)
@@ -265,7 +269,7 @@ def _solve(func: Callable[[float], float], low: float, high: float, message: str
 
 
 def _z(q: float) -> float:
-    return float(special.ndtri(q))
+    return float(dist.ndtri(q))
 
 
 def _check_rate(rate: float, name: str) -> None:

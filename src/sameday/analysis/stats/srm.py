@@ -17,8 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy import special
-
+from sameday.analysis.stats import distributions as dist
 from sameday.errors import StatsInputError
 
 #: p-value below which the sample ratio is declared mismatched.
@@ -91,7 +90,7 @@ def sample_ratio_check(
             continue
         chi2 += (obs - exp) ** 2 / exp
     df = sum(1 for w in shares if w > 0) - 1
-    p_value = float(special.chdtrc(df, chi2)) if df > 0 else 1.0
+    p_value = float(dist.chdtrc(df, chi2)) if df > 0 else 1.0
     return SampleRatioCheck(observed, expected, shares, chi2, df, p_value, threshold)
 
 
