@@ -9,10 +9,12 @@ five functions, and each is computed here to within 1e-12 (relative) of scipy's,
 - :func:`ndtr` and :func:`ndtri`, the normal CDF and quantile: ``math.erfc`` and
   ``statistics.NormalDist.inv_cdf`` (Wichura's AS241, exact to double precision);
 - :func:`stdtr` and :func:`stdtrit`, Student's t CDF and quantile for any real degrees of
-  freedom (Welch's are fractional): the regularised incomplete beta function, by its
-  hypergeometric series where that converges fast and by its continued fraction elsewhere, with
-  the log of the beta function computed from Stirling's series for large degrees of freedom so
-  that a million units lose no digits; the quantile by Newton's method on the tail;
+  freedom (Welch's are fractional): the regularised incomplete beta function, by DiDonato and
+  Morris's asymptotic expansion from 30 degrees of freedom up (for ``t² <= df``), else by its
+  hypergeometric series where that is short and its continued fraction elsewhere, with the log
+  of the beta function from Stirling's series for large degrees of freedom so that a million
+  units lose no digits; the quantile by Newton's method on the tail (near the
+  median on ``P(|T| < t)``, whose digits ``1 - 2 P(T > t)`` would lose);
 - :func:`chdtrc`, the chi-square survival function for whole degrees of freedom (a sample-ratio
   check and Cochran's Q have ``k - 1``), by its closed form.
 
@@ -267,9 +269,43 @@ def _stdtrit(df: float, p: float) -> float:
         return _ndtri(p)
     if p == 0.5:
         return 0.0
-    tail = min(p, 1.0 - p)
-    t = _t_quantile(df, tail)
+    t = None
+    if abs(p - 0.5) < 0.25:  # near the centre, by P(|T| < t) = |2p - 1| (exact in floats)
+        t = _t_central_quantile(df, abs(2.0 * (p - 0.5)))
+    if t is None:
+        t = _t_quantile(df, min(p, 1.0 - p))
     return t if p > 0.5 else -t
+
+
+def _t_inside(df: float, t: float) -> float | None:
+    """``P(|T| < t)`` by its series, for ``t >= 0`` where the series is short and exact (it
+    keeps the digits of a small probability, which ``1 - 2 P(T > t)`` loses), else ``None``."""
+    if t == 0:
+        return 0.0
+    a, b = 0.5 * df, 0.5
+    t2 = t * t
+    y = t2 / (df + t2)
+    if not (a + b) * y < 30.0 or not y < 0.5:
+        return None
+    log_front = -a * math.log1p(t2 / df) + b * math.log(y) - _log_beta_half(a)
+    return _ibeta_series(b, a, y, log_front)
+
+
+def _t_central_quantile(df: float, central: float) -> float | None:
+    """The ``t > 0`` with ``P(|T| < t) = central`` (``0 < central < 1/2``), or ``None`` where
+    :func:`_t_inside` does not apply. ``P(|T| < t)`` is increasing and concave in ``t > 0``:
+    Newton's method from 0 approaches the root from below, without overshooting."""
+    t, close = 0.0, False
+    for _ in range(_MAX_STEPS):
+        inside = _t_inside(df, t)
+        if inside is None:
+            return None
+        step = (central - inside) / (2.0 * _t_density(df, t))
+        t += step
+        if close or step == 0.0:
+            break
+        close = abs(step) <= 1e-9 * t  # quadratic convergence: one step more is exact
+    return t
 
 
 def _t_quantile(df: float, tail: float) -> float:
