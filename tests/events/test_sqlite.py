@@ -104,3 +104,28 @@ def test_inserts_of_every_batch_size_share_a_few_statement_shapes(
         for table in ("exposures", "outcomes"):
             sizes = sorted(rows for name, rows in sink.shapes if name == table)
             assert len(sizes) <= 11, sizes
+
+
+def test_degraded_is_stored_as_the_integers_a_bool_was_bound_as(tmp_path: Path) -> None:
+    # The sink binds `degraded` as 1 or 0 (an int binds in a tenth of a bool's time); what the
+    # file holds must be what binding the bool stored: INTEGER 1 and 0, read back as bools.
+    from sameday.events._columns import EXPOSURE_COLUMNS, exposure_rows
+
+    batch = [exposure(0, degraded=True), exposure(1), exposure(2, degraded=True)]
+    with SQLiteSink(tmp_path / "e.db") as sink:
+        sink.write_exposures(batch)
+        assert [e.degraded for e in sink.read_exposures()] == [True, False, True]
+    with closing(sqlite3.connect(tmp_path / "e.db")) as conn:
+        stored = conn.execute(
+            "SELECT degraded, typeof(degraded) FROM exposures ORDER BY request_id"
+        ).fetchall()
+        conn.execute("CREATE TABLE bound AS SELECT * FROM exposures WHERE 0")
+        marks = ", ".join("?" * len(EXPOSURE_COLUMNS))
+        conn.executemany(f"INSERT INTO bound VALUES ({marks})", exposure_rows(batch))
+        same = conn.execute(
+            "SELECT count(*) FROM (SELECT * FROM exposures EXCEPT SELECT * FROM bound)"
+        ).fetchone()
+    assert stored == [(1, "integer"), (0, "integer"), (1, "integer")]
+    assert same == (0,)  # every column as the shared rows (bools bound as bools) store it
+    assert exposure_rows(batch)[0][-1] is True  # PostgreSQL's boolean column still gets a bool
+    assert exposure_rows(batch, integer_flags=True)[0][-1] == 1

@@ -218,7 +218,8 @@ class SQLiteSink(SQLSink):
 
     def write_exposures(self, batch: Sequence[Exposure]) -> int:
         """Commit exposures (see :meth:`EventSink.write_exposures`)."""
-        return self._write("exposures", EXPOSURE_COLUMNS, "request_id", exposure_rows(batch))
+        rows = exposure_rows(batch, integer_flags=True)
+        return self._write("exposures", EXPOSURE_COLUMNS, "request_id", rows)
 
     def write_outcomes(self, batch: Sequence[Outcome]) -> int:
         """Commit outcomes (see :meth:`EventSink.write_outcomes`)."""
