@@ -99,10 +99,12 @@ loop running beside the writer lost 5.3 µs per exposure written with 64 rows pe
 may wait for.
 
 A batch is cut into statements of that many rows and then of powers of two (999 rows: 512 + 256
-+ ... + 1), so a table has at most 11 statement shapes. With one statement of exactly the
-batch's size, a long-running server prepared an ``INSERT`` of every size from 1 to 1,000 rows,
-each up to 19,000 parameters, and sqlite3 caches 128 prepared statements per connection: the
-resident memory climbed 12 MB per 100,000 requests (``benchmarks/memory_soak.py``)."""
++ ... + 1), so a table has at most 11 statement shapes for each set of columns left out
+(:func:`null_columns`; a few sets in practice: exposures outside experiments, in one-arm designs,
+in interleaving). With one statement of exactly the batch's size, a long-running server prepared
+an ``INSERT`` of every size from 1 to 1,000 rows, each up to 19,000 parameters, and sqlite3
+caches 128 prepared statements per connection: the resident memory climbed 12 MB per 100,000
+requests (``benchmarks/memory_soak.py``)."""
 
 
 def null_columns(rows: Sequence[tuple[Any, ...]], width: int) -> tuple[int, ...]:
