@@ -211,7 +211,9 @@ class SQLiteSink(SQLSink):
             return 0
         null = null_columns(rows, len(columns))
         pick = None
-        if null and len(null) < len(columns) - 1:  # left out of the INSERT: see null_columns
+        # Left out of the INSERT (see null_columns), as long as two columns stay: itemgetter of
+        # one index gives a bare value, and a record that is all NULL is refused either way.
+        if null and len(null) < len(columns) - 1:
             kept = [i for i in range(len(columns)) if i not in null]
             columns = tuple(columns[i] for i in kept)
             pick = itemgetter(*kept)
