@@ -8,8 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from sameday.errors import StoreUnavailable
+from sameday.errors import EventRejected, StoreUnavailable
 from sameday.events import SQLiteSink
+from sameday.events._columns import (
+    EXPOSURE_COLUMNS,
+    OUTCOME_COLUMNS,
+    exposure_rows,
+    outcome_rows,
+)
 from tests.events.factories import exposure, outcome
 
 
@@ -104,3 +110,79 @@ def test_inserts_of_every_batch_size_share_a_few_statement_shapes(
         for table in ("exposures", "outcomes"):
             sizes = sorted(rows for name, rows in sink.shapes if name == table)
             assert len(sizes) <= 11, sizes
+
+
+def test_degraded_is_stored_as_the_integers_a_bool_was_bound_as(tmp_path: Path) -> None:
+    # The sink binds `degraded` as 1 or 0 (an int binds in a tenth of a bool's time); what the
+    # file holds must be what binding the bool stored: INTEGER 1 and 0, read back as bools.
+    batch = [exposure(0, degraded=True), exposure(1), exposure(2, degraded=True)]
+    with SQLiteSink(tmp_path / "e.db") as sink:
+        sink.write_exposures(batch)
+        assert [e.degraded for e in sink.read_exposures()] == [True, False, True]
+    with closing(sqlite3.connect(tmp_path / "e.db")) as conn:
+        stored = conn.execute(
+            "SELECT degraded, typeof(degraded) FROM exposures ORDER BY request_id"
+        ).fetchall()
+        conn.execute("CREATE TABLE bound AS SELECT * FROM exposures WHERE 0")
+        marks = ", ".join("?" * len(EXPOSURE_COLUMNS))
+        conn.executemany(f"INSERT INTO bound VALUES ({marks})", exposure_rows(batch))
+        same = conn.execute(
+            "SELECT count(*) FROM (SELECT * FROM exposures EXCEPT SELECT * FROM bound)"
+        ).fetchone()
+    assert stored == [(1, "integer"), (0, "integer"), (1, "integer")]
+    assert same == (0,)  # every column as the shared rows (bools bound as bools) store it
+    assert exposure_rows(batch)[0][-1] is True  # PostgreSQL's boolean column still gets a bool
+    assert exposure_rows(batch, integer_flags=True)[0][-1] == 1
+
+
+def _stored_as_bound(path: Path, table: str, rows: list[tuple[object, ...]]) -> tuple[int, int]:
+    """Rows of ``table`` that differ from ``rows`` bound whole (every ``None`` as a NULL), and
+    how many rows the table holds."""
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute(f"CREATE TABLE bound AS SELECT * FROM {table} WHERE 0")
+        marks = ", ".join("?" * len(rows[0]))
+        columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+        conn.executemany(f"INSERT INTO bound ({', '.join(columns)}) VALUES ({marks})", rows)
+        differ = conn.execute(
+            f"SELECT count(*) FROM (SELECT * FROM {table} EXCEPT SELECT * FROM bound)"
+        ).fetchone()[0]
+        return differ, conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    "kinds",
+    [("plain",), ("ab",), ("interleave",), ("plain", "ab", "interleave"), ("ab", "plain")],
+)
+def test_columns_null_in_a_whole_batch_are_stored_as_binding_none_stores_them(
+    tmp_path: Path, kinds: tuple[str, ...]
+) -> None:
+    # The sink leaves out of its INSERT the columns that are None in every row of a batch
+    # (binding None is slow); the file must hold exactly what binding every None held.
+    experiment_fields = "experiment arm hash_attribute hash_value hash_version seed bucket"
+    plain = dict.fromkeys([*experiment_fields.split(), "propensity", "design", "scores"])
+    shapes = {
+        "plain": plain,
+        "ab": {},
+        "interleave": {"design": "interleave", "arm": None, "teams": ("a", None, "b")},
+    }
+    batch = [exposure(i, **shapes[kinds[i % len(kinds)]]) for i in range(40)]
+    outcomes = [
+        outcome(i, item=None, request_id=None if i % 2 else f"req-{i:05d}") for i in range(9)
+    ]
+    with SQLiteSink(tmp_path / "e.db") as sink:
+        assert sink.write_exposures(batch) == len(batch)
+        assert sink.write_outcomes(outcomes) == len(outcomes)
+        assert list(sink.read_exposures()) == batch
+    rows = exposure_rows(batch, integer_flags=True)
+    assert _stored_as_bound(tmp_path / "e.db", "exposures", rows) == (0, len(batch))
+    assert len(rows[0]) == len(EXPOSURE_COLUMNS)
+    with SQLiteSink(tmp_path / "o.db") as sink:
+        sink.write_outcomes(outcomes)
+    stored = _stored_as_bound(tmp_path / "o.db", "outcomes", outcome_rows(outcomes))
+    assert stored == (0, len(outcomes)) and len(OUTCOME_COLUMNS) == 7
+
+
+def test_a_record_missing_a_required_field_is_still_refused_alone(tmp_path: Path) -> None:
+    # A NOT NULL column left out (None in the whole batch) fails as binding None failed.
+    with SQLiteSink(tmp_path / "e.db") as sink, pytest.raises(EventRejected, match="NOT NULL"):
+        sink.write_exposures([exposure(0, unit=None)])

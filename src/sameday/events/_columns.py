@@ -45,12 +45,18 @@ OUTCOME_COLUMNS = ("event_id", "request_id", "unit", "name", "value", "time", "i
 _JSON_EXPOSURE_COLUMNS = frozenset({"items", "scores", "snapshot_versions", "teams", "extra"})
 
 
-def exposure_rows(batch: Sequence[Exposure]) -> list[tuple[Any, ...]]:
-    """Row tuples (in :data:`EXPOSURE_COLUMNS` order) for ``batch``.
+def exposure_rows(
+    batch: Sequence[Exposure], *, integer_flags: bool = False
+) -> list[tuple[Any, ...]]:
+    """Row tuples (in :data:`EXPOSURE_COLUMNS` order) for ``batch``; with ``integer_flags``,
+    ``degraded`` as ``1`` or ``0`` instead of a ``bool`` (SQLite, which has no booleans).
 
     This runs in the event writer's thread, which holds the GIL the serving thread needs, so it
     calls orjson directly rather than through :func:`json_text` (the same text) and writes the
-    usual empty ``extra`` as a constant.
+    usual empty ``extra`` as a constant. Why ``integer_flags``: SQLite stores a ``bool`` as the
+    same integer, but Python's ``sqlite3`` binds a value whose type is not exactly ``int``,
+    ``float``, ``str`` or ``bytearray`` through its adapter lookup, about 260 ns a value against
+    20 ns for an ``int`` (CPython 3.11).
 
     Raises:
         EventRejected: a record holds something that is not JSON-serialisable (in ``extra``).
@@ -77,7 +83,7 @@ def exposure_rows(batch: Sequence[Exposure]) -> list[tuple[Any, ...]]:
                 e.design,
                 None if e.teams is None else dumps(e.teams).decode(),
                 _extra(e, dumps),
-                e.degraded,
+                (1 if e.degraded else 0) if integer_flags else e.degraded,
             )
             for e in batch
         ]
