@@ -175,10 +175,13 @@ class Prepared:
     def limit(self) -> int:
         """Items to read from a chain's result set: ``size`` plus room for the exclusions and
         what earlier result sets gave (every item skipped is excluded or already taken); a
-        scored list reads at least its scorer's candidates."""
+        scored list reads at least its scorer's candidates, unless its snapshot is held (the
+        scorer takes them from the held list: ``HeldItems.candidates``)."""
         limit = self.size + len(self.excluded)
         scoring = self.scoring
-        return limit if scoring is None else max(limit, scoring.candidates)
+        if scoring is None or self.chain[0] in self.cache.held:
+            return limit
+        return max(limit, scoring.candidates)
 
 
 Answers = Mapping[str, Answer]

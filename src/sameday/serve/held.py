@@ -29,7 +29,7 @@ version is loaded the old one is still served, so a result set briefly takes twi
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import TYPE_CHECKING
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from sameday.store.base import Answer, Item, Listed, Read, Scannable
-from sameday.store.codec import decode_list
+from sameday.store.codec import ListView, decode_list
 
 if TYPE_CHECKING:
     from sameday.models.candidates import PayloadMatrix
@@ -106,9 +106,11 @@ def held_size(key: str, blob: bytes, text: bytes, ends: bytes) -> int:
 class HeldItems(list[Item]):
     """The items of a held list, with their JSON: ``json(n)`` is the text of the first ``n``
     and ``prefix(n)`` those items with it (``n`` at most the list's full length); ``matrix``
-    holds the list's numeric payload columns when its result set is scored (else ``None``)."""
+    holds the list's numeric payload columns when its result set is scored (else ``None``),
+    and ``blob`` its whole stored blob when it is read from a held snapshot (``candidates``
+    takes a scorer's candidates from it)."""
 
-    __slots__ = ("_ends", "_text", "matrix")
+    __slots__ = ("_ends", "_text", "blob", "matrix")
 
     def __init__(
         self,
@@ -116,11 +118,21 @@ class HeldItems(list[Item]):
         text: bytes,
         ends: bytes,
         matrix: PayloadMatrix | None = None,
+        blob: bytes | None = None,
     ) -> None:
         super().__init__(items)
         self._text = text
         self._ends = ends
         self.matrix = matrix
+        self.blob = blob
+
+    def candidates(self, count: int) -> Sequence[Item]:
+        """The first ``count`` items of the whole list (not only those read), for a scorer: a
+        :class:`~sameday.store.codec.ListView` of the blob, which parses what is read of it
+        only, when the list is held whole; else those read."""
+        if self.blob is None:
+            return self[:count]
+        return ListView(self.blob, count)
 
     def json(self, n: int) -> bytes:
         """The comma-joined JSON objects of the first ``n`` items, positions from 1."""
@@ -175,7 +187,8 @@ class HeldSnapshot:
         blob, text, ends = entry
         matrices = self.matrices
         matrix = None if matrices is None else matrices.get(key)
-        return Listed(self.version, HeldItems(decode_list(blob, limit), text, ends, matrix))
+        items = decode_list(blob, limit)
+        return Listed(self.version, HeldItems(items, text, ends, matrix, blob))
 
 
 def load_snapshot(

@@ -64,7 +64,9 @@ from sameday.config.scoring import DEFAULT_TIMEOUT_MS, PYTHON_PREFIX, Scored
 from sameday.errors import ModelError
 from sameday.serve.cache import ListCache
 from sameday.serve.features import FeatureTables
+from sameday.serve.held import HeldItems
 from sameday.store.base import Item, Listed, ServingStore
+from sameday.store.codec import ListView
 
 if TYPE_CHECKING:
     from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -372,12 +374,17 @@ class Scoring:
             request.scored = ScoreOutcome(plan.scorer, model.ref)
             return None
         request.scored = ScoreOutcome(plan.scorer, model.ref)  # the version, if it finishes
+        # a held list's candidates come from its blob, parsed only as far as they are read
+        if type(candidates) is HeldItems:
+            pool = candidates.candidates(plan.candidates)
+        else:
+            pool = candidates[: plan.candidates]
         deadline = time.monotonic() + plan.timeout
         args = (
             model,
             plan,
             request.attrs,
-            candidates[: plan.candidates],
+            pool,
             request.cache,
             getattr(candidates, "matrix", None),  # a held list's prepared payload columns
             deadline,
@@ -430,7 +437,7 @@ class Scoring:
         model: Predictor,
         plan: ScoringPlan,
         attrs: Mapping[str, Any],
-        candidates: list[Item],
+        candidates: Sequence[Item],
         cache: ListCache,
         matrix: PayloadMatrix | None,
         deadline: float,
@@ -460,7 +467,7 @@ class Scoring:
         model: Predictor,
         plan: ScoringPlan,
         attrs: Mapping[str, Any],
-        candidates: list[Item],
+        candidates: Sequence[Item],
         cache: ListCache,
         matrix: PayloadMatrix | None,
         keep: int,
@@ -477,9 +484,12 @@ class Scoring:
             )
         # highest first, ties in the batch order (a stable sort of the negated scores)
         order = (-scores).argsort(kind="stable")[:keep]
+        positions, kept = order.tolist(), scores[order].tolist()
+        if type(candidates) is ListView:  # parse the payloads of those served only
+            return candidates.ranked(positions, kept)
         return [
             Item(candidates[i].item, score, candidates[i].payload)
-            for i, score in zip(order.tolist(), scores[order].tolist(), strict=True)
+            for i, score in zip(positions, kept, strict=True)
         ]
 
     def _apply(
