@@ -12,7 +12,7 @@ import pytest
 
 from sameday.events.records import Exposure
 from sameday.serve.client import Client
-from sameday.serve.held import HeldItems, load_snapshot
+from sameday.serve.held import HeldItems, encode_items, load_snapshot
 from sameday.serve.state import build_state
 from sameday.store.base import Item
 from sameday.store.codec import HEADER, ListView, encode_list
@@ -56,7 +56,9 @@ def store_of(encode: Any) -> MemoryStore:
     return store
 
 
-def served(store: MemoryStore, scorer: str, held: bool) -> tuple[list[bytes], list[Any]]:
+def served(
+    store: MemoryStore, scorer: str, held: bool, fallback: str | None = None
+) -> tuple[list[bytes], list[Any]]:
     spec = surface_spec(
         "home", "cands", fallbacks=["popular"], n=4, python=scorer, timeout_ms=5000, candidates=30
     )
@@ -76,9 +78,9 @@ def served(store: MemoryStore, scorer: str, held: bool) -> tuple[list[bytes], li
                 result = client.recommend(
                     "home", user, n=n, exclude=exclude, request_id=f"{user}-{n}"
                 )
-                assert result.scored is not None and result.scored.fallback is None
+                assert result.scored is not None and result.scored.fallback == fallback
                 bodies.append(result.to_json())
-                assert orjson.loads(bodies[-1]) == orjson.loads(orjson.dumps(result.to_dict()))
+                assert bodies[-1] == orjson.dumps(result.to_dict())
         exposures = [(e.items, e.scores, e.model, e.snapshot_versions) for e in log.exposures]
         return bodies, exposures
     finally:
@@ -95,14 +97,25 @@ def test_a_held_scored_list_answers_byte_for_byte_what_a_store_read_does(
     assert served(store, name, held=True) == served(store, name, held=False)
 
 
+def test_a_held_list_served_in_the_batch_order_when_its_scorer_fails() -> None:
+    store = store_of(encode_list)
+    name = "tests.serve._scorers:broken"
+    assert served(store, name, True, "error") == served(store, name, False, "error")
+
+
 def test_a_held_list_hands_its_scorer_a_view_of_the_whole_list() -> None:
     snapshot = load_snapshot(store_of(encode_list), "cands", "v1", 2**20)
     assert snapshot is not None
     read = snapshot.read("u1", 4).items
     assert type(read) is HeldItems and len(read) == 4
     view = read.candidates(30)
-    assert type(view) is ListView and len(view) == 30 and list(view) == candidates(1)[:30]
-    assert view.ranked([7, 0], [2.5, 1.0]) == [
+    assert isinstance(view, ListView) and len(view) == 30
+    expected = [
         Item("i7", 2.5, candidates(1)[7].payload),
-        Item("i0", 1.0, candidates(1)[0].payload),
+        Item("i0", 0.1, candidates(1)[0].payload),
     ]
+    ranked = view.ranked([7, 0], [2.5, 0.1])
+    assert type(ranked) is HeldItems and ranked == expected
+    assert ranked.json(2) == encode_items(expected, "cands")[0]  # the held JSON, cut anew
+    assert ranked.json(1) == encode_items(expected[:1], "cands")[0]
+    assert list(view) == candidates(1)[:30]  # read as a sequence: decoded whole

@@ -55,6 +55,9 @@ MATRIX_OVERHEAD = 200
 _ENDS = struct.Struct("<I")
 _NEXT = b',{"item":'
 """Where an item of a list's JSON starts, but the first (payload-free lists)."""
+_SCORE = b',"score":'
+_SOURCE = b',"source":'
+"""Where an item's score and its source start in its JSON (see ``HeldView.ranked``)."""
 
 
 def item_body(entry: Item, position: int, source: str) -> dict[str, object]:
@@ -132,7 +135,7 @@ class HeldItems(list[Item]):
         only, when the list is held whole; else those read."""
         if self.blob is None:
             return self[:count]
-        return ListView(self.blob, count)
+        return HeldView(self.blob, count, self._text, self._ends)
 
     def json(self, n: int) -> bytes:
         """The comma-joined JSON objects of the first ``n`` items, positions from 1."""
@@ -143,6 +146,41 @@ class HeldItems(list[Item]):
         entries = EncodedEntries(self[:n])
         entries.json = self.json(n)
         return entries
+
+
+class HeldView(ListView):
+    """A scorer's candidates from a held list (:meth:`HeldItems.candidates`): a
+    :class:`~sameday.store.codec.ListView` whose re-ranked items carry their JSON, cut from the
+    list's own (:meth:`ranked`)."""
+
+    __slots__ = ("_ends", "_text")
+
+    def __init__(self, blob: bytes, limit: int, text: bytes, ends: bytes) -> None:
+        super().__init__(blob, limit)
+        self._text = text
+        self._ends = ends
+
+    def ranked(self, positions: Sequence[int], scores: Sequence[float]) -> HeldItems:
+        """The items at ``positions`` (from 0) in that order, with ``scores``, as a
+        :class:`HeldItems` whose JSON is what ``encode_items`` makes of them: each item's JSON
+        is its held one with the new score and position put in (``"item"`` and its id come
+        before the score, ``"source"`` and the payload after the position, so both are sliced
+        as they are; an id cannot hold ``,"score":`` or ``,"source":`` unescaped), not a
+        re-encoding of its payload."""
+        items = super().ranked(positions, scores)
+        text, ends = self._text, self._ends
+        numbers = orjson.dumps(scores)[1:-1].split(b",")  # a number holds no comma
+        parts = []
+        for place, (position, number) in enumerate(zip(positions, numbers, strict=True), 1):
+            start = _ENDS.unpack_from(ends, 4 * position - 4)[0] + 1 if position else 0
+            end = _ENDS.unpack_from(ends, 4 * position)[0]
+            score = text.find(_SCORE, start, end) + len(_SCORE)
+            source = text.find(_SOURCE, score, end)
+            parts.append(
+                b'%s%s,"position":%d%s' % (text[start:score], number, place, text[source:end])
+            )
+        ends_now = [end + index for index, end in enumerate(accumulate(map(len, parts)))]
+        return HeldItems(items, b",".join(parts), struct.pack(f"<{len(parts)}I", *ends_now))
 
 
 class EncodedEntries(tuple[Item, ...]):

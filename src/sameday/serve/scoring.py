@@ -485,7 +485,7 @@ class Scoring:
         # highest first, ties in the batch order (a stable sort of the negated scores)
         order = (-scores).argsort(kind="stable")[:keep]
         positions, kept = order.tolist(), scores[order].tolist()
-        if type(candidates) is ListView:  # parse the payloads of those served only
+        if isinstance(candidates, ListView):  # parse the payloads of those served only
             return candidates.ranked(positions, kept)
         return [
             Item(candidates[i].item, score, candidates[i].payload)
