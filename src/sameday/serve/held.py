@@ -31,7 +31,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, count
 from typing import TYPE_CHECKING
 
 import orjson
@@ -165,22 +165,29 @@ class HeldView(ListView):
         :class:`HeldItems` whose JSON is what ``encode_items`` makes of them: each item's JSON
         is its held one with the new score and position put in (``"item"`` and its id come
         before the score, ``"source"`` and the payload after the position, so both are sliced
-        as they are; an id cannot hold ``,"score":`` or ``,"source":`` unescaped), not a
-        re-encoding of its payload."""
-        items = super().ranked(positions, scores)
+        as they are; an id cannot hold ``,"score":`` or ``,"source":`` unescaped), and the
+        items' ids and payloads are parsed back from that JSON, a few objects, not the blob's
+        hundred payloads."""
         text, ends = self._text, self._ends
+        unpack = _ENDS.unpack_from
         numbers = orjson.dumps(scores)[1:-1].split(b",")  # a number holds no comma
         parts = []
-        for place, (position, number) in enumerate(zip(positions, numbers, strict=True), 1):
-            start = _ENDS.unpack_from(ends, 4 * position - 4)[0] + 1 if position else 0
-            end = _ENDS.unpack_from(ends, 4 * position)[0]
+        for place, position, number in zip(count(1), positions, numbers, strict=False):
+            start = unpack(ends, 4 * position - 4)[0] + 1 if position else 0
+            end = unpack(ends, 4 * position)[0]
             score = text.find(_SCORE, start, end) + len(_SCORE)
             source = text.find(_SOURCE, score, end)
             parts.append(
                 b'%s%s,"position":%d%s' % (text[start:score], number, place, text[source:end])
             )
-        ends_now = [end + index for index, end in enumerate(accumulate(map(len, parts)))]
-        return HeldItems(items, b",".join(parts), struct.pack(f"<{len(parts)}I", *ends_now))
+        joined = b",".join(parts)
+        bodies = orjson.loads(b"[%s]" % joined)
+        items = [
+            Item(body["item"], score, body.get("payload"))
+            for body, score in zip(bodies, scores, strict=True)
+        ]
+        offsets = [end + index for index, end in enumerate(accumulate(map(len, parts)))]
+        return HeldItems(items, joined, struct.pack(f"<{len(parts)}I", *offsets))
 
 
 class EncodedEntries(tuple[Item, ...]):
