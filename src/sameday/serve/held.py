@@ -31,6 +31,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate, count
 from typing import TYPE_CHECKING
 
@@ -101,6 +102,12 @@ def encode_items(items: list[Item], source: str) -> tuple[bytes, bytes]:
     return b",".join(parts), struct.pack(f"<{len(ends)}I", *ends)
 
 
+@lru_cache(maxsize=1024)
+def _offsets(count: int) -> struct.Struct:
+    """The compiled struct of ``count`` item end offsets (lists share a few lengths)."""
+    return struct.Struct(f"<{count}I")
+
+
 def held_size(key: str, blob: bytes, text: bytes, ends: bytes) -> int:
     """Bytes one held list is counted as against the memory ceiling."""
     return len(key) + len(blob) + len(text) + len(ends) + OVERHEAD
@@ -168,15 +175,15 @@ class HeldView(ListView):
         as they are; an id cannot hold ``,"score":`` or ``,"source":`` unescaped), and the
         items' ids and payloads are parsed back from that JSON, a few objects, not the blob's
         hundred payloads."""
-        text, ends = self._text, self._ends
-        unpack = _ENDS.unpack_from
+        text, find = self._text, self._text.find
+        ends = _offsets(len(self._ends) // 4).unpack(self._ends)
         numbers = orjson.dumps(scores)[1:-1].split(b",")  # a number holds no comma
         parts = []
         for place, position, number in zip(count(1), positions, numbers, strict=False):
-            start = unpack(ends, 4 * position - 4)[0] + 1 if position else 0
-            end = unpack(ends, 4 * position)[0]
-            score = text.find(_SCORE, start, end) + len(_SCORE)
-            source = text.find(_SOURCE, score, end)
+            start = ends[position - 1] + 1 if position else 0
+            end = ends[position]
+            score = find(_SCORE, start, end) + 9  # len(_SCORE)
+            source = find(_SOURCE, score, end)
             parts.append(
                 b'%s%s,"position":%d%s' % (text[start:score], number, place, text[source:end])
             )
