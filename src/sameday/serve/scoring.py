@@ -57,6 +57,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from math import isnan
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -69,6 +70,8 @@ from sameday.store.base import Item, Listed, ServingStore
 from sameday.store.codec import ListView
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
     from sameday.models.candidates import PayloadMatrix
@@ -482,9 +485,9 @@ class Scoring:
                 f"{model.ref} returned {scores.size} scores for {len(candidates)} candidates: a "
                 "scorer returns one score per candidate"
             )
-        # highest first, ties in the batch order (a stable sort of the negated scores)
-        order = (-scores).argsort(kind="stable")[:keep]
-        positions, kept = order.tolist(), scores[order].tolist()
+        positions = _order(scores)[:keep]
+        values = scores.tolist()
+        kept = [values[position] for position in positions]
         if isinstance(candidates, ListView):  # parse the payloads of those served only
             return candidates.ranked(positions, kept)
         return [
@@ -591,6 +594,23 @@ class Scoring:
         """Let the workers go once their jobs are done; queued jobs are dropped."""
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _order(scores: npt.NDArray[np.float64]) -> list[int]:
+    """The candidates' positions, highest score first, ties in the batch order (a stable sort
+    of the negated scores; NaN last).
+
+    Python's sort, not numpy's ``argsort``: ``argsort`` lets go of the GIL while it sorts, and
+    on the event loop (a scorer proven fast runs inline) that handed the GIL to the event
+    writer's thread, which could keep it up to the interpreter's switch interval (5 ms) before
+    the request went on: the in-process p99 of a scored call was 3-4 ms against 0.1 ms for a
+    batch one. For a hundred floats Python's sort costs a few microseconds more and keeps the
+    GIL. With a NaN (or both infinities: their sum is NaN too) it is numpy's order, as before.
+    """
+    negated = (-scores).tolist()
+    if isnan(sum(negated)):
+        return (-scores).argsort(kind="stable").tolist()  # type: ignore[no-any-return]
+    return sorted(range(len(negated)), key=negated.__getitem__)
 
 
 def scorers(state: ServingState) -> set[str]:
