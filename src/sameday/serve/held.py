@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from sameday.store.base import Answer, Item, Listed, Read, Scannable
-from sameday.store.codec import ListView, decode_list
+from sameday.store.codec import ListView, decode_list, new_item
 
 if TYPE_CHECKING:
     from sameday.models.candidates import PayloadMatrix
@@ -189,10 +189,9 @@ class HeldView(ListView):
             )
         joined = b",".join(parts)
         bodies = orjson.loads(b"[%s]" % joined)
-        items = [
-            Item(body["item"], score, body.get("payload"))
-            for body, score in zip(bodies, scores, strict=True)
-        ]
+        ids = [body["item"] for body in bodies]
+        payloads = [body.get("payload") for body in bodies]
+        items = list(map(new_item, zip(ids, scores, payloads, strict=True)))
         offsets = [end + index for index, end in enumerate(accumulate(map(len, parts)))]
         return HeldItems(items, joined, struct.pack(f"<{len(parts)}I", *offsets))
 

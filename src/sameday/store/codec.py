@@ -39,7 +39,7 @@ import orjson
 from sameday.errors import StoreUnavailable
 from sameday.store.base import Item
 
-_new_item = partial(tuple.__new__, Item)
+new_item = partial(tuple.__new__, Item)
 """``Item`` built at C speed (a NamedTuple's own constructor is a Python function)."""
 FORMAT_VERSION = 3
 """Bumped whenever the layout changes; decoders refuse blobs of a version they do not read."""
@@ -123,8 +123,8 @@ def decode_list(blob: bytes, limit: int | None = None) -> list[Item]:
     ids = blob[start : start + size].decode().split(SEPARATOR, wanted)
     if flags & FLAG_PAYLOAD:
         payloads = _payloads(blob, version, count, start + size, wanted)
-        return list(map(_new_item, zip(ids, scores, payloads)))  # noqa: B905 (a prefix)
-    return list(map(_new_item, zip(ids, scores, repeat(None))))
+        return list(map(new_item, zip(ids, scores, payloads)))  # noqa: B905 (a prefix)
+    return list(map(new_item, zip(ids, scores, repeat(None))))
 
 
 def _payloads(blob: bytes, version: int, count: int, at: int, wanted: int) -> list[Any]:
@@ -224,4 +224,4 @@ class ListView(Sequence[Item]):
         ids = blob[start : start + size].decode().split(SEPARATOR, self._length)
         payloads = payloads_at(blob, positions) if flags & FLAG_PAYLOAD else repeat(None)
         taken = [ids[position] for position in positions]
-        return list(map(_new_item, zip(taken, scores, payloads, strict=False)))
+        return list(map(new_item, zip(taken, scores, payloads, strict=False)))
