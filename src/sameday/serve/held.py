@@ -18,7 +18,11 @@ an object per slot and an ``orjson.dumps`` of them per request.
 A result set whose lists a scorer re-ranks (``ServingState.scored``) is held with one more
 thing per list: its numeric payload columns as a ``float64`` matrix
 (:class:`~sameday.models.candidates.PayloadMatrix`), built once here instead of per request, so
-a scored request hands its scorer a slice of it (``HeldItems.matrix``).
+a scored request hands its scorer a slice of it (``HeldItems.matrix``). Such a request reads
+only the items it serves, not its scorer's candidates: the scorer gets a view of the held blob
+(:class:`HeldView`, from ``HeldItems.candidates``) that parses nothing unless a scorer reads its
+rows, and the re-ranked items are served with their JSON cut from the held text (the new score
+and position put in), their ids and payloads parsed back from those few objects.
 
 A memory ceiling (``serve.memory_limit``, :data:`MEMORY_LIMIT` by default) bounds what one
 server process holds, counted as :func:`held_size` estimates it: a version that would pass it

@@ -6,7 +6,9 @@ first ``candidates`` of the list read for the request's key. Each candidate's fe
 request's attributes, the candidate's own and the rows of the feature tables named
 (:mod:`sameday.serve.features`), handed over as a
 :class:`~sameday.models.candidates.Candidates`: rows for a scorer that iterates, columns and
-matrices for one that computes on arrays (a held list's numeric payload columns come prepared).
+matrices for one that computes on arrays (a held list's numeric payload columns come prepared,
+and its candidates are a view of the held list that parses only what is read of it:
+:mod:`sameday.serve.held`).
 
 **Loaded once per version, swapped without a restart.** :meth:`Scoring.refresh` runs in the
 client's refresher: it resolves every scorer the served state names (``ranker@champion`` →
