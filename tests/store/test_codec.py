@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from sameday.errors import StoreUnavailable
 from sameday.store import Item
-from sameday.store.codec import HEADER, decode_list, encode_list, payloads_at
+from sameday.store.codec import HEADER, decode_list, encode_list
 
 items = st.builds(
     Item,
@@ -42,15 +42,6 @@ def test_round_trip(entries: list[Item], limit: int | None) -> None:
     assert decode_list(format_2(entries), limit) == decoded  # older snapshots still read
 
 
-@given(st.lists(items, min_size=1, max_size=40), st.data())
-def test_payloads_at_positions(entries: list[Item], data: st.DataObject) -> None:
-    positions = data.draw(st.lists(st.integers(0, len(entries) - 1), max_size=12))
-    full = decode_list(encode_list(entries))
-    expected = [full[position].payload for position in positions]
-    assert payloads_at(encode_list(entries), positions) == expected
-    assert payloads_at(format_2(entries), positions) == expected
-
-
 def test_non_finite_scores_survive() -> None:
     (decoded,) = decode_list(encode_list([Item("a", math.inf)]))
     assert decoded.score == math.inf
@@ -65,6 +56,4 @@ def test_limits_and_versions() -> None:
     blob[0] = 9
     with pytest.raises(StoreUnavailable, match="format version 9"):
         decode_list(bytes(blob))
-    with pytest.raises(StoreUnavailable, match="format version 9"):
-        payloads_at(bytes(blob), [0])
     assert HEADER.size == 8

@@ -67,9 +67,8 @@ from sameday.config.scoring import DEFAULT_TIMEOUT_MS, PYTHON_PREFIX, Scored
 from sameday.errors import ModelError
 from sameday.serve.cache import ListCache
 from sameday.serve.features import FeatureTables
-from sameday.serve.held import HeldItems
+from sameday.serve.held import HeldItems, HeldView
 from sameday.store.base import Item, Listed, ServingStore
-from sameday.store.codec import ListView
 
 if TYPE_CHECKING:
     import numpy as np
@@ -490,7 +489,7 @@ class Scoring:
         positions = _order(scores)[:keep]
         values = scores.tolist()
         kept = [values[position] for position in positions]
-        if isinstance(candidates, ListView):  # parse the payloads of those served only
+        if type(candidates) is HeldView:  # parse the payloads of those served only
             return candidates.ranked(positions, kept)
         return [
             Item(candidates[i].item, score, candidates[i].payload)

@@ -22,7 +22,7 @@ Item ids therefore may not contain NUL; publishing refuses such a source.
 Why the ends (format 3): a lookup serves a prefix, and parsing every payload of a 100-item list
 (a hundred dicts and their values built) was most of a lookup's cost when ten were served. With
 the ends, a prefix's payloads are one ``orjson.loads`` of the array cut after its ``k``-th
-object, and any one payload (:func:`payloads_at`, what a re-ranked list serves) is a slice.
+object.
 Format 2 (no ends) is still read: snapshots published before stay servable.
 """
 
@@ -140,44 +140,14 @@ def _payloads(blob: bytes, version: int, count: int, at: int, wanted: int) -> li
     return orjson.loads(blob[array : array + end] + b"]")  # type: ignore[no-any-return]
 
 
-def payloads_at(blob: bytes, positions: Sequence[int]) -> list[Any]:
-    """The payloads of the items at ``positions`` (from 0, any order) of one blob, in that
-    order: what serving a re-ranked prefix of a long list needs, without parsing the rest.
-
-    Raises:
-        StoreUnavailable: as :func:`decode_list`.
-    """
-    version, flags, count, size = HEADER.unpack_from(blob)
-    if version not in READABLE_VERSIONS:
-        decode_list(blob, 0)  # raises the error that says why
-    if not flags & FLAG_PAYLOAD:
-        return [None] * len(positions)
-    at = HEADER.size + 8 * count + size
-    if version == 2:
-        every = orjson.loads(blob[at:])
-        return [every[position] for position in positions]
-    ends = _ends(count).unpack_from(blob, at)
-    array = at + 4 * count
-    view = memoryview(blob)
-    objects = [view[array + (ends[p - 1] if p else 0) + 1 : array + ends[p]] for p in positions]
-    return orjson.loads(b"".join((b"[", b",".join(objects), b"]")))  # type: ignore[no-any-return]
-
-
-@lru_cache(maxsize=1024)
-def _ends(count: int) -> struct.Struct:
-    """The compiled struct of ``count`` little-endian uint32 payload ends."""
-    return struct.Struct(f"<{count}I")
-
-
 class ListView(Sequence[Item]):
-    """The first ``limit`` items of one blob, parsed only when read: what a scorer's candidates
-    are when their list is held in memory.
+    """The first ``limit`` items of one blob, decoded only when read: what a scorer's candidates
+    are when their list is held in memory (``sameday.serve.held.HeldView``).
 
     A scorer that computes on a held payload matrix never reads the candidates' payloads, and a
     re-ranked answer serves a few of them: parsing all of them per request (a hundred dicts) was
     most of a scored request's cost. Reading the view as a sequence (a scorer's rows, a feature
-    table's item ids) decodes it whole, once (:func:`decode_list`); :meth:`ranked` builds the
-    served items from the ids and the payloads of the positions it takes only.
+    table's item ids) decodes it whole, once (:func:`decode_list`).
     """
 
     __slots__ = ("_blob", "_items", "_length")
@@ -214,14 +184,3 @@ class ListView(Sequence[Item]):
         if items is None:
             items = self._items = decode_list(self._blob, self._length)
         return items
-
-    def ranked(self, positions: Sequence[int], scores: Sequence[float]) -> list[Item]:
-        """The items at ``positions`` (from 0), in that order, with ``scores`` instead of
-        theirs: only their payloads are parsed."""
-        blob = self._blob
-        _, flags, count, size = HEADER.unpack_from(blob)
-        start = HEADER.size + 8 * count
-        ids = blob[start : start + size].decode().split(SEPARATOR, self._length)
-        payloads = payloads_at(blob, positions) if flags & FLAG_PAYLOAD else repeat(None)
-        taken = [ids[position] for position in positions]
-        return list(map(new_item, zip(taken, scores, payloads, strict=False)))
