@@ -69,3 +69,9 @@ def where(rows: Sequence[Mapping[str, Any]]) -> list[float]:
     if SLOW.is_set():
         time.sleep(0.2)
     return by_x(rows)
+
+
+def by_matrix(candidates: Any) -> Any:
+    """Highest ``x`` minus ``y`` first, computed on the candidates' matrix (a held list's
+    prepared payload columns when it has them)."""
+    return candidates.matrix(["x", "y"]) @ [1.0, -1.0]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.serve import _scorers
 
 from sameday.config.experiment import Experiment
@@ -18,7 +22,7 @@ from sameday.serve.cache import ListCache, refresh_cache
 from sameday.serve.client import Client
 from sameday.serve.engine import Engine
 from sameday.serve.prometheus import ServerMetrics
-from sameday.serve.scoring import ScoreOutcome, Scoring
+from sameday.serve.scoring import ScoreOutcome, Scoring, _order
 from sameday.serve.state import build_state
 from sameday.store.base import Item
 from sameday.store.codec import encode_list
@@ -454,3 +458,14 @@ def test_a_held_snapshot_of_a_scored_result_set_keeps_its_payload_matrices(
         assert snapshot.size < held["cands"].size  # the matrices are counted
     finally:
         unscored.close()
+
+
+@given(
+    st.lists(
+        st.sampled_from([0.0, -0.0, 1.0, 2.5, -3.0, math.inf, -math.inf, math.nan]) | st.floats(),
+        max_size=60,
+    )
+)
+def test_the_order_is_numpys_stable_argsort_of_the_negated_scores(values: list[float]) -> None:
+    scores = np.array(values, dtype=np.float64)
+    assert _order(scores) == (-scores).argsort(kind="stable").tolist()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import struct
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,12 +22,24 @@ items = st.builds(
 )
 
 
+def format_2(entries: list[Item]) -> bytes:
+    """A blob as sameday wrote it before format 3 (no payload ends): what older snapshots hold."""
+    ids = b"\x00".join(entry.item.encode() for entry in entries)
+    has_payload = any(entry.payload is not None for entry in entries)
+    blob = HEADER.pack(2, int(has_payload), len(entries), len(ids))
+    blob += struct.pack(f"<{len(entries)}d", *(entry.score for entry in entries)) + ids
+    if has_payload:
+        blob += orjson.dumps([entry.payload or {} for entry in entries])
+    return blob
+
+
 @given(st.lists(items, max_size=40), st.none() | st.integers(0, 45))
 def test_round_trip(entries: list[Item], limit: int | None) -> None:
     decoded = decode_list(encode_list(entries), limit)
     if any(e.payload is not None for e in entries):
         entries = [e._replace(payload=e.payload or {}) for e in entries]
     assert decoded == entries[:limit]
+    assert decode_list(format_2(entries), limit) == decoded  # older snapshots still read
 
 
 def test_non_finite_scores_survive() -> None:

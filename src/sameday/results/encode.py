@@ -2,10 +2,11 @@
 
 The rows arrive sorted by key and rank, so every key's items, scores and payloads are contiguous
 runs in the Arrow column buffers. A key's blob is therefore a header, a slice of the score
-buffer, its item ids joined by NUL, and its payloads, and Arrow can make every blob of a snapshot
-at once: each part becomes a binary array whose offsets are the key boundaries (no copy), the
-ids are joined per key by one ``binary_join`` kernel, and one ``binary_join_element_wise`` kernel
-concatenates the parts, outside the GIL. No per-row or per-key Python work, no float formatting.
+buffer, its item ids joined by NUL, its payloads' end offsets and its payloads, and Arrow can
+make every blob of a snapshot at once: each part becomes a binary array whose offsets are the
+key boundaries (no copy), the ids are joined per key by one ``binary_join`` kernel, and one
+``binary_join_element_wise`` kernel concatenates the parts, outside the GIL. No per-row or
+per-key Python work, no float formatting.
 
 The content hash is taken over the keys and the blobs, so it changes exactly when what readers
 would get changes, whatever file format the rows came from.
@@ -84,7 +85,12 @@ class EncodedLists:
             json = con.sql(f"SELECT to_json(struct_pack({fields})) || ',' FROM rows")
             payload_offsets, payload = string_buffers(json.to_arrow_table().column(0))
             objects = _runs(payload, payload_offsets[starts])
+            # each object's end in its key's array: the bracket, then the objects before it
+            # and it, each with its comma (the last one's comma is the closing bracket)
+            key_start = np.repeat(payload_offsets[starts[:-1]], counts)
+            ends = (payload_offsets[1:] - key_start).astype("<u4")
             parts += [
+                _runs(pa.py_buffer(ends), starts * 4),
                 scalar(b"[", pa.large_binary()),
                 pc.binary_slice(objects, 0, -1),
                 scalar(b"]", pa.large_binary()),

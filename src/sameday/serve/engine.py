@@ -119,13 +119,18 @@ class Recommendation:
         """``orjson.dumps(self.to_dict())``, the same bytes; when the entries are a prefix of
         one held list, served as they were encoded (:class:`~sameday.serve.held.EncodedEntries`:
         only the same tuple object carries its JSON, so entries rebuilt in any way are encoded
-        afresh), only the head is encoded per request. A scored answer (``model``) is encoded
-        whole: its batch order may be the held one when its scorer fell back."""
+        afresh), only the head is encoded per request, and a scored answer's ``model`` after
+        the items. A list re-ranked from a held one carries its JSON too
+        (``HeldView.ranked``)."""
         entries = self.entries
-        if type(entries) is not EncodedEntries or self.scored is not None:
+        if type(entries) is not EncodedEntries:
             return orjson.dumps(self.to_dict())
         head = orjson.dumps(self._head())
-        return b"".join((head[:-1], b',"items":[', entries.json, b"]}"))
+        scored = self.scored
+        if scored is None:
+            return b"".join((head[:-1], b',"items":[', entries.json, b"]}"))
+        model = orjson.dumps(scored.to_dict())
+        return b"".join((head[:-1], b',"items":[', entries.json, b'],"model":', model, b"}"))
 
 
 @dataclass(slots=True)
@@ -175,10 +180,13 @@ class Prepared:
     def limit(self) -> int:
         """Items to read from a chain's result set: ``size`` plus room for the exclusions and
         what earlier result sets gave (every item skipped is excluded or already taken); a
-        scored list reads at least its scorer's candidates."""
+        scored list reads at least its scorer's candidates, unless its snapshot is held (the
+        scorer takes them from the held list: ``HeldItems.candidates``)."""
         limit = self.size + len(self.excluded)
         scoring = self.scoring
-        return limit if scoring is None else max(limit, scoring.candidates)
+        if scoring is None or self.chain[0] in self.cache.held:
+            return limit
+        return max(limit, scoring.candidates)
 
 
 Answers = Mapping[str, Answer]

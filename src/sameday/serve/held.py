@@ -18,7 +18,11 @@ an object per slot and an ``orjson.dumps`` of them per request.
 A result set whose lists a scorer re-ranks (``ServingState.scored``) is held with one more
 thing per list: its numeric payload columns as a ``float64`` matrix
 (:class:`~sameday.models.candidates.PayloadMatrix`), built once here instead of per request, so
-a scored request hands its scorer a slice of it (``HeldItems.matrix``).
+a scored request hands its scorer a slice of it (``HeldItems.matrix``). Such a request reads
+only the items it serves, not its scorer's candidates: the scorer gets a view of the held blob
+(:class:`HeldView`, from ``HeldItems.candidates``) that parses nothing unless a scorer reads its
+rows, and the re-ranked items are served with their JSON cut from the held text (the new score
+and position put in), their ids and payloads parsed back from those few objects.
 
 A memory ceiling (``serve.memory_limit``, :data:`MEMORY_LIMIT` by default) bounds what one
 server process holds, counted as :func:`held_size` estimates it: a version that would pass it
@@ -29,15 +33,16 @@ version is loaded the old one is still served, so a result set briefly takes twi
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from functools import lru_cache
+from itertools import accumulate, count
 from typing import TYPE_CHECKING
 
 import orjson
 
 from sameday.store.base import Answer, Item, Listed, Read, Scannable
-from sameday.store.codec import decode_list
+from sameday.store.codec import ListView, decode_list, new_item
 
 if TYPE_CHECKING:
     from sameday.models.candidates import PayloadMatrix
@@ -55,6 +60,9 @@ MATRIX_OVERHEAD = 200
 _ENDS = struct.Struct("<I")
 _NEXT = b',{"item":'
 """Where an item of a list's JSON starts, but the first (payload-free lists)."""
+_SCORE = b',"score":'
+_SOURCE = b',"source":'
+"""Where an item's score and its source start in its JSON (see ``HeldView.ranked``)."""
 
 
 def item_body(entry: Item, position: int, source: str) -> dict[str, object]:
@@ -98,6 +106,12 @@ def encode_items(items: list[Item], source: str) -> tuple[bytes, bytes]:
     return b",".join(parts), struct.pack(f"<{len(ends)}I", *ends)
 
 
+@lru_cache(maxsize=1024)
+def _offsets(count: int) -> struct.Struct:
+    """The compiled struct of ``count`` item end offsets (lists share a few lengths)."""
+    return struct.Struct(f"<{count}I")
+
+
 def held_size(key: str, blob: bytes, text: bytes, ends: bytes) -> int:
     """Bytes one held list is counted as against the memory ceiling."""
     return len(key) + len(blob) + len(text) + len(ends) + OVERHEAD
@@ -106,9 +120,11 @@ def held_size(key: str, blob: bytes, text: bytes, ends: bytes) -> int:
 class HeldItems(list[Item]):
     """The items of a held list, with their JSON: ``json(n)`` is the text of the first ``n``
     and ``prefix(n)`` those items with it (``n`` at most the list's full length); ``matrix``
-    holds the list's numeric payload columns when its result set is scored (else ``None``)."""
+    holds the list's numeric payload columns when its result set is scored (else ``None``),
+    and ``blob`` its whole stored blob when it is read from a held snapshot (``candidates``
+    takes a scorer's candidates from it)."""
 
-    __slots__ = ("_ends", "_text", "matrix")
+    __slots__ = ("_ends", "_text", "blob", "matrix")
 
     def __init__(
         self,
@@ -116,11 +132,21 @@ class HeldItems(list[Item]):
         text: bytes,
         ends: bytes,
         matrix: PayloadMatrix | None = None,
+        blob: bytes | None = None,
     ) -> None:
         super().__init__(items)
         self._text = text
         self._ends = ends
         self.matrix = matrix
+        self.blob = blob
+
+    def candidates(self, count: int) -> Sequence[Item]:
+        """The first ``count`` items of the whole list (not only those read), for a scorer: a
+        :class:`~sameday.store.codec.ListView` of the blob, which parses what is read of it
+        only, when the list is held whole; else those read."""
+        if self.blob is None:
+            return self[:count]
+        return HeldView(self.blob, count, self._text, self._ends)
 
     def json(self, n: int) -> bytes:
         """The comma-joined JSON objects of the first ``n`` items, positions from 1."""
@@ -131,6 +157,47 @@ class HeldItems(list[Item]):
         entries = EncodedEntries(self[:n])
         entries.json = self.json(n)
         return entries
+
+
+class HeldView(ListView):
+    """A scorer's candidates from a held list (:meth:`HeldItems.candidates`): a
+    :class:`~sameday.store.codec.ListView` whose re-ranked items carry their JSON, cut from the
+    list's own (:meth:`ranked`)."""
+
+    __slots__ = ("_ends", "_text")
+
+    def __init__(self, blob: bytes, limit: int, text: bytes, ends: bytes) -> None:
+        super().__init__(blob, limit)
+        self._text = text
+        self._ends = ends
+
+    def ranked(self, positions: Sequence[int], scores: Sequence[float]) -> HeldItems:
+        """The items at ``positions`` (from 0) in that order, with ``scores``, as a
+        :class:`HeldItems` whose JSON is what ``encode_items`` makes of them: each item's JSON
+        is its held one with the new score and position put in (``"item"`` and its id come
+        before the score, ``"source"`` and the payload after the position, so both are sliced
+        as they are; an id cannot hold ``,"score":`` or ``,"source":`` unescaped), and the
+        items' ids and payloads are parsed back from that JSON, a few objects, not the blob's
+        hundred payloads."""
+        text, find = self._text, self._text.find
+        ends = _offsets(len(self._ends) // 4).unpack(self._ends)
+        numbers = orjson.dumps(scores)[1:-1].split(b",")  # a number holds no comma
+        parts = []
+        for place, position, number in zip(count(1), positions, numbers, strict=False):
+            start = ends[position - 1] + 1 if position else 0
+            end = ends[position]
+            score = find(_SCORE, start, end) + 9  # len(_SCORE)
+            source = find(_SOURCE, score, end)
+            parts.append(
+                b'%s%s,"position":%d%s' % (text[start:score], number, place, text[source:end])
+            )
+        joined = b",".join(parts)
+        bodies = orjson.loads(b"[%s]" % joined)
+        ids = [body["item"] for body in bodies]
+        payloads = [body.get("payload") for body in bodies]
+        items = list(map(new_item, zip(ids, scores, payloads, strict=True)))
+        offsets = [end + index for index, end in enumerate(accumulate(map(len, parts)))]
+        return HeldItems(items, joined, struct.pack(f"<{len(parts)}I", *offsets))
 
 
 class EncodedEntries(tuple[Item, ...]):
@@ -175,7 +242,8 @@ class HeldSnapshot:
         blob, text, ends = entry
         matrices = self.matrices
         matrix = None if matrices is None else matrices.get(key)
-        return Listed(self.version, HeldItems(decode_list(blob, limit), text, ends, matrix))
+        items = decode_list(blob, limit)
+        return Listed(self.version, HeldItems(items, text, ends, matrix, blob))
 
 
 def load_snapshot(
