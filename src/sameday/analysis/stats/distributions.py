@@ -43,6 +43,9 @@ _LARGE_A = 15.0
 """From here on (30 degrees of freedom), Student's t by the asymptotic expansion."""
 _BGRAT_TERMS = 30
 _MAX_STEPS = 400
+_NEWTON_LAST = 1e-9
+"""A Newton step in ``ln t`` this small is the last :func:`_t_quantile` needs."""
+_CORNISH_FISHER_DF = 10.0
 _LOG_HUGE = math.log(1e300)
 _HUGE_T = 1e150
 _STANDARD = NormalDist()
@@ -172,15 +175,12 @@ def _ibeta_large_a(a: float, ratio: float) -> float:
     scale = math.exp(_LN_SQRT_PI - _log_beta_half(a) - 0.5 * math.log(big_t))
     k = math.erfc(math.sqrt(u))
     total = k
-    p = [1.0]
     lx2 = (0.5 * lx) ** 2
     lxp = 1.0
     t4 = 4.0 * big_t * big_t
     b2n = b
     for n in range(1, _BGRAT_TERMS):
-        pn = sum((m * b - n) * p[n - m] / math.factorial(2 * m + 1) for m in range(1, n)) / n
-        pn += (b - 1.0) / math.factorial(2 * n + 1)
-        p.append(pn)
+        pn = _BGRAT_P[n]
         k = (b2n * (b2n + 1.0) * k + (u + b2n + 1.0) * lxp * h) / t4
         lxp *= lx2
         b2n += 2.0
@@ -189,6 +189,20 @@ def _ibeta_large_a(a: float, ratio: float) -> float:
         if abs(term) <= _EPS * abs(total):
             break
     return scale * total
+
+
+def _bgrat_coefficients(b: float) -> tuple[float, ...]:
+    """The coefficients ``p_n`` of :func:`_ibeta_large_a`'s series, which depend on ``b`` only:
+    computed once (at import) rather than in each of the tens of calls a quantile makes."""
+    p = [1.0]
+    for n in range(1, _BGRAT_TERMS):
+        pn = sum((m * b - n) * p[n - m] / math.factorial(2 * m + 1) for m in range(1, n)) / n
+        pn += (b - 1.0) / math.factorial(2 * n + 1)
+        p.append(pn)
+    return tuple(p)
+
+
+_BGRAT_P = _bgrat_coefficients(0.5)
 
 
 def _log_beta_half(a: float) -> float:
@@ -318,7 +332,7 @@ def _t_quantile(df: float, tail: float) -> float:
     high = (0.5 - 1.0 / df) * math.log(df) - (math.log(tail) + _log_beta_half(0.5 * df)) / df
     high = min(max(high, low), _LOG_HUGE)
     target = math.log(tail)
-    s = low
+    s = min(max(_t_quantile_start(df, -_ndtri(tail)), low), high)
     for _ in range(_MAX_STEPS):
         t = math.exp(s)
         upper = _t_tail(df, t)
@@ -335,12 +349,39 @@ def _t_quantile(df: float, tail: float) -> float:
             density = _t_density(df, t)
             step = excess * upper / (t * density) if density > 0 else math.nan
         following = s + step
-        if not low <= following <= high:
+        if low <= following <= high:
+            # Newton's error after a step h is of order h²: from h <= 1e-9 on, the step lands
+            # within rounding, and further steps would only chase the tail's last-ulp noise
+            # (two points an ulp or two apart can each step to the other forever).
+            if abs(step) <= _NEWTON_LAST:
+                return math.exp(following)
+        else:
             following = 0.5 * (low + high)
         if abs(following - s) <= 2.0 * _EPS or high - low <= 2.0 * _EPS * abs(high):
             return math.exp(following)
         s = following
     return math.exp(s)
+
+
+def _t_quantile_start(df: float, z: float) -> float:
+    """Newton's starting ``ln t`` for :func:`_t_quantile`, from the normal quantile ``z > 0``.
+
+    Where ``z² < df`` (every Welch test of a real experiment), the Cornish-Fisher expansion of
+    the t quantile in powers of ``1/df`` (Abramowitz and Stegun 26.7.5) from 10 degrees of
+    freedom up (below, its negative terms can outweigh ``z``), which at thousands of
+    degrees of freedom is already within an ulp or two: Newton then checks it with one or two
+    tail evaluations instead of some twenty from ``z``. Elsewhere the series diverges: ``z``.
+    """
+    if df < _CORNISH_FISHER_DF or not z * z < df:
+        return math.log(z)
+    z2 = z * z
+    g1 = z * (z2 + 1.0) / 4.0
+    g2 = z * ((5.0 * z2 + 16.0) * z2 + 3.0) / 96.0
+    g3 = z * (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) / 384.0
+    g4 = z * ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) / 92160.0
+    v = 1.0 / df
+    expanded = z + v * (g1 + v * (g2 + v * (g3 + v * g4)))
+    return math.log(max(expanded, z))  # the t quantile is beyond the normal one
 
 
 def _chdtrc(df: float, x: float) -> float:
