@@ -51,3 +51,34 @@ def test_the_report_module_imports_no_statistics_library_before_the_queries() ->
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_overlapping_threads_restore_the_interval_when_the_last_is_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """numpy's thread and a design's statistics thread may overlap: the one that ends first
+    must not restore the interval the other still needs, nor leave the shorter one behind."""
+    import threading
+
+    release = {name: threading.Event() for name in ("sameday_first", "sameday_second")}
+    started = {name: threading.Event() for name in release}
+    seen: dict[str, float] = {}
+
+    def import_module(name: str) -> None:
+        started[name].set()
+        release[name].wait(10)
+        seen[name] = sys.getswitchinterval()
+
+    monkeypatch.setattr("sameday.analysis.preload.importlib.import_module", import_module)
+    before = sys.getswitchinterval()
+    first = preload(("sameday_first",))
+    second = preload(("sameday_second",))
+    assert first is not None and second is not None
+    assert started["sameday_first"].wait(10) and started["sameday_second"].wait(10)
+    release["sameday_first"].set()
+    first.join(10)
+    assert sys.getswitchinterval() == SWITCH_INTERVAL
+    release["sameday_second"].set()
+    second.join(10)
+    assert seen == {"sameday_first": SWITCH_INTERVAL, "sameday_second": SWITCH_INTERVAL}
+    assert sys.getswitchinterval() == before

@@ -6,9 +6,15 @@ turns the sums into statistics (with the distribution functions of
 this thread took from DuckDB's). Importing numpy takes 0.1-0.3 s (more on a loaded machine),
 and DuckDB releases the GIL while it works, so a ``sameday report`` process imports it on a
 second thread during the queries instead of before them (``benchmarks/report_bench.py`` times the
-whole process). Only third-party modules are imported here, never a sameday module, so the two
-threads can never wait on each other's half-imported modules: the main thread's first
-``import numpy`` after the queries simply waits for this thread if it is still at work.
+whole process). The main thread's first ``import numpy`` after the queries simply waits for this
+thread if it is still at work.
+
+Two threads importing at once can deadlock only if each waits on a module the other is half-way
+through importing. So a sameday module is preloaded only once the main thread has imported
+everything it imports until its queries end (a design's report starts the preload of its
+statistics modules after importing its query stage, :mod:`sameday.analysis.summaries`): the
+statistics modules import numpy, the standard library and sameday modules already imported,
+and the main thread imports none of them while DuckDB works.
 """
 
 from __future__ import annotations
@@ -42,9 +48,20 @@ def preload(modules: tuple[str, ...] = STATISTICS) -> threading.Thread | None:
     return thread
 
 
+_lock = threading.Lock()
+_importing = 0
+"""How many preload threads are at work: the first sets the shorter switch interval, the last
+restores the interpreter's (two may overlap, numpy's and a design's statistics modules)."""
+_previous = 0.0
+
+
 def _import(modules: tuple[str, ...]) -> None:
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(min(previous, SWITCH_INTERVAL))
+    global _importing, _previous
+    with _lock:
+        if _importing == 0:
+            _previous = sys.getswitchinterval()
+            sys.setswitchinterval(min(_previous, SWITCH_INTERVAL))
+        _importing += 1
     try:
         for name in modules:
             try:
@@ -52,4 +69,7 @@ def _import(modules: tuple[str, ...]) -> None:
             except ImportError:
                 return
     finally:
-        sys.setswitchinterval(previous)
+        with _lock:
+            _importing -= 1
+            if _importing == 0:
+                sys.setswitchinterval(_previous)

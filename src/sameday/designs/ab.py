@@ -76,9 +76,13 @@ class AB(OneArm):
         by: Sequence[str] = (),
     ) -> Report:
         """The A/B report from per-arm summaries of the experiment's metrics."""
-        from sameday.analysis.report import ab_report, metric_roles
+        from sameday.analysis.preload import preload
+        from sameday.analysis.report import AB_STATISTICS, ab_report, metric_roles
         from sameday.analysis.summaries import summarise
 
+        # Every module the queries need is imported: the statistics modules can load on a
+        # thread while they run (see sameday.analysis.preload).
+        preload(AB_STATISTICS)
         roles = metric_roles(experiment, project.metrics)
         summaries = summarise(
             source,
