@@ -59,7 +59,10 @@ def _elementwise(func: Callable[..., float], *args: Any) -> float | FloatArray:
     """``func`` over broadcast arguments: a float for scalars, an array otherwise."""
     if all(isinstance(a, (int, float)) for a in args):
         return func(*(float(a) for a in args))
-    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
+    given = [np.asarray(a, dtype=np.float64) for a in args]
+    if all(a.ndim == 0 for a in given):  # one comparison's statistics: no broadcasting
+        return func(*(float(a) for a in given))
+    arrays = np.broadcast_arrays(*given)
     out = np.empty(arrays[0].shape, dtype=np.float64)
     for index in np.ndindex(out.shape):
         out[index] = func(*(float(a[index]) for a in arrays))
