@@ -14,7 +14,9 @@ five functions, and each is computed here to within 1e-12 (relative) of scipy's,
   hypergeometric series where that is short and its continued fraction elsewhere, with the log
   of the beta function from Stirling's series for large degrees of freedom so that a million
   units lose no digits; the quantile by Newton's method on the tail (near the
-  median on ``P(|T| < t)``, whose digits ``1 - 2 P(T > t)`` would lose);
+  median on ``P(|T| < t)``, whose digits ``1 - 2 P(T > t)`` would lose), from the
+  Cornish-Fisher expansion where it converges, so that a report's quantiles take one or two
+  tail evaluations each;
 - :func:`chdtrc`, the chi-square survival function for whole degrees of freedom (a sample-ratio
   check and Cochran's Q have ``k - 1``), by its closed form.
 
