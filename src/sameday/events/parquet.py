@@ -371,18 +371,14 @@ class ParquetSource(EventSource):
             table: f"read_parquet({literal(self._pattern(table))}, {READ_OPTIONS})"
             for table in TABLES
         }
-        exposure_columns = _columns(con, files["exposures"])
-        slots = "items, teams" if query.slots else "NULL::VARCHAR AS items, NULL::VARCHAR AS teams"
-        dims = "".join(f", json_extract_string(extra, '$.{d}') AS {d}" for d in query.dimensions)
         arm = "" if query.slots else " AND arm IS NOT NULL"
-        # A log exported before seeds were recorded has no column: its phases cannot be told apart.
-        seed = "seed::VARCHAR" if "seed" in exposure_columns else "NULL::VARCHAR"
         where = f"{files['exposures']} WHERE experiment = {literal(query.experiment)}{arm}"
-        # The exposures' check runs on a thread while this one checks the outcomes: each scan
-        # of a Parquet row group is single-threaded in DuckDB, and a log of one large file
-        # would otherwise leave the second core idle.
+        # The exposures are checked for repeats on a thread while this one does the rest: DuckDB
+        # reads a Parquet row group on one thread, so a log of few large files would otherwise
+        # leave the second core idle.
         repeats = _Once(con, where, "request_id")
         try:
+            exposure_columns = _columns(con, files["exposures"])
             outcome_columns = _columns(con, files["outcomes"])
             names = ", ".join(literal(e) for e in query.events) or "NULL"
             outcomes = f"{files['outcomes']} WHERE name IN ({names})"
@@ -395,6 +391,10 @@ class ParquetSource(EventSource):
             )
         finally:
             repeats.wait()  # never leave the thread reading after a failure here
+        slots = "items, teams" if query.slots else "NULL::VARCHAR AS items, NULL::VARCHAR AS teams"
+        dims = "".join(f", json_extract_string(extra, '$.{d}') AS {d}" for d in query.dimensions)
+        # A log exported before seeds were recorded has no column: its phases cannot be told apart.
+        seed = "seed::VARCHAR" if "seed" in exposure_columns else "NULL::VARCHAR"
         clause = repeats.clause()
         con.execute(
             "CREATE VIEW log_exposures AS SELECT request_id::VARCHAR AS request_id, "
