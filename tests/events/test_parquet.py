@@ -113,6 +113,44 @@ def test_reads_see_the_spool_and_the_files_once(tmp_path: Path) -> None:
         con.close()
 
 
+@pytest.mark.parametrize("repeated", ["exposures", "outcomes", "neither"])
+def test_a_report_reads_each_table_once_whichever_repeats(tmp_path: Path, repeated: str) -> None:
+    """The two tables are checked for repeats at the same time (on two threads): a repeat in
+    one must be dropped there, and never change the other."""
+    lake = tmp_path / "lake"
+    with ParquetSink.from_url(f"parquet:///{lake}") as sink:
+        sink.write_exposures([exposure(i) for i in range(8)])
+        sink.write_outcomes([outcome(i) for i in range(8)])
+        assert sink.ship() == 1
+        again = range(4, 8)  # resent: a new segment takes them again
+        if repeated == "exposures":
+            sink.write_exposures([exposure(i) for i in again])
+        elif repeated == "outcomes":
+            sink.write_outcomes([outcome(i) for i in again])
+        sink.ship()
+    con = open_events(f"parquet:///{lake}", EventQuery("exp-a", ("click",)))
+    try:
+        assert con.execute("SELECT count(*) FROM exposures").fetchone() == (4,)  # 0, 2, 4, 6
+        assert con.execute("SELECT count(*) FROM outcomes").fetchone() == (8,)
+    finally:
+        con.close()
+
+
+def test_a_failed_check_on_its_thread_is_reported(tmp_path: Path) -> None:
+    """Exposures without ids: the check, on its thread, fails, and the caller is told."""
+    (tmp_path / "exposures").mkdir()
+    with duckdb.connect() as con:
+        con.execute(
+            "COPY (SELECT 1.0 AS time, 'u' AS unit, 'exp-a' AS experiment, 'control' AS arm, "
+            f"'home' AS surface) TO '{tmp_path / 'exposures' / 'a.parquet'}'"
+        )
+        con.execute(
+            f"COPY (SELECT 'e' AS event_id, 'click' AS name) TO '{tmp_path}/outcomes.parquet'"
+        )
+    with pytest.raises(StoreUnavailable, match="request_id"):
+        open_events(f"parquet:///{tmp_path}", EventQuery("exp-a", ("click",)))
+
+
 def test_a_segment_shipped_again_replaces_its_files(tmp_path: Path) -> None:
     lake, spool, kept = tmp_path / "lake", tmp_path / "spool", tmp_path / "kept"
     url = f"parquet:///{lake}?spool={spool}"

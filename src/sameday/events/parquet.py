@@ -371,28 +371,35 @@ class ParquetSource(EventSource):
             table: f"read_parquet({literal(self._pattern(table))}, {READ_OPTIONS})"
             for table in TABLES
         }
-        exposure_columns = _columns(con, files["exposures"])
-        outcome_columns = _columns(con, files["outcomes"])
+        arm = "" if query.slots else " AND arm IS NOT NULL"
+        where = f"{files['exposures']} WHERE experiment = {literal(query.experiment)}{arm}"
+        # The exposures are checked for repeats on a thread while this one does the rest: DuckDB
+        # reads a Parquet row group on one thread, so a log of few large files would otherwise
+        # leave the second core idle.
+        repeats = _Once(con, where, "request_id")
+        try:
+            exposure_columns = _columns(con, files["exposures"])
+            outcome_columns = _columns(con, files["outcomes"])
+            names = ", ".join(literal(e) for e in query.events) or "NULL"
+            outcomes = f"{files['outcomes']} WHERE name IN ({names})"
+            # Outcomes exported without their ids (by hand) cannot be told apart: all are kept.
+            once = _once(con, outcomes, "event_id") if "event_id" in outcome_columns else ""
+            con.execute(
+                "CREATE VIEW log_outcomes AS SELECT request_id::VARCHAR AS request_id, "
+                "unit::VARCHAR AS unit, name::VARCHAR AS name, value::DOUBLE AS value, "
+                f"time::DOUBLE AS time, item::VARCHAR AS item FROM {outcomes}{once}"
+            )
+        finally:
+            repeats.wait()  # never leave the thread reading after a failure here
         slots = "items, teams" if query.slots else "NULL::VARCHAR AS items, NULL::VARCHAR AS teams"
         dims = "".join(f", json_extract_string(extra, '$.{d}') AS {d}" for d in query.dimensions)
-        arm = "" if query.slots else " AND arm IS NOT NULL"
         # A log exported before seeds were recorded has no column: its phases cannot be told apart.
         seed = "seed::VARCHAR" if "seed" in exposure_columns else "NULL::VARCHAR"
-        where = f"{files['exposures']} WHERE experiment = {literal(query.experiment)}{arm}"
+        clause = repeats.clause()
         con.execute(
             "CREATE VIEW log_exposures AS SELECT request_id::VARCHAR AS request_id, "
             "time::DOUBLE AS time, unit::VARCHAR AS unit, arm::VARCHAR AS arm, "
-            f"surface::VARCHAR AS surface, {slots}, {seed} AS seed{dims} "
-            f"FROM {where}{_once(con, where, 'request_id')}"
-        )
-        names = ", ".join(literal(e) for e in query.events) or "NULL"
-        where = f"{files['outcomes']} WHERE name IN ({names})"
-        # Outcomes exported without their ids (by hand) cannot be told apart: all are kept.
-        once = _once(con, where, "event_id") if "event_id" in outcome_columns else ""
-        con.execute(
-            "CREATE VIEW log_outcomes AS SELECT request_id::VARCHAR AS request_id, "
-            "unit::VARCHAR AS unit, name::VARCHAR AS name, value::DOUBLE AS value, "
-            f"time::DOUBLE AS time, item::VARCHAR AS item FROM {where}{once}"
+            f"surface::VARCHAR AS surface, {slots}, {seed} AS seed{dims} FROM {where}{clause}"
         )
 
     def _pattern(self, table: str) -> str:
@@ -410,10 +417,42 @@ def _once(con: duckdb.DuckDBPyConnection, rows: str, key: str) -> str:
     nothing when no ``key`` repeats.
 
     A report reads the views several times; numbering the rows costs about 0.8 s a read per
-    million exposures, counting distinct hashes of the ids once about 0.2 s. Equal ids have equal
+    million exposures, counting distinct hashes of the ids once about 0.1 s. Equal ids have equal
     hashes, so a repeat is never missed; two ids that share a hash only cost the numbering."""
     found = con.execute(f"SELECT count({key}) - count(DISTINCT hash({key})) FROM {rows}").fetchone()
     return f" QUALIFY row_number() OVER (PARTITION BY {key}) = 1" if found and found[0] else ""
+
+
+class _Once:
+    """:func:`_once` on a thread of its own, through a cursor of ``con`` (the same database,
+    files and settings); :meth:`clause` waits for it and raises what it raised."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, rows: str, key: str) -> None:
+        self._cursor = con.cursor()
+        self._result = ""
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(rows, key), name="sameday-parquet-once"
+        )
+        self._thread.start()
+
+    def _run(self, rows: str, key: str) -> None:
+        try:
+            self._result = _once(self._cursor, rows, key)
+        except BaseException as exc:  # re-raised on the caller's thread by clause()
+            self._error = exc
+
+    def wait(self) -> None:
+        """Wait for the check to end."""
+        self._thread.join()
+        self._cursor.close()
+
+    def clause(self) -> str:
+        """The clause of :func:`_once`, once the check is done."""
+        self.wait()
+        if self._error is not None:
+            raise self._error
+        return self._result
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
