@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import uvicorn
 from uvicorn.protocols.http.flow_control import FlowControl
+from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 from sameday.serve.app import create_app
 from sameday.serve.client import Client
@@ -147,16 +148,23 @@ class Transport:
         pass
 
 
-def cycle(transport: Transport, *, keep_alive: bool = True) -> OneWriteCycle:
-    scope: Any = {"type": "http", "method": "GET", "path": "/", "headers": []}
-    return OneWriteCycle(
+def cycle(
+    transport: Transport,
+    *,
+    keep_alive: bool = True,
+    method: str = "GET",
+    kind: type[RequestResponseCycle] = OneWriteCycle,
+    default_headers: list[tuple[bytes, bytes]] | None = None,
+) -> Any:
+    scope: Any = {"type": "http", "method": method, "path": "/", "headers": []}
+    return kind(
         scope=scope,
         transport=transport,  # type: ignore[arg-type]
         flow=FlowControl(transport),  # type: ignore[arg-type]
         logger=logging.getLogger("test"),
         access_logger=logging.getLogger("test"),
         access_log=False,
-        default_headers=[],
+        default_headers=default_headers or [],
         message_event=asyncio.Event(),
         expect_100_continue=False,
         keep_alive=keep_alive,
@@ -178,6 +186,95 @@ def test_the_head_and_the_body_go_out_in_one_write() -> None:
     assert not kept.closed
     assert closed.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"]
     assert closed.closed
+
+
+DATED = [(b"date", b"Thu, 03 Dec 2026 17:10:00 GMT"), (b"server", b"uvicorn")]
+
+
+class TwoSends(OneWriteCycle):
+    """``OneWriteCycle`` framing every response through uvicorn's two ``send`` calls."""
+
+    def whole(self, head: Any, message: Any) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("keep_alive", [True, False])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize(
+    ("status", "headers", "body"),
+    [
+        (200, [(b"content-length", b"2"), (b"content-type", b"application/json")], b"ok"),
+        (404, [(b"Content-Length", b"2"), (b"X-Tab", b"a\tb")], b"no"),
+        (200, [(b"content-length", b"2"), (b"content-length", b"9")], b"ok"),
+        (200, [(b"content-length", b"3")], b"ok"),  # shorter than said: refused
+        (200, [(b"content-length", b"1")], b"ok"),  # longer than said: refused
+        (200, [(b"content-length", b"+2")], b"ok"),
+        (200, [], b"ok"),  # chunked
+        (200, [(b"content-length", b"2"), (b"connection", b"close")], b"ok"),
+        (200, [(b"content-length", b"2"), (b"transfer-encoding", b"gzip")], b"ok"),
+        (200, [(b"content-length", b"2"), (b"bad name", b"x")], b"ok"),
+        (200, [(b"content-length", b"2"), (b"x", b"a\nb")], b"ok"),
+        (204, [(b"content-length", b"0")], b""),
+        (299, [(b"content-length", b"0")], b""),
+    ],
+)
+def test_a_whole_response_is_framed_as_uvicorn_frames_it(
+    keep_alive: bool,
+    method: str,
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+) -> None:
+    """``OneWriteCycle.whole`` frames the responses it takes as uvicorn's two sends do (the same
+    bytes, cycle state, close and order of ``on_response`` and close, or the same error), and
+    leaves the rest to them; the bytes are those of uvicorn's own cycle."""
+
+    def outcome(kind: type[RequestResponseCycle]) -> tuple[object, ...]:
+        transport = Transport()
+        one = cycle(
+            transport, keep_alive=keep_alive, method=method, kind=kind, default_headers=DATED
+        )
+        responded: list[bool] = []
+        one.on_response = lambda: responded.append(transport.closed)
+
+        start = {"type": "http.response.start", "status": status, "headers": headers}
+
+        async def answer() -> str | None:
+            try:
+                await one.send(start)
+                await one.send({"type": "http.response.body", "body": body})
+            except RuntimeError as exc:
+                return str(exc)
+            return None
+
+        error = asyncio.run(answer())
+        state = (
+            one.response_started,
+            one.response_complete,
+            one.chunked_encoding,
+            one.expected_content_length,
+            one.keep_alive,
+            one.message_event.is_set(),
+        )
+        return b"".join(transport.writes), transport.closed, error, state, responded
+
+    assert outcome(OneWriteCycle) == outcome(TwoSends)
+    assert outcome(OneWriteCycle)[:3] == outcome(RequestResponseCycle)[:3]
+
+
+def test_a_plain_response_is_framed_in_one_pass() -> None:
+    """What every sameday endpoint sends goes through ``whole``, not uvicorn's sends."""
+    transport = Transport()
+    one = cycle(transport, default_headers=DATED)
+    taken = one.whole(
+        {"type": "http.response.start", "status": 200, "headers": HEADERS},
+        {"type": "http.response.body", "body": b"ok"},
+    )
+    assert taken and one.response_complete
+    assert transport.writes == [
+        b"HTTP/1.1 200 OK\r\ndate: Thu, 03 Dec 2026 17:10:00 GMT\r\nserver: uvicorn\r\n"
+        b"content-length: 2\r\n\r\nok"
+    ]
 
 
 def test_a_streamed_body_joins_its_first_part_to_the_head() -> None:

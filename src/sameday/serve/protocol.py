@@ -19,7 +19,10 @@ What it adds to uvicorn's protocol:
   headers when the app sends ``http.response.start`` and the body when it sends
   ``http.response.body``: two ``write`` calls, two ``send`` system calls, often two TCP
   segments per response. The head is held until the first body message and both go out in one
-  ``write``.
+  ``write``. A whole response (a ``Content-Length`` head and its only body message, what every
+  sameday endpoint sends) is framed here in one pass (:meth:`OneWriteCycle.whole`), the same
+  bytes and the same cycle state as uvicorn's two ``send`` calls, for a third of their cost
+  (3.9 against 1.3 µs of CPU); anything else goes through them.
 
 It extends uvicorn's ``HttpToolsProtocol`` through five of its callbacks and
 ``RequestResponseCycle.send``; ``tests/serve/test_server.py`` runs a real server to check that it
@@ -31,7 +34,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_RE,
+    HEADER_VALUE_RE,
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 HEAD_TIMEOUT = 10.0
 """Seconds a client has to send a request's line and headers once connected (or after a
@@ -82,6 +91,8 @@ class OneWriteCycle(RequestResponseCycle):
         if head is None:
             await super().send(message)
             return
+        if self.whole(head, message):
+            return
         transport = self.transport
         collected = _Collected(transport)
         self.transport = collected  # type: ignore[assignment]
@@ -91,6 +102,60 @@ class OneWriteCycle(RequestResponseCycle):
         finally:
             self.transport = transport
             collected.flush()
+
+    def whole(self, head: Any, message: Any) -> bool:
+        """Send ``head`` and ``message`` as uvicorn's ``send`` of each would, in one write, when
+        they are a whole response whose framing is plain: a ``Content-Length`` equal to the one
+        body's length, no ``Transfer-Encoding`` or ``Connection`` header, valid header names and
+        values, not a ``HEAD`` request, no access log, the transport writable. Returns whether it
+        did; when not, nothing has changed and uvicorn's ``send`` frames them (or refuses them).
+
+        The order of the state changes is that of the two ``send`` calls with the writes
+        collected: the cycle is complete and ``on_response`` called before the bytes are
+        written and a connection not kept alive is closed.
+        """
+        if (
+            message["type"] != "http.response.body"
+            or message.get("more_body", False)
+            or self.access_log
+            or self.flow.write_paused
+            or self.disconnected
+            or self.scope["method"] == "HEAD"
+        ):
+            return False
+        line = STATUS_LINE.get(head["status"])
+        headers = self.default_headers + list(head.get("headers", []))
+        if line is None or not headers:
+            return False
+        names, values = zip(*headers, strict=True)
+        # Each pattern is one character class: a search of the joined text finds a match
+        # exactly when a search of some part would.
+        if HEADER_RE.search(b"".join(names)) or HEADER_VALUE_RE.search(b"".join(values)):
+            return False
+        lowered = [name.lower() for name in names]
+        if b"transfer-encoding" in lowered or b"connection" in lowered:
+            return False
+        body = message.get("body", b"")
+        try:  # uvicorn reads the first one
+            length: bytes = values[lowered.index(b"content-length")]
+        except ValueError:
+            return False
+        if not length.isdigit() or int(length) != len(body):
+            return False
+        lines = b"\r\n".join(map(b": ".join, zip(lowered, values, strict=True)))
+        close = b"" if self.keep_alive else b"connection: close\r\n"
+        self.response_started = True
+        self.waiting_for_100_continue = False
+        self.chunked_encoding = False
+        self.expected_content_length = 0
+        self.response_complete = True
+        self.message_event.set()
+        self.on_response()
+        transport = self.transport
+        transport.write(b"".join((line, lines, b"\r\n", close, b"\r\n", body)))
+        if not self.keep_alive:
+            transport.close()
+        return True
 
 
 class HeadDeadline(HttpToolsProtocol):
@@ -103,6 +168,7 @@ class HeadDeadline(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline: asyncio.TimerHandle | None = None
+        self._head_since: float | None = None  # loop time the awaited head's deadline runs from
         self._head_bytes: int | None = 0  # bytes of the head being received; None: it is in
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -136,18 +202,31 @@ class HeadDeadline(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
-        super().connection_lost(exc)
-
-    def _arm(self) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(self.head_timeout, self._expire)
-
-    def _disarm(self) -> None:
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        """Start the deadline of a head from now. One timer per connection, not one armed and
+        cancelled per request (about 0.6 µs of CPU a request under uvloop): a response only
+        notes the time, and a timer that fires while no head is awaited, or before the awaited
+        head's own deadline, does nothing but wait again (at most once per ``head_timeout``)."""
+        now = self.loop.time()
+        self._head_since = now
+        if self._deadline is None:
+            self._deadline = self.loop.call_at(now + self.head_timeout, self._expire)
+
+    def _disarm(self) -> None:
+        self._head_since = None  # the timer, if any, finds nothing to cut off
 
     def _expire(self) -> None:
         self._deadline = None
-        if not self.transport.is_closing():
+        since = self._head_since
+        if since is None:
+            return
+        due = since + self.head_timeout
+        if self.loop.time() < due:  # the head awaited began after this timer was armed
+            self._deadline = self.loop.call_at(due, self._expire)
+        elif not self.transport.is_closing():
             self.transport.close()
