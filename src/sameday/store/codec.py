@@ -112,7 +112,8 @@ def decode_list(blob: bytes, limit: int | None = None) -> list[Item]:
     version, flags, count, size = HEADER.unpack_from(blob)
     if version not in READABLE_VERSIONS:
         raise StoreUnavailable(
-            f"list encoded with format version {version}, this sameday reads {FORMAT_VERSION}: "
+            f"list encoded with format version {version}, this sameday reads versions "
+            f"{' and '.join(map(str, READABLE_VERSIONS))}: "
             "run the same sameday version on the publishing and the serving side, and "
             "republish the snapshot"
         )
