@@ -1,5 +1,5 @@
 """``python -m sameday``: the same as the ``sameday`` command."""
 
-from sameday.cli import main
+from sameday.cli import run
 
-main()
+run()

@@ -142,6 +142,38 @@ def test_parquet_log_gives_the_same_summaries(tmp_path: Path) -> None:
     assert ours.cells == theirs.cells
 
 
+@pytest.mark.parametrize("repeated", ["exposures", "outcomes", "both"])
+def test_a_parquet_log_read_before_its_repeats_were_found_is_read_again(
+    tmp_path: Path, repeated: str
+) -> None:
+    """The views are read while the repeat check runs (``LogCheck``): a log holding every
+    record twice must give the summaries of the log holding it once, so what was read before the
+    check found the repeats is thrown away. The ratio metric counts exposures, the others count
+    outcomes: a repeat left in either table would change them."""
+    url = _log(tmp_path / "events.db")
+    folder = tmp_path / "parquet"
+    folder.mkdir()
+    con = open_events(url, EventQuery("exp", ("click", "purchase")))
+    try:
+        for table in ("exposures", "outcomes"):
+            extra = (
+                ", 'exp' AS experiment, '{}' AS extra"
+                if table == "exposures"
+                else ", 'e' || hash(unit, name, time) AS event_id"
+            )
+            twice = " UNION ALL SELECT * FROM rows" if repeated in (table, "both") else ""
+            con.execute(
+                f"COPY (WITH rows AS (SELECT *{extra} FROM {table}) SELECT * FROM rows{twice}) "
+                f"TO '{folder / table}.parquet'"
+            )
+    finally:
+        con.close()
+    ours = summarise(f"parquet:///{folder}", "exp", METRICS, arms=["control", "personal"])
+    theirs = summarise(url, "exp", METRICS, arms=["control", "personal"])
+    assert ours.cells == theirs.cells
+    assert ours.units == theirs.units
+
+
 def test_bad_sources(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable, match="does not exist"):
         summarise(f"sqlite:///{tmp_path / 'missing.db'}", "exp", METRICS)

@@ -136,3 +136,30 @@ def test_version_help_and_usage_errors(runner: CliRunner) -> None:
     assert helped.exit_code == 0 and "sameday init my-project" in helped.output
     unknown = runner.invoke(main, ["deploy"])
     assert unknown.exit_code == 2 and "No such command 'deploy'" in unknown.stderr
+
+
+def test_the_executable_freezes_the_heap_once_its_command_is_done(tmp_path: Path) -> None:
+    """``sameday`` (and ``python -m sameday``) run :func:`sameday.cli.run`, which leaves the
+    interpreter's last garbage collection nothing to walk; the exit code and output are
+    ``main``'s."""
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen' if gc.get_freeze_count() else 'not frozen'))\n"
+        "sys.argv = ['sameday', '--version']\n"
+        "from sameday.cli import run\n"
+        "run()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"sameday, version {__version__}", "frozen"]
+    failed = subprocess.run(
+        [sys.executable, "-m", "sameday", "no-such-command"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert failed.returncode == 2
+    assert "No such command 'no-such-command'" in failed.stderr

@@ -177,5 +177,5 @@ def test_what_the_build_stage_copies_builds_sameday(tmp_path: Path) -> None:
     with zipfile.ZipFile(built) as wheel:
         names = set(wheel.namelist())
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-        assert "sameday = sameday.cli:main" in wheel.read(entry_points).decode()
+        assert "sameday = sameday.cli:run" in wheel.read(entry_points).decode()
     assert {"sameday/cli/serve.py", "sameday/deploy/k8s.py", "sameday/py.typed"} <= names

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from sameday.events.source import EventQuery, EventSource, open_source
+from sameday.events.source import EventQuery, EventSource, LogCheck, open_source
 
 MEMORY_LIMIT = "512MB"
 """DuckDB's working memory for a report. Beyond it aggregates and joins spill to a temporary
@@ -44,24 +44,45 @@ def open_events(
 
     The caller closes the connection.
     """
+    con, check = open_events_unchecked(source, query, memory_limit=memory_limit)
+    try:
+        check.settle()
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def open_events_unchecked(
+    source: EventSource | str, query: EventQuery, *, memory_limit: str = MEMORY_LIMIT
+) -> tuple[duckdb.DuckDBPyConnection, LogCheck]:
+    """:func:`open_events`, with the source's check of the rows possibly still running (see
+    :meth:`EventSource.load_unchecked`): a report reads the views while the check runs, and
+    reads them again when :meth:`LogCheck.settle` says they changed.
+
+    The caller calls :meth:`LogCheck.wait` before it closes the connection, even on failure.
+    """
     reader = open_source(source) if isinstance(source, str) else source
     con = duckdb.connect()
+    check: LogCheck | None = None
     try:
         for key, value in DUCKDB_SETTINGS.items():
             con.execute(f"SET {key} = {value}")
         con.execute(f"SET memory_limit = {_literal(memory_limit)}")
         spill = Path(tempfile.gettempdir()) / "sameday-duckdb"
         con.execute(f"SET temp_directory = {_literal(str(spill))}")
-        reader.load(con, query)
+        check = reader.load_unchecked(con, query)
         for table in ("exposures", "outcomes"):
             con.execute(f"CREATE VIEW {table} AS SELECT * FROM log_{table}")
     except BaseException:
+        if check is not None:
+            check.wait()
         con.close()
         raise
     finally:
         if reader is not source:
             reader.close()
-    return con
+    return con, check
 
 
 def _literal(text: str) -> str:

@@ -18,7 +18,7 @@ import duckdb
 
 from sameday.analysis.metric_sql import MetricColumns, columns, statements
 from sameday.analysis.phases import Scope, Selection, restrict
-from sameday.analysis.source import open_events
+from sameday.analysis.source import open_events_unchecked
 from sameday.analysis.stats.summary import ArmSummary
 from sameday.config.experiment import Experiment
 from sameday.config.metric import Metric
@@ -108,17 +108,27 @@ def summarise(
     """
     events = sorted({name for m in metrics for name in m.events})
     query = EventQuery(experiment=experiment, events=tuple(events), dimensions=tuple(dimensions))
-    con = open_events(source, query)
-    try:
+    con, check = open_events_unchecked(source, query)
+
+    def read() -> Summaries:
         scope = None if phase is None else restrict(con, *phase)
         summaries = summarise_connection(con, metrics, arms=arms, dimensions=dimensions)
         return replace(summaries, scope=scope)
+
+    try:
+        summaries = read()
+        # The log was read while its source still checked it (a Parquet log, for repeated
+        # ids, on the second core): if the check changed the views, what was read is stale.
+        if check.settle():
+            summaries = read()
+        return summaries
     except duckdb.Error as exc:
         raise StoreUnavailable(
             f"cannot summarise experiment {experiment!r} from the event log: {exc}; check that "
             "its tables have the event log's columns"
         ) from exc
     finally:
+        check.wait()
         con.close()
 
 

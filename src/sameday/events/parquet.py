@@ -45,10 +45,11 @@ from urllib.parse import parse_qsl
 from sameday.errors import StoreUnavailable
 from sameday.events._columns import EXPOSURE_COLUMNS, OUTCOME_COLUMNS, Dialect
 from sameday.events._lake import KEYS, READ_OPTIONS, TABLES, Lake, LocalLake, RemoteLake
+from sameday.events._repeats import RepeatCheck, View
 from sameday.events._spool import Segment, Spool, read_segment
 from sameday.events._sql import SQLSink
 from sameday.events.records import Exposure, Outcome
-from sameday.events.source import EventQuery, EventSource
+from sameday.events.source import EventQuery, EventSource, LogCheck
 from sameday.events.sqlite import SQLiteSink
 
 if TYPE_CHECKING:  # imported where used: a serving process writes, it reads nothing back
@@ -357,50 +358,52 @@ class ParquetSource(EventSource):
         return f"ParquetSource({str(self.lake)!r})"
 
     def load(self, con: duckdb.DuckDBPyConnection, query: EventQuery) -> None:
-        """Create views of ``query``'s rows in ``con`` (see :meth:`EventSource.load`)."""
+        """Create views of ``query``'s rows in ``con``, one row per id (see
+        :meth:`EventSource.load`)."""
+        self.load_unchecked(con, query).settle()
+
+    def load_unchecked(self, con: duckdb.DuckDBPyConnection, query: EventQuery) -> LogCheck:
+        """Create views of ``query``'s rows in ``con`` at once, and check them for repeated ids
+        on a thread (see :mod:`sameday.events._repeats`)."""
         import duckdb
 
         try:
-            self._load(con, query)
+            return self._load(con, query)
         except duckdb.Error as exc:
             raise StoreUnavailable(f"cannot read the Parquet event log {self.lake}: {exc}") from exc
 
-    def _load(self, con: duckdb.DuckDBPyConnection, query: EventQuery) -> None:
+    def _load(self, con: duckdb.DuckDBPyConnection, query: EventQuery) -> RepeatCheck:
         self.lake.attach(con)
         files = {
             table: f"read_parquet({literal(self._pattern(table))}, {READ_OPTIONS})"
             for table in TABLES
         }
+        exposure_columns = _columns(con, files["exposures"])
+        outcome_columns = _columns(con, files["outcomes"])
         arm = "" if query.slots else " AND arm IS NOT NULL"
-        where = f"{files['exposures']} WHERE experiment = {literal(query.experiment)}{arm}"
-        # The exposures are checked for repeats on a thread while this one does the rest: DuckDB
-        # reads a Parquet row group on one thread, so a log of few large files would otherwise
-        # leave the second core idle.
-        repeats = _Once(con, where, "request_id")
-        try:
-            exposure_columns = _columns(con, files["exposures"])
-            outcome_columns = _columns(con, files["outcomes"])
-            names = ", ".join(literal(e) for e in query.events) or "NULL"
-            outcomes = f"{files['outcomes']} WHERE name IN ({names})"
-            # Outcomes exported without their ids (by hand) cannot be told apart: all are kept.
-            once = _once(con, outcomes, "event_id") if "event_id" in outcome_columns else ""
-            con.execute(
-                "CREATE VIEW log_outcomes AS SELECT request_id::VARCHAR AS request_id, "
-                "unit::VARCHAR AS unit, name::VARCHAR AS name, value::DOUBLE AS value, "
-                f"time::DOUBLE AS time, item::VARCHAR AS item FROM {outcomes}{once}"
-            )
-        finally:
-            repeats.wait()  # never leave the thread reading after a failure here
         slots = "items, teams" if query.slots else "NULL::VARCHAR AS items, NULL::VARCHAR AS teams"
         dims = "".join(f", json_extract_string(extra, '$.{d}') AS {d}" for d in query.dimensions)
         # A log exported before seeds were recorded has no column: its phases cannot be told apart.
         seed = "seed::VARCHAR" if "seed" in exposure_columns else "NULL::VARCHAR"
-        clause = repeats.clause()
-        con.execute(
-            "CREATE VIEW log_exposures AS SELECT request_id::VARCHAR AS request_id, "
-            "time::DOUBLE AS time, unit::VARCHAR AS unit, arm::VARCHAR AS arm, "
-            f"surface::VARCHAR AS surface, {slots}, {seed} AS seed{dims} FROM {where}{clause}"
+        names = ", ".join(literal(e) for e in query.events) or "NULL"
+        exposures = View(
+            name="log_exposures",
+            select="SELECT request_id::VARCHAR AS request_id, time::DOUBLE AS time, "
+            "unit::VARCHAR AS unit, arm::VARCHAR AS arm, surface::VARCHAR AS surface, "
+            f"{slots}, {seed} AS seed{dims}",
+            rows=f"{files['exposures']} WHERE experiment = {literal(query.experiment)}{arm}",
+            key="request_id",
         )
+        outcomes = View(
+            name="log_outcomes",
+            select="SELECT request_id::VARCHAR AS request_id, unit::VARCHAR AS unit, "
+            "name::VARCHAR AS name, value::DOUBLE AS value, time::DOUBLE AS time, "
+            "item::VARCHAR AS item",
+            rows=f"{files['outcomes']} WHERE name IN ({names})",
+            # Outcomes exported without their ids (by hand) cannot be told apart: all are kept.
+            key="event_id" if "event_id" in outcome_columns else None,
+        )
+        return RepeatCheck(con, {"exposures": exposures, "outcomes": outcomes}, str(self.lake))
 
     def _pattern(self, table: str) -> str:
         pattern = self.lake.pattern(table)
@@ -410,49 +413,6 @@ class ParquetSource(EventSource):
                 f"{table}/date=YYYY-MM-DD/*.parquet, {table}/*.parquet or {table}.parquet there"
             )
         return pattern
-
-
-def _once(con: duckdb.DuckDBPyConnection, rows: str, key: str) -> str:
-    """The clause that keeps one row per ``key`` of ``rows`` (``relation WHERE ...``), or
-    nothing when no ``key`` repeats.
-
-    A report reads the views several times; numbering the rows costs about 0.8 s a read per
-    million exposures, counting distinct hashes of the ids once about 0.1 s. Equal ids have equal
-    hashes, so a repeat is never missed; two ids that share a hash only cost the numbering."""
-    found = con.execute(f"SELECT count({key}) - count(DISTINCT hash({key})) FROM {rows}").fetchone()
-    return f" QUALIFY row_number() OVER (PARTITION BY {key}) = 1" if found and found[0] else ""
-
-
-class _Once:
-    """:func:`_once` on a thread of its own, through a cursor of ``con`` (the same database,
-    files and settings); :meth:`clause` waits for it and raises what it raised."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, rows: str, key: str) -> None:
-        self._cursor = con.cursor()
-        self._result = ""
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(rows, key), name="sameday-parquet-once"
-        )
-        self._thread.start()
-
-    def _run(self, rows: str, key: str) -> None:
-        try:
-            self._result = _once(self._cursor, rows, key)
-        except BaseException as exc:  # re-raised on the caller's thread by clause()
-            self._error = exc
-
-    def wait(self) -> None:
-        """Wait for the check to end."""
-        self._thread.join()
-        self._cursor.close()
-
-    def clause(self) -> str:
-        """The clause of :func:`_once`, once the check is done."""
-        self.wait()
-        if self._error is not None:
-            raise self._error
-        return self._result
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:

@@ -95,8 +95,45 @@ class EventSource(Closing, ABC):
             StoreUnavailable: the log cannot be opened or read.
         """
 
+    def load_unchecked(self, con: duckdb.DuckDBPyConnection, query: EventQuery) -> LogCheck:
+        """:meth:`load`, except that a check of the rows may still run when this returns.
+
+        The tables can be read at once, but what is read is final only once the returned
+        check's :meth:`LogCheck.settle` says nothing changed: a report starts on its queries
+        while the check uses the second core. The check uses ``con`` alone, so the source may
+        be closed meanwhile. This default loads checked rows, and its check is already over.
+
+        Raises:
+            StoreUnavailable: the log cannot be opened or read.
+        """
+        self.load(con, query)
+        return LogCheck()
+
     def close(self) -> None:
         """Release connections; the source cannot be used afterwards."""
+
+
+class LogCheck:
+    """A check of the rows an :class:`EventSource` loaded, which may still be running (see
+    :meth:`EventSource.load_unchecked`); this one has already ended and changed nothing.
+
+    Whoever holds one calls :meth:`settle` before trusting what was read, and :meth:`wait`
+    before closing the connection, even on failure.
+    """
+
+    def settle(self) -> bool:
+        """Wait for the check and apply it: ``True`` when it replaced ``log_exposures`` or
+        ``log_outcomes``, so that anything read from them until now must be read again.
+        Afterwards the tables are final, and a second call returns ``False``.
+
+        Raises:
+            StoreUnavailable: the check could not read the log.
+        """
+        return False
+
+    def wait(self) -> None:
+        """Wait for the check to end, whatever it found: it reads through the connection, which
+        must outlive it."""
 
 
 def open_source(url: str, *, origin: registry.Origin | None = None) -> EventSource:
