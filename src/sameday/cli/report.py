@@ -82,6 +82,9 @@ def report(
     """
     # One report, then the process exits: no collections meanwhile (see collection_paused).
     with collection_paused():
+        from sameday.analysis.source import connect_ahead
+
+        connect_ahead()  # DuckDB starts its database on a thread while the project loads
         from sameday.analysis.phases import Selection
         from sameday.analysis.report import build_report
         from sameday.config import load_project
