@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import sameday.events
 
 
@@ -23,3 +25,23 @@ def test_importing_it_loads_nothing_heavy() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_each_name_is_imported_on_first_use() -> None:
+    """A report reads the log through ``sameday.events.source``, which runs the package first:
+    none of the writing side (writer, memory sink, OBD converter) loads with it."""
+    assert set(sameday.events.__all__) == {"EventRejected", "EventsUnavailable"} | set(
+        sameday.events._MODULES
+    )
+    writing = ["sameday.events.writer", "sameday.events.memory", "sameday.events.obd"]
+    code = (
+        "import sys, sameday.events.source\n"
+        f"print(','.join(m for m in {writing!r} if m in sys.modules))\n"
+        "from sameday.events import EventWriter\n"
+        "print(EventWriter.__module__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["", "sameday.events.writer"]
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchName'"):
+        getattr(sameday.events, "NoSuchName")  # noqa: B009

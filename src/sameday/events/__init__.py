@@ -9,26 +9,52 @@ Typical use by the serving layer::
     writer.log_outcomes(events).wait(2.0)         # POST /v1/events: ack only durable events
     writer.close(); sink.close()                  # at shutdown
 
-``PostgresSink`` and ``PostgresSource`` are imported on first use, so ``import sameday.events``
-does not load psycopg; the sources import DuckDB and pyarrow only when they load a log.
+Every name here is imported on first use, so ``import sameday.events`` loads neither psycopg
+nor anything else it does not need; the sources import DuckDB and pyarrow only when they load a
+log.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from sameday.errors import EventRejected, EventsUnavailable
-from sameday.events.memory import MemorySink, MemorySource
-from sameday.events.obd import from_obd_csv, to_obd_rows
-from sameday.events.records import Exposure, Outcome
-from sameday.events.sink import EventSink, open_sink
-from sameday.events.source import EventQuery, EventSource, open_source
-from sameday.events.sqlite import SQLiteSink, SQLiteSource
-from sameday.events.ticket import Ticket
-from sameday.events.writer import EventWriter, WriterStats
 
 if TYPE_CHECKING:
+    from sameday.events.memory import MemorySink, MemorySource
+    from sameday.events.obd import from_obd_csv, to_obd_rows
     from sameday.events.postgres import PostgresSink, PostgresSource
+    from sameday.events.records import Exposure, Outcome
+    from sameday.events.sink import EventSink, open_sink
+    from sameday.events.source import EventQuery, EventSource, open_source
+    from sameday.events.sqlite import SQLiteSink, SQLiteSource
+    from sameday.events.ticket import Ticket
+    from sameday.events.writer import EventWriter, WriterStats
+
+_MODULES = {
+    "EventQuery": "source",
+    "EventSink": "sink",
+    "EventSource": "source",
+    "EventWriter": "writer",
+    "Exposure": "records",
+    "MemorySink": "memory",
+    "MemorySource": "memory",
+    "Outcome": "records",
+    "PostgresSink": "postgres",
+    "PostgresSource": "postgres",
+    "SQLiteSink": "sqlite",
+    "SQLiteSource": "sqlite",
+    "Ticket": "ticket",
+    "WriterStats": "writer",
+    "from_obd_csv": "obd",
+    "open_sink": "sink",
+    "open_source": "source",
+    "to_obd_rows": "obd",
+}
+"""Which module of the package defines each name. Each is imported on first use, as psycopg's
+backend always was: a report imports ``sameday.events.source``, which runs this file first, and
+needs neither the writer, nor the memory sink, nor the Open Bandit Dataset converter."""
 
 __all__ = [
     "EventQuery",
@@ -55,8 +81,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in {"PostgresSink", "PostgresSource"}:
-        from sameday.events import postgres
-
-        return getattr(postgres, name)
-    raise AttributeError(f"module 'sameday.events' has no attribute {name!r}")
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sameday.events' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"sameday.events.{module}"), name)
