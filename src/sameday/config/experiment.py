@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from sameday import design_registry
-from sameday.config._base import Duration, Key, Name, PositiveDuration, StrictModel
+from sameday.config._base import Duration, Key, Name, PositiveDuration, StrictModel, empty_list
 from sameday.config.scoring import Scored
 
 Phase = Literal["draft", "running", "stopped", "concluded"]
@@ -116,9 +116,9 @@ class Hashing(StrictModel):
 class Metrics(StrictModel):
     """Metric names (from ``metrics/*.yaml``) the report analyses."""
 
-    primary: list[Key] = Field(default_factory=list, min_length=0)
-    secondary: list[Key] = Field(default_factory=list)
-    guardrails: list[Key] = Field(default_factory=list)
+    primary: list[Key] = Field(default_factory=empty_list, min_length=0)
+    secondary: list[Key] = Field(default_factory=empty_list)
+    guardrails: list[Key] = Field(default_factory=empty_list)
 
     @property
     def all(self) -> list[str]:
@@ -224,7 +224,7 @@ class Experiment(StrictModel):
         default_factory=dict, description="GrowthBook-style condition on request attributes."
     )
     dimensions: list[Dimension] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Request attributes recorded with every exposure of this experiment "
         "(platform, is_new, country, ...), to break results down by (`sameday report --by`) "
         "and to model who benefits (`sameday uplift`). Send them as the request's attributes.",

@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from sameday import urls
-from sameday.config._base import Key, Name, PositiveDuration, StrictModel
+from sameday.config._base import Key, Name, PositiveDuration, StrictModel, empty_list
 from sameday.config.drift import Freshness
 from sameday.config.pipeline import Schedule
 from sameday.config.series import Series
@@ -82,7 +82,7 @@ class Route(StrictModel):
     )
     severity: Severity = Field("warning", description="The lowest severity sent on this route.")
     checks: list[Key] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Only alerts of these checks ('drift' also covers 'drift.personal'); "
         "empty: every check of the monitor.",
     )
@@ -125,7 +125,7 @@ class Monitor(StrictModel):
         "age of live snapshots are set on pipelines and result sets).",
     )
     series: list[Series] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Metric series the 'series' check watches with the anomaly detector "
         "(built-in or SQL; see docs/monitoring.md, Metric monitors).",
     )

@@ -18,7 +18,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
-from sameday.config._base import Name, StrictModel
+from sameday.config._base import Name, StrictModel, empty_list
 
 MODEL_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
 """A model name or an alias (``sameday.models.refs`` parses references with it)."""
@@ -122,7 +122,7 @@ class Scored(StrictModel):
         "the list length is read).",
     )
     features: list[FeatureTable] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Feature tables joined to each candidate's features, besides the request's "
         "attributes and the candidate's own score and payload.",
     )

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from sameday.config._base import Duration, Key, Name, StrictModel
+from sameday.config._base import Duration, Key, Name, StrictModel, empty_list
 from sameday.config._cron import check_timezone
 
 BUILTIN_SERIES: dict[str, str] = {
@@ -100,10 +100,10 @@ class Series(StrictModel):
         "click", description="Built-in ctr and active_units: the outcome event counted."
     )
     surfaces: list[Name] = Field(
-        default_factory=list, description="Built-in per-surface series: only these surfaces."
+        default_factory=empty_list, description="Built-in per-surface series: only these surfaces."
     )
     result_sets: list[Name] = Field(
-        default_factory=list, description="Built-in snapshot_age: only these result sets."
+        default_factory=empty_list, description="Built-in snapshot_age: only these result sets."
     )
     missing: Literal["zero", "skip"] | None = Field(
         None,
