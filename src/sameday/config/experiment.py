@@ -1,7 +1,5 @@
 """``experiments/*.yaml``: an online test on a surface: arms, design, allocation and metrics."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema, field_validator, model_validator
@@ -92,7 +90,7 @@ class Layer(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _ordered(self) -> Layer:
+    def _ordered(self) -> "Layer":
         start, end = self.range
         if not 0.0 <= start < end <= 1.0:
             raise ValueError("range must be [start, end) with 0 <= start < end <= 1")
@@ -270,7 +268,7 @@ class Experiment(StrictModel):
         return dimensions
 
     @model_validator(mode="after")
-    def _consistent(self) -> Experiment:
+    def _consistent(self) -> "Experiment":
         names = [arm.name for arm in self.arms]
         if self.interleave is not None and self.design != "interleave":
             raise ValueError("'interleave' settings need design: interleave")

@@ -10,8 +10,6 @@ webhook, and so that the secrets they carry (webhook URLs, HMAC keys, SMTP passw
 as ``${VAR}``, sit in a few files that reprs and logs treat as secret.
 """
 
-from __future__ import annotations
-
 import difflib
 from collections.abc import Iterator
 from typing import Annotated, Any, ClassVar, Literal
@@ -131,7 +129,7 @@ class Monitor(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _series_run(self) -> Monitor:
+    def _series_run(self) -> "Monitor":
         names = [s.name for s in self.series]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
@@ -218,7 +216,7 @@ class EmailSettings(_Secretive):
     timeout: PositiveDuration = Field(10.0, description="Give up on one delivery after this.")
 
     @model_validator(mode="after")
-    def _login_pair(self) -> EmailSettings:
+    def _login_pair(self) -> "EmailSettings":
         if (self.username is None) != (self.password is None):
             raise ValueError("give both 'username' and 'password' to log in, or neither")
         if self.password is not None and self.security == "none":
@@ -239,7 +237,7 @@ class NotifierSettings(StrictModel):
     email: EmailSettings | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> NotifierSettings:
+    def _exactly_one(self) -> "NotifierSettings":
         if sum(part is not None for part in (self.slack, self.webhook, self.email)) != 1:
             raise ValueError("give exactly one of 'slack', 'webhook' or 'email'")
         return self

@@ -1,7 +1,5 @@
 """``pipelines/*.yaml``: a DAG of shell jobs with a schedule, run locally or on Argo Workflows."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
@@ -200,7 +198,7 @@ class Output(StrictModel):
         return conditions
 
     @model_validator(mode="after")
-    def _one_purpose(self) -> Output:
+    def _one_purpose(self) -> "Output":
         if self.publish is not None and self.model is not None:
             raise ValueError("an output either publishes a result set or registers a model")
         model_only = [

@@ -1,7 +1,5 @@
 """``results/*.yaml``: a named table of ranked lists, where it comes from and how it is checked."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -26,7 +24,7 @@ class Source(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _one_of(self) -> Source:
+    def _one_of(self) -> "Source":
         if (self.path is None) == (self.query is None):
             raise ValueError("give exactly one of 'path' or 'query'")
         return self

@@ -11,8 +11,6 @@ so that ``sameday validate`` refuses a malformed one at its file and line withou
 models package.
 """
 
-from __future__ import annotations
-
 import re
 from typing import Annotated
 
@@ -135,7 +133,7 @@ class Scored(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _one_scorer(self) -> Scored:
+    def _one_scorer(self) -> "Scored":
         if self.model is not None and self.python is not None:
             raise ValueError("give 'model' or 'python', not both: one scorer orders the list")
         if self.model is None and self.python is None:

@@ -8,8 +8,6 @@ file, Parquet files). Rows come back as a time and a value; values of the same b
 with the detector (:mod:`sameday.monitor.detector`), from the buckets before it only.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -160,7 +158,7 @@ class Series(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _one_kind(self) -> Series:
+    def _one_kind(self) -> "Series":
         if (self.builtin is None) == (self.sql is None):
             raise ValueError("give exactly one of 'builtin' (a built-in series) or 'sql'")
         if self.builtin is not None and self.source is not None:

@@ -1,7 +1,5 @@
 """``surfaces/*.yaml``: a place in the product that asks for a list."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import Field
