@@ -39,6 +39,27 @@ def test_only_the_models_of_the_kinds_a_project_has_are_imported(tmp_path: Path)
     assert _models_loaded(tmp_path) == "metric results"
 
 
+def test_loading_pipelines_needs_neither_git_nor_a_shell_parser(tmp_path: Path) -> None:
+    """``subprocess`` (to list files with git) and ``shlex`` (strict checks of commands) are
+    imported when used: a pipeline whose inputs its upstream jobs serve needs neither."""
+    (tmp_path / "sameday.yaml").write_text("name: p\n")
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "pipelines" / "daily.yaml").write_text(
+        "name: daily\njobs:\n"
+        "  - {name: a, command: python3 a.py, outputs: [{path: out/a.csv}]}\n"
+        "  - {name: b, command: python3 b.py, depends_on: [a], inputs: [out/a.csv]}\n"
+    )
+    script = (
+        "import sys\nfrom sameday.config import load_project\n"
+        "assert load_project(sys.argv[1]).pipelines\n"
+        "print(' '.join(m for m in ('subprocess', 'shlex') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == ""
+
+
 def test_the_models_are_still_importable_from_the_package() -> None:
     import sameday.config
     from sameday.config import Experiment, Metric, Pipeline, ProjectSettings, ResultSet, Surface

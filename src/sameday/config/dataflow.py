@@ -18,7 +18,6 @@ before the wildcard: a folder can be carried as a whole, a wildcard cannot.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -249,6 +248,8 @@ _ASSIGNMENT = re.compile(r"^-{1,2}[A-Za-z0-9_-]+=")
 
 def mentioned_paths(command: str) -> list[str]:
     """Words of ``command`` that look like project paths (``--out=out/x.csv`` gives its value)."""
+    import shlex  # only strict checks read commands; a load of a project need not import it
+
     try:
         words = shlex.split(command, comments=True)
     except ValueError:  # an unbalanced quote: fall back on blanks

@@ -11,8 +11,6 @@ says where the OpenLineage events of runs go.
 moved between pods without anyone watching it.
 """
 
-from __future__ import annotations
-
 import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
@@ -99,7 +97,7 @@ class Dataset(StrictModel):
     checks: DatasetChecks = Field(default_factory=DatasetChecks)
 
     @model_validator(mode="after")
-    def _where(self) -> Dataset:
+    def _where(self) -> "Dataset":
         if (self.path is None) == (self.table is None):
             raise ValueError("give exactly one of 'path' (files) or 'table' (with 'url')")
         if self.table is not None and self.url is None:
@@ -165,7 +163,7 @@ class Lineage(StrictModel):
             yield name, urls.HIDDEN if name == "api_key" and value else value
 
 
-def declared(project: Project) -> dict[str, tuple[str, Dataset]]:
+def declared(project: "Project") -> dict[str, tuple[str, Dataset]]:
     """Every dataset of the project: name → (pipeline declaring it, its model)."""
     found: dict[str, tuple[str, Dataset]] = {}
     for pipeline in project.pipelines.values():
@@ -174,7 +172,7 @@ def declared(project: Project) -> dict[str, tuple[str, Dataset]]:
     return found
 
 
-def check_datasets(project: Project) -> list[Problem]:
+def check_datasets(project: "Project") -> "list[Problem]":
     """Cross-file problems: a dataset declared twice, a job naming an undeclared one."""
     problems: list[Problem] = []
     first: dict[str, str] = {}

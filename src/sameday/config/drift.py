@@ -12,8 +12,6 @@ Used as ``drift:`` in ``results/*.yaml`` (and, once monitor files exist, as thei
 declared on pipelines and result sets; these say how run durations and late runs are judged).
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

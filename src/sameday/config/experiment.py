@@ -1,13 +1,11 @@
 """``experiments/*.yaml``: an online test on a surface: arms, design, allocation and metrics."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from sameday import design_registry
-from sameday.config._base import Duration, Key, Name, PositiveDuration, StrictModel
+from sameday.config._base import Duration, Key, Name, PositiveDuration, StrictModel, empty_list
 from sameday.config.scoring import Scored
 
 Phase = Literal["draft", "running", "stopped", "concluded"]
@@ -92,7 +90,7 @@ class Layer(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _ordered(self) -> Layer:
+    def _ordered(self) -> "Layer":
         start, end = self.range
         if not 0.0 <= start < end <= 1.0:
             raise ValueError("range must be [start, end) with 0 <= start < end <= 1")
@@ -116,9 +114,9 @@ class Hashing(StrictModel):
 class Metrics(StrictModel):
     """Metric names (from ``metrics/*.yaml``) the report analyses."""
 
-    primary: list[Key] = Field(default_factory=list, min_length=0)
-    secondary: list[Key] = Field(default_factory=list)
-    guardrails: list[Key] = Field(default_factory=list)
+    primary: list[Key] = Field(default_factory=empty_list, min_length=0)
+    secondary: list[Key] = Field(default_factory=empty_list)
+    guardrails: list[Key] = Field(default_factory=empty_list)
 
     @property
     def all(self) -> list[str]:
@@ -224,7 +222,7 @@ class Experiment(StrictModel):
         default_factory=dict, description="GrowthBook-style condition on request attributes."
     )
     dimensions: list[Dimension] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Request attributes recorded with every exposure of this experiment "
         "(platform, is_new, country, ...), to break results down by (`sameday report --by`) "
         "and to model who benefits (`sameday uplift`). Send them as the request's attributes.",
@@ -270,7 +268,7 @@ class Experiment(StrictModel):
         return dimensions
 
     @model_validator(mode="after")
-    def _consistent(self) -> Experiment:
+    def _consistent(self) -> "Experiment":
         names = [arm.name for arm in self.arms]
         if self.interleave is not None and self.design != "interleave":
             raise ValueError("'interleave' settings need design: interleave")

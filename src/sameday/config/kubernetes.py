@@ -5,8 +5,6 @@ CI); the server's own settings (``storage``, the rest of ``serve``) are read in 
 ``${VAR}``\\ s from Kubernetes Secrets (see :mod:`sameday.deploy.k8s`).
 """
 
-from __future__ import annotations
-
 import re
 from typing import Literal
 

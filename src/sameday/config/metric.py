@@ -1,7 +1,5 @@
 """``metrics/*.yaml``: what a report measures, defined over exposures and outcome events."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -53,7 +51,7 @@ class Metric(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _fields_for_type(self) -> Metric:
+    def _fields_for_type(self) -> "Metric":
         if self.type == "ratio":
             if self.numerator is None or self.denominator is None:
                 raise ValueError("a ratio metric needs 'numerator' and 'denominator'")

@@ -10,8 +10,6 @@ webhook, and so that the secrets they carry (webhook URLs, HMAC keys, SMTP passw
 as ``${VAR}``, sit in a few files that reprs and logs treat as secret.
 """
 
-from __future__ import annotations
-
 import difflib
 from collections.abc import Iterator
 from typing import Annotated, Any, ClassVar, Literal
@@ -26,7 +24,7 @@ from pydantic import (
 )
 
 from sameday import urls
-from sameday.config._base import Key, Name, PositiveDuration, StrictModel
+from sameday.config._base import Key, Name, PositiveDuration, StrictModel, empty_list
 from sameday.config.drift import Freshness
 from sameday.config.pipeline import Schedule
 from sameday.config.series import Series
@@ -82,7 +80,7 @@ class Route(StrictModel):
     )
     severity: Severity = Field("warning", description="The lowest severity sent on this route.")
     checks: list[Key] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Only alerts of these checks ('drift' also covers 'drift.personal'); "
         "empty: every check of the monitor.",
     )
@@ -125,13 +123,13 @@ class Monitor(StrictModel):
         "age of live snapshots are set on pipelines and result sets).",
     )
     series: list[Series] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Metric series the 'series' check watches with the anomaly detector "
         "(built-in or SQL; see docs/monitoring.md, Metric monitors).",
     )
 
     @model_validator(mode="after")
-    def _series_run(self) -> Monitor:
+    def _series_run(self) -> "Monitor":
         names = [s.name for s in self.series]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
@@ -218,7 +216,7 @@ class EmailSettings(_Secretive):
     timeout: PositiveDuration = Field(10.0, description="Give up on one delivery after this.")
 
     @model_validator(mode="after")
-    def _login_pair(self) -> EmailSettings:
+    def _login_pair(self) -> "EmailSettings":
         if (self.username is None) != (self.password is None):
             raise ValueError("give both 'username' and 'password' to log in, or neither")
         if self.password is not None and self.security == "none":
@@ -239,7 +237,7 @@ class NotifierSettings(StrictModel):
     email: EmailSettings | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> NotifierSettings:
+    def _exactly_one(self) -> "NotifierSettings":
         if sum(part is not None for part in (self.slack, self.webhook, self.email)) != 1:
             raise ValueError("give exactly one of 'slack', 'webhook' or 'email'")
         return self

@@ -1,14 +1,12 @@
 """``pipelines/*.yaml``: a DAG of shell jobs with a schedule, run locally or on Argo Workflows."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from sameday.config._base import Duration, Key, Name, StrictModel
+from sameday.config._base import Duration, Key, Name, StrictModel, empty_list
 from sameday.config._cron import check_cron, check_timezone
 from sameday.config.datasets import Dataset
 from sameday.config.gate import read_condition
@@ -137,7 +135,7 @@ class Defaults(StrictModel):
     )
     env: dict[str, EnvValue] = Field(default_factory=dict)
     env_from: list[str] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Kubernetes Secrets whose every key becomes a variable of every job (Argo).",
     )
     retries: Retries = Field(default_factory=Retries)
@@ -146,7 +144,7 @@ class Defaults(StrictModel):
     node_selector: dict[str, str] = Field(
         default_factory=dict, description="Node labels the jobs' pods must run on (Argo)."
     )
-    tolerations: list[Toleration] = Field(default_factory=list)
+    tolerations: list[Toleration] = Field(default_factory=empty_list)
 
 
 class Output(StrictModel):
@@ -179,10 +177,10 @@ class Output(StrictModel):
         "scored the champion on the same data.",
     )
     aliases: list[Name] = Field(
-        default_factory=list, description="Aliases pointed at the registered version."
+        default_factory=empty_list, description="Aliases pointed at the registered version."
     )
     gate: list[str] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Conditions the candidate must meet to become the champion, e.g. "
         "'ndcg@10 >= champion - 0.002', 'coverage >= 0.2'. Refused: nothing changes.",
     )
@@ -200,7 +198,7 @@ class Output(StrictModel):
         return conditions
 
     @model_validator(mode="after")
-    def _one_purpose(self) -> Output:
+    def _one_purpose(self) -> "Output":
         if self.publish is not None and self.model is not None:
             raise ValueError("an output either publishes a result set or registers a model")
         model_only = [
@@ -221,13 +219,13 @@ class Job(StrictModel):
     name: Name
     command: str = Field(description="Run by `sh -c` locally and in Argo.")
     description: str = ""
-    depends_on: list[Name] = Field(default_factory=list)
+    depends_on: list[Name] = Field(default_factory=empty_list)
     image: str | None = None
     retries: Retries | None = None
     timeout: Duration | None = None
     env: dict[str, EnvValue] = Field(default_factory=dict)
     env_from: list[str] = Field(
-        default_factory=list, description="Secrets added to defaults.env_from for this job."
+        default_factory=empty_list, description="Secrets added to defaults.env_from for this job."
     )
     resources: Resources | None = None
     node_selector: dict[str, str] | None = Field(
@@ -237,17 +235,19 @@ class Job(StrictModel):
         None, description="Replaces defaults.tolerations for this job."
     )
     inputs: list[str] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Files, folders or globs (relative to the project) the job reads that another "
         "job writes or the project holds; each job runs in its own pod on Argo, and sees only "
         "the project's files and these.",
     )
-    outputs: list[Output] = Field(default_factory=list)
+    outputs: list[Output] = Field(default_factory=empty_list)
     reads: list[Key] = Field(
-        default_factory=list, description="Datasets (declared under 'datasets:') the job reads."
+        default_factory=empty_list,
+        description="Datasets (declared under 'datasets:') the job reads.",
     )
     writes: list[Key] = Field(
-        default_factory=list, description="Datasets (declared under 'datasets:') the job writes."
+        default_factory=empty_list,
+        description="Datasets (declared under 'datasets:') the job writes.",
     )
 
 

@@ -1,7 +1,5 @@
 """``sameday.yaml``: the project's name, where its data lives, and how it runs."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from typing import Any, Literal
 

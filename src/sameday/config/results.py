@@ -1,12 +1,10 @@
 """``results/*.yaml``: a named table of ranked lists, where it comes from and how it is checked."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sameday.config._base import Duration, Key, Name, StrictModel
+from sameday.config._base import Duration, Key, Name, StrictModel, empty_list
 from sameday.config.drift import Drift
 
 
@@ -26,7 +24,7 @@ class Source(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _one_of(self) -> Source:
+    def _one_of(self) -> "Source":
         if (self.path is None) == (self.query is None):
             raise ValueError("give exactly one of 'path' or 'query'")
         return self
@@ -40,7 +38,7 @@ class Columns(StrictModel):
     score: str = Field("score", description="Column of the score; higher ranks first.")
     rank: str | None = Field(None, description="Optional explicit rank column (1 = first).")
     payload: list[str] = Field(
-        default_factory=list, description="Extra columns served with each item."
+        default_factory=empty_list, description="Extra columns served with each item."
     )
 
 
@@ -86,7 +84,7 @@ class Checks(StrictModel):
         ge=0,
         description="Largest allowed relative change in rows against the live snapshot.",
     )
-    sql: list[SqlAssertion] = Field(default_factory=list)
+    sql: list[SqlAssertion] = Field(default_factory=empty_list)
 
 
 class ResultSet(StrictModel):

@@ -11,14 +11,12 @@ so that ``sameday validate`` refuses a malformed one at its file and line withou
 models package.
 """
 
-from __future__ import annotations
-
 import re
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
-from sameday.config._base import Name, StrictModel
+from sameday.config._base import Name, StrictModel, empty_list
 
 MODEL_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
 """A model name or an alias (``sameday.models.refs`` parses references with it)."""
@@ -122,7 +120,7 @@ class Scored(StrictModel):
         "the list length is read).",
     )
     features: list[FeatureTable] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Feature tables joined to each candidate's features, besides the request's "
         "attributes and the candidate's own score and payload.",
     )
@@ -135,7 +133,7 @@ class Scored(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _one_scorer(self) -> Scored:
+    def _one_scorer(self) -> "Scored":
         if self.model is not None and self.python is not None:
             raise ValueError("give 'model' or 'python', not both: one scorer orders the list")
         if self.model is None and self.python is None:

@@ -8,13 +8,11 @@ file, Parquet files). Rows come back as a time and a value; values of the same b
 with the detector (:mod:`sameday.monitor.detector`), from the buckets before it only.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from sameday.config._base import Duration, Key, Name, StrictModel
+from sameday.config._base import Duration, Key, Name, StrictModel, empty_list
 from sameday.config._cron import check_timezone
 
 BUILTIN_SERIES: dict[str, str] = {
@@ -100,10 +98,10 @@ class Series(StrictModel):
         "click", description="Built-in ctr and active_units: the outcome event counted."
     )
     surfaces: list[Name] = Field(
-        default_factory=list, description="Built-in per-surface series: only these surfaces."
+        default_factory=empty_list, description="Built-in per-surface series: only these surfaces."
     )
     result_sets: list[Name] = Field(
-        default_factory=list, description="Built-in snapshot_age: only these result sets."
+        default_factory=empty_list, description="Built-in snapshot_age: only these result sets."
     )
     missing: Literal["zero", "skip"] | None = Field(
         None,
@@ -160,7 +158,7 @@ class Series(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _one_kind(self) -> Series:
+    def _one_kind(self) -> "Series":
         if (self.builtin is None) == (self.sql is None):
             raise ValueError("give exactly one of 'builtin' (a built-in series) or 'sql'")
         if self.builtin is not None and self.source is not None:

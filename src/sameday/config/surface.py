@@ -1,12 +1,10 @@
 """``surfaces/*.yaml``: a place in the product that asks for a list."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import Field
 
-from sameday.config._base import Key, Name, StrictModel
+from sameday.config._base import Key, Name, StrictModel, empty_list
 from sameday.config.scoring import Scored
 
 
@@ -20,7 +18,7 @@ class Rule(StrictModel):
     name: Key
     when: dict[str, Any] = Field(description="Condition on request attributes.")
     result_set: Name
-    fallbacks: list[Name] = Field(default_factory=list)
+    fallbacks: list[Name] = Field(default_factory=empty_list)
 
 
 class Surface(Scored):
@@ -31,7 +29,7 @@ class Surface(Scored):
     description: str = ""
     result_set: Name = Field(description="Result set served when no experiment or rule applies.")
     fallbacks: list[Name] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Result sets that fill the list, in order, when the key is missing or its "
         "list is shorter than n (e.g. [popular]).",
     )
@@ -42,4 +40,4 @@ class Surface(Scored):
     )
     n: int = Field(20, ge=1, le=1000, description="List length when the request gives none.")
     max_n: int = Field(100, ge=1, le=10_000, description="Largest n a request may ask for.")
-    rules: list[Rule] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=empty_list)
