@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from sameday.analysis.preload import SWITCH_INTERVAL, preload
+from tests.analysis._logs import EXPERIMENT, make_project, write_ab_log
 
 
 def test_nothing_to_do_when_every_module_is_imported() -> None:
@@ -82,3 +84,57 @@ def test_overlapping_threads_restore_the_interval_when_the_last_is_done(
     second.join(10)
     assert seen == {"sameday_first": SWITCH_INTERVAL, "sameday_second": SWITCH_INTERVAL}
     assert sys.getswitchinterval() == before
+
+
+def test_the_imports_wait_for_what_they_are_told_to_follow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``after`` (a report passes its log check's wait) is called on the thread, and nothing
+    is imported until it returns."""
+    import threading
+
+    check_done = threading.Event()
+    order: list[str] = []
+
+    def wait_for_check() -> None:
+        check_done.wait(10)
+        order.append("check")
+
+    monkeypatch.setattr(
+        "sameday.analysis.preload.importlib.import_module", lambda name: order.append(name)
+    )
+    thread = preload(("sameday_stats_a", "sameday_stats_b"), after=wait_for_check)
+    assert thread is not None
+    thread.join(0.2)
+    assert thread.is_alive() and order == []
+    check_done.set()
+    thread.join(10)
+    assert order == ["check", "sameday_stats_a", "sameday_stats_b"]
+
+
+def test_an_ab_report_imports_its_statistics_after_the_log_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``summarise`` starts the preload once the log is open, behind the log's own check, with
+    what the A/B design asks for: numpy and its statistics modules."""
+    from sameday.analysis import summaries
+    from sameday.analysis.preload import STATISTICS
+    from sameday.analysis.report import AB_STATISTICS, build_report
+    from sameday.config import load_project
+    from sameday.events.source import LogCheck
+
+    calls: list[tuple[tuple[str, ...], object]] = []
+    monkeypatch.setattr(
+        summaries, "preload", lambda modules, *, after: calls.append((modules, after))
+    )
+    check = LogCheck()
+    opened = summaries.open_events_unchecked
+    monkeypatch.setattr(
+        summaries,
+        "open_events_unchecked",
+        lambda source, query: (opened(source, query)[0], check),
+    )
+    project = make_project(tmp_path, EXPERIMENT)
+    write_ab_log(project / ".sameday" / "events.db", units=200, rate={"control": 1.0}, seed=1)
+    build_report(load_project(project), "test")
+    assert calls == [((*STATISTICS, *AB_STATISTICS), check.wait)]

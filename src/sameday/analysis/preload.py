@@ -11,10 +11,11 @@ thread if it is still at work.
 
 Two threads importing at once can deadlock only if each waits on a module the other is half-way
 through importing. So a sameday module is preloaded only once the main thread has imported
-everything it imports until its queries end (a design's report starts the preload of its
-statistics modules after importing its query stage, :mod:`sameday.analysis.summaries`): the
-statistics modules import numpy, the standard library and sameday modules already imported,
-and the main thread imports none of them while DuckDB works.
+everything it imports until its queries end (an A/B report's
+:func:`~sameday.analysis.summaries.summarise` starts the preload once the log is open, the other
+designs once their report module is imported): the statistics modules import numpy, the
+standard library and sameday modules already imported, and the main thread imports none of them
+while DuckDB works.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
+from collections.abc import Callable
 
 STATISTICS = ("numpy",)
 """What every design's report needs once its summaries are computed."""
@@ -33,8 +35,16 @@ thread needs the GIL back to send the next: at Python's default (5 ms) it could 
 every time, up to a tenth of a second in all, while a core sat idle."""
 
 
-def preload(modules: tuple[str, ...] = STATISTICS) -> threading.Thread | None:
+def preload(
+    modules: tuple[str, ...] = STATISTICS, *, after: Callable[[], object] | None = None
+) -> threading.Thread | None:
     """Start importing ``modules`` on a thread; ``None`` when all are imported already.
+
+    ``after`` is called on the thread before it imports: a report passes the wait of its event
+    log's own check (:meth:`sameday.events.source.LogCheck.wait`), which runs on the second core
+    while the queries run on the first. Importing numpy at the same time made three threads
+    share two cores, and the queries lost 0.04 s of 0.7 (``benchmarks/report_bench.py``); one
+    after the other, the check and the imports still end before the queries do.
 
     The thread is not a daemon, so the interpreter never exits in the middle of an import. A
     module that cannot be imported is left for the main thread to import, where the error is
@@ -43,7 +53,7 @@ def preload(modules: tuple[str, ...] = STATISTICS) -> threading.Thread | None:
     missing = tuple(m for m in modules if m not in sys.modules)
     if not missing:
         return None
-    thread = threading.Thread(target=_import, args=(missing,), name="sameday-preload")
+    thread = threading.Thread(target=_import, args=(missing, after), name="sameday-preload")
     thread.start()
     return thread
 
@@ -55,8 +65,10 @@ restores the interpreter's (two may overlap, numpy's and a design's statistics m
 _previous = 0.0
 
 
-def _import(modules: tuple[str, ...]) -> None:
+def _import(modules: tuple[str, ...], after: Callable[[], object] | None) -> None:
     global _importing, _previous
+    if after is not None:
+        after()
     with _lock:
         if _importing == 0:
             _previous = sys.getswitchinterval()

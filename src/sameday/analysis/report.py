@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from sameday import design_registry
 from sameday.analysis.metric_sql import columns
 from sameday.analysis.phases import CURRENT, Scope, Selection
-from sameday.analysis.preload import preload
 from sameday.errors import NotFound, UnsupportedAnalysis
 
 if TYPE_CHECKING:
@@ -159,9 +158,8 @@ def build_report(
     check_by(experiment, by)
     design = design_registry.design(experiment.design)
     with project.open_event_source(events_url) as source:
-        # Opening the source imports its backend and DuckDB: the thread starts after them, so
-        # that from here on the main thread mostly waits on DuckDB, which releases the GIL.
-        preload()
+        # Each design starts importing its statistics on a thread while DuckDB reads the log
+        # (see sameday.analysis.preload).
         return design.report(
             project,
             experiment,

@@ -18,6 +18,7 @@ import duckdb
 
 from sameday.analysis.metric_sql import MetricColumns, columns, statements
 from sameday.analysis.phases import Scope, Selection, restrict
+from sameday.analysis.preload import preload
 from sameday.analysis.source import open_events_unchecked
 from sameday.analysis.stats.summary import ArmSummary
 from sameday.config.experiment import Experiment
@@ -89,6 +90,7 @@ def summarise(
     arms: Sequence[str] = (),
     dimensions: Sequence[str] = (),
     phase: tuple[Experiment, Selection] | None = None,
+    importing: tuple[str, ...] = (),
 ) -> Summaries:
     """Read the event log ``source`` and summarise ``experiment``'s ``metrics``.
 
@@ -101,6 +103,8 @@ def summarise(
             ``surface``.
         phase: the experiment's definition and the phase or time range to summarise (see
             :mod:`sameday.analysis.phases`); ``None`` summarises the whole log.
+        importing: modules the caller needs once the summaries are read, imported on a thread
+            meanwhile, after the log's own check (see :func:`sameday.analysis.preload.preload`).
 
     Raises:
         StoreUnavailable: the log cannot be read, or lacks a column the summaries need.
@@ -109,6 +113,7 @@ def summarise(
     events = sorted({name for m in metrics for name in m.events})
     query = EventQuery(experiment=experiment, events=tuple(events), dimensions=tuple(dimensions))
     con, check = open_events_unchecked(source, query)
+    preload(importing, after=check.wait)
 
     def read() -> Summaries:
         scope = None if phase is None else restrict(con, *phase)

@@ -76,13 +76,10 @@ class AB(OneArm):
         by: Sequence[str] = (),
     ) -> Report:
         """The A/B report from per-arm summaries of the experiment's metrics."""
-        from sameday.analysis.preload import preload
+        from sameday.analysis.preload import STATISTICS
         from sameday.analysis.report import AB_STATISTICS, ab_report, metric_roles
         from sameday.analysis.summaries import summarise
 
-        # Every module the queries need is imported: the statistics modules can load on a
-        # thread while they run (see sameday.analysis.preload).
-        preload(AB_STATISTICS)
         roles = metric_roles(experiment, project.metrics)
         summaries = summarise(
             source,
@@ -91,6 +88,9 @@ class AB(OneArm):
             arms=[a.name for a in experiment.arms],
             dimensions=dimensions,
             phase=(experiment, selection),
+            # Every module the queries need is imported: the statistics modules can load on a
+            # thread while they run (see sameday.analysis.preload).
+            importing=(*STATISTICS, *AB_STATISTICS),
         )
         return ab_report(experiment, roles, summaries, by=by)
 

@@ -96,7 +96,9 @@ class Bandits(OneArm):
     ) -> Report:
         """The posteriors, allocation over time and regret."""
         from sameday.analysis.bandit_report import bandit_report
+        from sameday.analysis.preload import preload
 
+        preload()  # numpy, on a thread while DuckDB reads the log (see sameday.analysis.preload)
         return bandit_report(source, experiment, selection=selection)
 
     def text(self, report: Report, *, width: int) -> str:

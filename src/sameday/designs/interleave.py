@@ -166,7 +166,9 @@ class Interleaving:
     ) -> Report:
         """Which arm users prefer, from the clicks credited to each team."""
         from sameday.analysis.interleaving_report import interleaving_report
+        from sameday.analysis.preload import preload
 
+        preload()  # numpy, on a thread while DuckDB reads the log (see sameday.analysis.preload)
         return interleaving_report(source, experiment, selection=selection)
 
     def text(self, report: Report, *, width: int) -> str:
