@@ -126,49 +126,46 @@ def test_daily_partials_add_up(tmp_path: Path) -> None:
     assert sum(s.unit_counts()) == 600
 
 
-def test_parquet_log_gives_the_same_summaries(tmp_path: Path) -> None:
-    url = _log(tmp_path / "events.db")
-    folder = tmp_path / "parquet"
+def _export(url: str, folder: Path, *, event_ids: bool = False, twice: tuple[str, ...] = ()) -> str:
+    """The log at ``url`` as a Parquet log in ``folder``; the tables named in ``twice`` hold
+    every record twice (with ``event_ids``, the outcomes get ids to be told apart by)."""
     folder.mkdir()
     con = open_events(url, EventQuery("exp", ("click", "purchase")))
     try:
         for table in ("exposures", "outcomes"):
             extra = ", 'exp' AS experiment, '{}' AS extra" if table == "exposures" else ""
-            con.execute(f"COPY (SELECT *{extra} FROM {table}) TO '{folder / table}.parquet'")
+            if table == "outcomes" and event_ids:
+                extra = ", 'e' || hash(unit, name, time) AS event_id"
+            again = " UNION ALL SELECT * FROM rows" if table in twice else ""
+            con.execute(
+                f"COPY (WITH rows AS (SELECT *{extra} FROM {table}) SELECT * FROM rows{again}) "
+                f"TO '{folder / table}.parquet'"
+            )
     finally:
         con.close()
-    ours = summarise(f"parquet:///{folder}", "exp", METRICS, arms=["control", "personal"])
+    return f"parquet:///{folder}"
+
+
+def test_parquet_log_gives_the_same_summaries(tmp_path: Path) -> None:
+    url = _log(tmp_path / "events.db")
+    ours = summarise(
+        _export(url, tmp_path / "parquet"), "exp", METRICS, arms=["control", "personal"]
+    )
     theirs = summarise(url, "exp", METRICS, arms=["control", "personal"])
     assert ours.cells == theirs.cells
 
 
-@pytest.mark.parametrize("repeated", ["exposures", "outcomes", "both"])
+@pytest.mark.parametrize("repeated", [("exposures",), ("outcomes",), ("exposures", "outcomes")])
 def test_a_parquet_log_read_before_its_repeats_were_found_is_read_again(
-    tmp_path: Path, repeated: str
+    tmp_path: Path, repeated: tuple[str, ...]
 ) -> None:
     """The views are read while the repeat check runs (``LogCheck``): a log holding every
     record twice must give the summaries of the log holding it once, so what was read before the
     check found the repeats is thrown away. The ratio metric counts exposures, the others count
     outcomes: a repeat left in either table would change them."""
     url = _log(tmp_path / "events.db")
-    folder = tmp_path / "parquet"
-    folder.mkdir()
-    con = open_events(url, EventQuery("exp", ("click", "purchase")))
-    try:
-        for table in ("exposures", "outcomes"):
-            extra = (
-                ", 'exp' AS experiment, '{}' AS extra"
-                if table == "exposures"
-                else ", 'e' || hash(unit, name, time) AS event_id"
-            )
-            twice = " UNION ALL SELECT * FROM rows" if repeated in (table, "both") else ""
-            con.execute(
-                f"COPY (WITH rows AS (SELECT *{extra} FROM {table}) SELECT * FROM rows{twice}) "
-                f"TO '{folder / table}.parquet'"
-            )
-    finally:
-        con.close()
-    ours = summarise(f"parquet:///{folder}", "exp", METRICS, arms=["control", "personal"])
+    parquet = _export(url, tmp_path / "parquet", event_ids=True, twice=repeated)
+    ours = summarise(parquet, "exp", METRICS, arms=["control", "personal"])
     theirs = summarise(url, "exp", METRICS, arms=["control", "personal"])
     assert ours.cells == theirs.cells
     assert ours.units == theirs.units
