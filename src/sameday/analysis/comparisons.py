@@ -29,13 +29,21 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from sameday.analysis.metric_sql import MetricColumns, columns
-from sameday.analysis.stats.adjusted import compare_cuped, compare_ratios, ratio
+from sameday.analysis.stats.adjusted import (
+    compare_cuped,
+    compare_ratios,
+    cuped_inputs,
+    ratio,
+    ratio_inputs,
+)
 from sameday.analysis.stats.bayesian import bayesian_view
 from sameday.analysis.stats.frequentist import (
     Comparison,
     Estimate,
+    LiftInputs,
     compare_means,
     compare_proportions,
+    welch_inputs,
 )
 from sameday.analysis.stats.multiple import Correction, adjust
 from sameday.analysis.stats.sequential import sequential_comparison
@@ -115,6 +123,26 @@ def compare(
     if method == "proportion":
         return compare_proportions(control, treatment, alpha=alpha)
     return compare_means(control, treatment, alpha=alpha, nonnegative=nonnegative)
+
+
+def lift_inputs(method: str, control: ArmSummary, treatment: ArmSummary) -> LiftInputs:
+    """What :func:`compare` reduces the arms to for ``method``, for many comparisons at once
+    (:func:`~sameday.analysis.stats.lifts.relative_lifts`).
+
+    Raises:
+        StatsInputError: where :func:`compare` would (too few units, no x sums, a ratio's zero
+            denominator).
+    """
+    if method == "ratio":
+        return ratio_inputs(control, treatment)
+    if method == "cuped":
+        return cuped_inputs(control, treatment)[1]
+    return welch_inputs(control, treatment, ddof=0 if method == "proportion" else 1)
+
+
+def bounded_below(method: str, *, nonnegative: bool) -> bool:
+    """Whether :func:`compare` cuts ``method``'s relative lift at -100%: a proportion always."""
+    return nonnegative or method == "proportion"
 
 
 def shortfall(metric: Metric, arms: dict[str, ArmSummary]) -> str | None:

@@ -7,6 +7,7 @@ Each module holds one concept and is imported directly:
 - ``frequentist``: Welch t with absolute and relative lift, for means and proportions;
 - ``adjusted``: ratio metrics by the delta method, and CUPED with a pooled theta;
 - ``sequential``: always-valid confidence sequences and p-values (safe to peek);
+- ``lifts``: the relative lifts of many comparisons at once (the days of a lift series);
 - ``bayesian``: the Gaussian view: chance to win, expected loss, credible interval;
 - ``srm``: the sample-ratio check;
 - ``multiple``: Holm and Benjamini–Hochberg adjusted p-values;

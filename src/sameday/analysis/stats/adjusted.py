@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sameday.analysis.stats.errors import check_alpha
-from sameday.analysis.stats.frequentist import Comparison, from_lift, lift_arrays
+from sameday.analysis.stats.frequentist import Comparison, LiftInputs, from_lift, lift_of
 from sameday.analysis.stats.summary import ArmSummary
 from sameday.errors import StatsInputError
 
@@ -46,12 +46,29 @@ def compare_ratios(
     ``nonnegative``: the ratio cannot be negative, so its relative lift is >= -100%.
     """
     check_alpha(alpha)
+    inputs = ratio_inputs(control, treatment)
+    return from_lift(
+        "ratio",
+        control,
+        treatment,
+        (inputs.est_a, inputs.est_b),
+        lift_of(inputs),
+        alpha,
+        nonnegative=nonnegative,
+    )
+
+
+def ratio_inputs(control: ArmSummary, treatment: ArmSummary) -> LiftInputs:
+    """The arms' ratios and their variances, as :func:`compare_ratios` compares them.
+
+    Raises:
+        StatsInputError: an arm has fewer than two units, no x sums, or a zero denominator.
+    """
     _require_x(control, "control", 2)
     _require_x(treatment, "treatment", 2)
     r_a, v_a = ratio(control)
     r_b, v_b = ratio(treatment)
-    lift = lift_arrays(r_a, v_a, control.n, r_b, v_b, treatment.n)
-    return from_lift("ratio", control, treatment, (r_a, r_b), lift, alpha, nonnegative=nonnegative)
+    return LiftInputs(r_a, v_a, control.n, r_b, v_b, treatment.n, r_a, v_a, v_a)
 
 
 def pooled_theta(control: ArmSummary, treatment: ArmSummary) -> float:
@@ -85,24 +102,9 @@ def compare_cuped(
         are adjusted, and which records ``theta`` and the variance reduction achieved.
     """
     check_alpha(alpha)
-    _require_x(control, "control", 2)
-    _require_x(treatment, "treatment", 2)
-    coef = pooled_theta(control, treatment) if theta is None else theta
-    adjusted = [_adjusted(s, coef) for s in (control, treatment)]
-    var_y_a = control.variance() / control.n
-    lift = lift_arrays(
-        adjusted[0][0],
-        adjusted[0][1],
-        control.n,
-        adjusted[1][0],
-        adjusted[1][1],
-        treatment.n,
-        base=control.mean,
-        var_base=var_y_a,
-        # cov(ȳ - θx̄, ȳ) for the control arm.
-        cov_base=(control.variance() - coef * control.covariance()) / control.n,
-    )
-    unadjusted = var_y_a + treatment.variance() / treatment.n
+    coef, inputs = cuped_inputs(control, treatment, theta=theta)
+    lift = lift_of(inputs)
+    unadjusted = inputs.var_base + treatment.variance() / treatment.n
     reduction = 1 - float(lift.se_absolute) ** 2 / unadjusted if unadjusted > 0 else 0.0
     result = from_lift(
         "cuped",
@@ -114,6 +116,36 @@ def compare_cuped(
         nonnegative=nonnegative,
     )
     return replace(result, theta=coef, variance_reduction=reduction)
+
+
+def cuped_inputs(
+    control: ArmSummary, treatment: ArmSummary, *, theta: float | None = None
+) -> tuple[float, LiftInputs]:
+    """The coefficient used (by default :func:`pooled_theta`) and the adjusted means of the arms
+    with their variances, as :func:`compare_cuped` compares them.
+
+    The relative lift's denominator is the control's unadjusted mean.
+
+    Raises:
+        StatsInputError: an arm has fewer than two units or no x sums.
+    """
+    _require_x(control, "control", 2)
+    _require_x(treatment, "treatment", 2)
+    coef = pooled_theta(control, treatment) if theta is None else theta
+    mean_a, var_a = _adjusted(control, coef)
+    mean_b, var_b = _adjusted(treatment, coef)
+    return coef, LiftInputs(
+        mean_a,
+        var_a,
+        control.n,
+        mean_b,
+        var_b,
+        treatment.n,
+        control.mean,
+        control.variance() / control.n,
+        # cov(ȳ - θx̄, ȳ) for the control arm.
+        (control.variance() - coef * control.covariance()) / control.n,
+    )
 
 
 def _adjusted(summary: ArmSummary, theta: float) -> tuple[float, float]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from sameday.analysis.stats._squares import Square, as_numpy
 from sameday.analysis.stats._types import FloatArray
 
 
@@ -43,6 +44,7 @@ def fieller_arrays(
     multiplier: npt.ArrayLike,
     *,
     lower: float = -1.0,
+    square: Square = as_numpy,
 ) -> tuple[FloatArray, FloatArray]:
     """Fieller's interval for ``diff / |base|``, cut at ``lower`` (vectorised).
 
@@ -52,6 +54,8 @@ def fieller_arrays(
         cov: the covariance of ``diff`` and ``base``.
         multiplier: ``q``, the interval's critical value.
         lower: the smallest relative lift the metric allows (``-inf``: none).
+        square: how ``|base|`` and ``D·b - q²·cov`` are squared (single numbers when the
+            arguments are: see :mod:`~sameday.analysis.stats._squares`).
 
     Returns:
         The low and high ends; the high end is infinite when ``base`` is not distinguishable
@@ -63,9 +67,9 @@ def fieller_arrays(
     # diff / |base|: a negative base enters as -base, whose covariance with diff is -cov.
     sign = np.where(b < 0, -1.0, 1.0)
     c, b = sign * c, np.abs(b)
-    a = b**2 - q2 * vb
+    a = square(b) - q2 * vb
     h = d * b - q2 * c
-    disc = h**2 - a * (d**2 - q2 * vd)
+    disc = square(h) - a * (d**2 - q2 * vd)
     with np.errstate(divide="ignore", invalid="ignore"):
         root = np.sqrt(np.maximum(disc, 0.0))
         first, second = (h - root) / a, (h + root) / a

@@ -20,13 +20,15 @@ arrays, so a whole time series (or ten thousand simulated tests) is one call.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from sameday.analysis.stats import distributions as dist
+from sameday.analysis.stats._squares import Square, as_numpy
 from sameday.analysis.stats._types import FloatArray
 from sameday.analysis.stats.errors import check_alpha
 from sameday.analysis.stats.fieller import fieller_arrays
@@ -128,6 +130,65 @@ class LiftArrays:
     cov_base: FloatArray
 
 
+class LiftInputs(NamedTuple):
+    """One comparison as :func:`lift_arrays` takes it, from the arms' summaries.
+
+    Each method reduces its two arms to these nine numbers (:func:`welch_inputs`,
+    :func:`~sameday.analysis.stats.adjusted.ratio_inputs`,
+    :func:`~sameday.analysis.stats.adjusted.cuped_inputs`), so one comparison and a stack of them
+    (the days of a lift series, :mod:`~sameday.analysis.stats.lifts`) go through the same
+    kernel from the same numbers. ``base``, ``var_base`` and ``cov_base`` are the relative
+    lift's denominator, its variance and its covariance with ``est_a``.
+    """
+
+    est_a: float
+    var_a: float
+    n_a: int
+    est_b: float
+    var_b: float
+    n_b: int
+    base: float
+    var_base: float
+    cov_base: float
+
+
+_FIELDS = len(LiftInputs._fields)
+
+
+def lift_of(inputs: LiftInputs | Sequence[LiftInputs], *, square: Square = as_numpy) -> LiftArrays:
+    """:func:`lift_arrays` of one comparison (0-d arrays) or of a sequence of them (1-d)."""
+    table = np.asarray(inputs, dtype=np.float64)
+    # A sequence is a table of one row per comparison (none: an empty table, not a flat one).
+    columns = table.T if isinstance(inputs, LiftInputs) else table.reshape(-1, _FIELDS).T
+    return lift_arrays(
+        *columns[:6], base=columns[6], var_base=columns[7], cov_base=columns[8], square=square
+    )
+
+
+def welch_inputs(control: ArmSummary, treatment: ArmSummary, *, ddof: int) -> LiftInputs:
+    """The means of two arms and the variances of those means (per-unit variance over n).
+
+    ``ddof`` 1 for sample variances, 0 for a proportion's ``p(1-p)``.
+
+    Raises:
+        StatsInputError: an arm has fewer than two units.
+    """
+    control.require(2, "control")
+    treatment.require(2, "treatment")
+    var_a = control.variance(ddof) / control.n
+    return LiftInputs(
+        control.mean,
+        var_a,
+        control.n,
+        treatment.mean,
+        treatment.variance(ddof) / treatment.n,
+        treatment.n,
+        control.mean,
+        var_a,
+        var_a,
+    )
+
+
 def lift_arrays(
     est_a: npt.ArrayLike,
     var_a: npt.ArrayLike,
@@ -139,6 +200,7 @@ def lift_arrays(
     base: npt.ArrayLike | None = None,
     var_base: npt.ArrayLike | None = None,
     cov_base: npt.ArrayLike | None = None,
+    square: Square = as_numpy,
 ) -> LiftArrays:
     """Absolute and relative lift of B over A, vectorised over any broadcastable shape.
 
@@ -150,6 +212,8 @@ def lift_arrays(
             unadjusted control mean.
         var_base: variance of ``base`` (defaults to ``var_a``).
         cov_base: covariance of ``est_a`` and ``base`` (defaults to ``var_a``).
+        square: how the absolute lift's variance is squared for the degrees of freedom (a
+            single number when the arguments are: see :mod:`~sameday.analysis.stats._squares`).
 
     Returns:
         The lifts, their standard errors and the degrees of freedom. A zero ``base`` gives a NaN
@@ -163,7 +227,9 @@ def lift_arrays(
     diff = b - a
     var_diff = va + vb
     with np.errstate(divide="ignore", invalid="ignore"):
-        df = np.where(var_diff > 0, var_diff**2 / (va**2 / (na - 1) + vb**2 / (nb - 1)), np.inf)
+        df = np.where(
+            var_diff > 0, square(var_diff) / (va**2 / (na - 1) + vb**2 / (nb - 1)), np.inf
+        )
         relative = np.where(denom != 0, diff / np.abs(denom), np.nan)
         var_rel = var_diff / denom**2 + diff**2 * v_denom / denom**4 + 2 * diff * c_denom / denom**3
         var_rel = np.where(denom != 0, np.maximum(var_rel, 0.0), np.nan)
@@ -209,11 +275,17 @@ def t_interval(
     """
     x, s, nu = _f(point), _f(se), _f(df)
     quantile = dist.stdtrit(nu, 1 - alpha / 2)
+    return x - quantile * s, x + quantile * s, t_p_value(x, s, nu)
+
+
+def t_p_value(point: npt.ArrayLike, se: npt.ArrayLike, df: npt.ArrayLike) -> FloatArray:
+    """The two-sided p-value of :func:`t_interval`, for a caller that has the quantile already."""
+    x, s, nu = _f(point), _f(se), _f(df)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(s > 0, np.abs(x) / s, np.where(x == 0, 0.0, np.inf))
         t = np.where(np.isnan(x) | np.isnan(s), np.nan, t)
-    p_value = 2 * dist.stdtr(nu, -t)
-    return x - quantile * s, x + quantile * s, p_value
+    p_value: FloatArray = 2 * dist.stdtr(nu, -t)
+    return p_value
 
 
 def compare_means(
@@ -309,16 +381,7 @@ def _compare(
     nonnegative: bool,
 ) -> Comparison:
     check_alpha(alpha)
-    control.require(2, "control")
-    treatment.require(2, "treatment")
-    lift = lift_arrays(
-        control.mean,
-        control.variance(ddof) / control.n,
-        control.n,
-        treatment.mean,
-        treatment.variance(ddof) / treatment.n,
-        treatment.n,
-    )
+    lift = lift_of(welch_inputs(control, treatment, ddof=ddof))
     return from_lift(
         method,
         control,
