@@ -113,7 +113,6 @@ def summarise(
     events = sorted({name for m in metrics for name in m.events})
     query = EventQuery(experiment=experiment, events=tuple(events), dimensions=tuple(dimensions))
     con, check = open_events_unchecked(source, query)
-    preload(importing, after=check.wait)
 
     def read() -> Summaries:
         scope = None if phase is None else restrict(con, *phase)
@@ -121,6 +120,7 @@ def summarise(
         return replace(summaries, scope=scope)
 
     try:
+        preload(importing, after=check.wait)
         summaries = read()
         # The log was read while its source still checked it (a Parquet log, for repeated
         # ids, on the second core): if the check changed the views, what was read is stale.
