@@ -206,8 +206,8 @@ def _walk(root: Path, rules: IgnoreRules) -> list[str]:
 
 def _git_files(root: Path) -> list[str] | None:
     """Tracked and non-ignored untracked files under ``root``, or ``None`` outside git."""
-    # Imported here: a load of a project with pipelines imports this module, and only a job
-    # input no upstream job serves lists the files (~2 ms of every command otherwise).
+    # Imported here: loading a project with pipelines imports this module, but the files are
+    # listed only for a job input that no upstream job writes (~2 ms of every command otherwise).
     import subprocess
 
     try:
